@@ -1,0 +1,318 @@
+import { randomUUID } from 'node:crypto'
+import { AppError } from '../errors.ts'
+import type {
+  AppendRecord,
+  Batch,
+  ConsumerOptions,
+  EventLog,
+  LogConsumer,
+  LogRecord,
+  PartitionOffset,
+} from '../ports/event-log.ts'
+import { nextOffsetsOf } from '../ports/event-log.ts'
+import { partitionFor } from '../runtime/partitioner.ts'
+import type { TopicSpec } from '../topology.ts'
+import { splitTp } from './memory-log.ts'
+import type { Sql, Tx } from './pg-client.ts'
+
+export type PgLogOptions = {
+  /** A member not heard from for this long is gone; its partition leases expire. Default 10 s. */
+  sessionTimeoutMs?: number
+  /** How often a member renews its leases and rebalances. Default 1 s. */
+  heartbeatMs?: number
+}
+
+const CHANNEL = 'pas_log'
+
+/**
+ * EventLog over PostgreSQL tables (sql/0001_event_log.sql): the embedded default transport.
+ *
+ * - Append locks the partition rows it writes to (in partition order, so appenders never deadlock),
+ *   takes dense offsets from `next_offset`, inserts with one `unnest` statement and notifies
+ *   consumers, all in one transaction: a reader never sees a gap that fills in later.
+ * - Group members hold time-limited leases on partitions and take a fair share of them
+ *   (ceil(partitions / live members)); a member that stops releases its leases, one that dies lets
+ *   them expire. Commits are fenced on the lease, and `commitWithin` puts the commit inside the
+ *   consumer's own transaction, so writes and progress become durable together (exactly once).
+ */
+export class PgLog implements EventLog {
+  readonly kind = 'pg'
+  readonly #sql: Sql
+  readonly #sessionTimeoutMs: number
+  readonly #heartbeatMs: number
+  readonly #partitionCounts = new Map<string, number>()
+  readonly #waiters = new Set<(topic: string) => void>()
+  #listening: Promise<unknown> | undefined
+  #unlisten: (() => Promise<void>) | undefined
+
+  constructor(sql: Sql, options: PgLogOptions = {}) {
+    this.#sql = sql
+    this.#sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000
+    this.#heartbeatMs = options.heartbeatMs ?? 1_000
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    for (const { name, partitions } of specs) {
+      await this.#sql`insert into log_partitions (topic, partition)
+        select ${name}, p from generate_series(0, ${partitions - 1}::int) p on conflict do nothing`
+      this.#partitionCounts.delete(name)
+    }
+  }
+
+  async append(topic: string, records: readonly AppendRecord[]): Promise<void> {
+    if (records.length === 0) return
+    const partitions = await this.partitionCount(topic)
+    const parts = new Int32Array(records.length)
+    const perPartition = new Map<number, number>()
+    records.forEach((r, i) => {
+      const p = partitionFor(r.key, partitions)
+      parts[i] = p
+      perPartition.set(p, (perPartition.get(p) ?? 0) + 1)
+    })
+    const touched = [...perPartition.keys()].sort((a, b) => a - b)
+    await this.#sql.begin(async (tx) => {
+      const heads = await tx<{ partition: number; next_offset: bigint }[]>`
+        select partition, next_offset from log_partitions
+        where topic = ${topic} and partition = any(${touched}::int[]) order by partition for update`
+      const next = new Map(heads.map((h) => [h.partition, h.next_offset]))
+      const offsets = Array.from(parts, (p) => {
+        const o = next.get(p) as bigint
+        next.set(p, o + 1n)
+        return o.toString()
+      })
+      await tx`update log_partitions set next_offset = n.next_offset
+        from unnest(${touched}::int[], ${touched.map((p) => String(next.get(p)))}::bigint[]) as n(partition, next_offset)
+        where log_partitions.topic = ${topic} and log_partitions.partition = n.partition`
+      await tx`insert into log_records (topic, partition, "offset", key, value)
+        select ${topic}, * from unnest(${Array.from(parts)}::int[], ${offsets}::bigint[],
+          ${records.map((r) => r.key)}::text[], ${records.map((r) => r.value)}::text[])`
+      await tx`select pg_notify(${CHANNEL}, ${topic})`
+    })
+  }
+
+  consumer(options: ConsumerOptions): PgLogConsumer {
+    return new PgLogConsumer(this, this.#sql, options, {
+      sessionTimeoutMs: this.#sessionTimeoutMs,
+      heartbeatMs: this.#heartbeatMs,
+    })
+  }
+
+  async close(): Promise<void> {
+    for (const wake of this.#waiters) wake('')
+    await this.#unlisten?.()
+  }
+
+  /** @internal partitions of `topic`; AppError UNKNOWN_TOPIC if it was never created. */
+  async partitionCount(topic: string): Promise<number> {
+    let count = this.#partitionCounts.get(topic)
+    if (count === undefined) {
+      const [row] = await this.#sql<
+        { n: number }[]
+      >`select count(*)::int as n from log_partitions where topic = ${topic}`
+      count = row?.n ?? 0
+      if (count === 0) throw new AppError('UNKNOWN_TOPIC', `topic ${topic} does not exist`, false)
+      this.#partitionCounts.set(topic, count)
+    }
+    return count
+  }
+
+  /** @internal resolves when a record is appended to one of `topics`, or after `ms`. */
+  async waitForAppend(topics: readonly string[], ms: number): Promise<void> {
+    this.#listening ??= this.#sql
+      .listen(CHANNEL, (topic) => {
+        for (const wake of this.#waiters) wake(topic)
+      })
+      .then((l) => {
+        this.#unlisten = l.unlisten
+      })
+    await this.#listening
+    await new Promise<void>((resolve) => {
+      const done = (topic: string) => {
+        if (topic !== '' && !topics.includes(topic)) return
+        clearTimeout(timer)
+        this.#waiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(() => done(''), ms)
+      this.#waiters.add(done)
+    })
+  }
+}
+
+type Timing = { sessionTimeoutMs: number; heartbeatMs: number }
+type Tp = { topic: string; partition: number }
+
+export class PgLogConsumer implements LogConsumer {
+  readonly #member = randomUUID()
+  readonly #positions = new Map<string, bigint>()
+  #owned: string[] = []
+  #rebalancedAt = 0
+  #closed = false
+  #heartbeat: ReturnType<typeof setInterval> | undefined
+
+  constructor(
+    private readonly log: PgLog,
+    private readonly sql: Sql,
+    private readonly options: ConsumerOptions,
+    private readonly timing: Timing,
+  ) {}
+
+  assignment(): readonly string[] {
+    return this.#owned
+  }
+
+  async poll(): Promise<Batch> {
+    const deadline = Date.now() + this.options.maxWaitMs
+    for (;;) {
+      if (Date.now() - this.#rebalancedAt >= this.timing.heartbeatMs) await this.#rebalance()
+      const records = await this.#fetch()
+      const left = deadline - Date.now()
+      if (records.length > 0 || this.#closed || left <= 0) return { records, nextOffsets: nextOffsetsOf(records) }
+      await this.log.waitForAppend(this.options.topics, Math.min(left, this.timing.heartbeatMs))
+    }
+  }
+
+  async commit(offsets: readonly PartitionOffset[]): Promise<void> {
+    await this.commitWithin(this.sql, offsets)
+  }
+
+  /**
+   * Commits inside the caller's transaction `tx`: the consumer's writes and its progress commit or
+   * roll back together. Throws PARTITION_LOST (and so aborts `tx`) if a lease was lost meanwhile.
+   */
+  async commitWithin(tx: Sql | Tx, offsets: readonly PartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return
+    const g = this.options.group
+    const done = await tx<Tp[]>`
+      insert into log_group_offsets (grp, topic, partition, next_offset, committed_at)
+      select ${g}, o.topic, o.partition, o.next_offset, clock_timestamp()
+      from unnest(${offsets.map((o) => o.topic)}::text[], ${offsets.map((o) => o.partition)}::int[],
+                  ${offsets.map((o) => o.offset.toString())}::bigint[]) as o(topic, partition, next_offset)
+      where exists (select 1 from log_partition_leases l
+                    where l.grp = ${g} and l.topic = o.topic and l.partition = o.partition
+                      and l.owner = ${this.#member} and l.expires_at > clock_timestamp() for share)
+      on conflict (grp, topic, partition)
+      do update set next_offset = excluded.next_offset, committed_at = excluded.committed_at
+      returning topic, partition`
+    if (done.length < offsets.length) {
+      const ok = new Set(done.map((d) => `${d.topic}/${d.partition}`))
+      const lost = offsets.map((o) => `${o.topic}/${o.partition}`).filter((tp) => !ok.has(tp))
+      this.#rebalancedAt = 0 // re-read the assignment at the next poll
+      throw new AppError('PARTITION_LOST', `partitions reassigned before commit: ${lost.join(', ')}`, true)
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#heartbeat)
+    const g = this.options.group
+    await this.sql`delete from log_partition_leases where grp = ${g} and owner = ${this.#member}`
+    await this.sql`delete from log_group_members where grp = ${g} and member = ${this.#member}`
+    this.#owned = []
+  }
+
+  /** Reads up to maxRecords from owned partitions, interleaving partitions by rank from their positions. */
+  async #fetch(): Promise<LogRecord[]> {
+    if (this.#owned.length === 0) return []
+    const tps = this.#owned.map(splitTp)
+    const rows = await this.sql<
+      { topic: string; partition: number; offset: bigint; key: string; value: string; ms: number }[]
+    >`
+      select r.topic, r.partition, r."offset", r.key, r.value,
+             (extract(epoch from r.appended_at) * 1000)::float8 as ms
+      from unnest(${tps.map((t) => t[0])}::text[], ${tps.map((t) => t[1])}::int[],
+                  ${this.#owned.map((tp) => String(this.#positions.get(tp) ?? 0n))}::bigint[])
+           as w(topic, partition, from_offset)
+      cross join lateral (
+        select * from log_records r
+        where r.topic = w.topic and r.partition = w.partition and r."offset" >= w.from_offset
+        order by r."offset" limit ${this.options.maxRecords}
+      ) r
+      order by r."offset" - w.from_offset, r.topic, r.partition
+      limit ${this.options.maxRecords}`
+    const records = rows.map((r) => ({
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      key: r.key,
+      value: r.value,
+      timestampMs: r.ms,
+    }))
+    for (const next of nextOffsetsOf(records)) this.#positions.set(`${next.topic}/${next.partition}`, next.offset)
+    return records
+  }
+
+  /**
+   * Heartbeat, then move towards a fair share: release leases above ceil(partitions / live members),
+   * claim free or expired ones below it. Newly owned partitions restart from the committed offset.
+   */
+  async #rebalance(): Promise<void> {
+    this.#heartbeat ??= setInterval(() => {
+      // A failed renewal is not fatal: the lease may lapse and the commit fence catches it.
+      this.#renew().catch(() => {})
+    }, this.timing.heartbeatMs)
+    this.#heartbeat.unref?.()
+
+    const { group: g, topics } = this.options
+    const timeout = this.timing.sessionTimeoutMs
+    const mine = await this.#renew()
+    await this.sql`delete from log_group_members
+      where grp = ${g} and seen_at < clock_timestamp() - ${timeout} * interval '1 millisecond'`
+    const [counts] = await this.sql<{ live: number; total: number }[]>`
+      select (select count(*)::int from log_group_members where grp = ${g}) as live,
+             (select count(*)::int from log_partitions where topic = any(${topics as string[]}::text[])) as total`
+    const fair = Math.ceil((counts?.total ?? 0) / Math.max(1, counts?.live ?? 1))
+
+    if (mine.length > fair) {
+      const extra = mine.splice(fair)
+      await this.sql`delete from log_partition_leases l
+        using unnest(${extra.map((t) => t.topic)}::text[], ${extra.map((t) => t.partition)}::int[]) as x(topic, partition)
+        where l.grp = ${g} and l.owner = ${this.#member} and l.topic = x.topic and l.partition = x.partition`
+    } else if (mine.length < fair) {
+      const claimed = await this.sql<Tp[]>`
+        insert into log_partition_leases (grp, topic, partition, owner, expires_at)
+        select ${g}, p.topic, p.partition, ${this.#member}, clock_timestamp() + ${timeout} * interval '1 millisecond'
+        from log_partitions p
+        where p.topic = any(${topics as string[]}::text[])
+          and not exists (select 1 from log_partition_leases l where l.grp = ${g} and l.topic = p.topic
+                          and l.partition = p.partition and l.expires_at > clock_timestamp())
+        order by p.partition, p.topic
+        limit ${fair - mine.length}
+        on conflict (grp, topic, partition) do update set owner = excluded.owner, expires_at = excluded.expires_at
+          where log_partition_leases.expires_at <= clock_timestamp()
+        returning topic, partition`
+      mine.push(...claimed)
+    }
+
+    const owned = mine.map((t) => `${t.topic}/${t.partition}`).sort()
+    const gained = owned.filter((tp) => !this.#positions.has(tp))
+    for (const tp of this.#positions.keys()) if (!owned.includes(tp)) this.#positions.delete(tp)
+    if (gained.length > 0) {
+      const committed = await this.sql<{ topic: string; partition: number; next_offset: bigint }[]>`
+        select o.topic, o.partition, o.next_offset from log_group_offsets o
+        join unnest(${gained.map((tp) => splitTp(tp)[0])}::text[], ${gained.map((tp) => splitTp(tp)[1])}::int[])
+          as x(topic, partition) using (topic, partition)
+        where o.grp = ${g}`
+      const from = new Map(committed.map((c) => [`${c.topic}/${c.partition}`, c.next_offset]))
+      for (const tp of gained) this.#positions.set(tp, from.get(tp) ?? 0n)
+    }
+    this.#owned = owned
+    this.#rebalancedAt = Date.now()
+  }
+
+  /** Marks this member alive and extends its leases; returns the partitions it still holds. */
+  async #renew(): Promise<Tp[]> {
+    const g = this.options.group
+    const timeout = this.timing.sessionTimeoutMs
+    await this
+      .sql`insert into log_group_members (grp, member, seen_at) values (${g}, ${this.#member}, clock_timestamp())
+      on conflict (grp, member) do update set seen_at = excluded.seen_at`
+    return [
+      ...(await this.sql<Tp[]>`update log_partition_leases
+        set expires_at = clock_timestamp() + ${timeout} * interval '1 millisecond'
+        where grp = ${g} and owner = ${this.#member} and expires_at > clock_timestamp()
+        returning topic, partition`),
+    ].sort((a, b) => a.partition - b.partition || a.topic.localeCompare(b.topic))
+  }
+}

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto'
+import m0001 from '../../sql/0001_event_log.sql' with { type: 'text' }
+import type { Sql } from './pg-client.ts'
+
+/** Every file in sql/, in order. Imported as text so the compiled binary carries them. */
+export const migrations: readonly { name: string; sql: string }[] = [{ name: '0001_event_log', sql: m0001 }]
+
+const checksum = (text: string) => createHash('sha256').update(text).digest('hex')
+/** Any constant: serialises concurrent `migrate` runs of several processes on one database. */
+const MIGRATION_LOCK = 0x70617301
+
+/**
+ * Applies the migrations not yet recorded in schema_migrations, in one transaction, forward only.
+ * An applied migration whose text changed since is an error: migrations are never edited, only added.
+ */
+export async function migrate(sql: Sql): Promise<string[]> {
+  return sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`
+    await tx`create table if not exists schema_migrations (
+      name text primary key, checksum text not null, applied_at timestamptz not null default now())`
+    const applied = new Map(
+      (await tx<{ name: string; checksum: string }[]>`select name, checksum from schema_migrations`).map((r) => [
+        r.name,
+        r.checksum,
+      ]),
+    )
+    const done: string[] = []
+    for (const m of migrations) {
+      const known = applied.get(m.name)
+      if (known !== undefined) {
+        if (known !== checksum(m.sql)) throw new Error(`migration ${m.name} was edited after it was applied`)
+        continue
+      }
+      await tx.unsafe(m.sql)
+      await tx`insert into schema_migrations (name, checksum) values (${m.name}, ${checksum(m.sql)})`
+      done.push(m.name)
+    }
+    return done
+  })
+}

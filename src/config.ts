@@ -1,0 +1,138 @@
+import { type Static, type TSchema, Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { ConfigError } from './errors.ts'
+import { Roles } from './roles.ts'
+
+export const Commands = ['run', 'migrate', 'help', 'version'] as const
+export type Command = (typeof Commands)[number]
+
+const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)))
+const Port = (fallback: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65_535, default: fallback, description })
+
+/** The whole configuration. Every field has its default here and nowhere else. */
+export const ConfigSchema = Type.Object(
+  {
+    command: literals(Commands),
+    role: { ...literals(Roles), default: 'all', description: 'Which role(s) this process runs.' },
+    databaseUrl: Type.Optional(
+      Type.String({ pattern: '^postgres(ql)?://', description: 'External PostgreSQL; unset = embedded.' }),
+    ),
+    kafkaBrokers: Type.Array(Type.String({ pattern: '^[^\\s:,]+:\\d+$' }), {
+      default: [],
+      description: 'Kafka bootstrap brokers host:port; empty = the Postgres-backed log.',
+    }),
+    dataDir: Type.String({ minLength: 1, default: '.pas', description: 'Embedded PostgreSQL data lives here.' }),
+    embeddedPgPort: Port(54_320, 'Port of the embedded PostgreSQL (loopback only).'),
+    httpHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'HTTP bind address.' }),
+    httpPort: Port(8080, 'HTTP port of the ingest/api server; 0 picks a free port.'),
+    partitions: Type.Integer({ minimum: 1, maximum: 1024, default: 8, description: 'Partitions per topic.' }),
+    batchMaxRecords: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 5000, description: 'Records per batch.' }),
+    batchLingerMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 50, description: 'Wait to fill a batch.' }),
+    pgPoolMax: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'Connections per process.' }),
+    kafkaClientId: Type.String({ minLength: 1, default: 'pas', description: 'Kafka client id prefix.' }),
+    shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, description: 'Drain deadline on SIGTERM.' }),
+    logLevel: { ...literals(['debug', 'info', 'warn', 'error'] as const), default: 'info' },
+  },
+  { additionalProperties: false },
+)
+export type Config = Static<typeof ConfigSchema>
+type Field = Exclude<keyof Config, 'command'>
+
+type Source = { env: string; flag: string; kind: 'string' | 'list' }
+/** Where each field may come from. A flag beats an env var; both beat the schema default. */
+const sources: Record<Field, Source> = {
+  role: { env: 'PAS_ROLE', flag: '--role', kind: 'string' },
+  databaseUrl: { env: 'DATABASE_URL', flag: '--database-url', kind: 'string' },
+  kafkaBrokers: { env: 'KAFKA_BROKERS', flag: '--kafka-brokers', kind: 'list' },
+  dataDir: { env: 'PAS_DATA_DIR', flag: '--data-dir', kind: 'string' },
+  embeddedPgPort: { env: 'PAS_EMBEDDED_PG_PORT', flag: '--embedded-pg-port', kind: 'string' },
+  httpHost: { env: 'PAS_HTTP_HOST', flag: '--host', kind: 'string' },
+  httpPort: { env: 'PAS_HTTP_PORT', flag: '--port', kind: 'string' },
+  partitions: { env: 'PAS_PARTITIONS', flag: '--partitions', kind: 'string' },
+  batchMaxRecords: { env: 'PAS_BATCH_MAX_RECORDS', flag: '--batch-max-records', kind: 'string' },
+  batchLingerMs: { env: 'PAS_BATCH_LINGER_MS', flag: '--batch-linger-ms', kind: 'string' },
+  pgPoolMax: { env: 'PAS_PG_POOL_MAX', flag: '--pg-pool-max', kind: 'string' },
+  kafkaClientId: { env: 'PAS_KAFKA_CLIENT_ID', flag: '--kafka-client-id', kind: 'string' },
+  shutdownTimeoutMs: { env: 'PAS_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', kind: 'string' },
+  logLevel: { env: 'PAS_LOG_LEVEL', flag: '--log-level', kind: 'string' },
+}
+const fields = Object.keys(sources) as Field[]
+
+/** Env vars read by tools rather than the binary; tolerated so a shared environment does not fail start-up. */
+const foreignPasEnv = new Set(['PAS_KAFKA_HOME', 'PAS_TEST_KEEP_INFRA'])
+
+export function describeSources(): { field: string; env: string; flag: string; default: unknown; about: string }[] {
+  return fields.map((field) => {
+    const schema = ConfigSchema.properties[field] as TSchema
+    return { field, ...sources[field], default: schema.default, about: String(schema.description ?? '') }
+  })
+}
+
+/** Parses env and argv once, applies defaults, and reports every problem at once. */
+export function loadConfig(env: Record<string, string | undefined>, argv: readonly string[]): Config {
+  const problems: string[] = []
+  const raw: Record<string, unknown> = { command: 'run' }
+  const set = (field: Field, text: string) => {
+    raw[field] = sources[field].kind === 'list' ? splitList(text) : text
+  }
+
+  for (const field of fields) {
+    const text = env[sources[field].env]
+    if (text !== undefined && text !== '') set(field, text)
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('PAS_') && !foreignPasEnv.has(name) && !fields.some((f) => sources[f].env === name)) {
+      problems.push(`${name}: unknown setting`)
+    }
+  }
+
+  const byFlag = new Map(fields.map((f) => [sources[f].flag, f]))
+  const positional: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (!arg.startsWith('--')) {
+      positional.push(arg)
+      continue
+    }
+    if (arg === '--help') {
+      raw.command = 'help'
+      continue
+    }
+    if (arg === '--version') {
+      raw.command = 'version'
+      continue
+    }
+    const eq = arg.indexOf('=')
+    const flag = eq === -1 ? arg : arg.slice(0, eq)
+    const field = byFlag.get(flag)
+    if (field === undefined) {
+      problems.push(`${flag}: unknown flag`)
+      continue
+    }
+    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1)
+    if (value === undefined) problems.push(`${flag}: needs a value`)
+    else set(field, value)
+  }
+  if (positional.length > 1) problems.push(`unexpected arguments: ${positional.slice(1).join(' ')}`)
+  if (positional[0] !== undefined) raw.command = positional[0]
+
+  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw))
+  for (const error of Value.Errors(ConfigSchema, converted)) {
+    const field = error.path.split('/')[1] ?? ''
+    const where = field in sources ? `${sources[field as Field].flag} / ${sources[field as Field].env}` : field
+    const shown = JSON.stringify(error.value)
+    problems.push(`${where || 'command'}: ${error.message}${shown === undefined ? '' : ` (got ${shown})`}`)
+  }
+  if (problems.length > 0) throw new ConfigError(dedupe(problems))
+  return Object.freeze(converted as Config)
+}
+
+const splitList = (text: string) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+
+// A union mismatch is reported once per member by TypeBox; keep each distinct message once.
+const dedupe = (items: string[]) => [...new Set(items)]

@@ -1,0 +1,32 @@
+/** Stable error codes. Infrastructure failures are thrown as AppError; per-record outcomes are values. */
+export const ErrorCodes = [
+  'CONFIG_INVALID',
+  'INVALID_RECORD',
+  'UNKNOWN_TOPIC',
+  'LOG_UNAVAILABLE',
+  'STORE_UNAVAILABLE',
+  'PARTITION_LOST',
+  'COPY_TIMEOUT',
+  'SHUTTING_DOWN',
+] as const
+export type ErrorCode = (typeof ErrorCodes)[number]
+
+export class AppError extends Error {
+  override name = 'AppError'
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+  }
+}
+
+/** Start-up configuration problems, every one of them, so the operator fixes them in one go. */
+export class ConfigError extends AppError {
+  override name = 'ConfigError'
+  constructor(readonly problems: readonly string[]) {
+    super('CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}`, false)
+  }
+}

@@ -1,0 +1,5 @@
+/** SQL migrations are imported as text (Bun text imports) so the compiled binary carries them. */
+declare module '*.sql' {
+  const text: string
+  export default text
+}
