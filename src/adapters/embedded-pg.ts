@@ -26,6 +26,8 @@ export type EmbeddedPgOptions = {
   /** Folder holding `pg/` (the cluster), `pg.log` and the generated password. */
   dataDir: string
   port: number
+  /** Folder with initdb and postgres; default: searched (see findBinDir). */
+  binDir?: string
   database?: string
   log?: (message: string) => void
 }
@@ -39,7 +41,7 @@ export async function startEmbeddedPg(options: EmbeddedPgOptions): Promise<Embed
   const home = resolve(options.dataDir)
   const cluster = join(home, 'pg')
   const database = options.database ?? 'pas'
-  const bin = findBinDir()
+  const bin = options.binDir ? resolve(options.binDir) : findBinDir()
   const account = process.getuid?.() === 0 ? ensureServiceAccount(home, bin) : undefined
   mkdirSync(home, { recursive: true })
   const password = readOrCreatePassword(join(home, 'pg-password'))
@@ -120,7 +122,7 @@ export function findBinDir(): string {
     }
   }
   throw new Error(
-    `embedded PostgreSQL binaries not found (${pkg}); run \`bun install\` in the pas folder, or set DATABASE_URL`,
+    `embedded PostgreSQL binaries not found (${pkg}); run \`bun install\` in the pas folder, point PAS_PG_BIN_DIR at a folder holding initdb and postgres, or set DATABASE_URL`,
   )
 }
 

@@ -1,0 +1,237 @@
+import {
+  Admin,
+  type Consumer,
+  Consumer as KafkaConsumer,
+  type Message,
+  type MessagesStream,
+  ProduceAcks,
+  Producer,
+  stringDeserializers,
+  stringSerializers,
+} from '@platformatic/kafka'
+import { AppError } from '../errors.ts'
+import type {
+  AppendRecord,
+  Batch,
+  ConsumerOptions,
+  EventLog,
+  LogConsumer,
+  LogRecord,
+  PartitionOffset,
+} from '../ports/event-log.ts'
+import { nextOffsetsOf } from '../ports/event-log.ts'
+import { partitionFor } from '../runtime/partitioner.ts'
+import type { TopicSpec } from '../topology.ts'
+
+export type KafkaLogOptions = {
+  brokers: readonly string[]
+  clientId: string
+  /** Group session timeout; the broker's minimum is 6 s by default. */
+  sessionTimeoutMs?: number
+  heartbeatMs?: number
+}
+
+type Msg = Message<string, string, string, string>
+
+/**
+ * EventLog over Apache Kafka with @platformatic/kafka. This is the only file that imports the
+ * client, so a librdkafka-based adapter can replace it when Bun can load one.
+ * - Records are placed by pas's own murmur2 partitioner (the Java client's), with acks=all.
+ * - Consumers never autocommit; `commit` is called once the batch's effects are durable.
+ */
+export class KafkaLog implements EventLog {
+  readonly kind = 'kafka'
+  readonly #options: KafkaLogOptions
+  readonly #producer: Producer<string, string, string, string>
+  readonly #admin: Admin
+  readonly #partitionCounts = new Map<string, number>()
+  readonly #consumers = new Set<KafkaLogConsumer>()
+
+  constructor(options: KafkaLogOptions) {
+    this.#options = options
+    const base = { bootstrapBrokers: [...options.brokers], retries: 5, retryDelay: 250 }
+    this.#producer = new Producer({
+      ...base,
+      clientId: `${options.clientId}-producer`,
+      serializers: stringSerializers,
+      acks: ProduceAcks.ALL,
+    })
+    this.#admin = new Admin({ ...base, clientId: `${options.clientId}-admin` })
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    const existing = new Set(await this.#admin.listTopics())
+    for (const { name, partitions } of specs) {
+      if (existing.has(name)) continue
+      try {
+        // replicas -1: the broker's default.replication.factor (1 on a test broker, 3 in production).
+        await this.#admin.createTopics({ topics: [name], partitions, replicas: -1 })
+      } catch (error) {
+        if (!String((error as Error).message + JSON.stringify(error)).includes('TOPIC_ALREADY_EXISTS')) throw error
+      }
+      this.#partitionCounts.delete(name)
+    }
+  }
+
+  async append(topic: string, records: readonly AppendRecord[]): Promise<void> {
+    if (records.length === 0) return
+    const partitions = await this.#partitionCount(topic)
+    await this.#producer.send({
+      messages: records.map((r) => ({ topic, key: r.key, value: r.value, partition: partitionFor(r.key, partitions) })),
+    })
+  }
+
+  consumer(options: ConsumerOptions): LogConsumer {
+    const consumer = new KafkaLogConsumer(this.#options, options, () => this.#consumers.delete(consumer))
+    this.#consumers.add(consumer)
+    return consumer
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#consumers].map((c) => c.close()))
+    await this.#producer.close()
+    await this.#admin.close()
+  }
+
+  async #partitionCount(topic: string): Promise<number> {
+    let count = this.#partitionCounts.get(topic)
+    if (count === undefined) {
+      if (!(await this.#admin.listTopics()).includes(topic)) {
+        throw new AppError('UNKNOWN_TOPIC', `topic ${topic} does not exist`, false)
+      }
+      const metadata = await this.#admin.metadata({ topics: [topic] })
+      count = metadata.topics.get(topic)?.partitionsCount ?? 0
+      this.#partitionCounts.set(topic, count)
+    }
+    return count
+  }
+}
+
+class KafkaLogConsumer implements LogConsumer {
+  readonly #client: Consumer<string, string, string, string>
+  readonly #queue: Msg[] = []
+  /** Next offset expected per partition: drops what a post-rebalance refetch delivers twice. */
+  readonly #positions = new Map<string, bigint>()
+  readonly #epochs = new Map<string, number>()
+  #stream: Promise<MessagesStream<string, string, string, string>> | undefined
+  #wake: (() => void) | undefined
+  #failure: Error | undefined
+  #closed = false
+
+  constructor(
+    kafka: KafkaLogOptions,
+    private readonly options: ConsumerOptions,
+    private readonly onClose: () => void,
+  ) {
+    this.#client = new KafkaConsumer({
+      groupId: options.group,
+      clientId: `${kafka.clientId}-${options.group}`,
+      bootstrapBrokers: [...kafka.brokers],
+      deserializers: stringDeserializers,
+      autocommit: false,
+      sessionTimeout: kafka.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: kafka.heartbeatMs ?? 500,
+      retries: 5,
+      retryDelay: 250,
+    })
+    this.#client.on('consumer:group:rebalance', () => this.#positions.clear())
+  }
+
+  assignment(): readonly string[] {
+    return (this.#client.assignments ?? []).flatMap((a) => a.partitions.map((p) => `${a.topic}/${p}`)).sort()
+  }
+
+  async poll(): Promise<Batch> {
+    const stream = await this.#start()
+    const deadline = Date.now() + this.options.maxWaitMs
+    for (;;) {
+      if (this.#failure) throw new AppError('LOG_UNAVAILABLE', this.#failure.message, true, { cause: this.#failure })
+      const records = this.#take()
+      const left = deadline - Date.now()
+      if (records.length > 0 || this.#closed || left <= 0) {
+        if (stream.isPaused() && this.#queue.length < this.options.maxRecords) stream.resume()
+        return { records, nextOffsets: nextOffsetsOf(records) }
+      }
+      if (stream.isPaused()) stream.resume()
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left)
+        this.#wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    }
+  }
+
+  async commit(offsets: readonly PartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return
+    try {
+      await this.#client.commit({
+        offsets: offsets.map((o) => ({ ...o, leaderEpoch: this.#epochs.get(`${o.topic}/${o.partition}`) ?? -1 })),
+      })
+    } catch (error) {
+      // The group moved on (rebalance, fenced generation): the new owner re-reads from the last commit.
+      this.#positions.clear()
+      throw new AppError('PARTITION_LOST', `commit refused: ${(error as Error).message}`, true, { cause: error })
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#wake?.()
+    const stream = await this.#stream?.catch(() => undefined)
+    await stream?.close()
+    await this.#client.close(true)
+    this.onClose()
+  }
+
+  #start() {
+    this.#stream ??= this.#client
+      .consume({
+        topics: [...this.options.topics],
+        mode: 'committed',
+        fallbackMode: 'earliest',
+        autocommit: false,
+        maxWaitTime: Math.min(500, Math.max(10, this.options.maxWaitMs)),
+      })
+      .then((stream) => {
+        stream.on('data', (message: Msg) => {
+          this.#queue.push(message)
+          // Bounded buffer: stop fetching while two batches wait; poll resumes it.
+          if (this.#queue.length >= 2 * this.options.maxRecords) stream.pause()
+          this.#wake?.()
+        })
+        stream.on('error', (error: Error) => {
+          this.#failure = error
+          this.#wake?.()
+        })
+        return stream
+      })
+    return this.#stream
+  }
+
+  /** Up to maxRecords queued messages of partitions still assigned, each offset once. */
+  #take(): LogRecord[] {
+    const owned = new Set(this.assignment())
+    const out: LogRecord[] = []
+    while (out.length < this.options.maxRecords && this.#queue.length > 0) {
+      const m = this.#queue.shift() as Msg
+      const tp = `${m.topic}/${m.partition}`
+      if (!owned.has(tp)) continue
+      const expected = this.#positions.get(tp)
+      if (expected !== undefined && m.offset < expected) continue
+      this.#positions.set(tp, m.offset + 1n)
+      this.#epochs.set(tp, m.leaderEpoch)
+      out.push({
+        topic: m.topic,
+        partition: m.partition,
+        offset: m.offset,
+        key: m.key,
+        value: m.value,
+        timestampMs: Number(m.timestamp),
+      })
+    }
+    return out
+  }
+}

@@ -1,0 +1,59 @@
+import { type EmbeddedPg, startEmbeddedPg } from './adapters/embedded-pg.ts'
+import { KafkaLog } from './adapters/kafka-log.ts'
+import { createPgClient, type Sql } from './adapters/pg-client.ts'
+import { PgLog } from './adapters/pg-log.ts'
+import type { Config } from './config.ts'
+import type { EventLog } from './ports/event-log.ts'
+import type { Logger } from './runtime/logger.ts'
+
+export type Database = { readonly sql: Sql; readonly embedded: EmbeddedPg | undefined; close(): Promise<void> }
+
+export type Deps = {
+  readonly config: Config
+  readonly logger: Logger
+  readonly db: Database
+  readonly eventLog: EventLog
+  /** Releases everything compose opened, in reverse order. */
+  close(): Promise<void>
+}
+
+/** PostgreSQL from DATABASE_URL, or an embedded server in the data folder when it is unset. */
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbeddedPg({
+        dataDir: config.dataDir,
+        port: config.embeddedPgPort,
+        binDir: config.pgBinDir,
+        log: (message) => logger.info(message, { component: 'embedded-pg' }),
+      })
+  const url = config.databaseUrl ?? (embedded as EmbeddedPg).url
+  const sql = createPgClient({ url, max: config.pgPoolMax, applicationName: `pas-${config.role}` })
+  return {
+    sql,
+    embedded,
+    close: async () => {
+      await sql.end({ timeout: 5 })
+      if (embedded?.owned) await embedded.stop()
+    },
+  }
+}
+
+/** The composition root: turns Config into adapters. Nothing below it reads env or picks an adapter. */
+export async function compose(config: Config, logger: Logger): Promise<Deps> {
+  const db = await openDatabase(config, logger)
+  const eventLog: EventLog =
+    config.kafkaBrokers.length > 0
+      ? new KafkaLog({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId })
+      : new PgLog(db.sql)
+  return {
+    config,
+    logger,
+    db,
+    eventLog,
+    close: async () => {
+      await eventLog.close()
+      await db.close()
+    },
+  }
+}

@@ -1,0 +1,68 @@
+import { Elysia, t } from 'elysia'
+import { type Health, ServiceStates } from '../runtime/service.ts'
+
+export type AppContext = {
+  role: string
+  transport: string
+  version: string
+  startedAtMs: number
+  health: () => readonly Health[]
+  /** Throws when a dependency (the database, the log) is unreachable. */
+  checkDependencies: () => Promise<void>
+}
+
+const ServiceHealth = t.Object({
+  name: t.String(),
+  state: t.UnionEnum(ServiceStates),
+  detail: t.Optional(t.Record(t.String(), t.Unknown())),
+})
+const HealthBody = t.Object({
+  status: t.Union([t.Literal('ok'), t.Literal('failing')], { description: 'failing when any service failed' }),
+  role: t.String(),
+  transport: t.String({ description: 'pg (Postgres-backed log) or kafka' }),
+  version: t.String(),
+  uptimeS: t.Number({ description: 'seconds since start' }),
+  services: t.Array(ServiceHealth),
+})
+const ReadyBody = t.Object({ ready: t.Boolean(), reason: t.Optional(t.String()) })
+
+/**
+ * The HTTP edge shared by every role: liveness (`/health`), readiness (`/ready`) and metrics.
+ * Ingest and query routes are mounted on this app by the roles that serve them.
+ */
+export function createApp(ctx: AppContext) {
+  return new Elysia()
+    .get(
+      '/health',
+      ({ status }) => {
+        const services = [...ctx.health()]
+        const failing = services.some((s) => s.state === 'failed')
+        const body = {
+          status: failing ? ('failing' as const) : ('ok' as const),
+          role: ctx.role,
+          transport: ctx.transport,
+          version: ctx.version,
+          uptimeS: Math.round((Date.now() - ctx.startedAtMs) / 1000),
+          services,
+        }
+        return failing ? status(503, body) : body
+      },
+      { response: { 200: HealthBody, 503: HealthBody }, detail: { summary: 'Liveness and per-service state' } },
+    )
+    .get(
+      '/ready',
+      async ({ status }) => {
+        const notRunning = ctx.health().filter((s) => s.state !== 'running')
+        if (notRunning.length > 0) {
+          return status(503, { ready: false, reason: `not running: ${notRunning.map((s) => s.name).join(', ')}` })
+        }
+        try {
+          await ctx.checkDependencies()
+        } catch (error) {
+          return status(503, { ready: false, reason: (error as Error).message })
+        }
+        return { ready: true }
+      },
+      { response: { 200: ReadyBody, 503: ReadyBody }, detail: { summary: 'Ready to take traffic' } },
+    )
+}

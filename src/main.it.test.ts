@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { findBinDir } from './adapters/embedded-pg.ts'
+import { KafkaLog } from './adapters/kafka-log.ts'
+import { kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
+import { Topics } from './topology.ts'
+
+// The shipped artefact, not the sources: build the single executable once, then run it for real.
+const repo = resolve(import.meta.dir, '..')
+const work = mkdtempSync(join(tmpdir(), 'pas-smoke-'))
+const binary = join(work, 'pas')
+
+beforeAll(async () => {
+  const build = Bun.spawn(['bun', join(repo, 'tools', 'build.ts'), binary], { cwd: repo, stderr: 'pipe' })
+  if ((await build.exited) !== 0) throw new Error(`build failed: ${await new Response(build.stderr).text()}`)
+}, 120_000)
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+type Running = { proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'>; url: string; logs: () => string }
+
+/** Starts the binary and resolves once it logged "pas started" with its URL. */
+async function start(env: Record<string, string>, args: string[]): Promise<Running> {
+  const proc = Bun.spawn([binary, ...args], {
+    cwd: work, // not the repo: the binary must find what it needs on its own
+    // The binary ships alone; the operator points it at PostgreSQL binaries (here: this checkout's).
+    env: { PATH: process.env.PATH ?? '', PAS_PG_BIN_DIR: findBinDir(), ...env },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  let text = ''
+  const reader = proc.stderr.getReader()
+  const decoder = new TextDecoder()
+  const pump = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      text += decoder.decode(value)
+    }
+  })()
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const started = text.split('\n').find((l) => l.includes('"msg":"pas started"'))
+    if (started) return { proc, url: JSON.parse(started).url, logs: () => text }
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      await pump
+      throw new Error(`pas did not start (exit ${proc.exitCode}):\n${text}`)
+    }
+    await Bun.sleep(50)
+  }
+}
+
+async function stop(running: Running) {
+  running.proc.kill('SIGTERM')
+  return running.proc.exited
+}
+
+const freePort = () => {
+  const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+  const port = s.port
+  s.stop(true)
+  return port
+}
+
+describe('the compiled pas binary', () => {
+  test('--role all on the embedded default serves /health and /ready, then exits 0 on SIGTERM', async () => {
+    const dataDir = join(work, 'data')
+    const running = await start({ PAS_DATA_DIR: dataDir, PAS_EMBEDDED_PG_PORT: String(freePort()) }, [
+      '--role',
+      'all',
+      '--port',
+      '0',
+    ])
+    const health = await fetch(`${running.url}/health`)
+    expect(health.status).toBe(200)
+    const body = (await health.json()) as { status: string; transport: string; services: { state: string }[] }
+    expect(body.status).toBe('ok')
+    expect(body.transport).toBe('pg')
+    expect(body.services.length).toBe(6)
+    expect(body.services.every((s) => s.state === 'running')).toBe(true)
+    expect(await (await fetch(`${running.url}/ready`)).json()).toEqual({ ready: true })
+
+    expect(await stop(running)).toBe(0)
+    expect(running.logs()).toContain('"msg":"stopped cleanly"')
+    // The embedded server it started is gone too: PostgreSQL removes its pid file on a clean stop.
+    expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false)
+  })
+
+  test.if(kafkaTestsEnabled)('with KAFKA_BROKERS it uses Kafka and creates the topics', async () => {
+    const brokers = await testKafkaBrokers()
+    const running = await start(
+      {
+        PAS_DATA_DIR: join(work, 'data-kafka'),
+        PAS_EMBEDDED_PG_PORT: String(freePort()),
+        KAFKA_BROKERS: brokers.join(','),
+        PAS_KAFKA_CLIENT_ID: 'pas-smoke',
+      },
+      ['--port', '0', '--partitions', '3'],
+    )
+    const body = (await (await fetch(`${running.url}/health`)).json()) as { transport: string }
+    expect(body.transport).toBe('kafka')
+    expect(await stop(running)).toBe(0)
+
+    const log = new KafkaLog({ brokers, clientId: 'pas-smoke-check' })
+    await expect(log.append(Topics.rawTransactions, [{ key: 'P1', value: '{}' }])).resolves.toBeUndefined()
+    await log.close()
+  })
+
+  test('invalid settings exit with code 2 and list every problem', async () => {
+    const proc = Bun.spawn([binary, '--role', 'chef', '--port', 'http'], { cwd: work, stderr: 'pipe' })
+    expect(await proc.exited).toBe(2)
+    const err = await new Response(proc.stderr).text()
+    expect(err).toContain('--role / PAS_ROLE')
+    expect(err).toContain('--port / PAS_HTTP_PORT')
+  })
+})

@@ -1,0 +1,111 @@
+import { AppError } from '../errors.ts'
+import type { EventLog, LogConsumer } from '../ports/event-log.ts'
+import type { Logger } from './logger.ts'
+import type { Health, Service, ServiceState } from './service.ts'
+import type { Stage } from './stage.ts'
+
+export type StagePolicy = { maxRecords: number; maxWaitMs: number; maxBackoffMs?: number }
+
+/**
+ * Runs a Stage: poll → process → commit, one batch at a time. Stopping drains: the batch in
+ * flight is finished and committed before the consumer leaves its group. Retryable errors back off
+ * and retry the same batch; any other error stops the runner as failed (the process exits and a
+ * supervisor restarts it; uncommitted records are delivered again).
+ */
+export class StageRunner implements Service {
+  readonly name: string
+  #state: ServiceState = 'starting'
+  #consumer: LogConsumer | undefined
+  #loop: Promise<void> | undefined
+  #batches = 0
+  #records = 0
+  #lastBatchAt: string | undefined
+  #error: string | undefined
+  #stopRequested = false
+  #wakeBackoff: (() => void) | undefined
+
+  constructor(
+    private readonly stage: Stage,
+    private readonly log: EventLog,
+    private readonly policy: StagePolicy,
+    private readonly logger: Logger,
+  ) {
+    this.name = `stage:${stage.name}`
+  }
+
+  get done(): Promise<void> {
+    return this.#loop ?? Promise.resolve()
+  }
+
+  async start(): Promise<void> {
+    const { group, inputs } = this.stage
+    this.#consumer = this.log.consumer({ group, topics: inputs, ...this.policy })
+    this.#state = 'running'
+    this.#loop = this.#run(this.#consumer)
+    this.#loop.catch(() => {}) // observed through `done` and health; avoid an unhandled rejection here
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopRequested) return this.#loop?.catch(() => {})
+    this.#stopRequested = true
+    if (this.#state === 'running') this.#state = 'draining'
+    this.#wakeBackoff?.()
+    await this.#loop?.catch(() => {})
+    await this.#consumer?.close()
+    if (this.#state !== 'failed') this.#state = 'stopped'
+  }
+
+  health(): Health {
+    const detail: Record<string, unknown> = { batches: this.#batches, records: this.#records }
+    if (this.#lastBatchAt) detail.lastBatchAt = this.#lastBatchAt
+    if (this.#error) detail.error = this.#error
+    return { name: this.name, state: this.#state, detail }
+  }
+
+  async #run(consumer: LogConsumer): Promise<void> {
+    while (!this.#stopRequested) {
+      const batch = await consumer.poll()
+      if (batch.records.length === 0) continue
+      const applied = await this.#processWithRetry(batch)
+      if (!applied) return // stop requested during back-off: leave the batch uncommitted
+      try {
+        await consumer.commit(batch.nextOffsets)
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'PARTITION_LOST')) throw this.#fail(error)
+        this.logger.warn('partition moved before commit; its new owner replays the batch', { stage: this.stage.name })
+      }
+      this.#batches++
+      this.#records += batch.records.length
+      this.#lastBatchAt = new Date().toISOString()
+    }
+  }
+
+  async #processWithRetry(batch: Parameters<Stage['process']>[0]): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.stage.process(batch)
+        return true
+      } catch (error) {
+        if (!(error instanceof AppError && error.retryable)) throw this.#fail(error)
+        if (this.#stopRequested) return false
+        const delayMs = Math.min(this.policy.maxBackoffMs ?? 5_000, 50 * 2 ** attempt)
+        this.logger.warn('retrying batch', { stage: this.stage.name, attempt, delayMs, error })
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs)
+          this.#wakeBackoff = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        if (this.#stopRequested) return false
+      }
+    }
+  }
+
+  #fail(error: unknown): unknown {
+    this.#state = 'failed'
+    this.#error = error instanceof Error ? error.message : String(error)
+    this.logger.error('stage failed', { stage: this.stage.name, error })
+    return error
+  }
+}
