@@ -137,11 +137,16 @@ for (const name of adapters) {
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(12)
 console.log(`\nadapter   append rec/s  consume rec/s   (median of ${runs}; ${total} records, batch ${batch})`)
-for (const [name, r] of Object.entries(results)) console.log(`${name.padEnd(8)} ${fmt(r.appendPerS)} ${fmt(r.consumePerS)}`)
+for (const [name, r] of Object.entries(results))
+  console.log(`${name.padEnd(8)} ${fmt(r.appendPerS)} ${fmt(r.consumePerS)}`)
 mkdirSync(`${import.meta.dir}/results`, { recursive: true })
 const file = `${import.meta.dir}/results/event-log-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
 writeFileSync(
   file,
-  JSON.stringify({ bench: 'event-log', at: new Date().toISOString(), total, batch, runs, bun: Bun.version, results }, null, 2),
+  JSON.stringify(
+    { bench: 'event-log', at: new Date().toISOString(), total, batch, runs, bun: Bun.version, results },
+    null,
+    2,
+  ),
 )
 console.log(`\nwritten ${file}`)
