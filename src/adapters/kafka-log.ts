@@ -54,6 +54,9 @@ export class KafkaLog implements EventLog {
       ...base,
       clientId: `${options.clientId}-producer`,
       serializers: stringSerializers,
+      // Idempotent: a send retried after a partial failure is not written twice (the broker drops
+      // batches whose producer sequence it has already seen). Implies acks=all.
+      idempotent: true,
       acks: ProduceAcks.ALL,
     })
     this.#admin = new Admin({ ...base, clientId: `${options.clientId}-admin` })
@@ -70,6 +73,19 @@ export class KafkaLog implements EventLog {
         if (!String((error as Error).message + JSON.stringify(error)).includes('TOPIC_ALREADY_EXISTS')) throw error
       }
       this.#partitionCounts.delete(name)
+      await this.#untilLeadersElected(name)
+    }
+  }
+
+  /** A topic just created has partitions without a leader for a moment; sending then fails. */
+  async #untilLeadersElected(topic: string): Promise<void> {
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      const metadata = await this.#admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined)
+      const partitions = metadata?.topics.get(topic)?.partitions ?? []
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return
+      if (Date.now() > deadline) throw new AppError('LOG_UNAVAILABLE', `topic ${topic} has no leaders after 30 s`, true)
+      await Bun.sleep(100)
     }
   }
 
@@ -110,7 +126,12 @@ export class KafkaLog implements EventLog {
 class KafkaLogConsumer implements LogConsumer {
   readonly #client: Consumer<string, string, string, string>
   readonly #queue: Msg[] = []
-  /** Next offset expected per partition: drops what a post-rebalance refetch delivers twice. */
+  /**
+   * Next offset expected per partition. On every group (re)join the stream re-reads the committed
+   * offsets and fetches again, possibly before this member's in-flight commit landed; what was
+   * already handed out is dropped here. Kept across rebalances (assignments are briefly empty
+   * during a rejoin); cleared when a commit is refused, so that batch is delivered again.
+   */
   readonly #positions = new Map<string, bigint>()
   readonly #epochs = new Map<string, number>()
   #stream: Promise<MessagesStream<string, string, string, string>> | undefined
@@ -134,7 +155,6 @@ class KafkaLogConsumer implements LogConsumer {
       retries: 5,
       retryDelay: 250,
     })
-    this.#client.on('consumer:group:rebalance', () => this.#positions.clear())
   }
 
   assignment(): readonly string[] {
