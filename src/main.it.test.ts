@@ -86,27 +86,31 @@ describe('the compiled pas binary', () => {
     expect(running.logs()).toContain('"msg":"stopped cleanly"')
     // The embedded server it started is gone too: PostgreSQL removes its pid file on a clean stop.
     expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false)
-  })
+  }, 120_000)
 
-  test.if(kafkaTestsEnabled)('with KAFKA_BROKERS it uses Kafka and creates the topics', async () => {
-    const brokers = await testKafkaBrokers()
-    const running = await start(
-      {
-        PAS_DATA_DIR: join(work, 'data-kafka'),
-        PAS_EMBEDDED_PG_PORT: String(freePort()),
-        KAFKA_BROKERS: brokers.join(','),
-        PAS_KAFKA_CLIENT_ID: 'pas-smoke',
-      },
-      ['--port', '0', '--partitions', '3'],
-    )
-    const body = (await (await fetch(`${running.url}/health`)).json()) as { transport: string }
-    expect(body.transport).toBe('kafka')
-    expect(await stop(running)).toBe(0)
+  test.if(kafkaTestsEnabled)(
+    'with KAFKA_BROKERS it uses Kafka and creates the topics',
+    async () => {
+      const brokers = await testKafkaBrokers()
+      const running = await start(
+        {
+          PAS_DATA_DIR: join(work, 'data-kafka'),
+          PAS_EMBEDDED_PG_PORT: String(freePort()),
+          KAFKA_BROKERS: brokers.join(','),
+          PAS_KAFKA_CLIENT_ID: 'pas-smoke',
+        },
+        ['--port', '0', '--partitions', '3'],
+      )
+      const body = (await (await fetch(`${running.url}/health`)).json()) as { transport: string }
+      expect(body.transport).toBe('kafka')
+      expect(await stop(running)).toBe(0)
 
-    const log = new KafkaLog({ brokers, clientId: 'pas-smoke-check' })
-    await expect(log.append(Topics.rawTransactions, [{ key: 'P1', value: '{}' }])).resolves.toBeUndefined()
-    await log.close()
-  })
+      const log = new KafkaLog({ brokers, clientId: 'pas-smoke-check' })
+      await expect(log.append(Topics.rawTransactions, [{ key: 'P1', value: '{}' }])).resolves.toBeUndefined()
+      await log.close()
+    },
+    120_000,
+  )
 
   test('invalid settings exit with code 2 and list every problem', async () => {
     const proc = Bun.spawn([binary, '--role', 'chef', '--port', 'http'], { cwd: work, stderr: 'pipe' })
@@ -114,5 +118,5 @@ describe('the compiled pas binary', () => {
     const err = await new Response(proc.stderr).text()
     expect(err).toContain('--role / PAS_ROLE')
     expect(err).toContain('--port / PAS_HTTP_PORT')
-  })
+  }, 30_000)
 })

@@ -129,4 +129,11 @@ function usage(): string {
   ].join('\n')
 }
 
-if (import.meta.main) process.exit(await main(process.argv.slice(2), process.env))
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2), process.env).catch((error: unknown) => {
+    // Start-up failed (database unreachable, port taken, ...): one clear line, not a stack trace.
+    process.stderr.write(`pas: ${error instanceof Error ? error.message : String(error)}\n`)
+    return 1
+  })
+  process.exit(code)
+}

@@ -73,6 +73,11 @@ export async function startEmbeddedPg(options: EmbeddedPgOptions): Promise<Embed
     port = running.port
     log(`reusing PostgreSQL already running on ${cluster} (pid ${running.pid}, port ${port})`)
   } else {
+    if (await portInUse(port)) {
+      throw new Error(
+        `port ${port} is in use by another process; choose a free one with PAS_EMBEDDED_PG_PORT (--embedded-pg-port)`,
+      )
+    }
     const out = openSync(join(home, 'pg.log'), 'a')
     child = spawn(
       join(bin, 'postgres'),
@@ -137,6 +142,16 @@ function runningServer(cluster: string): { pid: number; port: number } | undefin
     return { pid, port }
   } catch {
     return undefined // stale file from a crash: postgres removes it itself on start
+  }
+}
+
+async function portInUse(port: number): Promise<boolean> {
+  try {
+    const socket = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } })
+    socket.end()
+    return true
+  } catch {
+    return false
   }
 }
 

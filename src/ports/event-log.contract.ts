@@ -13,6 +13,8 @@ export type ContractTarget = {
 }
 
 type Payload = { key: string; seq: number }
+/** Per-test limit: the first test may start a broker, and group rebalances take seconds. */
+const SLOW_MS = 120_000
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
 const payload = (r: LogRecord) => JSON.parse(r.value) as Payload
 const idOf = (r: LogRecord) => `${r.key}#${payload(r).seq}`
@@ -72,144 +74,173 @@ export function eventLogContract(name: string, target: ContractTarget) {
 
     beforeAll(async () => {
       log = await target.open()
-    })
+    }, SLOW_MS)
     afterAll(async () => {
       await log?.close()
     })
 
-    test('records of one key arrive on one partition, in append order, offsets dense from 0', async () => {
-      const topic = unique('order')
-      await log.ensureTopics([{ name: topic, partitions: 4 }])
-      const keys = ['P1', 'P2', 'P3', 'P4', 'P5']
-      const total = await appendSequences(log, topic, keys, 60)
-      const consumer = log.consumer(opts(unique('g'), topic, 64))
-      const got = await consumeCommitted(consumer, total, 30_000)
-      await consumer.close()
+    test(
+      'records of one key arrive on one partition, in append order, offsets dense from 0',
+      async () => {
+        const topic = unique('order')
+        await log.ensureTopics([{ name: topic, partitions: 4 }])
+        const keys = ['P1', 'P2', 'P3', 'P4', 'P5']
+        const total = await appendSequences(log, topic, keys, 60)
+        const consumer = log.consumer(opts(unique('g'), topic, 64))
+        const got = await consumeCommitted(consumer, total, 30_000)
+        await consumer.close()
 
-      expect(got.length).toBe(total)
-      for (const key of keys) {
-        const mine = got.filter((r) => r.key === key)
-        expect(mine.map((r) => payload(r).seq)).toEqual([...Array(60).keys()])
-        expect(new Set(mine.map((r) => r.partition))).toEqual(new Set([partitionFor(key, 4)]))
-      }
-      const byPartition = Map.groupBy(got, (r) => r.partition)
-      for (const records of byPartition.values()) {
-        const offsets = records.map((r) => r.offset).sort((a, b) => (a < b ? -1 : 1))
-        expect(offsets).toEqual(offsets.map((_, i) => BigInt(i)))
-      }
-    })
+        expect(got.length).toBe(total)
+        for (const key of keys) {
+          const mine = got.filter((r) => r.key === key)
+          expect(mine.map((r) => payload(r).seq)).toEqual([...Array(60).keys()])
+          expect(new Set(mine.map((r) => r.partition))).toEqual(new Set([partitionFor(key, 4)]))
+        }
+        const byPartition = Map.groupBy(got, (r) => r.partition)
+        for (const records of byPartition.values()) {
+          const offsets = records.map((r) => r.offset).sort((a, b) => (a < b ? -1 : 1))
+          expect(offsets).toEqual(offsets.map((_, i) => BigInt(i)))
+        }
+      },
+      SLOW_MS,
+    )
 
-    test('a restarted consumer resumes after its last commit: no gaps, no duplicates', async () => {
-      const topic = unique('restart')
-      const group = unique('g')
-      await log.ensureTopics([{ name: topic, partitions: 3 }])
-      const total = await appendSequences(log, topic, ['A', 'B', 'C', 'D', 'E', 'F'], 100)
+    test(
+      'a restarted consumer resumes after its last commit: no gaps, no duplicates',
+      async () => {
+        const topic = unique('restart')
+        const group = unique('g')
+        await log.ensureTopics([{ name: topic, partitions: 3 }])
+        const total = await appendSequences(log, topic, ['A', 'B', 'C', 'D', 'E', 'F'], 100)
 
-      const first = log.consumer(opts(group, topic, 50))
-      const before = await consumeCommitted(first, total / 2, 30_000)
-      await first.close()
-      const second = log.consumer(opts(group, topic, 50))
-      const after = await consumeCommitted(second, total - before.length, 30_000)
-      await second.close()
+        const first = log.consumer(opts(group, topic, 50))
+        const before = await consumeCommitted(first, total / 2, 30_000)
+        await first.close()
+        const second = log.consumer(opts(group, topic, 50))
+        const after = await consumeCommitted(second, total - before.length, 30_000)
+        await second.close()
 
-      expect(before.length).toBeGreaterThan(0)
-      expect(before.length).toBeLessThan(total)
-      const all = [...before, ...after]
-      expect(all.length).toBe(total)
-      expectNoDuplicates(all)
-    })
+        expect(before.length).toBeGreaterThan(0)
+        expect(before.length).toBeLessThan(total)
+        const all = [...before, ...after]
+        expect(all.length).toBe(total)
+        expectNoDuplicates(all)
+      },
+      SLOW_MS,
+    )
 
-    test('records polled but not committed are delivered again after a restart', async () => {
-      const topic = unique('redeliver')
-      const group = unique('g')
-      await log.ensureTopics([{ name: topic, partitions: 1 }])
-      await appendSequences(log, topic, ['K'], 30)
+    test(
+      'records polled but not committed are delivered again after a restart',
+      async () => {
+        const topic = unique('redeliver')
+        const group = unique('g')
+        await log.ensureTopics([{ name: topic, partitions: 1 }])
+        await appendSequences(log, topic, ['K'], 30)
 
-      const first = log.consumer(opts(group, topic, 10))
-      const committed = await consumeCommitted(first, 10, 30_000)
-      let uncommitted: readonly LogRecord[] = []
-      await until(
-        async () => {
-          uncommitted = (await first.poll()).records
-          return uncommitted.length > 0
-        },
-        30_000,
-        'a second batch',
-      )
-      await first.close()
+        const first = log.consumer(opts(group, topic, 10))
+        const committed = await consumeCommitted(first, 10, 30_000)
+        let uncommitted: readonly LogRecord[] = []
+        await until(
+          async () => {
+            uncommitted = (await first.poll()).records
+            return uncommitted.length > 0
+          },
+          30_000,
+          'a second batch',
+        )
+        await first.close()
 
-      const second = log.consumer(opts(group, topic, 10))
-      const again = await consumeCommitted(second, 20, 30_000)
-      await second.close()
+        const second = log.consumer(opts(group, topic, 10))
+        const again = await consumeCommitted(second, 20, 30_000)
+        await second.close()
 
-      expect(committed.map((r) => payload(r).seq)).toEqual([...Array(10).keys()])
-      expect(uncommitted.map((r) => payload(r).seq)[0]).toBe(10)
-      expect(again.map((r) => payload(r).seq)).toEqual([...Array(20).keys()].map((i) => i + 10))
-    })
+        expect(committed.map((r) => payload(r).seq)).toEqual([...Array(10).keys()])
+        expect(uncommitted.map((r) => payload(r).seq)[0]).toBe(10)
+        expect(again.map((r) => payload(r).seq)).toEqual([...Array(20).keys()].map((i) => i + 10))
+      },
+      SLOW_MS,
+    )
 
-    test('two members of a group split the partitions, and the survivor takes over when one stops', async () => {
-      const topic = unique('group')
-      const group = unique('g')
-      await log.ensureTopics([{ name: topic, partitions: 4 }])
-      const a = log.consumer(opts(group, topic, 50))
-      const b = log.consumer(opts(group, topic, 50))
-      const got: LogRecord[] = [] // the topic is still empty: nothing lands here
-      // Both members poll (the rebalance runs inside poll for some adapters) until each owns some partitions.
-      await until(
-        async () => {
-          await pollOnce(a, got)
-          await pollOnce(b, got)
-          return a.assignment().length > 0 && b.assignment().length > 0
-        },
-        target.rebalanceTimeoutMs,
-        'both members to own partitions',
-      )
-      expect(a.assignment().length + b.assignment().length).toBe(4)
-      expect(a.assignment().filter((tp) => b.assignment().includes(tp))).toEqual([])
+    test(
+      'two members of a group split the partitions, and the survivor takes over when one stops',
+      async () => {
+        const topic = unique('group')
+        const group = unique('g')
+        await log.ensureTopics([{ name: topic, partitions: 4 }])
+        const a = log.consumer(opts(group, topic, 50))
+        const b = log.consumer(opts(group, topic, 50))
+        const got: LogRecord[] = [] // the topic is still empty: nothing lands here
+        // Both members poll (the rebalance runs inside poll for some adapters) until each owns some partitions.
+        await until(
+          async () => {
+            await pollOnce(a, got)
+            await pollOnce(b, got)
+            return a.assignment().length > 0 && b.assignment().length > 0
+          },
+          target.rebalanceTimeoutMs,
+          'both members to own partitions',
+        )
+        expect(a.assignment().length + b.assignment().length).toBe(4)
+        expect(a.assignment().filter((tp) => b.assignment().includes(tp))).toEqual([])
 
-      const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`)
-      const firstHalf = await appendSequences(log, topic, keys, 10)
-      const fromA: LogRecord[] = []
-      const fromB: LogRecord[] = []
-      await until(
-        async () => {
-          await pollOnce(a, fromA)
-          await pollOnce(b, fromB)
-          return fromA.length + fromB.length >= firstHalf
-        },
-        30_000,
-        'both members to consume the first half',
-      )
-      expect(fromA.length).toBeGreaterThan(0)
-      expect(fromB.length).toBeGreaterThan(0)
+        const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`)
+        const firstHalf = await appendSequences(log, topic, keys, 10)
+        const fromA: LogRecord[] = []
+        const fromB: LogRecord[] = []
+        await until(
+          async () => {
+            await pollOnce(a, fromA)
+            await pollOnce(b, fromB)
+            return fromA.length + fromB.length >= firstHalf
+          },
+          30_000,
+          'both members to consume the first half',
+        )
+        expect(fromA.length).toBeGreaterThan(0)
+        expect(fromB.length).toBeGreaterThan(0)
 
-      await a.close()
-      const secondHalf = keys.map((key) => ({ key, value: JSON.stringify({ key, seq: 10 }) }))
-      await log.append(topic, secondHalf)
-      await consumeCommitted(b, firstHalf + secondHalf.length - fromA.length, target.rebalanceTimeoutMs + 30_000, fromB)
-      expect(b.assignment().length).toBe(4)
-      await b.close()
+        await a.close()
+        const secondHalf = keys.map((key) => ({ key, value: JSON.stringify({ key, seq: 10 }) }))
+        await log.append(topic, secondHalf)
+        await consumeCommitted(
+          b,
+          firstHalf + secondHalf.length - fromA.length,
+          target.rebalanceTimeoutMs + 30_000,
+          fromB,
+        )
+        expect(b.assignment().length).toBe(4)
+        await b.close()
 
-      const all = [...fromA, ...fromB]
-      expect(all.length).toBe(firstHalf + secondHalf.length)
-      expectNoDuplicates(all)
-    })
+        const all = [...fromA, ...fromB]
+        expect(all.length).toBe(firstHalf + secondHalf.length)
+        expectNoDuplicates(all)
+      },
+      SLOW_MS,
+    )
 
-    test('appending to a topic that does not exist is rejected with UNKNOWN_TOPIC', async () => {
-      const error = await log.append(unique('missing'), [{ key: 'k', value: '{}' }]).catch((e: unknown) => e)
-      expect(error).toBeInstanceOf(AppError)
-      expect((error as AppError).code).toBe('UNKNOWN_TOPIC')
-    })
+    test(
+      'appending to a topic that does not exist is rejected with UNKNOWN_TOPIC',
+      async () => {
+        const error = await log.append(unique('missing'), [{ key: 'k', value: '{}' }]).catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(AppError)
+        expect((error as AppError).code).toBe('UNKNOWN_TOPIC')
+      },
+      SLOW_MS,
+    )
 
-    test('ensureTopics is idempotent and keeps existing records', async () => {
-      const topic = unique('idem')
-      await log.ensureTopics([{ name: topic, partitions: 2 }])
-      await log.append(topic, [{ key: 'k', value: JSON.stringify({ key: 'k', seq: 0 }) }])
-      await log.ensureTopics([{ name: topic, partitions: 2 }])
-      const consumer = log.consumer(opts(unique('g'), topic))
-      const got = await consumeCommitted(consumer, 1, 30_000)
-      await consumer.close()
-      expect(got.map(idOf)).toEqual(['k#0'])
-    })
+    test(
+      'ensureTopics is idempotent and keeps existing records',
+      async () => {
+        const topic = unique('idem')
+        await log.ensureTopics([{ name: topic, partitions: 2 }])
+        await log.append(topic, [{ key: 'k', value: JSON.stringify({ key: 'k', seq: 0 }) }])
+        await log.ensureTopics([{ name: topic, partitions: 2 }])
+        const consumer = log.consumer(opts(unique('g'), topic))
+        const got = await consumeCommitted(consumer, 1, 30_000)
+        await consumer.close()
+        expect(got.map(idOf)).toEqual(['k#0'])
+      },
+      SLOW_MS,
+    )
   })
 }
