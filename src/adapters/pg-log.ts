@@ -212,25 +212,44 @@ export class PgLogConsumer implements LogConsumer {
     this.#owned = []
   }
 
-  /** Reads up to maxRecords from owned partitions, interleaving partitions by rank from their positions. */
+  /**
+   * Reads up to maxRecords from owned partitions. Each round asks every candidate partition for an
+   * even share of what is left (asking each for maxRecords would read and sort n times too many
+   * rows); partitions that filled their share may hold more and stay candidates for the next round,
+   * so a batch from one hot partition still fills up.
+   */
   async #fetch(): Promise<LogRecord[]> {
-    if (this.#owned.length === 0) return []
-    const tps = this.#owned.map(splitTp)
+    const out: LogRecord[] = []
+    let candidates = this.#owned
+    while (candidates.length > 0 && out.length < this.options.maxRecords) {
+      const share = Math.ceil((this.options.maxRecords - out.length) / candidates.length)
+      const records = await this.#fetchRound(candidates, share, this.options.maxRecords - out.length)
+      out.push(...records)
+      const counts = new Map<string, number>()
+      for (const r of records)
+        counts.set(`${r.topic}/${r.partition}`, (counts.get(`${r.topic}/${r.partition}`) ?? 0) + 1)
+      candidates = candidates.filter((tp) => counts.get(tp) === share)
+    }
+    return out
+  }
+
+  async #fetchRound(partitions: readonly string[], perPartition: number, limit: number): Promise<LogRecord[]> {
+    const tps = partitions.map(splitTp)
     const rows = await this.sql<
       { topic: string; partition: number; offset: bigint; key: string; value: string; ms: number }[]
     >`
       select r.topic, r.partition, r."offset", r.key, r.value,
              (extract(epoch from r.appended_at) * 1000)::float8 as ms
       from unnest(${tps.map((t) => t[0])}::text[], ${tps.map((t) => t[1])}::int[],
-                  ${this.#owned.map((tp) => String(this.#positions.get(tp) ?? 0n))}::bigint[])
+                  ${partitions.map((tp) => String(this.#positions.get(tp) ?? 0n))}::bigint[])
            as w(topic, partition, from_offset)
       cross join lateral (
         select * from log_records r
         where r.topic = w.topic and r.partition = w.partition and r."offset" >= w.from_offset
-        order by r."offset" limit ${this.options.maxRecords}
+        order by r."offset" limit ${perPartition}
       ) r
       order by r."offset" - w.from_offset, r.topic, r.partition
-      limit ${this.options.maxRecords}`
+      limit ${limit}`
     const records = rows.map((r) => ({
       topic: r.topic,
       partition: r.partition,
