@@ -32,6 +32,22 @@ export type KafkaLogOptions = {
 }
 
 type Msg = Message<string, string, string, string>
+type OutMessage = { topic: string; key: string; value: string; partition: number }
+type PendingAppend = { messages: OutMessage[]; resolve: () => void; reject: (error: unknown) => void }
+
+/** A send carries at most this many messages (unless one append alone is larger). */
+const MAX_MESSAGES_PER_SEND = 20_000
+
+/** Removes and returns the oldest appends, up to `max` messages (always at least one append). */
+function takeGroup(queue: PendingAppend[], max: number): PendingAppend[] {
+  let n = 0
+  let count = 0
+  while (n < queue.length && (n === 0 || count + (queue[n] as PendingAppend).messages.length <= max)) {
+    count += (queue[n] as PendingAppend).messages.length
+    n++
+  }
+  return queue.splice(0, n)
+}
 
 /**
  * EventLog over Apache Kafka with @platformatic/kafka. This is the only file that imports the
@@ -46,6 +62,10 @@ export class KafkaLog implements EventLog {
   readonly #admin: Admin
   readonly #partitionCounts = new Map<string, number>()
   readonly #consumers = new Set<KafkaLogConsumer>()
+  #producerReady: Promise<unknown> | undefined
+  readonly #queue: PendingAppend[] = []
+  /** The send loop while appends are queued; close() waits for it. */
+  #flushing: Promise<void> | undefined
 
   constructor(options: KafkaLogOptions) {
     this.#options = options
@@ -89,12 +109,49 @@ export class KafkaLog implements EventLog {
     }
   }
 
+  /**
+   * Group commit: one send is in flight at a time, and appends that arrive meanwhile go out
+   * together in the next one. Each caller resolves once its own records are acknowledged. Besides
+   * batching, this is what keeps the idempotent producer exact: concurrent sends from one
+   * @platformatic/kafka producer were seen writing a batch twice (EventLog contract, concurrent
+   * appenders); one send at a time never did.
+   */
   async append(topic: string, records: readonly AppendRecord[]): Promise<void> {
     if (records.length === 0) return
     const partitions = await this.#partitionCount(topic)
-    await this.#producer.send({
-      messages: records.map((r) => ({ topic, key: r.key, value: r.value, partition: partitionFor(r.key, partitions) })),
+    const messages = records.map((r) => ({
+      topic,
+      key: r.key,
+      value: r.value,
+      partition: partitionFor(r.key, partitions),
+    }))
+    await new Promise<void>((resolve, reject) => {
+      this.#queue.push({ messages, resolve, reject })
+      this.#flushing ??= this.#drain().finally(() => {
+        this.#flushing = undefined
+      })
     })
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const group = takeGroup(this.#queue, MAX_MESSAGES_PER_SEND)
+      try {
+        // Get the producer id once, before the first send; a failure is retried by the next append.
+        this.#producerReady ??= this.#producer.initIdempotentProducer({}).catch((error: unknown) => {
+          this.#producerReady = undefined
+          throw error
+        })
+        await this.#producerReady
+        await this.#producer.send({ messages: group.flatMap((g) => g.messages) })
+        for (const g of group) g.resolve()
+      } catch (error) {
+        const failure = new AppError('LOG_UNAVAILABLE', `append failed: ${(error as Error).message}`, true, {
+          cause: error,
+        })
+        for (const g of group) g.reject(failure)
+      }
+    }
   }
 
   consumer(options: ConsumerOptions): LogConsumer {
@@ -105,6 +162,7 @@ export class KafkaLog implements EventLog {
 
   async close(): Promise<void> {
     await Promise.all([...this.#consumers].map((c) => c.close()))
+    await this.#flushing
     await this.#producer.close()
     await this.#admin.close()
   }

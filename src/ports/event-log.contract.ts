@@ -106,6 +106,31 @@ export function eventLogContract(name: string, target: ContractTarget) {
     )
 
     test(
+      'concurrent appenders keep offsets dense and each key in order',
+      async () => {
+        const topic = unique('concurrent')
+        await log.ensureTopics([{ name: topic, partitions: 3 }])
+        // Four writers at once, each owning its keys and appending them in ten sequential calls.
+        const writers = [0, 1, 2, 3].map((w) => [`w${w}-a`, `w${w}-b`, `w${w}-c`])
+        await Promise.all(writers.map((keys) => appendSequences(log, topic, keys, 50, 15)))
+        const total = 4 * 3 * 50
+        const consumer = log.consumer(opts(unique('g'), topic, 200))
+        const got = await consumeCommitted(consumer, total, 30_000)
+        await consumer.close()
+
+        expect(got.length).toBe(total)
+        for (const key of writers.flat()) {
+          expect(got.filter((r) => r.key === key).map((r) => payload(r).seq)).toEqual([...Array(50).keys()])
+        }
+        for (const records of Map.groupBy(got, (r) => r.partition).values()) {
+          const offsets = records.map((r) => r.offset).sort((a, b) => (a < b ? -1 : 1))
+          expect(offsets).toEqual(offsets.map((_, i) => BigInt(i)))
+        }
+      },
+      SLOW_MS,
+    )
+
+    test(
       'a restarted consumer resumes after its last commit: no gaps, no duplicates',
       async () => {
         const topic = unique('restart')
