@@ -1,0 +1,35 @@
+/**
+ * Calendar dates as ISO strings ('YYYY-MM-DD') on the wire and epoch days (integers) in loops.
+ *
+ * VALUATION CALENDAR: valuations and daily series exist for business days, Monday to Friday
+ * (holidays are not modelled: a holiday carries the previous price forward). An event dated on a
+ * Saturday or Sunday belongs to the next Monday's series row.
+ */
+export type IsoDate = string
+const MS_PER_DAY = 86_400_000
+
+export const toEpochDay = (date: IsoDate): number => Math.floor(Date.parse(`${date}T00:00:00Z`) / MS_PER_DAY)
+export const fromEpochDay = (day: number): IsoDate => new Date(day * MS_PER_DAY).toISOString().slice(0, 10)
+
+/** 1970-01-01 was a Thursday: day 0 → weekday 4 (0 = Sunday). */
+export const weekday = (day: number): number => (((day + 4) % 7) + 7) % 7
+export const isBusinessDay = (day: number): boolean => {
+  const w = weekday(day)
+  return w !== 0 && w !== 6
+}
+
+/** `day` itself if a business day, else the next Monday. */
+export const onOrAfterBusinessDay = (day: number): number => {
+  let d = day
+  while (!isBusinessDay(d)) d++
+  return d
+}
+
+/** Business days from `first` to `last` inclusive, as epoch days. */
+export function businessDays(first: number, last: number): number[] {
+  const days: number[] = []
+  for (let d = onOrAfterBusinessDay(first); d <= last; d++) if (isBusinessDay(d)) days.push(d)
+  return days
+}
+
+export const isIsoDate = (s: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(s) && fromEpochDay(toEpochDay(s)) === s

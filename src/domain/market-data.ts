@@ -1,0 +1,104 @@
+import { toEpochDay } from './dates.ts'
+import { atScale, type Decimal, dec, ONE } from './money.ts'
+import type { FxRate, Price } from './records.ts'
+
+type Series = { days: number[]; values: Decimal[]; currencies: string[] }
+export type Quote = { value: Decimal; day: number; currency: string }
+
+/** Index of the last element of sorted `days` that is <= day, or -1. */
+function lastOnOrBefore(days: readonly number[], day: number): number {
+  let lo = 0
+  let hi = days.length - 1
+  let found = -1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    if ((days[mid] as number) <= day) {
+      found = mid
+      lo = mid + 1
+    } else hi = mid - 1
+  }
+  return found
+}
+
+function index<T>(
+  items: readonly T[],
+  key: (t: T) => string,
+  day: (t: T) => string,
+  value: (t: T) => string,
+  ccy: (t: T) => string,
+) {
+  const byKey = new Map<string, { day: number; value: Decimal; currency: string }[]>()
+  for (const item of items) {
+    const list = byKey.get(key(item)) ?? []
+    list.push({ day: toEpochDay(day(item)), value: dec(value(item)), currency: ccy(item) })
+    byKey.set(key(item), list)
+  }
+  const out = new Map<string, Series>()
+  for (const [k, list] of byKey) {
+    // A later record for the same day replaces an earlier one (a correction).
+    const dedup = new Map(list.map((q) => [q.day, q]))
+    const sorted = [...dedup.values()].sort((a, b) => a.day - b.day)
+    out.set(k, {
+      days: sorted.map((q) => q.day),
+      values: sorted.map((q) => q.value),
+      currencies: sorted.map((q) => q.currency),
+    })
+  }
+  return out
+}
+
+const quoteAt = (s: Series | undefined, day: number): Quote | undefined => {
+  if (!s) return undefined
+  const i = lastOnOrBefore(s.days, day)
+  return i < 0
+    ? undefined
+    : { value: s.values[i] as Decimal, day: s.days[i] as number, currency: s.currencies[i] as string }
+}
+
+/** Prices by security: the price of a day is the latest on or before it. */
+export class PriceTable {
+  private constructor(private readonly series: Map<string, Series>) {}
+  static of(prices: readonly Price[]): PriceTable {
+    return new PriceTable(
+      index(
+        prices,
+        (p) => p.securityId,
+        (p) => p.date,
+        (p) => p.price,
+        (p) => p.currency,
+      ),
+    )
+  }
+  latest(securityId: string, day: number): Quote | undefined {
+    return quoteAt(this.series.get(securityId), day)
+  }
+}
+
+/**
+ * FX rates by pair: the rate of a day is the latest on or before it. A pair not given is derived
+ * from its inverse (1 / rate, rounded at scale); where both are given the more recent one wins,
+ * the direct pair on a tie. Same currency: 1. No triangulation through a third currency.
+ */
+export class FxTable {
+  private constructor(private readonly series: Map<string, Series>) {}
+  static of(rates: readonly FxRate[]): FxTable {
+    return new FxTable(
+      index(
+        rates,
+        (r) => `${r.from}/${r.to}`,
+        (r) => r.date,
+        (r) => r.rate,
+        (r) => r.to,
+      ),
+    )
+  }
+  rate(from: string, to: string, day: number): Quote | undefined {
+    if (from === to) return { value: ONE, day, currency: to }
+    const direct = quoteAt(this.series.get(`${from}/${to}`), day)
+    const inverse = quoteAt(this.series.get(`${to}/${from}`), day)
+    if (inverse && (!direct || inverse.day > direct.day) && !inverse.value.isZero()) {
+      return { value: atScale(ONE.div(inverse.value)), day: inverse.day, currency: to }
+    }
+    return direct
+  }
+}

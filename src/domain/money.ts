@@ -1,0 +1,40 @@
+import DecimalBase from 'decimal.js-light'
+
+/**
+ * Exact decimals for money, quantities, prices and FX rates. Our own clone: nothing here touches
+ * decimal.js-light's global configuration.
+ *
+ * ROUNDING RULES (the only place they are stated and applied):
+ * 1. Inputs carry at most SCALE (10) decimal places; the record schemas enforce it.
+ * 2. Addition and subtraction are exact.
+ * 3. Every product or quotient the engine keeps (quantity × price, local × FX, cost × share sold,
+ *    1 / rate) is rounded to SCALE places, half-even, where it is computed: `atScale`. Stored state
+ *    is therefore exactly what the next computation reads back, which makes recompute-from-any-date
+ *    give the same digits as recompute-from-the-start.
+ * 4. Reported money is rounded to the cent, half-even (banker's rounding), at the API edge only:
+ *    `toCents`. Sums are formed from unrounded values first, then rounded once.
+ */
+export const Decimal = DecimalBase.clone({ precision: 50, rounding: DecimalBase.ROUND_HALF_EVEN })
+export type Decimal = InstanceType<typeof Decimal>
+
+export const SCALE = 10
+export const ZERO = new Decimal(0)
+export const ONE = new Decimal(1)
+
+/** Parses a decimal string the schemas already checked. */
+export const dec = (s: string | number): Decimal => new Decimal(s)
+
+/** Rule 3: the one internal rounding point. */
+export const atScale = (d: Decimal): Decimal => d.toDecimalPlaces(SCALE, Decimal.ROUND_HALF_EVEN)
+
+/** Canonical wire form: plain notation, no exponent, no trailing zeros. */
+export const str = (d: Decimal): string => d.toFixed()
+
+/** Rule 4: money as reported, to the cent, half-even. */
+export const toCents = (d: Decimal): string => d.toFixed(2, Decimal.ROUND_HALF_EVEN)
+
+export const sum = (values: Iterable<Decimal>): Decimal => {
+  let total = ZERO
+  for (const v of values) total = total.plus(v)
+  return total
+}

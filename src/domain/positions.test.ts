@@ -1,0 +1,286 @@
+import { describe, expect, test } from 'bun:test'
+import { FxTable } from './market-data.ts'
+import { type FoldContext, type FoldResult, recompute } from './positions.ts'
+import type { Instrument, Portfolio, Transaction, TransactionType } from './records.ts'
+import { applyCancels } from './transactions.ts'
+
+const usd: Portfolio = { portfolioId: 'P1', baseCurrency: 'USD', openDate: '2025-01-01' }
+const instruments = new Map<string, Instrument>([
+  ['AAPL', { securityId: 'AAPL', name: 'Apple', currency: 'USD' }],
+  ['SAP', { securityId: 'SAP', name: 'SAP', currency: 'EUR' }],
+])
+// EUR/USD 1.10 from Jan 1st, 1.20 from Mar 1st (a USD investor's EUR gains 9.09 % in between).
+const fx = FxTable.of([
+  { from: 'EUR', to: 'USD', date: '2025-01-01', rate: '1.10' },
+  { from: 'EUR', to: 'USD', date: '2025-03-01', rate: '1.20' },
+])
+
+let seq = 0
+const tx = (type: TransactionType, date: string, fields: Partial<Transaction> = {}): Transaction => ({
+  transactionId: `T${String(++seq).padStart(3, '0')}`,
+  portfolioId: 'P1',
+  type,
+  tradeDate: date,
+  currency: 'USD',
+  ...fields,
+})
+const buy = (date: string, qty: string, price: string, fields: Partial<Transaction> = {}) =>
+  tx('BUY', date, { securityId: 'AAPL', quantity: qty, price, ...fields })
+const sell = (date: string, qty: string, price: string, fields: Partial<Transaction> = {}) =>
+  tx('SELL', date, { securityId: 'AAPL', quantity: qty, price, ...fields })
+
+function fold(txns: Transaction[], portfolio: Partial<Portfolio> = {}): FoldResult {
+  const ctx: FoldContext = { portfolio: { ...usd, ...portfolio }, instruments, fx }
+  const { active, orphanCancels } = applyCancels(txns)
+  const result = recompute([], [...active, ...orphanCancels], ctx)
+  return result
+}
+const last = (r: FoldResult, positionId: string) => r.rows.filter((row) => row.positionId === positionId).at(-1)
+const pick = (r: FoldResult, positionId: string) => {
+  const row = last(r, positionId)
+  return (
+    row && {
+      quantity: row.quantity,
+      costLocal: row.costLocal,
+      costBase: row.costBase,
+      realizedLocal: row.realizedLocal,
+      realizedBase: row.realizedBase,
+    }
+  )
+}
+
+describe('BUY and SELL', () => {
+  test('a buy adds quantity and cost (gross + fee) and pays cash at the start of the day', () => {
+    // 100 × 10.00 = 1,000.00 gross; + 5.00 fee = 1,005.00 cost and cash out.
+    const r = fold([buy('2025-01-02', '100', '10', { fee: '5' })])
+    expect(pick(r, 'AAPL')).toEqual({
+      quantity: '100',
+      costLocal: '1005',
+      costBase: '1005',
+      realizedLocal: '0',
+      realizedBase: '0',
+    })
+    expect(last(r, 'CASH:USD')?.quantity).toBe('-1005')
+    expect(r.cashflows).toMatchObject([{ class: 'INVESTMENT', timing: 'SOD', amountLocal: '-1005', feeLocal: '5' }])
+  })
+
+  test('FIFO: a partial sale across two lots takes the oldest lot first', () => {
+    // Lots: 100 @ 10 (1,000) then 100 @ 12 (1,200). Sell 150 @ 15, fee 7.50:
+    // cost removed = 1,000 + 1,200 × 50/100 = 1,600; proceeds = 2,250 − 7.50 = 2,242.50;
+    // realized = 2,242.50 − 1,600 = 642.50; left 50 shares of the second lot at 600.
+    const r = fold([
+      buy('2025-01-02', '100', '10'),
+      buy('2025-01-03', '100', '12'),
+      sell('2025-01-10', '150', '15', { fee: '7.5' }),
+    ])
+    expect(pick(r, 'AAPL')).toEqual({
+      quantity: '50',
+      costLocal: '600',
+      costBase: '600',
+      realizedLocal: '642.5',
+      realizedBase: '642.5',
+    })
+    expect(last(r, 'AAPL')?.lots).toEqual([
+      { openDate: '2025-01-03', quantity: '50', costLocal: '600', costBase: '600' },
+    ])
+    // Cash: −1,000 − 1,200 + 2,242.50 = 42.50
+    expect(last(r, 'CASH:USD')?.quantity).toBe('42.5')
+  })
+
+  test('AVCO: the same sale takes the average cost', () => {
+    // Pool 200 shares at 2,200 (average 11). Cost removed = 2,200 × 150/200 = 1,650;
+    // realized = 2,242.50 − 1,650 = 592.50; left 50 shares at 550.
+    const r = fold(
+      [buy('2025-01-02', '100', '10'), buy('2025-01-03', '100', '12'), sell('2025-01-10', '150', '15', { fee: '7.5' })],
+      {
+        costMethod: 'AVCO',
+      },
+    )
+    expect(pick(r, 'AAPL')).toEqual({
+      quantity: '50',
+      costLocal: '550',
+      costBase: '550',
+      realizedLocal: '592.5',
+      realizedBase: '592.5',
+    })
+  })
+
+  test('a foreign buy and sell split realized P&L in base into a price and an FX effect', () => {
+    // Buy 10 SAP @ EUR 100 on Jan 2 (EUR/USD 1.10): cost EUR 1,000 = USD 1,100.
+    // Sell 10 @ EUR 120 on Mar 3 (1.20): proceeds EUR 1,200 = USD 1,440.
+    // Realized: EUR 200; USD 1,440 − 1,100 = 340 = price 200 × 1.20 = 240 + FX 1,000 × (1.20 − 1.10) = 100.
+    const r = fold([
+      tx('BUY', '2025-01-02', { securityId: 'SAP', quantity: '10', price: '100', currency: 'EUR' }),
+      tx('SELL', '2025-03-03', { securityId: 'SAP', quantity: '10', price: '120', currency: 'EUR' }),
+    ])
+    expect(last(r, 'SAP')).toMatchObject({
+      quantity: '0',
+      costLocal: '0',
+      realizedLocal: '200',
+      realizedBase: '340',
+      realizedPriceBase: '240',
+      realizedFxBase: '100',
+    })
+    // EUR cash: −1,000 + 1,200 = 200; its base cost −1,100 + 1,440 = 340.
+    expect(last(r, 'CASH:EUR')).toMatchObject({ quantity: '200', costBase: '340' })
+    expect(r.cashflows.map((c) => [c.amountLocal, c.amountBase])).toEqual([
+      ['-1000', '-1100'],
+      ['1200', '1440'],
+    ])
+  })
+
+  test('with short selling allowed, a sale opens a short that a later buy closes at a profit', () => {
+    // Sell 10 @ 50: short, cost −500 (money received). Buy 10 @ 40: closes it; realized = 500 − 400 = 100.
+    const r = fold([sell('2025-01-02', '10', '50'), buy('2025-01-03', '10', '40')], { allowShort: true })
+    expect(r.rows[0]).toMatchObject({ positionId: 'AAPL', quantity: '-10', costLocal: '-500' })
+    expect(pick(r, 'AAPL')).toMatchObject({ quantity: '0', costLocal: '0', realizedLocal: '100' })
+  })
+})
+
+describe('SPLIT', () => {
+  test('a 2-for-1 split doubles the quantity and keeps the cost', () => {
+    // 100 @ 10 = 1,000 → 200 shares at 1,000. Sell 50 @ 6: cost 1,000 × 50/200 = 250; realized 300 − 250 = 50.
+    const r = fold([
+      buy('2025-01-02', '100', '10'),
+      tx('SPLIT', '2025-01-05', { securityId: 'AAPL', ratio: '2' }),
+      sell('2025-01-06', '50', '6'),
+    ])
+    expect(r.rows.filter((row) => row.positionId === 'AAPL').map((row) => row.quantity)).toEqual(['100', '200', '150'])
+    expect(pick(r, 'AAPL')).toMatchObject({ costLocal: '750', realizedLocal: '50' })
+  })
+})
+
+describe('income, expenses and external flows', () => {
+  test('a foreign dividend is income at end of day, net of withholding, in local and base currency', () => {
+    // EUR 50 gross − EUR 7.50 withheld = EUR 42.50 into EUR cash; × 1.10 = USD 46.75; fee USD 8.25.
+    const r = fold([
+      tx('DIVIDEND', '2025-01-15', { securityId: 'SAP', grossAmount: '50', fee: '7.5', currency: 'EUR' }),
+    ])
+    expect(r.cashflows).toEqual([
+      expect.objectContaining({
+        positionId: 'SAP',
+        class: 'INCOME',
+        timing: 'EOD',
+        currency: 'EUR',
+        amountLocal: '42.5',
+        amountBase: '46.75',
+        feeLocal: '7.5',
+        feeBase: '8.25',
+      }),
+    ])
+    expect(last(r, 'CASH:EUR')?.quantity).toBe('42.5')
+    expect(last(r, 'SAP')).toMatchObject({ quantity: '0', incomeBase: '46.75' })
+  })
+
+  test('deposits come in at start of day, withdrawals and fees leave at end of day', () => {
+    // Cash: +10,000 − 2,500 − 25 − 12.30 tax + 3.21 interest = 7,465.91
+    const r = fold([
+      tx('DEPOSIT', '2025-01-02', { grossAmount: '10000' }),
+      tx('WITHDRAWAL', '2025-01-03', { grossAmount: '2500' }),
+      tx('FEE', '2025-01-04', { grossAmount: '25' }),
+      tx('TAX', '2025-01-04', { grossAmount: '12.30' }),
+      tx('INTEREST', '2025-01-05', { grossAmount: '3.21' }),
+    ])
+    expect(last(r, 'CASH:USD')?.quantity).toBe('7465.91')
+    expect(r.cashflows.map((c) => [c.type, c.class, c.timing, c.scope, c.amountLocal])).toEqual([
+      ['DEPOSIT', 'EXTERNAL', 'SOD', 'portfolio', '10000'],
+      ['WITHDRAWAL', 'EXTERNAL', 'EOD', 'portfolio', '-2500'],
+      ['FEE', 'EXPENSE', 'EOD', 'portfolio', '-25'],
+      ['TAX', 'EXPENSE', 'EOD', 'portfolio', '-12.3'],
+      ['INTEREST', 'INCOME', 'EOD', 'position', '3.21'],
+    ])
+  })
+
+  test('transfers move securities without cash and without P&L; the flow is the value at transfer', () => {
+    // In: 100 shares at a given cost of 1,500. Out: 40 shares @ 20 → flow −800, cost removed 1,500 × 40/100 = 600.
+    const r = fold([
+      tx('TRANSFER_IN', '2025-01-02', { securityId: 'AAPL', quantity: '100', grossAmount: '1500' }),
+      tx('TRANSFER_OUT', '2025-01-09', { securityId: 'AAPL', quantity: '40', price: '20' }),
+    ])
+    expect(pick(r, 'AAPL')).toEqual({
+      quantity: '60',
+      costLocal: '900',
+      costBase: '900',
+      realizedLocal: '0',
+      realizedBase: '0',
+    })
+    expect(last(r, 'CASH:USD')).toBeUndefined()
+    expect(r.cashflows.map((c) => [c.class, c.timing, c.amountLocal])).toEqual([
+      ['TRANSFER', 'SOD', '1500'],
+      ['TRANSFER', 'EOD', '-800'],
+    ])
+  })
+})
+
+describe('rejections', () => {
+  test.each([
+    ['a buy of a negative quantity', [buy('2025-01-02', '-5', '10')], 'NEGATIVE_QUANTITY'],
+    ['a sale of a security never held', [sell('2025-01-02', '5', '10')], 'INSUFFICIENT_QUANTITY'],
+    [
+      'a foreign trade with no FX rate yet',
+      [tx('BUY', '2024-12-31', { securityId: 'SAP', quantity: '1', price: '10', currency: 'EUR' })],
+      'MISSING_FX',
+    ],
+    [
+      'a trade in an unknown instrument',
+      [tx('BUY', '2025-01-02', { securityId: 'NOPE', quantity: '1', price: '1' })],
+      'UNKNOWN_INSTRUMENT',
+    ],
+    [
+      'a trade in another currency than the instrument',
+      [tx('BUY', '2025-01-02', { securityId: 'AAPL', quantity: '1', price: '1', currency: 'EUR' })],
+      'CURRENCY_MISMATCH',
+    ],
+    [
+      'a buy with neither price nor gross amount',
+      [tx('BUY', '2025-01-02', { securityId: 'AAPL', quantity: '1' })],
+      'MISSING_FIELD',
+    ],
+    ['a deposit without an amount', [tx('DEPOSIT', '2025-01-02')], 'MISSING_FIELD'],
+  ])('%s is rejected with its reason and changes nothing', (_, txns, code) => {
+    const r = fold(txns as Transaction[])
+    expect(r.rejections).toEqual([expect.objectContaining({ code })])
+    expect(r.rejections[0]?.reason.length).toBeGreaterThan(10)
+    expect(r.rows).toEqual([])
+    expect(r.cashflows).toEqual([])
+  })
+})
+
+describe('reprocessing', () => {
+  test('a back-dated buy before an existing sale changes the sale: first rejected, then realized', () => {
+    const first = buy('2025-01-02', '100', '10')
+    const sale = sell('2025-01-10', '150', '15')
+    expect(fold([first, sale]).rejections.map((x) => x.transactionId)).toEqual([sale.transactionId])
+    // Back-dated 100 @ 12 on Jan 5: cost removed 1,000 + 600 = 1,600, proceeds 2,250, realized 650.
+    const r = fold([first, sale, buy('2025-01-05', '100', '12')])
+    expect(r.rejections).toEqual([])
+    expect(pick(r, 'AAPL')).toMatchObject({ quantity: '50', costLocal: '600', realizedLocal: '650' })
+  })
+
+  test('a cancelled transaction leaves no trace; a cancel of an unknown id is rejected', () => {
+    const keep = buy('2025-01-02', '100', '10')
+    const dropped = buy('2025-01-03', '50', '11')
+    const cancel = tx('CANCEL', '2025-01-04', { cancels: dropped.transactionId })
+    const orphan = tx('CANCEL', '2025-01-04', { cancels: 'T-never' })
+    const r = fold([keep, dropped, cancel, orphan])
+    const withoutCancelled = fold([keep])
+    expect(r.rows).toEqual(withoutCancelled.rows)
+    expect(r.cashflows).toEqual(withoutCancelled.cashflows)
+    expect(r.rejections).toEqual([
+      expect.objectContaining({ transactionId: orphan.transactionId, code: 'UNKNOWN_CANCEL_TARGET' }),
+    ])
+  })
+
+  test('arrival order does not matter', () => {
+    const txns = [
+      tx('DEPOSIT', '2025-01-02', { grossAmount: '5000' }),
+      buy('2025-01-02', '100', '10'),
+      buy('2025-01-02', '10', '11'),
+      sell('2025-01-03', '60', '12'),
+      tx('DIVIDEND', '2025-01-03', { securityId: 'AAPL', grossAmount: '12' }),
+    ]
+    const inOrder = fold(txns)
+    expect(fold([...txns].reverse())).toEqual(inOrder)
+    expect(fold([txns[3], txns[0], txns[4], txns[2], txns[1]] as Transaction[])).toEqual(inOrder)
+  })
+})

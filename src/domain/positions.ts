@@ -1,0 +1,379 @@
+import { toEpochDay } from './dates.ts'
+import { closeLots, type LotState, lotsCostBase, lotsCostLocal, lotsQuantity, openLot, splitLots } from './lots.ts'
+import type { FxTable } from './market-data.ts'
+import { atScale, type Decimal, dec, str, ZERO } from './money.ts'
+import type {
+  Cashflow,
+  CashflowClass,
+  FlowTiming,
+  Instrument,
+  Portfolio,
+  PositionRow,
+  Rejection,
+  RejectionCode,
+  Transaction,
+} from './records.ts'
+import { cashPositionId, sortTransactions } from './transactions.ts'
+
+export type FoldContext = {
+  readonly portfolio: Portfolio
+  readonly instruments: ReadonlyMap<string, Instrument>
+  readonly fx: FxTable
+}
+export type FoldResult = { rows: PositionRow[]; cashflows: Cashflow[]; rejections: Rejection[] }
+
+/** A position in memory. Securities derive quantity and cost from their lots; cash keeps them directly. */
+type State = {
+  positionId: string
+  currency: string
+  quantity: Decimal
+  costLocal: Decimal
+  costBase: Decimal
+  lots: LotState[]
+  realizedLocal: Decimal
+  realizedBase: Decimal
+  realizedPriceBase: Decimal
+  realizedFxBase: Decimal
+  incomeBase: Decimal
+}
+type Effect = { states: State[]; cashflow?: Omit<Cashflow, 'portfolioId' | 'transactionId' | 'date' | 'type'> }
+
+class Rejected extends Error {
+  constructor(
+    readonly code: RejectionCode,
+    readonly reason: string,
+  ) {
+    super(reason)
+  }
+}
+
+/**
+ * The position fold. `before` holds, for each position, its last history row dated before the
+ * first transaction in `transactions` (none when recomputing from the start); `transactions` are the
+ * portfolio's effective transactions from that date on (see applyCancels), in any order. Returns
+ * the history rows, cashflows and rejections from that date on: the same, digit for digit, as
+ * recomputing from the first transaction. A rejected transaction changes nothing.
+ */
+export function recompute(
+  before: readonly PositionRow[],
+  transactions: readonly Transaction[],
+  ctx: FoldContext,
+): FoldResult {
+  const states = new Map(before.map((row) => [row.positionId, fromRow(row)]))
+  const result: FoldResult = { rows: [], cashflows: [], rejections: [] }
+  for (const t of sortTransactions(transactions)) {
+    let effect: Effect
+    try {
+      effect = apply(t, states, ctx)
+    } catch (error) {
+      if (!(error instanceof Rejected)) throw error
+      result.rejections.push({ transactionId: t.transactionId, code: error.code, reason: error.reason })
+      continue
+    }
+    for (const s of effect.states) {
+      states.set(s.positionId, s)
+      result.rows.push(toRow(ctx.portfolio.portfolioId, t, s))
+    }
+    if (effect.cashflow) {
+      const { portfolioId } = ctx.portfolio
+      result.cashflows.push({
+        portfolioId,
+        transactionId: t.transactionId,
+        date: t.tradeDate,
+        type: t.type,
+        ...effect.cashflow,
+      })
+    }
+  }
+  return result
+}
+
+function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Effect {
+  const base = ctx.portfolio.baseCurrency
+  const fxRate = (currency: string): Decimal => {
+    const quote = ctx.fx.rate(currency, base, toEpochDay(t.tradeDate))
+    if (!quote) throw new Rejected('MISSING_FX', `no ${currency}/${base} rate on or before ${t.tradeDate}`)
+    return quote.value
+  }
+  const instrument = (): Instrument => {
+    if (t.securityId === undefined) throw new Rejected('MISSING_FIELD', `${t.type} needs securityId`)
+    const found = ctx.instruments.get(t.securityId)
+    if (!found) throw new Rejected('UNKNOWN_INSTRUMENT', `instrument ${t.securityId} is not known`)
+    return found
+  }
+  const stateOf = (positionId: string, currency: string) => states.get(positionId) ?? empty(positionId, currency)
+  const flow = (
+    positionId: string,
+    cls: CashflowClass,
+    timing: FlowTiming,
+    amount: Decimal,
+    fx: Decimal,
+    fee = ZERO,
+  ) => ({
+    positionId,
+    class: cls,
+    timing,
+    scope: cls === 'INVESTMENT' || cls === 'INCOME' ? ('position' as const) : ('portfolio' as const),
+    currency: t.currency,
+    amountLocal: str(amount),
+    amountBase: str(atScale(amount.times(fx))),
+    feeLocal: str(fee),
+    feeBase: str(atScale(fee.times(fx))),
+  })
+  const cash = () => stateOf(cashPositionId(t.currency), t.currency)
+
+  switch (t.type) {
+    case 'BUY':
+    case 'SELL': {
+      const inst = instrument()
+      if (inst.currency !== t.currency) {
+        throw new Rejected(
+          'CURRENCY_MISMATCH',
+          `trade currency ${t.currency} differs from ${inst.securityId}'s ${inst.currency}`,
+        )
+      }
+      const qty = positive(t.quantity, 'quantity', t)
+      const fee = nonNegative(t.fee, 'fee')
+      const gross = amountOf(t, qty)
+      const fx = fxRate(t.currency)
+      const security = trade(stateOf(inst.securityId, inst.currency), t, qty, gross, fee, fx, ctx.portfolio)
+      const accrued = dec(t.accruedInterest ?? '0')
+      const amount = t.type === 'BUY' ? gross.plus(fee).plus(accrued).neg() : gross.minus(fee).plus(accrued)
+      const timing = t.type === 'BUY' ? 'SOD' : 'EOD'
+      return {
+        states: [security, moveCash(cash(), amount, fx)],
+        cashflow: flow(inst.securityId, 'INVESTMENT', timing, amount, fx, fee),
+      }
+    }
+    case 'TRANSFER_IN':
+    case 'TRANSFER_OUT': {
+      const incoming = t.type === 'TRANSFER_IN'
+      if (t.securityId === undefined) {
+        const amount = positive(t.grossAmount, 'grossAmount', t)
+        const fx = fxRate(t.currency)
+        const signed = incoming ? amount : amount.neg()
+        return {
+          states: [moveCash(cash(), signed, fx)],
+          cashflow: flow(cashPositionId(t.currency), 'TRANSFER', incoming ? 'SOD' : 'EOD', signed, fx),
+        }
+      }
+      const inst = instrument()
+      const qty = positive(t.quantity, 'quantity', t)
+      const fx = fxRate(inst.currency)
+      const { state, value } = transfer(stateOf(inst.securityId, inst.currency), t, qty, fx, ctx.portfolio)
+      return { states: [state], cashflow: flow(inst.securityId, 'TRANSFER', incoming ? 'SOD' : 'EOD', value, fx) }
+    }
+    case 'DIVIDEND':
+    case 'INTEREST': {
+      const positionId = t.securityId === undefined ? cashPositionId(t.currency) : instrument().securityId
+      const amount = amountOf(t, t.quantity === undefined ? undefined : positive(t.quantity, 'quantity', t))
+      const fee = nonNegative(t.fee, 'fee')
+      const fx = fxRate(t.currency)
+      const net = amount.minus(fee)
+      const received = moveCash(cash(), net, fx)
+      const holder = positionId === received.positionId ? received : stateOf(positionId, instrument().currency)
+      const withIncome = { ...holder, incomeBase: holder.incomeBase.plus(atScale(net.times(fx))) }
+      const states = positionId === received.positionId ? [withIncome] : [withIncome, received]
+      return { states, cashflow: flow(positionId, 'INCOME', 'EOD', net, fx, fee) }
+    }
+    case 'FEE':
+    case 'TAX': {
+      const positionId = t.securityId === undefined ? cashPositionId(t.currency) : instrument().securityId
+      const amount = positive(t.grossAmount, 'grossAmount', t)
+      const fx = fxRate(t.currency)
+      return {
+        states: [moveCash(cash(), amount.neg(), fx)],
+        cashflow: flow(positionId, 'EXPENSE', 'EOD', amount.neg(), fx, amount),
+      }
+    }
+    case 'DEPOSIT':
+    case 'WITHDRAWAL': {
+      const amount = positive(t.grossAmount, 'grossAmount', t)
+      const fx = fxRate(t.currency)
+      const signed = t.type === 'DEPOSIT' ? amount : amount.neg()
+      const timing = t.type === 'DEPOSIT' ? 'SOD' : 'EOD'
+      return {
+        states: [moveCash(cash(), signed, fx)],
+        cashflow: flow(cashPositionId(t.currency), 'EXTERNAL', timing, signed, fx),
+      }
+    }
+    case 'SPLIT': {
+      const inst = instrument()
+      const ratio = positive(t.ratio, 'ratio', t)
+      const held = stateOf(inst.securityId, inst.currency)
+      if (held.lots.length === 0) return { states: [] }
+      return { states: [withLots(held, splitLots(held.lots, ratio))] }
+    }
+    case 'CANCEL':
+      throw new Rejected('UNKNOWN_CANCEL_TARGET', `transaction ${t.cancels ?? '(none)'} to cancel is not known`)
+  }
+}
+
+/**
+ * A BUY or SELL against signed lots. The trade's signed value (a BUY pays gross + fee, a SELL
+ * receives gross − fee) is split between the part that closes the existing position and the part
+ * that opens a new one, in proportion to quantity. Closing realizes proceeds − cost removed, in
+ * local and base currency (proceeds at the trade date's FX, cost at the lots' historical FX); the
+ * base result splits into a price effect (realized local × FX) and the FX effect (the rest).
+ */
+function trade(
+  held: State,
+  t: Transaction,
+  qty: Decimal,
+  gross: Decimal,
+  fee: Decimal,
+  fx: Decimal,
+  p: Portfolio,
+): State {
+  const buying = t.type === 'BUY'
+  const value = buying ? gross.plus(fee).neg() : gross.minus(fee)
+  const opposite = !held.quantity.isZero() && held.quantity.isNegative() === buying
+  if (!buying && !p.allowShort && qty.gt(held.quantity)) {
+    throw new Rejected('INSUFFICIENT_QUANTITY', `selling ${qty} of ${t.securityId} but ${held.quantity} held`)
+  }
+  const closing = opposite ? (held.quantity.abs().lt(qty) ? held.quantity.abs() : qty) : ZERO
+  let next = held
+  let closedValue = ZERO
+  if (!closing.isZero()) {
+    const closed = closeLots(held.lots, closing)
+    closedValue = closing.eq(qty) ? value : atScale(value.times(closing).div(qty))
+    const realizedLocal = closedValue.minus(closed.costLocal)
+    const realizedBase = atScale(closedValue.times(fx)).minus(closed.costBase)
+    const priceBase = atScale(realizedLocal.times(fx))
+    next = {
+      ...withLots(held, closed.lots),
+      realizedLocal: held.realizedLocal.plus(realizedLocal),
+      realizedBase: held.realizedBase.plus(realizedBase),
+      realizedPriceBase: held.realizedPriceBase.plus(priceBase),
+      realizedFxBase: held.realizedFxBase.plus(realizedBase.minus(priceBase)),
+    }
+  }
+  const opening = qty.minus(closing)
+  if (opening.isZero()) return next
+  const costLocal = value.minus(closedValue).neg()
+  const lot = {
+    openDate: t.tradeDate,
+    quantity: buying ? opening : opening.neg(),
+    costLocal,
+    costBase: atScale(costLocal.times(fx)),
+  }
+  return withLots(next, openLot(next.lots, lot, p.costMethod ?? 'FIFO'))
+}
+
+/**
+ * A security moved in or out without cash and without P&L. In: cost = grossAmount, else
+ * quantity × price (the value at transfer). Out: the lots' cost leaves; the flow is the value at
+ * transfer (quantity × price) when a price is given, else the cost removed.
+ */
+function transfer(
+  held: State,
+  t: Transaction,
+  qty: Decimal,
+  fx: Decimal,
+  p: Portfolio,
+): { state: State; value: Decimal } {
+  if (held.quantity.isNegative())
+    throw new Rejected('INSUFFICIENT_QUANTITY', `${t.securityId} is held short; transfers need a long position`)
+  if (t.type === 'TRANSFER_IN') {
+    const cost = amountOf(t, qty)
+    const lot = { openDate: t.tradeDate, quantity: qty, costLocal: cost, costBase: atScale(cost.times(fx)) }
+    return { state: withLots(held, openLot(held.lots, lot, p.costMethod ?? 'FIFO')), value: cost }
+  }
+  if (qty.gt(held.quantity)) {
+    throw new Rejected('INSUFFICIENT_QUANTITY', `transferring out ${qty} of ${t.securityId} but ${held.quantity} held`)
+  }
+  const closed = closeLots(held.lots, qty)
+  const value = t.price !== undefined ? atScale(qty.times(dec(t.price))) : closed.costLocal
+  return { state: withLots(held, closed.lots), value: value.neg() }
+}
+
+/** Cash: quantity is the balance, cost the balance in local currency and the sum of base amounts at each day's FX. */
+const moveCash = (s: State, amount: Decimal, fx: Decimal): State => ({
+  ...s,
+  quantity: s.quantity.plus(amount),
+  costLocal: s.costLocal.plus(amount),
+  costBase: s.costBase.plus(atScale(amount.times(fx))),
+})
+
+const withLots = (s: State, lots: LotState[]): State => ({
+  ...s,
+  lots,
+  quantity: lotsQuantity(lots),
+  costLocal: lotsCostLocal(lots),
+  costBase: lotsCostBase(lots),
+})
+
+/** grossAmount if given, else quantity × price; one of them is required. */
+function amountOf(t: Transaction, qty: Decimal | undefined): Decimal {
+  if (t.grossAmount !== undefined) return nonNegative(t.grossAmount, 'grossAmount')
+  if (t.price !== undefined && qty !== undefined) return atScale(qty.times(nonNegative(t.price, 'price')))
+  throw new Rejected('MISSING_FIELD', `${t.type} needs grossAmount, or quantity and price`)
+}
+
+function positive(value: string | undefined, field: string, t: Transaction): Decimal {
+  if (value === undefined) throw new Rejected('MISSING_FIELD', `${t.type} needs ${field}`)
+  const d = dec(value)
+  if (!d.gt(0)) throw new Rejected('NEGATIVE_QUANTITY', `${field} must be positive for ${t.type}, got ${value}`)
+  return d
+}
+
+function nonNegative(value: string | undefined, field: string): Decimal {
+  const d = dec(value ?? '0')
+  if (d.isNegative()) throw new Rejected('NEGATIVE_QUANTITY', `${field} must not be negative, got ${value}`)
+  return d
+}
+
+const empty = (positionId: string, currency: string): State => ({
+  positionId,
+  currency,
+  quantity: ZERO,
+  costLocal: ZERO,
+  costBase: ZERO,
+  lots: [],
+  realizedLocal: ZERO,
+  realizedBase: ZERO,
+  realizedPriceBase: ZERO,
+  realizedFxBase: ZERO,
+  incomeBase: ZERO,
+})
+
+const toRow = (portfolioId: string, t: Transaction, s: State): PositionRow => ({
+  portfolioId,
+  positionId: s.positionId,
+  date: t.tradeDate,
+  transactionId: t.transactionId,
+  currency: s.currency,
+  quantity: str(s.quantity),
+  costLocal: str(s.costLocal),
+  costBase: str(s.costBase),
+  realizedLocal: str(s.realizedLocal),
+  realizedBase: str(s.realizedBase),
+  realizedPriceBase: str(s.realizedPriceBase),
+  realizedFxBase: str(s.realizedFxBase),
+  incomeBase: str(s.incomeBase),
+  lots: s.lots.map((l) => ({
+    openDate: l.openDate,
+    quantity: str(l.quantity),
+    costLocal: str(l.costLocal),
+    costBase: str(l.costBase),
+  })),
+})
+
+const fromRow = (r: PositionRow): State => ({
+  positionId: r.positionId,
+  currency: r.currency,
+  quantity: dec(r.quantity),
+  costLocal: dec(r.costLocal),
+  costBase: dec(r.costBase),
+  lots: r.lots.map((l) => ({
+    openDate: l.openDate,
+    quantity: dec(l.quantity),
+    costLocal: dec(l.costLocal),
+    costBase: dec(l.costBase),
+  })),
+  realizedLocal: dec(r.realizedLocal),
+  realizedBase: dec(r.realizedBase),
+  realizedPriceBase: dec(r.realizedPriceBase),
+  realizedFxBase: dec(r.realizedFxBase),
+  incomeBase: dec(r.incomeBase),
+})
