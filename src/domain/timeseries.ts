@@ -1,0 +1,138 @@
+import { businessDays, fromEpochDay, onOrAfterBusinessDay, toEpochDay } from './dates.ts'
+import { type Decimal, dec, str, ZERO } from './money.ts'
+import type { Cashflow, PortfolioSeriesPoint, PositionSeriesPoint, Valuation } from './records.ts'
+import { isCashPosition } from './transactions.ts'
+
+/**
+ * DAILY SERIES, in base currency, one point per business day (see dates.ts for the calendar; a
+ * flow dated on a weekend counts on the next Monday).
+ *   bmv  = the previous business day's emv (`openingEmv` before the first day computed)
+ *   emv  = market value at the end of the day
+ *   sodFlow / eodFlow = flows at the start / end of the day, signed: into the position or
+ *          portfolio positive
+ *   fees = fees paid that day, positive: trading fees and FEE/TAX expenses (what gross-of-fee
+ *          returns add back); income = income received, net of withholding
+ *
+ * Position flows (money into the position): a BUY's cost (−amount of its INVESTMENT cashflow), a
+ * SELL's proceeds out, and security transfers at their value. A cash position's flows are every
+ * movement of its cash (its return is then its FX return). Portfolio flows are the external ones
+ * only: DEPOSIT, WITHDRAWAL and transfers in and out; buying, selling, income and fees happen
+ * inside the portfolio and show in its value.
+ */
+
+type Day = { sod: Decimal; eod: Decimal; fees: Decimal; income: Decimal }
+const emptyDay = (): Day => ({ sod: ZERO, eod: ZERO, fees: ZERO, income: ZERO })
+
+function byDay(cashflows: readonly Cashflow[], flowOf: (c: Cashflow) => Decimal): Map<number, Day> {
+  const days = new Map<number, Day>()
+  for (const c of cashflows) {
+    const day = onOrAfterBusinessDay(toEpochDay(c.date))
+    const d = days.get(day) ?? emptyDay()
+    const amount = flowOf(c)
+    if (c.timing === 'SOD') d.sod = d.sod.plus(amount)
+    else d.eod = d.eod.plus(amount)
+    if (c.class === 'INVESTMENT' || c.class === 'EXPENSE') d.fees = d.fees.plus(dec(c.feeBase))
+    if (c.class === 'INCOME') d.income = d.income.plus(dec(c.amountBase))
+    days.set(day, d)
+  }
+  return days
+}
+
+/** Money into one position from a cashflow attached to it (or, for cash, moving its currency). */
+export function positionFlow(c: Cashflow, positionId: string): Decimal {
+  if (isCashPosition(positionId))
+    return c.class === 'TRANSFER' && !isCashPosition(c.positionId) ? ZERO : dec(c.amountBase)
+  if (c.class === 'INVESTMENT') return dec(c.amountBase).neg()
+  if (c.class === 'TRANSFER') return dec(c.amountBase)
+  return ZERO
+}
+
+/** Money crossing the portfolio's boundary. */
+export const portfolioFlow = (c: Cashflow): Decimal =>
+  c.class === 'EXTERNAL' || c.class === 'TRANSFER' ? dec(c.amountBase) : ZERO
+
+/**
+ * Position points from `fromDay` to `toDay` from that position's valuations (any order) and its
+ * cashflows (for cash: every cashflow in its currency). Days the position was not valued are left
+ * out; the portfolio series marks them incomplete.
+ */
+export function positionSeries(
+  positionId: string,
+  valuations: readonly Valuation[],
+  cashflows: readonly Cashflow[],
+  fromDay: number,
+  toDay: number,
+  openingEmv: Decimal = ZERO,
+): PositionSeriesPoint[] {
+  const flows = byDay(cashflows, (c) => positionFlow(c, positionId))
+  const valued = new Map(valuations.map((v) => [toEpochDay(v.date), v]))
+  const out: PositionSeriesPoint[] = []
+  let bmv = openingEmv
+  for (const day of businessDays(fromDay, toDay)) {
+    const v = valued.get(day)
+    const f = flows.get(day)
+    if (!v || v.status !== 'VALUED') {
+      if (f) bmv = ZERO // flows without a value: the next day starts from nothing known
+      continue
+    }
+    const emv = dec(v.marketValueBase as string)
+    const d = f ?? emptyDay()
+    out.push({
+      portfolioId: v.portfolioId,
+      positionId,
+      date: v.date,
+      bmvBase: str(bmv),
+      emvBase: str(emv),
+      sodFlowBase: str(d.sod),
+      eodFlowBase: str(d.eod),
+      feesBase: str(d.fees),
+      incomeBase: str(d.income),
+      quantity: v.quantity,
+      costBase: v.costBase,
+    })
+    bmv = emv
+  }
+  return out
+}
+
+/**
+ * Portfolio points for every business day from `fromDay` to `toDay`: emv sums the valued
+ * positions; `complete` is false when any position held that day could not be valued.
+ */
+export function portfolioSeries(
+  portfolioId: string,
+  valuations: readonly Valuation[],
+  cashflows: readonly Cashflow[],
+  fromDay: number,
+  toDay: number,
+  openingEmv: Decimal = ZERO,
+): PortfolioSeriesPoint[] {
+  const flows = byDay(cashflows, portfolioFlow)
+  const values = new Map<number, { emv: Decimal; complete: boolean }>()
+  for (const v of valuations) {
+    const day = toEpochDay(v.date)
+    const acc = values.get(day) ?? { emv: ZERO, complete: true }
+    if (v.status === 'VALUED') acc.emv = acc.emv.plus(dec(v.marketValueBase as string))
+    else acc.complete = false
+    values.set(day, acc)
+  }
+  const out: PortfolioSeriesPoint[] = []
+  let bmv = openingEmv
+  for (const day of businessDays(fromDay, toDay)) {
+    const value = values.get(day) ?? { emv: ZERO, complete: true }
+    const d = flows.get(day) ?? emptyDay()
+    out.push({
+      portfolioId,
+      date: fromEpochDay(day),
+      bmvBase: str(bmv),
+      emvBase: str(value.emv),
+      sodFlowBase: str(d.sod),
+      eodFlowBase: str(d.eod),
+      feesBase: str(d.fees),
+      incomeBase: str(d.income),
+      complete: value.complete,
+    })
+    bmv = value.emv
+  }
+  return out
+}
