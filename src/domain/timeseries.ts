@@ -71,7 +71,7 @@ export function positionSeries(
   for (const day of businessDays(fromDay, toDay)) {
     const v = valued.get(day)
     const f = flows.get(day)
-    if (!v || v.status !== 'VALUED') {
+    if (v?.status !== 'VALUED') {
       if (f) bmv = ZERO // flows without a value: the next day starts from nothing known
       continue
     }
