@@ -13,8 +13,6 @@ export type LotState = {
 }
 
 export const lotsQuantity = (lots: readonly LotState[]): Decimal => sum(lots.map((l) => l.quantity))
-export const lotsCostLocal = (lots: readonly LotState[]): Decimal => sum(lots.map((l) => l.costLocal))
-export const lotsCostBase = (lots: readonly LotState[]): Decimal => sum(lots.map((l) => l.costBase))
 
 /** Adds a lot in the position's direction: a new lot under FIFO, merged into the pool under AVCO. */
 export function openLot(lots: readonly LotState[], lot: LotState, method: CostMethod): LotState[] {

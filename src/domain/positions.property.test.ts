@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { fromEpochDay, toEpochDay } from './dates.ts'
 import { FxTable } from './market-data.ts'
+import { dec } from './money.ts'
 import { type FoldContext, recompute } from './positions.ts'
 import type { FxRate, Instrument, PositionRow, Transaction, TransactionType } from './records.ts'
 import { applyCancels } from './transactions.ts'
@@ -126,6 +127,18 @@ describe('recompute (property)', () => {
       }
       if (!Bun.deepEquals(partial, expected)) {
         expect({ seed, cutDay, ...partial }).toEqual({ seed, cutDay, ...expected }) // shows the difference
+      }
+      for (const row of full.rows) {
+        if (row.positionId.startsWith('CASH:')) continue
+        // A security's quantity and cost are always exactly the sums over its open lots.
+        const total = (f: (l: PositionRow['lots'][number]) => string) =>
+          row.lots.reduce((a, l) => a.plus(dec(f(l))), dec(0))
+        const consistent =
+          total((l) => l.quantity).eq(row.quantity) &&
+          total((l) => l.costLocal).eq(row.costLocal) &&
+          total((l) => l.costBase).eq(row.costBase)
+        if (!consistent)
+          throw new Error(`seed ${seed}: ${row.positionId} on ${row.date}: totals differ from the sums over lots`)
       }
       rowsChecked += expected.rows.length
       rejectionsSeen += full.rejections.length

@@ -1,5 +1,5 @@
 import { toEpochDay } from './dates.ts'
-import { closeLots, type LotState, lotsCostBase, lotsCostLocal, lotsQuantity, openLot, splitLots } from './lots.ts'
+import { closeLots, type LotState, lotsQuantity, openLot, splitLots } from './lots.ts'
 import type { FxTable } from './market-data.ts'
 import { atScale, type Decimal, dec, str, ZERO } from './money.ts'
 import type {
@@ -202,7 +202,8 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
       const ratio = positive(t.ratio, 'ratio', t)
       const held = stateOf(inst.securityId, inst.currency)
       if (held.lots.length === 0) return { states: [] }
-      return { states: [withLots(held, splitLots(held.lots, ratio))] }
+      const lots = splitLots(held.lots, ratio)
+      return { states: [{ ...held, lots, quantity: lotsQuantity(lots) }] }
     }
     case 'CANCEL':
       throw new Rejected('UNKNOWN_CANCEL_TARGET', `transaction ${t.cancels ?? '(none)'} to cancel is not known`)
@@ -241,7 +242,7 @@ function trade(
     const realizedBase = atScale(closedValue.times(fx)).minus(closed.costBase)
     const priceBase = atScale(realizedLocal.times(fx))
     next = {
-      ...withLots(held, closed.lots),
+      ...withLots(held, closed.lots, buying ? closing : closing.neg(), closed.costLocal.neg(), closed.costBase.neg()),
       realizedLocal: held.realizedLocal.plus(realizedLocal),
       realizedBase: held.realizedBase.plus(realizedBase),
       realizedPriceBase: held.realizedPriceBase.plus(priceBase),
@@ -257,7 +258,7 @@ function trade(
     costLocal,
     costBase: atScale(costLocal.times(fx)),
   }
-  return withLots(next, openLot(next.lots, lot, p.costMethod ?? 'FIFO'))
+  return opened(next, lot, p)
 }
 
 /**
@@ -277,14 +278,17 @@ function transfer(
   if (t.type === 'TRANSFER_IN') {
     const cost = amountOf(t, qty)
     const lot = { openDate: t.tradeDate, quantity: qty, costLocal: cost, costBase: atScale(cost.times(fx)) }
-    return { state: withLots(held, openLot(held.lots, lot, p.costMethod ?? 'FIFO')), value: cost }
+    return { state: opened(held, lot, p), value: cost }
   }
   if (qty.gt(held.quantity)) {
     throw new Rejected('INSUFFICIENT_QUANTITY', `transferring out ${qty} of ${t.securityId} but ${held.quantity} held`)
   }
   const closed = closeLots(held.lots, qty)
   const value = t.price !== undefined ? atScale(qty.times(dec(t.price))) : closed.costLocal
-  return { state: withLots(held, closed.lots), value: value.neg() }
+  return {
+    state: withLots(held, closed.lots, qty.neg(), closed.costLocal.neg(), closed.costBase.neg()),
+    value: value.neg(),
+  }
 }
 
 /** Cash: quantity is the balance, cost the balance in local currency and the sum of base amounts at each day's FX. */
@@ -295,13 +299,20 @@ const moveCash = (s: State, amount: Decimal, fx: Decimal): State => ({
   costBase: s.costBase.plus(atScale(amount.times(fx))),
 })
 
-const withLots = (s: State, lots: LotState[]): State => ({
+/**
+ * New lots, with the totals moved by the signed change rather than summed again (addition is
+ * exact, so the totals stay equal to the sums over the lots; the property test checks it).
+ */
+const withLots = (s: State, lots: LotState[], quantity: Decimal, costLocal: Decimal, costBase: Decimal): State => ({
   ...s,
   lots,
-  quantity: lotsQuantity(lots),
-  costLocal: lotsCostLocal(lots),
-  costBase: lotsCostBase(lots),
+  quantity: s.quantity.plus(quantity),
+  costLocal: s.costLocal.plus(costLocal),
+  costBase: s.costBase.plus(costBase),
 })
+
+const opened = (s: State, lot: LotState, p: Portfolio): State =>
+  withLots(s, openLot(s.lots, lot, p.costMethod ?? 'FIFO'), lot.quantity, lot.costLocal, lot.costBase)
 
 /** grossAmount if given, else quantity × price; one of them is required. */
 function amountOf(t: Transaction, qty: Decimal | undefined): Decimal {
