@@ -85,7 +85,7 @@ export const Transaction = Type.Object(
   {
     transactionId: Id,
     portfolioId: Id,
-    type: oneOf(TransactionTypes, 'What happened; see the transaction table in docs/transactions.md'),
+    type: oneOf(TransactionTypes, 'What happened; see the transaction table in docs/domain.md'),
     tradeDate: IsoDateString,
     settlementDate: Type.Optional(IsoDateString),
     securityId: Type.Optional(Id),
