@@ -257,6 +257,27 @@ describe('reprocessing', () => {
     expect(pick(r, 'AAPL')).toMatchObject({ quantity: '50', costLocal: '600', realizedLocal: '650' })
   })
 
+  test('a back-dated buy changes an existing sale; recomputing from its date on the stored rows gives the same', () => {
+    // AVCO. Buy 100 @ 10 (Jan 2), sell 50 @ 15 (Jan 10): average 10, realized 750 − 500 = 250.
+    const first = buy('2025-01-02', '100', '10')
+    const sale = sell('2025-01-10', '50', '15')
+    const avco = { portfolio: { ...usd, costMethod: 'AVCO' as const }, instruments, fx }
+    const stored = recompute([], [first, sale], avco)
+    expect(pick(stored, 'AAPL')).toMatchObject({ quantity: '50', realizedLocal: '250' })
+
+    // A buy of 100 @ 13 dated Jan 6 arrives late: average (1,000 + 1,300) / 200 = 11.50;
+    // the sale now realizes 750 − 50 × 11.50 = 175 and leaves 150 shares at 1,725.
+    const late = buy('2025-01-06', '100', '13')
+    const before = ['AAPL', 'CASH:USD'].flatMap((id) =>
+      stored.rows.filter((r) => r.positionId === id && r.date < late.tradeDate).slice(-1),
+    )
+    const tail = recompute(before, [late, sale], avco)
+    expect(pick(tail, 'AAPL')).toMatchObject({ quantity: '150', costLocal: '1725', realizedLocal: '175' })
+    const full = recompute([], [first, sale, late], avco)
+    expect(tail.rows).toEqual(full.rows.filter((r) => r.date >= late.tradeDate))
+    expect(tail.cashflows).toEqual(full.cashflows.filter((c) => c.date >= late.tradeDate))
+  })
+
   test('a cancelled transaction leaves no trace; a cancel of an unknown id is rejected', () => {
     const keep = buy('2025-01-02', '100', '10')
     const dropped = buy('2025-01-03', '50', '11')
