@@ -1,5 +1,6 @@
-import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox'
+import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { literalUnion as literals } from './domain/literal-union.ts'
 import { ConfigError } from './errors.ts'
 import { Roles } from './roles.ts'
 import { LogLevels } from './runtime/logger.ts'
@@ -7,15 +8,6 @@ import { LogLevels } from './runtime/logger.ts'
 export const Commands = ['run', 'migrate', 'help', 'version'] as const
 export type Command = (typeof Commands)[number]
 
-type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> }
-const literals = <const T extends readonly string[]>(
-  values: T,
-  options: { default?: T[number]; description?: string } = {},
-): TUnion<Literals<T>> =>
-  Type.Union(
-    values.map((v) => Type.Literal(v)),
-    options,
-  ) as unknown as TUnion<Literals<T>>
 const Port = (fallback: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65_535, default: fallback, description })
 

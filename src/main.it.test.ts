@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { findBinDir } from './adapters/embedded-pg.ts'
 import { KafkaLog } from './adapters/kafka-log.ts'
 import { kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
+import { freePort } from './testing/local-infra.ts'
 import { Topics } from './topology.ts'
 
 // The shipped artefact, not the sources: build the single executable once, then run it for real.
@@ -55,13 +56,6 @@ async function start(env: Record<string, string>, args: string[]): Promise<Runni
 async function stop(running: Running) {
   running.proc.kill('SIGTERM')
   return running.proc.exited
-}
-
-const freePort = () => {
-  const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-  const port = s.port
-  s.stop(true)
-  return port
 }
 
 describe('the compiled pas binary', () => {

@@ -2,18 +2,12 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '../testing/local-infra.ts'
 import { startEmbeddedPg } from './embedded-pg.ts'
 import { createPgClient } from './pg-client.ts'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pas-embedded-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
-
-const freePort = () => {
-  const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-  const port = s.port
-  s.stop(true)
-  return port
-}
 
 describe('startEmbeddedPg', () => {
   test('data survives a stop and start; a second start on a running folder shares the server', async () => {

@@ -1,16 +1,13 @@
-import { type Static, type TLiteral, type TUnion, Type } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
+import { literalUnion } from './literal-union.ts'
 
 /**
  * One TypeBox schema per record: it validates HTTP bodies and topic payloads, documents the
  * OpenAPI schema, and types the code. Money, quantities, prices and rates are decimal strings.
  */
 
-type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> }
 const oneOf = <const T extends readonly string[]>(values: T, description: string) =>
-  Type.Union(
-    values.map((v) => Type.Literal(v)),
-    { description },
-  ) as unknown as TUnion<Literals<T>>
+  literalUnion(values, { description })
 
 export const DecimalString = Type.String({
   pattern: '^-?\\d{1,20}(\\.\\d{1,10})?$',

@@ -57,3 +57,11 @@ export async function scratchDatabase(serverUrl: string, name: string): Promise<
     },
   }
 }
+
+/** A loopback port free at the time of the call (the OS picks it). */
+export function freePort(): number {
+  const socket = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+  const port = socket.port
+  socket.stop(true)
+  return port
+}
