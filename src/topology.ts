@@ -10,6 +10,7 @@ export const Topics = {
   rawReference: 'raw.reference',
   transactionsChanged: 'transactions.changed',
   pricesChanged: 'prices.changed',
+  fxChanged: 'fx.changed',
   positionsChanged: 'positions.changed',
   valuationJobs: 'valuation.jobs',
   valuationsChanged: 'valuations.changed',

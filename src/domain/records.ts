@@ -228,3 +228,27 @@ export const RejectionCodes = [
 ] as const
 export type RejectionCode = (typeof RejectionCodes)[number]
 export type Rejection = { transactionId: string; code: RejectionCode; reason: string }
+
+/** What ingest appends to the raw topics: the record as received, tagged with its kind and request. */
+export const IngestKinds = ['portfolio', 'instrument', 'transaction', 'price', 'fx'] as const
+export type IngestKind = (typeof IngestKinds)[number]
+export const RawEnvelope = Type.Object(
+  {
+    kind: oneOf(IngestKinds, 'Which record schema `record` follows'),
+    ingestId: Type.String({ description: 'Correlation id of the ingest request' }),
+    record: Type.Unknown(),
+  },
+  { $id: 'RawEnvelope', additionalProperties: false },
+)
+export type RawEnvelope = Static<typeof RawEnvelope>
+
+/** Change notices: "recompute this key from this date on". Replaying one is harmless. */
+export const TransactionsChanged = Type.Object(
+  { portfolioId: Id, fromDate: IsoDateString },
+  { $id: 'TransactionsChanged' },
+)
+export type TransactionsChanged = Static<typeof TransactionsChanged>
+export const PricesChanged = Type.Object({ securityId: Id, fromDate: IsoDateString }, { $id: 'PricesChanged' })
+export type PricesChanged = Static<typeof PricesChanged>
+export const FxChanged = Type.Object({ from: Currency, to: Currency, fromDate: IsoDateString }, { $id: 'FxChanged' })
+export type FxChanged = Static<typeof FxChanged>

@@ -1,0 +1,161 @@
+import type { FxChanged, PricesChanged, TransactionsChanged } from '../domain/records.ts'
+import type { DeadLetter, InputStore, Inputs, Notices } from '../ports/input-store.ts'
+import type { Sql, Tx } from './pg-client.ts'
+
+type Dated = { key: string; date: string }
+
+/** Keeps the earliest date per key. */
+function earliest<T>(rows: readonly Dated[], make: (key: string, date: string) => T): T[] {
+  const min = new Map<string, string>()
+  for (const { key, date } of rows) {
+    const seen = min.get(key)
+    if (seen === undefined || date < seen) min.set(key, date)
+  }
+  return [...min].map(([key, date]) => make(key, date))
+}
+
+/**
+ * InputStore on PostgreSQL (sql/0002_inputs.sql). Each kind arrives as one JSON array parameter
+ * and is merged with one statement: no per-record round trips, no bind-parameter limit, and a
+ * record the server refuses fails the statement as an ordinary error (a refused COPY would hang:
+ * postgres.js #1173). The merge reads the previous version in the same statement, so a correction
+ * knows the trade date it replaces.
+ */
+export class PgInputStore implements InputStore {
+  constructor(private readonly sql: Sql) {}
+
+  async merge(inputs: Inputs): Promise<Notices> {
+    return this.sql.begin(async (tx) => {
+      const fromPortfolios = await this.#portfolios(tx, inputs)
+      const fromInstruments = await this.#instruments(tx, inputs)
+      const fromTransactions = await this.#transactions(tx, inputs)
+      const prices = await this.#prices(tx, inputs)
+      const fx = await this.#fx(tx, inputs)
+      return {
+        transactions: earliest<TransactionsChanged>(
+          [...fromPortfolios, ...fromInstruments, ...fromTransactions],
+          (portfolioId, fromDate) => ({
+            portfolioId,
+            fromDate,
+          }),
+        ),
+        prices,
+        fx,
+      }
+    })
+  }
+
+  async deadLetter(letters: readonly DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return
+    const rows = letters.map((l) => ({ ...l, offset: l.offset.toString() }))
+    await this.sql`
+      insert into dead_letters (stage, topic, partition, "offset", key, payload, code, reason)
+      select stage, topic, partition, "offset", key, payload, code, reason
+      from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb)
+        as x(stage text, topic text, partition int, "offset" bigint, key text, payload text, code text, reason text)
+      on conflict (stage, topic, partition, "offset") do nothing`
+  }
+
+  /** A portfolio (new or changed, e.g. its cost method) recomputes from its open date. */
+  async #portfolios(tx: Tx, { portfolios }: Inputs): Promise<Dated[]> {
+    if (portfolios.length === 0) return []
+    return tx<Dated[]>`
+      with incoming as (
+        select distinct on (r->>'portfolioId') r->>'portfolioId' as id, r
+        from jsonb_array_elements(${JSON.stringify(portfolios)}::text::jsonb) with ordinality as x(r, n)
+        order by r->>'portfolioId', n desc
+      ), merged as (
+        insert into portfolios as p (portfolio_id, base_currency, open_date, cost_method, record)
+        select id, r->>'baseCurrency', (r->>'openDate')::date, coalesce(r->>'costMethod', 'FIFO'), r from incoming
+        on conflict (portfolio_id) do update set base_currency = excluded.base_currency, open_date = excluded.open_date,
+          cost_method = excluded.cost_method, record = excluded.record, updated_at = now()
+        where p.record is distinct from excluded.record
+      )
+      select id as key, (r->>'openDate') as date from incoming`
+  }
+
+  /** An instrument may unblock transactions rejected as UNKNOWN_INSTRUMENT: recompute their portfolios. */
+  async #instruments(tx: Tx, { instruments }: Inputs): Promise<Dated[]> {
+    if (instruments.length === 0) return []
+    return tx<Dated[]>`
+      with incoming as (
+        select distinct on (r->>'securityId') r->>'securityId' as id, r
+        from jsonb_array_elements(${JSON.stringify(instruments)}::text::jsonb) with ordinality as x(r, n)
+        order by r->>'securityId', n desc
+      ), merged as (
+        insert into instruments as i (security_id, currency, record)
+        select id, r->>'currency', r from incoming
+        on conflict (security_id) do update set currency = excluded.currency, record = excluded.record, updated_at = now()
+        where i.record is distinct from excluded.record
+      )
+      select t.portfolio_id as key, min(t.trade_date)::text as date
+      from transactions t join incoming on t.security_id = incoming.id
+      group by t.portfolio_id`
+  }
+
+  /**
+   * Notices per portfolio from the earliest of: each record's trade date, the trade date it
+   * replaces (a correction, also for the portfolio it left), and the trade date of the
+   * transaction a CANCEL cancels.
+   */
+  async #transactions(tx: Tx, { transactions }: Inputs): Promise<Dated[]> {
+    if (transactions.length === 0) return []
+    return tx<Dated[]>`
+      with incoming as (
+        select distinct on (r->>'transactionId') r->>'transactionId' as id, r
+        from jsonb_array_elements(${JSON.stringify(transactions)}::text::jsonb) with ordinality as x(r, n)
+        order by r->>'transactionId', n desc
+      ), previous as (
+        select t.portfolio_id, t.trade_date from transactions t join incoming on t.transaction_id = incoming.id
+      ), cancelled as (
+        select t.portfolio_id, t.trade_date from transactions t join incoming on t.transaction_id = incoming.r->>'cancels'
+      ), merged as (
+        insert into transactions as t (transaction_id, portfolio_id, security_id, type, trade_date, record)
+        select id, r->>'portfolioId', r->>'securityId', r->>'type', (r->>'tradeDate')::date, r from incoming
+        on conflict (transaction_id) do update set portfolio_id = excluded.portfolio_id, security_id = excluded.security_id,
+          type = excluded.type, trade_date = excluded.trade_date, record = excluded.record,
+          version = t.version + 1, updated_at = now()
+        where t.record is distinct from excluded.record
+      )
+      select r->>'portfolioId' as key, r->>'tradeDate' as date from incoming
+      union all select portfolio_id, trade_date::text from previous
+      union all select portfolio_id, trade_date::text from cancelled`
+  }
+
+  async #prices(tx: Tx, { prices }: Inputs): Promise<PricesChanged[]> {
+    if (prices.length === 0) return []
+    const rows = await tx<Dated[]>`
+      with incoming as (
+        select distinct on (r->>'securityId', r->>'date') r
+        from jsonb_array_elements(${JSON.stringify(prices)}::text::jsonb) with ordinality as x(r, n)
+        order by r->>'securityId', r->>'date', n desc
+      ), merged as (
+        insert into prices as p (security_id, date, price, currency)
+        select r->>'securityId', (r->>'date')::date, (r->>'price')::numeric, r->>'currency' from incoming
+        on conflict (security_id, date) do update set price = excluded.price, currency = excluded.currency, updated_at = now()
+        where (p.price, p.currency) is distinct from (excluded.price, excluded.currency)
+      )
+      select r->>'securityId' as key, r->>'date' as date from incoming`
+    return earliest(rows, (securityId, fromDate) => ({ securityId, fromDate }))
+  }
+
+  async #fx(tx: Tx, { fx }: Inputs): Promise<FxChanged[]> {
+    if (fx.length === 0) return []
+    const rows = await tx<Dated[]>`
+      with incoming as (
+        select distinct on (r->>'from', r->>'to', r->>'date') r
+        from jsonb_array_elements(${JSON.stringify(fx)}::text::jsonb) with ordinality as x(r, n)
+        order by r->>'from', r->>'to', r->>'date', n desc
+      ), merged as (
+        insert into fx_rates as f (from_currency, to_currency, date, rate)
+        select r->>'from', r->>'to', (r->>'date')::date, (r->>'rate')::numeric from incoming
+        on conflict (from_currency, to_currency, date) do update set rate = excluded.rate, updated_at = now()
+        where f.rate is distinct from excluded.rate
+      )
+      select (r->>'from') || '/' || (r->>'to') as key, r->>'date' as date from incoming`
+    return earliest(rows, (pair, fromDate) => {
+      const [from = '', to = ''] = pair.split('/')
+      return { from, to, fromDate }
+    })
+  }
+}

@@ -1,0 +1,74 @@
+import type { TSchema } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { isIsoDate } from './dates.ts'
+import { FxRate, type IngestKind, Instrument, Portfolio, Price, Transaction } from './records.ts'
+
+export type Problem = { field: string; message: string }
+
+const schemas: Record<IngestKind, TSchema> = {
+  portfolio: Portfolio,
+  instrument: Instrument,
+  transaction: Transaction,
+  price: Price,
+  fx: FxRate,
+}
+const compiled = Object.fromEntries(Object.entries(schemas).map(([k, s]) => [k, TypeCompiler.Compile(s)])) as Record<
+  IngestKind,
+  ReturnType<typeof TypeCompiler.Compile>
+>
+const dateFields: Record<IngestKind, readonly string[]> = {
+  portfolio: ['openDate'],
+  instrument: ['maturityDate'],
+  transaction: ['tradeDate', 'settlementDate'],
+  price: ['date'],
+  fx: ['date'],
+}
+
+/**
+ * The problems of one input record, each naming its field ('' for the record itself), or an empty
+ * list. The schema first, then what a pattern cannot say: dates that exist, an FX pair of two
+ * different currencies with a positive rate, a CANCEL that names its target.
+ */
+export function validateRecord(kind: IngestKind, value: unknown): Problem[] {
+  const check = compiled[kind]
+  if (!check.Check(value)) {
+    const seen = new Set<string>()
+    const problems: Problem[] = []
+    for (const e of check.Errors(value)) {
+      const field = e.path.replace(/^\//, '').replaceAll('/', '.')
+      if (seen.has(field)) continue // a union reports each member; the first message is enough
+      seen.add(field)
+      problems.push({ field, message: e.message })
+    }
+    return problems
+  }
+  const record = value as Record<string, unknown>
+  const problems: Problem[] = []
+  for (const field of dateFields[kind]) {
+    const date = record[field]
+    if (typeof date === 'string' && !isIsoDate(date))
+      problems.push({ field, message: `${date} is not a calendar date` })
+  }
+  if (kind === 'fx') {
+    if (record.from === record.to) problems.push({ field: 'to', message: 'must differ from `from`' })
+    if (Number(record.rate) <= 0) problems.push({ field: 'rate', message: 'must be positive' })
+  }
+  if (kind === 'transaction' && record.type === 'CANCEL' && record.cancels === undefined) {
+    problems.push({ field: 'cancels', message: 'a CANCEL names the transaction it cancels' })
+  }
+  return problems
+}
+
+/** The partition key of each kind: portfolio-scoped records by portfolio, prices by security, FX by pair. */
+export function keyOf(kind: IngestKind, record: Record<string, unknown>): string {
+  switch (kind) {
+    case 'portfolio':
+    case 'transaction':
+      return String(record.portfolioId)
+    case 'instrument':
+    case 'price':
+      return String(record.securityId)
+    case 'fx':
+      return `${record.from}/${record.to}`
+  }
+}

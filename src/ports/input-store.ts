@@ -1,0 +1,48 @@
+import type {
+  FxChanged,
+  FxRate,
+  Instrument,
+  Portfolio,
+  Price,
+  PricesChanged,
+  Transaction,
+  TransactionsChanged,
+} from '../domain/records.ts'
+
+/** Validated inputs of one batch, by kind. */
+export type Inputs = {
+  portfolios: Portfolio[]
+  instruments: Instrument[]
+  transactions: Transaction[]
+  prices: Price[]
+  fx: FxRate[]
+}
+
+/**
+ * What must be recomputed after a merge, coalesced to the earliest date per key. Notices cover
+ * every record of the batch, changed or not: a batch delivered again after a crash between the
+ * merge and the notices must still produce them (recomputing is harmless, missing one is not).
+ */
+export type Notices = { transactions: TransactionsChanged[]; prices: PricesChanged[]; fx: FxChanged[] }
+
+export type DeadLetter = {
+  stage: string
+  topic: string
+  partition: number
+  offset: bigint
+  key: string
+  payload: string
+  code: string
+  reason: string
+}
+
+export interface InputStore {
+  /**
+   * Merges the batch on natural keys (transaction id; portfolio; security; security + date;
+   * pair + date) in one database transaction; the last record of a key in the batch wins. A
+   * transaction id with new content is a correction: its notice starts at the older trade date.
+   */
+  merge(inputs: Inputs): Promise<Notices>
+  /** Parks records a stage could not take. Idempotent per (stage, topic, partition, offset). */
+  deadLetter(letters: readonly DeadLetter[]): Promise<void>
+}
