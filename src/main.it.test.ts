@@ -61,12 +61,10 @@ async function stop(running: Running) {
 describe('the compiled pas binary', () => {
   test('--role all on the embedded default serves /health and /ready, then exits 0 on SIGTERM', async () => {
     const dataDir = join(work, 'data')
-    const running = await start({ PAS_DATA_DIR: dataDir, PAS_EMBEDDED_PG_PORT: String(freePort()) }, [
-      '--role',
-      'all',
-      '--port',
-      '0',
-    ])
+    const running = await start(
+      { PAS_DATA_DIR: dataDir, PAS_EMBEDDED_PG_PORT: String(freePort()), PAS_MAX_BODY_BYTES: '4096' },
+      ['--role', 'all', '--port', '0'],
+    )
     const health = await fetch(`${running.url}/health`)
     expect(health.status).toBe(200)
     const body = (await health.json()) as { status: string; transport: string; services: { state: string }[] }
@@ -75,6 +73,27 @@ describe('the compiled pas binary', () => {
     expect(body.services.length).toBe(6)
     expect(body.services.every((s) => s.state === 'running')).toBe(true)
     expect(await (await fetch(`${running.url}/ready`)).json()).toEqual({ ready: true })
+
+    // Ingest goes through the log to the persist stage, which the health report shows working.
+    const post = (body: string) =>
+      fetch(`${running.url}/v1/ingest/portfolios`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      })
+    const accepted = await post(JSON.stringify([{ portfolioId: 'P1', baseCurrency: 'EUR', openDate: '2025-01-01' }]))
+    expect(accepted.status).toBe(202)
+    expect((await post(JSON.stringify([{ portfolioId: 'P2' }]))).status).toBe(422)
+    expect((await post(JSON.stringify([{ portfolioId: 'x'.repeat(5000) }]))).status).toBe(413)
+    const persisted = async () => {
+      const h = (await (await fetch(`${running.url}/health`)).json()) as {
+        services: { name: string; detail: { stages: { detail: { records: number } }[] } }[]
+      }
+      return h.services.find((s) => s.name === 'role:persist')?.detail.stages[0]?.detail.records ?? 0
+    }
+    const deadline = Date.now() + 30_000
+    while ((await persisted()) < 1 && Date.now() < deadline) await Bun.sleep(100)
+    expect(await persisted()).toBe(1)
 
     expect(await stop(running)).toBe(0)
     expect(running.logs()).toContain('"msg":"stopped cleanly"')

@@ -4,7 +4,7 @@ import { compose, openDatabase } from './compose.ts'
 import { type Config, describeSources, loadConfig } from './config.ts'
 import { ConfigError } from './errors.ts'
 import { createApp } from './http/app.ts'
-import { planFor, Roles } from './roles.ts'
+import { partsFor, planFor, Roles } from './roles.ts'
 import { createLogger, type Logger } from './runtime/logger.ts'
 import { RoleService } from './runtime/role-service.ts'
 import { topicSpecs } from './topology.ts'
@@ -58,8 +58,8 @@ async function run(config: Config, logger: Logger): Promise<number> {
     await deps.eventLog.ensureTopics(topicSpecs(config.partitions))
   }
   const policy = { maxRecords: config.batchMaxRecords, maxWaitMs: POLL_WAIT_MS }
-  // Stages arrive with the pipeline; until then each role runs, reports health and drains with none.
-  const services = plan.members.map((role) => new RoleService(role, [], deps.eventLog, policy, logger))
+  const parts = plan.members.map((role) => ({ role, ...partsFor(role, deps) }))
+  const services = parts.map((p) => new RoleService(p.role, p.stages, deps.eventLog, policy, logger))
   for (const service of services) await service.start()
 
   const app = createApp({
@@ -71,7 +71,9 @@ async function run(config: Config, logger: Logger): Promise<number> {
     checkDependencies: async () => {
       await deps.db.sql`select 1`
     },
-  }).listen({ hostname: config.httpHost, port: config.httpPort })
+  })
+  for (const route of parts.flatMap((p) => p.routes)) app.use(route)
+  app.listen({ hostname: config.httpHost, port: config.httpPort, maxRequestBodySize: config.maxBodyBytes })
   const url = `http://${config.httpHost}:${app.server?.port}`
   logger.info('pas started', { url, transport: deps.eventLog.kind, roles: plan.members })
 

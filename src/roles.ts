@@ -1,9 +1,14 @@
+import type { AnyElysia } from 'elysia'
+import { PgInputStore } from './adapters/pg-input-store.ts'
+import type { Deps } from './compose.ts'
+import { ingestRoutes } from './http/ingest.ts'
 import type { Stage } from './runtime/stage.ts'
+import { persistStage } from './stages/persist.ts'
 
 /** The roles one pas binary can run; `all` runs every other role in one process. */
 export const Roles = ['ingest', 'persist', 'positions', 'valuation', 'timeseries', 'api', 'all'] as const
 export type Role = (typeof Roles)[number]
-type SingleRole = Exclude<Role, 'all'>
+export type SingleRole = Exclude<Role, 'all'>
 
 /** What a role contributes to a process. Stages are filled in by the pipeline; until then roles idle. */
 export type RolePlan = {
@@ -13,11 +18,28 @@ export type RolePlan = {
   readonly members: readonly SingleRole[]
 }
 
-export type StageFactory = (role: SingleRole) => readonly Stage[]
-
 const single: readonly SingleRole[] = Roles.filter((r): r is SingleRole => r !== 'all')
 
 /** The only place that decides what a role runs. */
 export function planFor(role: Role): RolePlan {
   return role === 'all' ? { setupOnStart: true, members: single } : { setupOnStart: false, members: [role] }
+}
+
+/** What one role contributes to a process: the stages it runs and the HTTP routes it serves. */
+export type RoleParts = { stages: readonly Stage[]; routes: readonly AnyElysia[] }
+
+export function partsFor(role: SingleRole, deps: Deps): RoleParts {
+  const { db, eventLog, config } = deps
+  switch (role) {
+    case 'ingest':
+      return { stages: [], routes: [ingestRoutes({ log: eventLog, maxRecordsPerRequest: config.ingestMaxRecords })] }
+    case 'persist':
+      return { stages: [persistStage({ store: new PgInputStore(db.sql), log: eventLog })], routes: [] }
+    // Stages of these roles arrive with the rest of the pipeline; until then they idle and report health.
+    case 'positions':
+    case 'valuation':
+    case 'timeseries':
+    case 'api':
+      return { stages: [], routes: [] }
+  }
 }

@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { KafkaLog } from '../adapters/kafka-log.ts'
+import { PgInputStore } from '../adapters/pg-input-store.ts'
+import { PgLog } from '../adapters/pg-log.ts'
+import { ingestRoutes } from '../http/ingest.ts'
+import type { EventLog, LogConsumer, LogRecord } from '../ports/event-log.ts'
+import { createLogger } from '../runtime/logger.ts'
+import { StageRunner } from '../runtime/run-stage.ts'
+import { freshDatabase, kafkaTestsEnabled, testKafkaBrokers } from '../testing/infra.ts'
+import type { ScratchDatabase } from '../testing/local-infra.ts'
+import { Topics, topicSpecs } from '../topology.ts'
+import { persistStage } from './persist.ts'
+
+const logger = createLogger('error') // a failing stage says why on stderr
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await Bun.sleep(50)
+  }
+}
+
+function persistSuite(transport: 'pg' | 'kafka', enabled: boolean) {
+  describe.if(enabled)(`persist stage over ${transport}`, () => {
+    let db: ScratchDatabase
+    let log: EventLog
+    let runner: StageRunner
+    let notices: LogConsumer
+    let ingest: ReturnType<typeof ingestRoutes>
+    const seen: LogRecord[] = []
+    // Ids unique to this run: on a long-lived broker the raw topics still hold earlier runs' records,
+    // which a new consumer group replays into this database too.
+    const run = `${transport}${Date.now().toString(36)}`
+    const P = `P-${run}`
+    const S = `S-${run}`
+    const T = (n: number) => `T${n}-${run}`
+
+    beforeAll(async () => {
+      db = await freshDatabase(`persist_${transport}`)
+      log =
+        transport === 'pg'
+          ? new PgLog(db.sql, { heartbeatMs: 100 })
+          : new KafkaLog({ brokers: await testKafkaBrokers(), clientId: `persist-${Date.now()}` })
+      await log.ensureTopics(topicSpecs(2))
+      ingest = ingestRoutes({ log, maxRecordsPerRequest: 1000 })
+      const stage = {
+        ...persistStage({ store: new PgInputStore(db.sql), log }),
+        group: `persist-${transport}-${Date.now()}`,
+      }
+      runner = new StageRunner(stage, log, { maxRecords: 500, maxWaitMs: 100 }, logger)
+      await runner.start()
+      notices = log.consumer({
+        group: `notices-${Date.now()}`,
+        topics: [Topics.transactionsChanged, Topics.pricesChanged, Topics.fxChanged],
+        maxRecords: 500,
+        maxWaitMs: 100,
+      })
+    }, 120_000)
+
+    afterAll(async () => {
+      await runner?.stop()
+      await notices?.close()
+      await log?.close()
+      await db?.drop()
+    })
+
+    const send = async (path: string, records: unknown[]) => {
+      const res = await ingest.handle(
+        new Request(`http://localhost/v1/ingest/${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(records),
+        }),
+      )
+      expect(res.status).toBe(202)
+    }
+    /** Notices received so far whose value matches; polls the notice topics meanwhile. */
+    const noticeFor = (match: (n: Record<string, string>) => boolean) =>
+      until(async () => {
+        const batch = await notices.poll()
+        seen.push(...batch.records)
+        if (batch.records.length > 0) await notices.commit(batch.nextOffsets)
+        return seen.map((r) => JSON.parse(r.value) as Record<string, string>).find(match)
+      }, 'a notice')
+    const txn = (id: string, tradeDate: string, quantity = '10') => ({
+      transactionId: id,
+      portfolioId: P,
+      type: 'BUY',
+      tradeDate,
+      securityId: S,
+      quantity,
+      price: '100',
+      currency: 'USD',
+    })
+
+    test('inputs land in their tables, merged on natural keys, and change notices follow', async () => {
+      await send('portfolios', [{ portfolioId: P, baseCurrency: 'EUR', openDate: '2025-01-01', costMethod: 'AVCO' }])
+      await send('instruments', [{ securityId: S, name: 'Apple', currency: 'USD' }])
+      await send('transactions', [txn(T(1), '2025-01-06'), txn(T(2), '2025-01-03')])
+      await send('prices', [
+        { securityId: S, date: '2025-01-03', price: '100', currency: 'USD' },
+        { securityId: S, date: '2025-01-06', price: '101', currency: 'USD' },
+      ])
+      await send('fx-rates', [{ from: 'EUR', to: 'USD', date: '2025-01-02', rate: '1.04' }])
+
+      const rows = await until(async () => {
+        const r =
+          await db.sql`select transaction_id, trade_date::text as d from transactions where portfolio_id = ${P} order by 1`
+        return r.length === 2 ? r : undefined
+      }, 'transactions')
+      expect(rows.map((r) => [r.transaction_id, r.d])).toEqual([
+        [T(1), '2025-01-06'],
+        [T(2), '2025-01-03'],
+      ])
+      await until(async () => ((await db.sql`select 1 from fx_rates`).length === 1 ? true : undefined), 'fx')
+      expect((await db.sql`select cost_method from portfolios where portfolio_id = ${P}`)[0]?.cost_method).toBe('AVCO')
+      const prices = await db.sql`select price::text as p from prices where security_id = ${S} order by date`
+      expect(prices.map((r) => r.p)).toEqual(['100', '101'])
+
+      // The portfolio notice starts at its open date (its record arrived), the price one at the earliest price.
+      expect(await noticeFor((n) => n.portfolioId === P)).toEqual({ portfolioId: P, fromDate: '2025-01-01' })
+      expect(await noticeFor((n) => n.securityId === S)).toEqual({ securityId: S, fromDate: '2025-01-03' })
+      expect(await noticeFor((n) => n.from === 'EUR')).toMatchObject({ from: 'EUR', to: 'USD' })
+    }, 120_000)
+
+    test('a correction moved later recomputes from the date it replaces; a redelivery changes nothing', async () => {
+      seen.length = 0
+      await send('transactions', [txn(T(2), '2025-01-09', '12')])
+      await until(async () => {
+        const [r] = await db.sql`select version, trade_date::text as d from transactions where transaction_id = ${T(2)}`
+        return r?.version === 2 ? r : undefined
+      }, 'the correction')
+      expect(await noticeFor((n) => n.portfolioId === P)).toEqual({ portfolioId: P, fromDate: '2025-01-03' })
+
+      seen.length = 0
+      await send('transactions', [txn(T(2), '2025-01-09', '12')]) // the same content again
+      expect(await noticeFor((n) => n.portfolioId === P)).toEqual({ portfolioId: P, fromDate: '2025-01-09' })
+      const [t2] = await db.sql`select version from transactions where transaction_id = ${T(2)}`
+      expect(t2?.version).toBe(2)
+    }, 120_000)
+
+    test('a record that fails validation goes to the dead letters with where it came from; the batch goes on', async () => {
+      await log.append(Topics.rawTransactions, [
+        {
+          key: P,
+          value: JSON.stringify({
+            kind: 'transaction',
+            ingestId: 'x',
+            record: { ...txn(T(9), '2025-01-10'), quantity: 'ten' },
+          }),
+        },
+        { key: P, value: `not json ${run}` },
+        { key: P, value: JSON.stringify({ kind: 'transaction', ingestId: 'x', record: txn(T(10), '2025-01-10') }) },
+      ])
+      const letters = await until(async () => {
+        const r = await db.sql`select topic, partition, "offset", code, reason, payload from dead_letters
+          where payload like ${`%${run}%`} order by "offset"`
+        return r.length === 2 ? r : undefined
+      }, 'dead letters')
+      expect(letters.map((l) => [l.topic, l.code])).toEqual([
+        [Topics.rawTransactions, 'INVALID_RECORD'],
+        [Topics.rawTransactions, 'INVALID_JSON'],
+      ])
+      expect(letters[0]?.reason).toContain('quantity')
+      expect(letters[1]?.payload).toBe(`not json ${run}`)
+      await until(
+        async () =>
+          (await db.sql`select 1 from transactions where transaction_id = ${T(10)}`).length ? true : undefined,
+        'T10',
+      )
+    }, 120_000)
+  })
+}
+
+persistSuite('pg', true)
+persistSuite('kafka', kafkaTestsEnabled)

@@ -1,0 +1,99 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { RawEnvelope } from '../domain/records.ts'
+import { validateRecord } from '../domain/validate.ts'
+import type { Batch, EventLog, LogRecord } from '../ports/event-log.ts'
+import type { DeadLetter, InputStore, Inputs, Notices } from '../ports/input-store.ts'
+import type { Stage } from '../runtime/stage.ts'
+import { Topics } from '../topology.ts'
+
+const envelope = TypeCompiler.Compile(RawEnvelope)
+const STAGE = 'persist'
+
+/** Splits a batch of raw records into valid inputs by kind and dead letters (with their reason). */
+export function parseRawBatch(records: readonly LogRecord[]): { inputs: Inputs; rejected: DeadLetter[] } {
+  const inputs: Inputs = { portfolios: [], instruments: [], transactions: [], prices: [], fx: [] }
+  const rejected: DeadLetter[] = []
+  const reject = (r: LogRecord, code: string, reason: string) =>
+    rejected.push({
+      stage: STAGE,
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      key: r.key,
+      payload: r.value,
+      code,
+      reason,
+    })
+  for (const r of records) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(r.value)
+    } catch {
+      reject(r, 'INVALID_JSON', 'payload is not JSON')
+      continue
+    }
+    if (!envelope.Check(parsed)) {
+      reject(r, 'INVALID_RECORD', 'payload is not a raw envelope {kind, ingestId, record}')
+      continue
+    }
+    const problems = validateRecord(parsed.kind, parsed.record)
+    if (problems.length > 0) {
+      reject(r, 'INVALID_RECORD', problems.map((p) => `${p.field || parsed.kind}: ${p.message}`).join('; '))
+      continue
+    }
+    switch (parsed.kind) {
+      case 'portfolio':
+        inputs.portfolios.push(parsed.record as Inputs['portfolios'][number])
+        break
+      case 'instrument':
+        inputs.instruments.push(parsed.record as Inputs['instruments'][number])
+        break
+      case 'transaction':
+        inputs.transactions.push(parsed.record as Inputs['transactions'][number])
+        break
+      case 'price':
+        inputs.prices.push(parsed.record as Inputs['prices'][number])
+        break
+      case 'fx':
+        inputs.fx.push(parsed.record as Inputs['fx'][number])
+        break
+    }
+  }
+  return { inputs, rejected }
+}
+
+/** Appends the notices: recompute positions from D per portfolio, revalue from D per security or pair. */
+async function announce(log: EventLog, notices: Notices): Promise<void> {
+  const json = JSON.stringify
+  await log.append(
+    Topics.transactionsChanged,
+    notices.transactions.map((n) => ({ key: n.portfolioId, value: json(n) })),
+  )
+  await log.append(
+    Topics.pricesChanged,
+    notices.prices.map((n) => ({ key: n.securityId, value: json(n) })),
+  )
+  await log.append(
+    Topics.fxChanged,
+    notices.fx.map((n) => ({ key: `${n.from}/${n.to}`, value: json(n) })),
+  )
+}
+
+/**
+ * persist: raw.* → tables, merged on natural keys, then change notices. Order within a batch:
+ * dead letters, merge, notices; the runner commits the offsets after. A crash anywhere replays
+ * the batch: the dead-letter insert and the merge are idempotent and the notices are repeated.
+ */
+export function persistStage(deps: { store: InputStore; log: EventLog }): Stage {
+  return {
+    name: STAGE,
+    group: 'pas.persist',
+    inputs: [Topics.rawReference, Topics.rawTransactions, Topics.rawPrices, Topics.rawFx],
+    async process(batch: Batch) {
+      const { inputs, rejected } = parseRawBatch(batch.records)
+      await deps.store.deadLetter(rejected)
+      const notices = await deps.store.merge(inputs)
+      await announce(deps.log, notices)
+    },
+  }
+}
