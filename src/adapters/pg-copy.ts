@@ -1,0 +1,98 @@
+import { AppError } from '../errors.ts'
+import { createPgClient, type Sql, type Tx } from './pg-client.ts'
+
+/** A COPY cell: text, or null for SQL NULL. */
+export type Cell = string | null
+
+/** COPY text format: tab-separated, \N for null, backslash escapes for \\, tab, newline, return. */
+export function copyLine(cells: readonly Cell[]): string {
+  let line = ''
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells[i]
+    if (i > 0) line += '\t'
+    line +=
+      c === null || c === undefined
+        ? '\\N'
+        : c.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r'))
+  }
+  return `${line}\n`
+}
+
+/**
+ * Writes `rows` into `table` with COPY FROM STDIN inside `tx`. If the server refuses the data,
+ * postgres.js 3.4.9 never settles the COPY (upstream #1173): after `timeoutMs` this rejects with
+ * COPY_TIMEOUT, and the caller must discard the connection (see PgWriter).
+ */
+export async function copyRows(
+  tx: Tx,
+  table: string,
+  columns: readonly string[],
+  rows: readonly (readonly Cell[])[],
+  timeoutMs: number,
+) {
+  if (rows.length === 0) return
+  const writable =
+    await tx`copy ${tx(table)} (${tx.unsafe(columns.map((c) => `"${c}"`).join(', '))}) from stdin`.writable()
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(
+        new AppError(
+          'COPY_TIMEOUT',
+          `COPY into ${table} did not finish in ${timeoutMs} ms; the server refused the rows`,
+          false,
+        ),
+      )
+    }, timeoutMs)
+    writable.on('error', (error: Error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    writable.on('finish', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    // Chunks of ~1 MB keep memory flat for large batches.
+    let chunk = ''
+    for (const row of rows) {
+      chunk += copyLine(row)
+      if (chunk.length > 1 << 20) {
+        writable.write(chunk)
+        chunk = ''
+      }
+    }
+    writable.end(chunk)
+  })
+}
+
+/**
+ * A single-connection client for a stage's derived writes. A transaction whose COPY timed out is
+ * torn down with its connection (the server then rolls it back) and a fresh connection replaces
+ * it, so a refused COPY can neither hang the stage nor leak an aborted transaction into a pool.
+ */
+export class PgWriter {
+  #sql: Sql
+
+  constructor(
+    private readonly url: string,
+    private readonly applicationName: string,
+  ) {
+    this.#sql = createPgClient({ url, max: 1, applicationName })
+  }
+
+  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const sql = this.#sql
+    try {
+      return (await sql.begin(work)) as T
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'COPY_TIMEOUT') {
+        this.#sql = createPgClient({ url: this.url, max: 1, applicationName: this.applicationName })
+        void sql.end({ timeout: 0 }) // tear the stuck connection down; do not wait for it
+      }
+      throw error
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#sql.end({ timeout: 5 })
+  }
+}
