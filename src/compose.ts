@@ -6,7 +6,13 @@ import type { Config } from './config.ts'
 import type { EventLog } from './ports/event-log.ts'
 import type { Logger } from './runtime/logger.ts'
 
-export type Database = { readonly sql: Sql; readonly embedded: EmbeddedPg | undefined; close(): Promise<void> }
+export type Database = {
+  readonly sql: Sql
+  /** The connection URL, for components that need a connection of their own (the COPY writer). */
+  readonly url: string
+  readonly embedded: EmbeddedPg | undefined
+  close(): Promise<void>
+}
 
 export type Deps = {
   readonly config: Config
@@ -31,6 +37,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   const sql = createPgClient({ url, max: config.pgPoolMax, applicationName: `pas-${config.role}` })
   return {
     sql,
+    url,
     embedded,
     close: async () => {
       await sql.end({ timeout: 5 })

@@ -91,6 +91,7 @@ async function run(config: Config, logger: Logger): Promise<number> {
       try {
         await app.stop()
         await Promise.all(services.map((s) => s.stop()))
+        for (const p of parts) await p.close?.()
         await deps.close()
         logger.info('stopped cleanly')
       } catch (error) {

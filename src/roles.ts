@@ -1,9 +1,12 @@
 import type { AnyElysia } from 'elysia'
+import { PgWriter } from './adapters/pg-copy.ts'
 import { PgInputStore } from './adapters/pg-input-store.ts'
+import { PgPositionStore } from './adapters/pg-position-store.ts'
 import type { Deps } from './compose.ts'
 import { ingestRoutes } from './http/ingest.ts'
 import type { Stage } from './runtime/stage.ts'
 import { persistStage } from './stages/persist.ts'
+import { positionsStage } from './stages/positions.ts'
 
 /** The roles one pas binary can run; `all` runs every other role in one process. */
 export const Roles = ['ingest', 'persist', 'positions', 'valuation', 'timeseries', 'api', 'all'] as const
@@ -26,7 +29,12 @@ export function planFor(role: Role): RolePlan {
 }
 
 /** What one role contributes to a process: the stages it runs and the HTTP routes it serves. */
-export type RoleParts = { stages: readonly Stage[]; routes: readonly AnyElysia[] }
+export type RoleParts = {
+  stages: readonly Stage[]
+  routes: readonly AnyElysia[]
+  /** Releases what the role opened for itself, after its stages have drained. */
+  close?: () => Promise<void>
+}
 
 export function partsFor(role: SingleRole, deps: Deps): RoleParts {
   const { db, eventLog, config } = deps
@@ -35,8 +43,11 @@ export function partsFor(role: SingleRole, deps: Deps): RoleParts {
       return { stages: [], routes: [ingestRoutes({ log: eventLog, maxRecordsPerRequest: config.ingestMaxRecords })] }
     case 'persist':
       return { stages: [persistStage({ store: new PgInputStore(db.sql), log: eventLog })], routes: [] }
+    case 'positions': {
+      const store = new PgPositionStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))
+      return { stages: [positionsStage({ store, log: eventLog })], routes: [], close: () => store.close() }
+    }
     // Stages of these roles arrive with the rest of the pipeline; until then they idle and report health.
-    case 'positions':
     case 'valuation':
     case 'timeseries':
     case 'api':

@@ -1,0 +1,209 @@
+import type { FxRate, Instrument, Portfolio, PositionRow, Transaction } from '../domain/records.ts'
+import { applyCancels } from '../domain/transactions.ts'
+import type { PortfolioWork, PositionStore, RecomputeRequest, RecomputeResult } from '../ports/position-store.ts'
+import type { Sql } from './pg-client.ts'
+import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
+
+const COPY_TIMEOUT_MS = 60_000
+const HISTORY = [
+  'portfolio_id',
+  'position_id',
+  'date',
+  'seq',
+  'transaction_id',
+  'currency',
+  'quantity',
+  'cost_local',
+  'cost_base',
+  'realized_local',
+  'realized_base',
+  'realized_price_base',
+  'realized_fx_base',
+  'income_base',
+  'lots',
+] as const
+const CASHFLOWS = [
+  'portfolio_id',
+  'transaction_id',
+  'position_id',
+  'date',
+  'type',
+  'class',
+  'timing',
+  'scope',
+  'currency',
+  'amount_local',
+  'amount_base',
+  'fee_local',
+  'fee_base',
+] as const
+
+type HistoryRow = {
+  [K in (typeof HISTORY)[number]]: K extends 'lots' ? PositionRow['lots'] : K extends 'seq' ? number : string
+}
+
+/** PositionStore on PostgreSQL (sql/0003_positions.sql): batch reads, COPY writes via one writer connection. */
+export class PgPositionStore implements PositionStore {
+  constructor(
+    private readonly sql: Sql,
+    private readonly writer: PgWriter,
+  ) {}
+
+  async load(requests: readonly RecomputeRequest[]): Promise<PortfolioWork[]> {
+    if (requests.length === 0) return []
+    const ids = requests.map((r) => r.portfolioId)
+    const froms = requests.map((r) => r.fromDate)
+    const portfolios = await this.sql<{ record: Portfolio }[]>`
+      select record from portfolios where portfolio_id = any(${ids}::text[])`
+    const known = new Map(portfolios.map((p) => [p.record.portfolioId, p.record]))
+    if (known.size === 0) return []
+
+    // Transactions from each portfolio's date on, and every CANCEL (one dated earlier may cancel a later one).
+    const txns = await this.sql<{ record: Transaction; target_known: boolean }[]>`
+      select t.record, (t.type = 'CANCEL' and exists (
+               select 1 from transactions x where x.transaction_id = t.record->>'cancels')) as target_known
+      from transactions t join unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date) using (portfolio_id)
+      where t.trade_date >= w.from_date or t.type = 'CANCEL'`
+    const before = await this.sql<HistoryRow[]>`
+      select distinct on (h.portfolio_id, h.position_id)
+        h.portfolio_id, h.position_id, h.date::text as date, h.seq, h.transaction_id, h.currency,
+        h.quantity::text as quantity, h.cost_local::text as cost_local, h.cost_base::text as cost_base,
+        h.realized_local::text as realized_local, h.realized_base::text as realized_base,
+        h.realized_price_base::text as realized_price_base, h.realized_fx_base::text as realized_fx_base,
+        h.income_base::text as income_base, h.lots
+      from position_history h join unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date) using (portfolio_id)
+      where h.date < w.from_date
+      order by h.portfolio_id, h.position_id, h.date desc, h.seq desc`
+    const securities = [...new Set(txns.map((t) => t.record.securityId).filter((s): s is string => s !== undefined))]
+    const instruments = await this.sql<{ record: Instrument }[]>`
+      select record from instruments where security_id = any(${securities}::text[])`
+    const bases = [...new Set([...known.values()].map((p) => p.baseCurrency))]
+    const fx = await this.sql<FxRate[]>`
+      select from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
+      from fx_rates where to_currency = any(${bases}::text[]) or from_currency = any(${bases}::text[])`
+
+    return requests.flatMap((request) => {
+      const portfolio = known.get(request.portfolioId)
+      if (!portfolio) return []
+      const mine = txns.filter((t) => t.record.portfolioId === request.portfolioId)
+      const { active } = applyCancels(mine.map((t) => t.record))
+      const inRange = (t: Transaction) => t.tradeDate >= request.fromDate
+      return [
+        {
+          request,
+          portfolio,
+          before: before.filter((b) => b.portfolio_id === request.portfolioId).map(toPositionRow),
+          transactions: active.filter(inRange),
+          orphanCancels: mine
+            .filter((t) => t.record.type === 'CANCEL' && !t.target_known && inRange(t.record))
+            .map((t) => t.record),
+          instruments: instruments.map((i) => i.record),
+          fx: fx.filter((r) => r.to === portfolio.baseCurrency || r.from === portfolio.baseCurrency),
+        },
+      ]
+    })
+  }
+
+  async replace(results: readonly RecomputeResult[]): Promise<void> {
+    if (results.length === 0) return
+    const ids = results.map((r) => r.request.portfolioId)
+    const froms = results.map((r) => r.request.fromDate)
+    const history: Cell[][] = []
+    const cashflows: Cell[][] = []
+    const rejections: Cell[][] = []
+    for (const { request, result, tradeDates } of results) {
+      // seq: the order the engine applied rows within one portfolio-day.
+      let day = ''
+      let seq = 0
+      for (const r of result.rows) {
+        seq = r.date === day ? seq + 1 : 0
+        day = r.date
+        history.push([
+          r.portfolioId,
+          r.positionId,
+          r.date,
+          String(seq),
+          r.transactionId,
+          r.currency,
+          r.quantity,
+          r.costLocal,
+          r.costBase,
+          r.realizedLocal,
+          r.realizedBase,
+          r.realizedPriceBase,
+          r.realizedFxBase,
+          r.incomeBase,
+          JSON.stringify(r.lots),
+        ])
+      }
+      for (const c of result.cashflows) {
+        cashflows.push(CASHFLOWS.map((col) => cashflowCell(c, col)))
+      }
+      for (const x of result.rejections) {
+        rejections.push([
+          request.portfolioId,
+          x.transactionId,
+          tradeDates.get(x.transactionId) ?? request.fromDate,
+          x.code,
+          x.reason,
+        ])
+      }
+    }
+    await this.writer.transaction(async (tx) => {
+      const scope = tx`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
+      await tx`delete from position_history h using ${scope} where h.portfolio_id = w.portfolio_id and h.date >= w.from_date`
+      await tx`delete from cashflows c using ${scope} where c.portfolio_id = w.portfolio_id and c.date >= w.from_date`
+      await tx`delete from transaction_rejections r using ${scope} where r.portfolio_id = w.portfolio_id and r.date >= w.from_date`
+      await copyRows(tx, 'position_history', HISTORY, history, COPY_TIMEOUT_MS)
+      await copyRows(tx, 'cashflows', CASHFLOWS, cashflows, COPY_TIMEOUT_MS)
+      await copyRows(
+        tx,
+        'transaction_rejections',
+        ['portfolio_id', 'transaction_id', 'date', 'code', 'reason'],
+        rejections,
+        COPY_TIMEOUT_MS,
+      )
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close()
+  }
+}
+
+const camel: Record<(typeof CASHFLOWS)[number], string> = {
+  portfolio_id: 'portfolioId',
+  transaction_id: 'transactionId',
+  position_id: 'positionId',
+  date: 'date',
+  type: 'type',
+  class: 'class',
+  timing: 'timing',
+  scope: 'scope',
+  currency: 'currency',
+  amount_local: 'amountLocal',
+  amount_base: 'amountBase',
+  fee_local: 'feeLocal',
+  fee_base: 'feeBase',
+}
+const cashflowCell = (c: RecomputeResult['result']['cashflows'][number], col: (typeof CASHFLOWS)[number]): Cell =>
+  String((c as unknown as Record<string, string>)[camel[col]])
+
+function toPositionRow(h: HistoryRow): PositionRow {
+  return {
+    portfolioId: h.portfolio_id,
+    positionId: h.position_id,
+    date: h.date,
+    transactionId: h.transaction_id,
+    currency: h.currency,
+    quantity: h.quantity,
+    costLocal: h.cost_local,
+    costBase: h.cost_base,
+    realizedLocal: h.realized_local,
+    realizedBase: h.realized_base,
+    realizedPriceBase: h.realized_price_base,
+    realizedFxBase: h.realized_fx_base,
+    incomeBase: h.income_base,
+    lots: h.lots,
+  }
+}

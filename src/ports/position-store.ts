@@ -1,0 +1,30 @@
+import type { FoldResult } from '../domain/positions.ts'
+import type { FxRate, Instrument, Portfolio, PositionRow, Transaction } from '../domain/records.ts'
+
+/** "Recompute portfolio P from date D on." */
+export type RecomputeRequest = { portfolioId: string; fromDate: string }
+
+/** Everything the fold needs for one portfolio from its date on. */
+export type PortfolioWork = {
+  request: RecomputeRequest
+  portfolio: Portfolio
+  /** The last stored row of each position dated before fromDate. */
+  before: PositionRow[]
+  /** Effective transactions dated fromDate or later (cancelled ones and their CANCELs removed)... */
+  transactions: Transaction[]
+  /** ...plus CANCELs from fromDate on whose target does not exist, to be rejected. */
+  orphanCancels: Transaction[]
+  instruments: Instrument[]
+  /** Rates from and to the portfolio's base currency. */
+  fx: FxRate[]
+}
+
+export type RecomputeResult = { request: RecomputeRequest; result: FoldResult; tradeDates: ReadonlyMap<string, string> }
+
+export interface PositionStore {
+  /** Work for each request whose portfolio is known; a portfolio not yet received is left out. */
+  load(requests: readonly RecomputeRequest[]): Promise<PortfolioWork[]>
+  /** Replaces each portfolio's history, cashflows and rejections from its date on, in one transaction. */
+  replace(results: readonly RecomputeResult[]): Promise<void>
+  close(): Promise<void>
+}
