@@ -1,4 +1,4 @@
-import type { FxChanged, PricesChanged, TransactionsChanged } from '../domain/records.ts'
+import type { FxChanged, PricesChanged, TransactionsChanged, ValuationJob } from '../domain/records.ts'
 import type { DeadLetter, InputStore, Inputs, Notices } from '../ports/input-store.ts'
 import type { Sql, Tx } from './pg-client.ts'
 
@@ -31,7 +31,9 @@ export class PgInputStore implements InputStore {
       const fromTransactions = await this.#transactions(tx, inputs)
       const prices = await this.#prices(tx, inputs)
       const fx = await this.#fx(tx, inputs)
+      const valuationJobs = await this.#businessDate(tx, inputs)
       return {
+        valuationJobs,
         transactions: earliest<TransactionsChanged>(
           [...fromPortfolios, ...fromInstruments, ...fromTransactions],
           (portfolioId, fromDate) => ({
@@ -120,6 +122,25 @@ export class PgInputStore implements InputStore {
       select r->>'portfolioId' as key, r->>'tradeDate' as date from incoming
       union all select portfolio_id, trade_date::text from previous
       union all select portfolio_id, trade_date::text from cancelled`
+  }
+
+  /**
+   * The last business date of the batch wins. Moving it from `old` to `new` asks every portfolio to
+   * be valued from min(old + 1, new): forward it adds the new days, backward it drops the later
+   * ones. The first business date asks from each portfolio's open date.
+   */
+  async #businessDate(tx: Tx, { businessDates }: Inputs): Promise<ValuationJob[]> {
+    const last = businessDates.at(-1)
+    if (last === undefined) return []
+    return tx<ValuationJob[]>`
+      with previous as (select date from business_date),
+      saved as (
+        insert into business_date (date) values (${last.date}::date)
+        on conflict (singleton) do update set date = excluded.date, updated_at = now()
+      )
+      select p.portfolio_id as "portfolioId",
+             coalesce(least((select date from previous) + 1, ${last.date}::date), p.open_date)::text as "fromDate"
+      from portfolios p`
   }
 
   async #prices(tx: Tx, { prices }: Inputs): Promise<PricesChanged[]> {

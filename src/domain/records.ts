@@ -229,8 +229,12 @@ export const RejectionCodes = [
 export type RejectionCode = (typeof RejectionCodes)[number]
 export type Rejection = { transactionId: string; code: RejectionCode; reason: string }
 
+/** The system's current date: valuations and series run up to it. */
+export const BusinessDate = Type.Object({ date: IsoDateString }, { $id: 'BusinessDate', additionalProperties: false })
+export type BusinessDate = Static<typeof BusinessDate>
+
 /** What ingest appends to the raw topics: the record as received, tagged with its kind and request. */
-export const IngestKinds = ['portfolio', 'instrument', 'transaction', 'price', 'fx'] as const
+export const IngestKinds = ['portfolio', 'instrument', 'transaction', 'price', 'fx', 'businessDate'] as const
 export type IngestKind = (typeof IngestKinds)[number]
 export const RawEnvelope = Type.Object(
   {
@@ -252,3 +256,7 @@ export const PricesChanged = Type.Object({ securityId: Id, fromDate: IsoDateStri
 export type PricesChanged = Static<typeof PricesChanged>
 export const FxChanged = Type.Object({ from: Currency, to: Currency, fromDate: IsoDateString }, { $id: 'FxChanged' })
 export type FxChanged = Static<typeof FxChanged>
+
+/** "Value portfolio P from date D to the business date": from positions.changed, fan-out, or the business date. */
+export const ValuationJob = Type.Object({ portfolioId: Id, fromDate: IsoDateString }, { $id: 'ValuationJob' })
+export type ValuationJob = Static<typeof ValuationJob>

@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { isIsoDate } from './dates.ts'
-import { FxRate, type IngestKind, Instrument, Portfolio, Price, Transaction } from './records.ts'
+import { BusinessDate, FxRate, type IngestKind, Instrument, Portfolio, Price, Transaction } from './records.ts'
 
 export type Problem = { field: string; message: string }
 
@@ -11,6 +11,7 @@ const schemas: Record<IngestKind, TSchema> = {
   transaction: Transaction,
   price: Price,
   fx: FxRate,
+  businessDate: BusinessDate,
 }
 const compiled = Object.fromEntries(Object.entries(schemas).map(([k, s]) => [k, TypeCompiler.Compile(s)])) as Record<
   IngestKind,
@@ -22,6 +23,7 @@ const dateFields: Record<IngestKind, readonly string[]> = {
   transaction: ['tradeDate', 'settlementDate'],
   price: ['date'],
   fx: ['date'],
+  businessDate: ['date'],
 }
 
 /**
@@ -70,5 +72,7 @@ export function keyOf(kind: IngestKind, record: Record<string, unknown>): string
       return String(record.securityId)
     case 'fx':
       return `${record.from}/${record.to}`
+    case 'businessDate':
+      return 'business-date'
   }
 }

@@ -15,6 +15,7 @@ const endpoints: readonly Endpoint[] = [
   { path: '/transactions', kind: 'transaction', topic: Topics.rawTransactions, csv: true, summary: 'Transactions' },
   { path: '/prices', kind: 'price', topic: Topics.rawPrices, csv: true, summary: 'Prices' },
   { path: '/fx-rates', kind: 'fx', topic: Topics.rawFx, csv: false, summary: 'FX rates' },
+  { path: '/business-dates', kind: 'businessDate', topic: Topics.rawReference, csv: false, summary: 'Business dates' },
 ]
 
 const Rejected = t.Object({
@@ -31,7 +32,7 @@ const IngestResult = t.Object({
 export type IngestOptions = { log: EventLog; maxRecordsPerRequest: number }
 
 /**
- * POST /v1/ingest/{portfolios|instruments|transactions|prices|fx-rates}: a JSON array of records
+ * POST /v1/ingest/{portfolios|instruments|transactions|prices|fx-rates|business-dates}: a JSON array of records
  * (or, for transactions and prices, `text/csv` with a header row).
  *
  * Per record, not all or nothing: the valid records are appended to the raw topic, keyed by

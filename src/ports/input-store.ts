@@ -1,4 +1,5 @@
 import type {
+  BusinessDate,
   FxChanged,
   FxRate,
   Instrument,
@@ -7,6 +8,7 @@ import type {
   PricesChanged,
   Transaction,
   TransactionsChanged,
+  ValuationJob,
 } from '../domain/records.ts'
 
 /** Validated inputs of one batch, by kind. */
@@ -16,6 +18,7 @@ export type Inputs = {
   transactions: Transaction[]
   prices: Price[]
   fx: FxRate[]
+  businessDates: BusinessDate[]
 }
 
 /**
@@ -23,7 +26,13 @@ export type Inputs = {
  * every record of the batch, changed or not: a batch delivered again after a crash between the
  * merge and the notices must still produce them (recomputing is harmless, missing one is not).
  */
-export type Notices = { transactions: TransactionsChanged[]; prices: PricesChanged[]; fx: FxChanged[] }
+export type Notices = {
+  transactions: TransactionsChanged[]
+  prices: PricesChanged[]
+  fx: FxChanged[]
+  /** After the business date moved: value every portfolio from the first day not yet valued. */
+  valuationJobs: ValuationJob[]
+}
 
 export type DeadLetter = {
   stage: string

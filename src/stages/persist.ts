@@ -11,7 +11,7 @@ const STAGE = 'persist'
 
 /** Splits a batch of raw records into valid inputs by kind and dead letters (with their reason). */
 export function parseRawBatch(records: readonly LogRecord[]): { inputs: Inputs; rejected: DeadLetter[] } {
-  const inputs: Inputs = { portfolios: [], instruments: [], transactions: [], prices: [], fx: [] }
+  const inputs: Inputs = { portfolios: [], instruments: [], transactions: [], prices: [], fx: [], businessDates: [] }
   const rejected: DeadLetter[] = []
   const reject = (r: LogRecord, code: string, reason: string) =>
     rejected.push({
@@ -57,6 +57,13 @@ export function parseRawBatch(records: readonly LogRecord[]): { inputs: Inputs; 
       case 'fx':
         inputs.fx.push(parsed.record as Inputs['fx'][number])
         break
+      case 'businessDate':
+        inputs.businessDates.push(parsed.record as Inputs['businessDates'][number])
+        break
+      default: {
+        const unknown: never = parsed.kind
+        throw new Error(`no persist rule for kind ${unknown}`)
+      }
     }
   }
   return { inputs, rejected }
@@ -76,6 +83,10 @@ async function announce(log: EventLog, notices: Notices): Promise<void> {
   await log.append(
     Topics.fxChanged,
     notices.fx.map((n) => ({ key: `${n.from}/${n.to}`, value: json(n) })),
+  )
+  await log.append(
+    Topics.valuationJobs,
+    notices.valuationJobs.map((n) => ({ key: n.portfolioId, value: json(n) })),
   )
 }
 
