@@ -2,11 +2,13 @@ import type { AnyElysia } from 'elysia'
 import { PgWriter } from './adapters/pg-copy.ts'
 import { PgInputStore } from './adapters/pg-input-store.ts'
 import { PgPositionStore } from './adapters/pg-position-store.ts'
+import { PgValuationStore } from './adapters/pg-valuation-store.ts'
 import type { Deps } from './compose.ts'
 import { ingestRoutes } from './http/ingest.ts'
 import type { Stage } from './runtime/stage.ts'
 import { persistStage } from './stages/persist.ts'
 import { positionsStage } from './stages/positions.ts'
+import { valuationFanoutStage, valuationStage } from './stages/valuation.ts'
 
 /** The roles one pas binary can run; `all` runs every other role in one process. */
 export const Roles = ['ingest', 'persist', 'positions', 'valuation', 'timeseries', 'api', 'all'] as const
@@ -47,8 +49,12 @@ export function partsFor(role: SingleRole, deps: Deps): RoleParts {
       const store = new PgPositionStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))
       return { stages: [positionsStage({ store, log: eventLog })], routes: [], close: () => store.close() }
     }
+    case 'valuation': {
+      const store = new PgValuationStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))
+      const stages = [valuationFanoutStage({ store, log: eventLog }), valuationStage({ store, log: eventLog })]
+      return { stages, routes: [], close: () => store.close() }
+    }
     // Stages of these roles arrive with the rest of the pipeline; until then they idle and report health.
-    case 'valuation':
     case 'timeseries':
     case 'api':
       return { stages: [], routes: [] }

@@ -38,7 +38,14 @@ const CASHFLOWS = [
   'fee_base',
 ] as const
 
-type HistoryRow = {
+/** The columns of a position_history read, as the strings PositionRow holds (exact numerics, ISO dates). */
+export const HISTORY_COLUMNS = `h.portfolio_id, h.position_id, h.date::text as date, h.seq, h.transaction_id, h.currency,
+  h.quantity::text as quantity, h.cost_local::text as cost_local, h.cost_base::text as cost_base,
+  h.realized_local::text as realized_local, h.realized_base::text as realized_base,
+  h.realized_price_base::text as realized_price_base, h.realized_fx_base::text as realized_fx_base,
+  h.income_base::text as income_base, h.lots`
+
+export type HistoryRow = {
   [K in (typeof HISTORY)[number]]: K extends 'lots' ? PositionRow['lots'] : K extends 'seq' ? number : string
 }
 
@@ -65,12 +72,7 @@ export class PgPositionStore implements PositionStore {
       from transactions t join unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date) using (portfolio_id)
       where t.trade_date >= w.from_date or t.type = 'CANCEL'`
     const before = await this.sql<HistoryRow[]>`
-      select distinct on (h.portfolio_id, h.position_id)
-        h.portfolio_id, h.position_id, h.date::text as date, h.seq, h.transaction_id, h.currency,
-        h.quantity::text as quantity, h.cost_local::text as cost_local, h.cost_base::text as cost_base,
-        h.realized_local::text as realized_local, h.realized_base::text as realized_base,
-        h.realized_price_base::text as realized_price_base, h.realized_fx_base::text as realized_fx_base,
-        h.income_base::text as income_base, h.lots
+      select distinct on (h.portfolio_id, h.position_id) ${this.sql.unsafe(HISTORY_COLUMNS)}
       from position_history h join unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date) using (portfolio_id)
       where h.date < w.from_date
       order by h.portfolio_id, h.position_id, h.date desc, h.seq desc`
@@ -189,7 +191,7 @@ const camel: Record<(typeof CASHFLOWS)[number], string> = {
 const cashflowCell = (c: RecomputeResult['result']['cashflows'][number], col: (typeof CASHFLOWS)[number]): Cell =>
   String((c as unknown as Record<string, string>)[camel[col]])
 
-function toPositionRow(h: HistoryRow): PositionRow {
+export function toPositionRow(h: HistoryRow): PositionRow {
   return {
     portfolioId: h.portfolio_id,
     positionId: h.position_id,

@@ -1,0 +1,169 @@
+import type {
+  FxChanged,
+  FxRate,
+  Instrument,
+  Portfolio,
+  Price,
+  PricesChanged,
+  ValuationJob,
+  Valuation as ValuationRow,
+} from '../domain/records.ts'
+import { isCashPosition } from '../domain/transactions.ts'
+import type { ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
+import type { Sql } from './pg-client.ts'
+import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
+import { HISTORY_COLUMNS, type HistoryRow, toPositionRow } from './pg-position-store.ts'
+
+const COPY_TIMEOUT_MS = 60_000
+const COLUMNS = [
+  'portfolio_id',
+  'position_id',
+  'date',
+  'status',
+  'quantity',
+  'price',
+  'price_date',
+  'fx_rate',
+  'market_value_local',
+  'market_value_base',
+  'cost_local',
+  'cost_base',
+  'unrealized_local',
+  'unrealized_base',
+] as const
+
+/**
+ * ValuationStore on PostgreSQL (sql/0004_valuations.sql). Without a business date yet, valuations
+ * run to today (UTC); set one (POST /v1/ingest/business-dates) for deterministic runs.
+ */
+export class PgValuationStore implements ValuationStore {
+  constructor(
+    private readonly sql: Sql,
+    private readonly writer: PgWriter,
+  ) {}
+
+  async load(jobs: readonly ValuationJob[]): Promise<ValuationWork[]> {
+    if (jobs.length === 0) return []
+    const ids = jobs.map((j) => j.portfolioId)
+    const froms = jobs.map((j) => j.fromDate)
+    const [bd] = await this.sql<{ date: string }[]>`
+      select coalesce((select date from business_date), current_date)::text as date`
+    const businessDate = bd?.date as string
+    const portfolios = new Map(
+      (
+        await this.sql<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = any(${ids}::text[])`
+      ).map((p) => [p.record.portfolioId, p.record]),
+    )
+    const scope = this.sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
+    const rows = await this.sql<HistoryRow[]>`
+      (select distinct on (h.portfolio_id, h.position_id) ${this.sql.unsafe(HISTORY_COLUMNS)}
+       from position_history h join ${scope} using (portfolio_id)
+       where h.date < w.from_date
+       order by h.portfolio_id, h.position_id, h.date desc, h.seq desc)
+      union all
+      (select ${this.sql.unsafe(HISTORY_COLUMNS)}
+       from position_history h join ${scope} using (portfolio_id)
+       where h.date >= w.from_date and h.date <= ${businessDate}::date)
+      order by portfolio_id, position_id, date, seq`
+    const securities = [...new Set(rows.map((r) => r.position_id).filter((id) => !isCashPosition(id)))]
+    const since = [...froms].sort()[0] as string // ISO dates sort as strings
+    const instruments = await this.sql<{ record: Instrument }[]>`
+      select record from instruments where security_id = any(${securities}::text[])`
+    const prices = await this.sql<Price[]>`
+      (select distinct on (security_id) security_id as "securityId", date::text as date, price::text as price, currency
+       from prices where security_id = any(${securities}::text[]) and date < ${since}::date order by security_id, date desc)
+      union all
+      (select security_id, date::text, price::text, currency
+       from prices where security_id = any(${securities}::text[]) and date >= ${since}::date and date <= ${businessDate}::date)`
+    const bases = [...new Set([...portfolios.values()].map((p) => p.baseCurrency))]
+    const fx = await this.sql<FxRate[]>`
+      (select distinct on (from_currency, to_currency) from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
+       from fx_rates where (from_currency = any(${bases}::text[]) or to_currency = any(${bases}::text[])) and date < ${since}::date
+       order by from_currency, to_currency, date desc)
+      union all
+      (select from_currency, to_currency, date::text, rate::text
+       from fx_rates where (from_currency = any(${bases}::text[]) or to_currency = any(${bases}::text[]))
+         and date >= ${since}::date and date <= ${businessDate}::date)`
+
+    return jobs.flatMap((job) => {
+      const portfolio = portfolios.get(job.portfolioId)
+      if (!portfolio) return []
+      const mine = rows.filter((r) => r.portfolio_id === job.portfolioId)
+      const byPosition = Map.groupBy(mine, (r) => r.position_id)
+      return [
+        {
+          job,
+          portfolio,
+          businessDate,
+          histories: [...byPosition.values()].map((h) => h.map(toPositionRow)),
+          instruments: instruments.map((i) => i.record),
+          prices,
+          fx: fx.filter((r) => r.from === portfolio.baseCurrency || r.to === portfolio.baseCurrency),
+        },
+      ]
+    })
+  }
+
+  async replace(results: readonly { job: ValuationJob; valuations: ValuationRow[] }[]): Promise<void> {
+    if (results.length === 0) return
+    const ids = results.map((r) => r.job.portfolioId)
+    const froms = results.map((r) => r.job.fromDate)
+    const cells: Cell[][] = results.flatMap((r) =>
+      r.valuations.map((v) => [
+        v.portfolioId,
+        v.positionId,
+        v.date,
+        v.status,
+        v.quantity,
+        v.price ?? null,
+        v.priceDate ?? null,
+        v.fxRate ?? null,
+        v.marketValueLocal ?? null,
+        v.marketValueBase ?? null,
+        v.costLocal,
+        v.costBase,
+        v.unrealizedLocal ?? null,
+        v.unrealizedBase ?? null,
+      ]),
+    )
+    await this.writer.transaction(async (tx) => {
+      await tx`delete from valuations v using unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)
+               where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
+      await copyRows(tx, 'valuations', COLUMNS, cells, COPY_TIMEOUT_MS)
+    })
+  }
+
+  /**
+   * Portfolios that ever held a security with changed prices, or a position in a currency whose
+   * rate against their base changed. Over-inclusive for positions closed before the date (they
+   * are revalued to the same rows); never misses a holder.
+   */
+  async holders(prices: readonly PricesChanged[], fx: readonly FxChanged[]): Promise<ValuationJob[]> {
+    const jobs: ValuationJob[] = []
+    if (prices.length > 0) {
+      jobs.push(
+        ...(await this.sql<ValuationJob[]>`
+          select distinct h.portfolio_id as "portfolioId", w.from_date::text as "fromDate"
+          from position_history h
+          join unnest(${prices.map((p) => p.securityId)}::text[], ${prices.map((p) => p.fromDate)}::date[])
+            as w(security_id, from_date) on h.position_id = w.security_id`),
+      )
+    }
+    if (fx.length > 0) {
+      jobs.push(
+        ...(await this.sql<ValuationJob[]>`
+          select distinct h.portfolio_id as "portfolioId", w.from_date::text as "fromDate"
+          from position_history h join portfolios p using (portfolio_id)
+          join unnest(${fx.map((f) => f.from)}::text[], ${fx.map((f) => f.to)}::text[], ${fx.map((f) => f.fromDate)}::date[])
+            as w(from_currency, to_currency, from_date)
+            on (p.base_currency = w.to_currency and h.currency = w.from_currency)
+            or (p.base_currency = w.from_currency and h.currency = w.to_currency)`),
+      )
+    }
+    return jobs
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close()
+  }
+}

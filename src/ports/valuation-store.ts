@@ -1,0 +1,34 @@
+import type {
+  FxChanged,
+  FxRate,
+  Instrument,
+  Portfolio,
+  PositionRow,
+  Price,
+  PricesChanged,
+  ValuationJob,
+  Valuation as ValuationRow,
+} from '../domain/records.ts'
+
+/** Everything needed to value one portfolio from `job.fromDate` to the business date. */
+export type ValuationWork = {
+  job: ValuationJob
+  portfolio: Portfolio
+  businessDate: string
+  /** Per position: its last history row before fromDate (if any), then its rows up to the business date. */
+  histories: PositionRow[][]
+  instruments: Instrument[]
+  /** Prices from fromDate on, plus the latest before it, of the securities held. */
+  prices: Price[]
+  /** Rates from fromDate on, plus the latest before it, of the pairs with the base currency. */
+  fx: FxRate[]
+}
+
+export interface ValuationStore {
+  load(jobs: readonly ValuationJob[]): Promise<ValuationWork[]>
+  /** Replaces each portfolio's valuations from its date on, in one transaction. */
+  replace(results: readonly { job: ValuationJob; valuations: ValuationRow[] }[]): Promise<void>
+  /** The fan-out: one job per portfolio that has held a security whose prices, or a currency whose rates, changed. */
+  holders(prices: readonly PricesChanged[], fx: readonly FxChanged[]): Promise<ValuationJob[]>
+  close(): Promise<void>
+}

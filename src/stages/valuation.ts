@@ -1,0 +1,83 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { toEpochDay } from '../domain/dates.ts'
+import { FxTable, PriceTable } from '../domain/market-data.ts'
+import { FxChanged, PricesChanged, ValuationJob } from '../domain/records.ts'
+import { valuePosition } from '../domain/valuation.ts'
+import type { Batch, EventLog } from '../ports/event-log.ts'
+import type { ValuationStore } from '../ports/valuation-store.ts'
+import type { Stage } from '../runtime/stage.ts'
+import { Topics } from '../topology.ts'
+
+const job = TypeCompiler.Compile(ValuationJob)
+const priceNotice = TypeCompiler.Compile(PricesChanged)
+const fxNotice = TypeCompiler.Compile(FxChanged)
+
+/** Notices are written by pas itself: a malformed one is a bug to stop on, not data to park. */
+function parse<T>(check: { Check(v: unknown): v is T }, r: Batch['records'][number]): T {
+  const value: unknown = JSON.parse(r.value)
+  if (!check.Check(value)) throw new Error(`malformed ${r.topic} record at ${r.partition}/${r.offset}: ${r.value}`)
+  return value
+}
+
+/** One job per portfolio, from the earliest date asked. */
+export function coalesceJobs(jobs: readonly ValuationJob[]): ValuationJob[] {
+  const earliest = new Map<string, string>()
+  for (const j of jobs) {
+    const seen = earliest.get(j.portfolioId)
+    if (seen === undefined || j.fromDate < seen) earliest.set(j.portfolioId, j.fromDate)
+  }
+  return [...earliest].map(([portfolioId, fromDate]) => ({ portfolioId, fromDate }))
+}
+
+/**
+ * The fan-out: a new or corrected price of security S from date D becomes one valuation job per
+ * portfolio holding S, keyed by portfolio, so the valuation stage's partitions spread the work
+ * and jobs for one portfolio coalesce; FX changes the same for the currency's holders.
+ */
+export function valuationFanoutStage(deps: { store: ValuationStore; log: EventLog }): Stage {
+  return {
+    name: 'valuation-fanout',
+    group: 'pas.valuation-fanout',
+    inputs: [Topics.pricesChanged, Topics.fxChanged],
+    async process(batch: Batch) {
+      const prices = batch.records.filter((r) => r.topic === Topics.pricesChanged).map((r) => parse(priceNotice, r))
+      const fx = batch.records.filter((r) => r.topic === Topics.fxChanged).map((r) => parse(fxNotice, r))
+      const jobs = coalesceJobs(await deps.store.holders(prices, fx))
+      await deps.log.append(
+        Topics.valuationJobs,
+        jobs.map((j) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
+      )
+    },
+  }
+}
+
+/**
+ * valuation: positions.changed and valuation.jobs → daily valuations of every position from the
+ * job's date to the business date (docs/domain.md, Valuation), replacing what was there from that
+ * date, then valuations.changed. A price or FX rate that arrives late fills the unvalued days.
+ */
+export function valuationStage(deps: { store: ValuationStore; log: EventLog }): Stage {
+  return {
+    name: 'valuation',
+    group: 'pas.valuation',
+    inputs: [Topics.positionsChanged, Topics.valuationJobs],
+    async process(batch: Batch) {
+      const work = await deps.store.load(coalesceJobs(batch.records.map((r) => parse(job, r))))
+      const results = work.map((w) => {
+        const ctx = {
+          portfolio: w.portfolio,
+          instruments: new Map(w.instruments.map((i) => [i.securityId, i])),
+          prices: PriceTable.of(w.prices),
+          fx: FxTable.of(w.fx),
+        }
+        const [from, to] = [toEpochDay(w.job.fromDate), toEpochDay(w.businessDate)]
+        return { job: w.job, valuations: w.histories.flatMap((h) => valuePosition(h, from, to, ctx)) }
+      })
+      await deps.store.replace(results)
+      await deps.log.append(
+        Topics.valuationsChanged,
+        results.map(({ job: j }) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
+      )
+    },
+  }
+}
