@@ -2,12 +2,14 @@ import type { AnyElysia } from 'elysia'
 import { PgWriter } from './adapters/pg-copy.ts'
 import { PgInputStore } from './adapters/pg-input-store.ts'
 import { PgPositionStore } from './adapters/pg-position-store.ts'
+import { PgSeriesStore } from './adapters/pg-series-store.ts'
 import { PgValuationStore } from './adapters/pg-valuation-store.ts'
 import type { Deps } from './compose.ts'
 import { ingestRoutes } from './http/ingest.ts'
 import type { Stage } from './runtime/stage.ts'
 import { persistStage } from './stages/persist.ts'
 import { positionsStage } from './stages/positions.ts'
+import { timeseriesStage } from './stages/timeseries.ts'
 import { valuationFanoutStage, valuationStage } from './stages/valuation.ts'
 
 /** The roles one pas binary can run; `all` runs every other role in one process. */
@@ -54,8 +56,11 @@ export function partsFor(role: SingleRole, deps: Deps): RoleParts {
       const stages = [valuationFanoutStage({ store, log: eventLog }), valuationStage({ store, log: eventLog })]
       return { stages, routes: [], close: () => store.close() }
     }
-    // Stages of these roles arrive with the rest of the pipeline; until then they idle and report health.
-    case 'timeseries':
+    case 'timeseries': {
+      const store = new PgSeriesStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))
+      return { stages: [timeseriesStage({ store })], routes: [], close: () => store.close() }
+    }
+    // The query API arrives with its own issue; until then the role serves /health and /ready.
     case 'api':
       return { stages: [], routes: [] }
   }

@@ -57,6 +57,11 @@ describe('portfolioSeries', () => {
     // Day 2's return, (9,575 − 9,995 + 500) / 9,995 = 80 / 9,995: the +100 price move less the 20 fee.
   })
 
+  test('days before the portfolio holds anything are left out', () => {
+    const points = portfolioSeries('P1', valuations, fold.cashflows, toEpochDay('2025-01-01'), toEpochDay('2025-01-07'))
+    expect(points.map((p) => p.date)).toEqual(['2025-01-06', '2025-01-07'])
+  })
+
   test('a day with an unvalued position is marked incomplete', () => {
     const missing = valuations.map((v) =>
       v.positionId === 'AAPL' && v.date === '2025-01-08' ? { ...v, status: 'MISSING_PRICE' as const } : v,

@@ -97,7 +97,8 @@ export function positionSeries(
 
 /**
  * Portfolio points for every business day from `fromDay` to `toDay`: emv sums the valued
- * positions; `complete` is false when any position held that day could not be valued.
+ * positions; `complete` is false when any position held that day could not be valued. Days before
+ * the portfolio first holds anything or sees a flow are left out (nothing to measure yet).
  */
 export function portfolioSeries(
   portfolioId: string,
@@ -121,6 +122,7 @@ export function portfolioSeries(
   for (const day of businessDays(fromDay, toDay)) {
     const value = values.get(day) ?? { emv: ZERO, complete: true }
     const d = flows.get(day) ?? emptyDay()
+    if (out.length === 0 && bmv.isZero() && !values.has(day) && !flows.has(day)) continue
     out.push({
       portfolioId,
       date: fromEpochDay(day),

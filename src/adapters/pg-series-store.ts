@@ -1,0 +1,105 @@
+import type { Cashflow, PortfolioSeriesPoint, PositionSeriesPoint, Valuation, ValuationJob } from '../domain/records.ts'
+import type { SeriesStore, SeriesWork } from '../ports/series-store.ts'
+import type { Sql } from './pg-client.ts'
+import { copyRows, type PgWriter } from './pg-copy.ts'
+
+const COPY_TIMEOUT_MS = 60_000
+const SERIES = ['bmv_base', 'emv_base', 'sod_flow_base', 'eod_flow_base', 'fees_base', 'income_base'] as const
+
+/** SeriesStore on PostgreSQL (sql/0005_series.sql). */
+export class PgSeriesStore implements SeriesStore {
+  constructor(
+    private readonly sql: Sql,
+    private readonly writer: PgWriter,
+  ) {}
+
+  async load(jobs: readonly ValuationJob[]): Promise<SeriesWork[]> {
+    if (jobs.length === 0) return []
+    const ids = jobs.map((j) => j.portfolioId)
+    const froms = jobs.map((j) => j.fromDate)
+    const scope = this.sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
+    const [bd] = await this.sql<
+      { date: string }[]
+    >`select coalesce((select date from business_date), current_date)::text as date`
+    const businessDate = bd?.date as string
+    const valuations = await this.sql<Valuation[]>`
+      select v.portfolio_id as "portfolioId", v.position_id as "positionId", v.date::text as date, v.status,
+             v.quantity::text as quantity, v.market_value_base::text as "marketValueBase",
+             v.cost_local::text as "costLocal", v.cost_base::text as "costBase"
+      from valuations v join ${scope} using (portfolio_id)
+      where v.date >= w.from_date and v.date <= ${businessDate}::date`
+    // Flows dated on the weekend before fromDate count on fromDate (a Monday): read three days back.
+    const cashflows = await this.sql<Cashflow[]>`
+      select c.portfolio_id as "portfolioId", c.transaction_id as "transactionId", c.position_id as "positionId",
+             c.date::text as date, c.type, c.class, c.timing, c.scope, c.currency,
+             c.amount_local::text as "amountLocal", c.amount_base::text as "amountBase",
+             c.fee_local::text as "feeLocal", c.fee_base::text as "feeBase"
+      from cashflows c join ${scope} using (portfolio_id)
+      where c.date >= w.from_date - 2 and c.date <= ${businessDate}::date`
+    const portfolioOpen = await this.sql<{ portfolio_id: string; emv: string }[]>`
+      select distinct on (s.portfolio_id) s.portfolio_id, s.emv_base::text as emv
+      from portfolio_series s join ${scope} using (portfolio_id)
+      where s.date < w.from_date order by s.portfolio_id, s.date desc`
+    const positionOpen = await this.sql<{ portfolio_id: string; position_id: string; emv: string }[]>`
+      select distinct on (s.portfolio_id, s.position_id) s.portfolio_id, s.position_id, s.emv_base::text as emv
+      from position_series s join ${scope} using (portfolio_id)
+      where s.date < w.from_date order by s.portfolio_id, s.position_id, s.date desc`
+    return jobs.map((job) => ({
+      job,
+      businessDate,
+      valuations: valuations.filter((v) => v.portfolioId === job.portfolioId),
+      cashflows: cashflows.filter((c) => c.portfolioId === job.portfolioId),
+      openingEmv: {
+        portfolio: portfolioOpen.find((p) => p.portfolio_id === job.portfolioId)?.emv ?? '0',
+        positions: new Map(
+          positionOpen.filter((p) => p.portfolio_id === job.portfolioId).map((p) => [p.position_id, p.emv]),
+        ),
+      },
+    }))
+  }
+
+  async replace(
+    results: readonly { job: ValuationJob; portfolio: PortfolioSeriesPoint[]; positions: PositionSeriesPoint[] }[],
+  ): Promise<void> {
+    if (results.length === 0) return
+    const ids = results.map((r) => r.job.portfolioId)
+    const froms = results.map((r) => r.job.fromDate)
+    const values = (p: PortfolioSeriesPoint | PositionSeriesPoint) => [
+      p.bmvBase,
+      p.emvBase,
+      p.sodFlowBase,
+      p.eodFlowBase,
+      p.feesBase,
+      p.incomeBase,
+    ]
+    const portfolioRows = results.flatMap((r) =>
+      r.portfolio.map((p) => [p.portfolioId, p.date, ...values(p), String(p.complete)]),
+    )
+    const positionRows = results.flatMap((r) =>
+      r.positions.map((p) => [p.portfolioId, p.positionId, p.date, ...values(p), p.quantity, p.costBase]),
+    )
+    await this.writer.transaction(async (tx) => {
+      const scope = tx`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
+      await tx`delete from portfolio_series s using ${scope} where s.portfolio_id = w.portfolio_id and s.date >= w.from_date`
+      await tx`delete from position_series s using ${scope} where s.portfolio_id = w.portfolio_id and s.date >= w.from_date`
+      await copyRows(
+        tx,
+        'portfolio_series',
+        ['portfolio_id', 'date', ...SERIES, 'complete'],
+        portfolioRows,
+        COPY_TIMEOUT_MS,
+      )
+      await copyRows(
+        tx,
+        'position_series',
+        ['portfolio_id', 'position_id', 'date', ...SERIES, 'quantity', 'cost_base'],
+        positionRows,
+        COPY_TIMEOUT_MS,
+      )
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close()
+  }
+}

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, test } from 'bun:test'
+import { PgInputStore } from '../adapters/pg-input-store.ts'
+import { PgPositionStore } from '../adapters/pg-position-store.ts'
+import { PgSeriesStore } from '../adapters/pg-series-store.ts'
+import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
+import { kafkaTestsEnabled } from '../testing/infra.ts'
+import { settles, startPipeline, type Transport } from '../testing/pipeline.ts'
+import { persistStage } from './persist.ts'
+import { positionsStage } from './positions.ts'
+import { timeseriesStage } from './timeseries.ts'
+import { valuationFanoutStage, valuationStage } from './valuation.ts'
+
+function timeseriesSuite(transport: Transport, enabled: boolean) {
+  describe.if(enabled)(`the whole flow to daily series over ${transport}`, () => {
+    let pipeline: Awaited<ReturnType<typeof startPipeline>>
+    beforeAll(async () => {
+      pipeline = await startPipeline(transport, ({ db, log, writer }) => {
+        const valuations = new PgValuationStore(db.sql, writer())
+        return [
+          persistStage({ store: new PgInputStore(db.sql), log }),
+          positionsStage({ store: new PgPositionStore(db.sql, writer()), log }),
+          valuationFanoutStage({ store: valuations, log }),
+          valuationStage({ store: valuations, log }),
+          timeseriesStage({ store: new PgSeriesStore(db.sql, writer()) }),
+        ]
+      })
+    }, 120_000)
+    afterAll(() => pipeline?.stop())
+
+    const ids = () => ({ P: `P-${pipeline.run}`, S: `S-${pipeline.run}` })
+    const series = async () =>
+      (
+        await pipeline.db
+          .sql`select date::text as d, bmv_base::text as b, emv_base::text as e, sod_flow_base::text as s,
+                              eod_flow_base::text as f, fees_base::text as fee, complete
+                              from portfolio_series where portfolio_id = ${ids().P} order by date`
+      ).map((r) => [r.d, r.b, r.e, r.s, r.f, r.fee, r.complete])
+
+    test('deposits, a purchase, a price move, a withdrawal and a fee become the portfolio series', async () => {
+      const { P, S } = ids()
+      const t = (id: string, fields: Record<string, string>) => ({
+        transactionId: `${id}-${P}`,
+        portfolioId: P,
+        currency: 'USD',
+        ...fields,
+      })
+      await pipeline.send('portfolios', [{ portfolioId: P, baseCurrency: 'USD', openDate: '2025-01-01' }])
+      await pipeline.send('instruments', [{ securityId: S, name: 'Stock', currency: 'USD' }])
+      await pipeline.send('prices', [
+        { securityId: S, date: '2025-01-06', price: '10', currency: 'USD' },
+        { securityId: S, date: '2025-01-07', price: '11', currency: 'USD' },
+      ])
+      await pipeline.send('business-dates', [{ date: '2025-01-08' }])
+      await pipeline.send('transactions', [
+        t('D1', { type: 'DEPOSIT', tradeDate: '2025-01-06', grossAmount: '10000' }),
+        t('B1', { type: 'BUY', tradeDate: '2025-01-06', securityId: S, quantity: '100', price: '10', fee: '5' }),
+        t('W1', { type: 'WITHDRAWAL', tradeDate: '2025-01-07', grossAmount: '500' }),
+        t('F1', { type: 'FEE', tradeDate: '2025-01-07', grossAmount: '20' }),
+      ])
+      // Mon: cash 10,000 − 1,005 = 8,995 + stock 1,000 = 9,995 (deposit at the start, fee 5).
+      // Tue: cash 8,995 − 500 − 20 = 8,475 + stock 1,100 = 9,575 (withdrawal at the end, fee 20). Wed: unchanged.
+      await settles(series, [
+        ['2025-01-06', '0', '9995', '10000', '0', '5', true],
+        ['2025-01-07', '9995', '9575', '0', '-500', '20', true],
+        ['2025-01-08', '9575', '9575', '0', '0', '0', true],
+      ])
+    }, 120_000)
+
+    test('a back-dated deposit recomputes the series from its day on', async () => {
+      const { P } = ids()
+      await pipeline.send('transactions', [
+        {
+          transactionId: `D2-${P}`,
+          portfolioId: P,
+          type: 'DEPOSIT',
+          tradeDate: '2025-01-07',
+          grossAmount: '1000',
+          currency: 'USD',
+        },
+      ])
+      // Tue gains 1,000 in cash and a start-of-day flow of 1,000; Wed starts from the new value.
+      await settles(series, [
+        ['2025-01-06', '0', '9995', '10000', '0', '5', true],
+        ['2025-01-07', '9995', '10575', '1000', '-500', '20', true],
+        ['2025-01-08', '10575', '10575', '0', '0', '0', true],
+      ])
+    }, 120_000)
+  })
+}
+
+timeseriesSuite('pg', true)
+timeseriesSuite('kafka', kafkaTestsEnabled)

@@ -1,0 +1,60 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { toEpochDay } from '../domain/dates.ts'
+import { dec } from '../domain/money.ts'
+import { ValuationJob } from '../domain/records.ts'
+import { portfolioSeries, positionSeries } from '../domain/timeseries.ts'
+import { isCashPosition } from '../domain/transactions.ts'
+import type { Batch } from '../ports/event-log.ts'
+import type { SeriesStore } from '../ports/series-store.ts'
+import type { Stage } from '../runtime/stage.ts'
+import { Topics } from '../topology.ts'
+import { coalesceJobs } from './valuation.ts'
+
+const notice = TypeCompiler.Compile(ValuationJob)
+
+/**
+ * timeseries: valuations.changed → position and portfolio daily series from the notified date to
+ * the business date (docs/domain.md, Daily series), continuing from the stored point before it.
+ * The last hop: the query API reads these tables.
+ */
+export function timeseriesStage(deps: { store: SeriesStore }): Stage {
+  return {
+    name: 'timeseries',
+    group: 'pas.timeseries',
+    inputs: [Topics.valuationsChanged],
+    async process(batch: Batch) {
+      const jobs = coalesceJobs(
+        batch.records.map((r) => {
+          const value: unknown = JSON.parse(r.value)
+          if (!notice.Check(value))
+            throw new Error(`malformed ${r.topic} notice at ${r.partition}/${r.offset}: ${r.value}`)
+          return value
+        }),
+      )
+      const work = await deps.store.load(jobs)
+      const results = work.map((w) => {
+        const [from, to] = [toEpochDay(w.job.fromDate), toEpochDay(w.businessDate)]
+        const byPosition = Map.groupBy(w.valuations, (v) => v.positionId)
+        const positions = [...byPosition].flatMap(([positionId, valuations]) => {
+          // A cash position's flows are every movement of its currency; a security's, its own.
+          const currency = positionId.slice('CASH:'.length)
+          const flows = w.cashflows.filter((c) =>
+            isCashPosition(positionId) ? c.currency === currency : c.positionId === positionId,
+          )
+          const opening = dec(w.openingEmv.positions.get(positionId) ?? '0')
+          return positionSeries(positionId, valuations, flows, from, to, opening)
+        })
+        const portfolio = portfolioSeries(
+          w.job.portfolioId,
+          w.valuations,
+          w.cashflows,
+          from,
+          to,
+          dec(w.openingEmv.portfolio),
+        )
+        return { job: w.job, portfolio, positions }
+      })
+      await deps.store.replace(results)
+    },
+  }
+}
