@@ -30,17 +30,12 @@ export class PgInputStore implements InputStore {
       const fromInstruments = await this.#instruments(tx, inputs)
       const fromTransactions = await this.#transactions(tx, inputs)
       const prices = await this.#prices(tx, inputs)
-      const fx = await this.#fx(tx, inputs)
+      const { fx, trades: fromFx } = await this.#fx(tx, inputs)
       const valuationJobs = await this.#businessDate(tx, inputs)
+      const recompute = [...fromPortfolios, ...fromInstruments, ...fromTransactions, ...fromFx]
       return {
         valuationJobs,
-        transactions: earliest<TransactionsChanged>(
-          [...fromPortfolios, ...fromInstruments, ...fromTransactions],
-          (portfolioId, fromDate) => ({
-            portfolioId,
-            fromDate,
-          }),
-        ),
+        transactions: earliest<TransactionsChanged>(recompute, (portfolioId, fromDate) => ({ portfolioId, fromDate })),
         prices,
         fx,
       }
@@ -160,8 +155,21 @@ export class PgInputStore implements InputStore {
     return earliest(rows, (securityId, fromDate) => ({ securityId, fromDate }))
   }
 
-  async #fx(tx: Tx, { fx }: Inputs): Promise<FxChanged[]> {
-    if (fx.length === 0) return []
+  /**
+   * A new or corrected rate changes valuations and also positions: base-currency cost and P&L use
+   * the trade date's rate, and a trade rejected for MISSING_FX may now apply. So besides the FX
+   * notice it asks every portfolio with trades between its base and the other currency of the pair,
+   * from the rate's date on, to be recomputed from that date.
+   */
+  async #fx(tx: Tx, { fx }: Inputs): Promise<{ fx: FxChanged[]; trades: Dated[] }> {
+    if (fx.length === 0) return { fx: [], trades: [] }
+    const trades = await tx<Dated[]>`
+      select t.portfolio_id as key, min(w.date)::text as date
+      from jsonb_to_recordset(${JSON.stringify(fx)}::text::jsonb) as w("from" text, "to" text, date date)
+      join portfolios p on p.base_currency in (w."from", w."to")
+      join transactions t on t.portfolio_id = p.portfolio_id and t.trade_date >= w.date
+        and t.record->>'currency' = case when p.base_currency = w."from" then w."to" else w."from" end
+      group by t.portfolio_id`
     const rows = await tx<Dated[]>`
       with incoming as (
         select distinct on (r->>'from', r->>'to', r->>'date') r
@@ -174,9 +182,10 @@ export class PgInputStore implements InputStore {
         where f.rate is distinct from excluded.rate
       )
       select (r->>'from') || '/' || (r->>'to') as key, r->>'date' as date from incoming`
-    return earliest(rows, (pair, fromDate) => {
+    const changed = earliest<FxChanged>(rows, (pair, fromDate) => {
       const [from = '', to = ''] = pair.split('/')
       return { from, to, fromDate }
     })
+    return { fx: changed, trades }
   }
 }
