@@ -12,6 +12,9 @@ import { freshDatabase, testKafkaBrokers } from './infra.ts'
 import type { ScratchDatabase } from './local-infra.ts'
 
 export type Transport = 'pg' | 'kafka'
+
+/** An id for one test run, to make its records' ids unique (see startPipeline). */
+export const runId = (transport: Transport) => `${transport}${Date.now().toString(36)}`
 export type PipelineParts = { db: ScratchDatabase; log: EventLog; writer: () => PgWriter }
 
 /**
@@ -20,8 +23,11 @@ export type PipelineParts = { db: ScratchDatabase; log: EventLog; writer: () => 
  * groups are unique per run, so a long-lived broker's older records are replayed into this run's
  * database: tests use ids unique to the run (see `run`).
  */
-export async function startPipeline(transport: Transport, build: (parts: PipelineParts) => Stage[]) {
-  const run = `${transport}${Date.now().toString(36)}`
+export async function startPipeline(
+  transport: Transport,
+  build: (parts: PipelineParts) => Stage[],
+  run = runId(transport),
+) {
   const db = await freshDatabase(`${transport}_pipeline`)
   const log: EventLog =
     transport === 'pg'
