@@ -1,59 +1,35 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { KafkaLog } from '../adapters/kafka-log.ts'
 import { PgInputStore } from '../adapters/pg-input-store.ts'
-import { PgLog } from '../adapters/pg-log.ts'
-import { ingestRoutes } from '../http/ingest.ts'
 import type { EventLog, LogConsumer, LogRecord } from '../ports/event-log.ts'
-import { createLogger } from '../runtime/logger.ts'
-import { StageRunner } from '../runtime/run-stage.ts'
-import { freshDatabase, kafkaTestsEnabled, testKafkaBrokers } from '../testing/infra.ts'
+import { kafkaTestsEnabled } from '../testing/infra.ts'
 import type { ScratchDatabase } from '../testing/local-infra.ts'
-import { Topics, topicSpecs } from '../topology.ts'
+import { runId, startPipeline, type Transport, until } from '../testing/pipeline.ts'
+import { Topics } from '../topology.ts'
 import { persistStage } from './persist.ts'
 
-const logger = createLogger('error') // a failing stage says why on stderr
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await Bun.sleep(50)
-  }
-}
-
-function persistSuite(transport: 'pg' | 'kafka', enabled: boolean) {
+function persistSuite(transport: Transport, enabled: boolean) {
   describe.if(enabled)(`persist stage over ${transport}`, () => {
+    let pipeline: Awaited<ReturnType<typeof startPipeline>>
     let db: ScratchDatabase
     let log: EventLog
-    let runner: StageRunner
     let notices: LogConsumer
-    let ingest: ReturnType<typeof ingestRoutes>
     const seen: LogRecord[] = []
     // Ids unique to this run: on a long-lived broker the raw topics still hold earlier runs' records,
     // which a new consumer group replays into this database too.
-    const run = `${transport}${Date.now().toString(36)}`
+    const run = runId(transport)
     const P = `P-${run}`
     const S = `S-${run}`
     const T = (n: number) => `T${n}-${run}`
 
     beforeAll(async () => {
-      db = await freshDatabase(`persist_${transport}`)
-      log =
-        transport === 'pg'
-          ? new PgLog(db.sql, { heartbeatMs: 100 })
-          : new KafkaLog({ brokers: await testKafkaBrokers(), clientId: `persist-${Date.now()}` })
-      await log.ensureTopics(topicSpecs(2))
-      ingest = ingestRoutes({ log, maxRecordsPerRequest: 1000 })
-      const stage = {
-        ...persistStage({ store: new PgInputStore(db.sql), log }),
-        group: `persist-${transport}-${Date.now()}`,
-      }
-      runner = new StageRunner(stage, log, { maxRecords: 500, maxWaitMs: 100 }, logger)
-      await runner.start()
+      pipeline = await startPipeline(
+        transport,
+        (parts) => [persistStage({ store: new PgInputStore(parts.db.sql), log: parts.log })],
+        run,
+      )
+      ;({ db, log } = pipeline)
       notices = log.consumer({
-        group: `notices-${Date.now()}`,
+        group: `notices-${run}`,
         topics: [Topics.transactionsChanged, Topics.pricesChanged, Topics.fxChanged],
         maxRecords: 500,
         maxWaitMs: 100,
@@ -61,22 +37,11 @@ function persistSuite(transport: 'pg' | 'kafka', enabled: boolean) {
     }, 120_000)
 
     afterAll(async () => {
-      await runner?.stop()
       await notices?.close()
-      await log?.close()
-      await db?.drop()
+      await pipeline?.stop()
     })
 
-    const send = async (path: string, records: unknown[]) => {
-      const res = await ingest.handle(
-        new Request(`http://localhost/v1/ingest/${path}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(records),
-        }),
-      )
-      expect(res.status).toBe(202)
-    }
+    const send = (path: string, records: unknown[]) => pipeline.send(path, records)
     /** Notices received so far whose value matches; polls the notice topics meanwhile. */
     const noticeFor = (match: (n: Record<string, string>) => boolean) =>
       until(async () => {

@@ -4,7 +4,7 @@ import { validateRecord } from '../domain/validate.ts'
 import type { Batch, EventLog, LogRecord } from '../ports/event-log.ts'
 import type { DeadLetter, InputStore, Inputs, Notices } from '../ports/input-store.ts'
 import type { Stage } from '../runtime/stage.ts'
-import { Topics } from '../topology.ts'
+import { type Topic, Topics } from '../topology.ts'
 
 const envelope = TypeCompiler.Compile(RawEnvelope)
 const STAGE = 'persist'
@@ -69,25 +69,23 @@ export function parseRawBatch(records: readonly LogRecord[]): { inputs: Inputs; 
   return { inputs, rejected }
 }
 
-/** Appends the notices: recompute positions from D per portfolio, revalue from D per security or pair. */
+/** Where each kind of notice goes, and its partition key (portfolio, security or pair). */
+const routes: { [K in keyof Notices]: { topic: Topic; key: (n: Notices[K][number]) => string } } = {
+  transactions: { topic: Topics.transactionsChanged, key: (n) => n.portfolioId },
+  prices: { topic: Topics.pricesChanged, key: (n) => n.securityId },
+  fx: { topic: Topics.fxChanged, key: (n) => `${n.from}/${n.to}` },
+  valuationJobs: { topic: Topics.valuationJobs, key: (n) => n.portfolioId },
+}
+
+/** Appends the notices: recompute positions from D per portfolio, revalue from D per security, pair or portfolio. */
 async function announce(log: EventLog, notices: Notices): Promise<void> {
-  const json = JSON.stringify
-  await log.append(
-    Topics.transactionsChanged,
-    notices.transactions.map((n) => ({ key: n.portfolioId, value: json(n) })),
-  )
-  await log.append(
-    Topics.pricesChanged,
-    notices.prices.map((n) => ({ key: n.securityId, value: json(n) })),
-  )
-  await log.append(
-    Topics.fxChanged,
-    notices.fx.map((n) => ({ key: `${n.from}/${n.to}`, value: json(n) })),
-  )
-  await log.append(
-    Topics.valuationJobs,
-    notices.valuationJobs.map((n) => ({ key: n.portfolioId, value: json(n) })),
-  )
+  for (const kind of Object.keys(routes) as (keyof Notices)[]) {
+    const { topic, key } = routes[kind] as { topic: Topic; key: (n: unknown) => string }
+    await log.append(
+      topic,
+      notices[kind].map((n) => ({ key: key(n), value: JSON.stringify(n) })),
+    )
+  }
 }
 
 /**

@@ -79,3 +79,14 @@ export async function settles<T>(probe: () => Promise<T>, expected: T, timeoutMs
   }
   expect(await probe()).toEqual(expected as Awaited<T>)
 }
+
+/** Polls `probe` until it returns something other than undefined, and returns that. */
+export async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await Bun.sleep(50)
+  }
+}
