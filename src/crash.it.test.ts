@@ -1,47 +1,20 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { resolve } from 'node:path'
 import { FxTable } from './domain/market-data.ts'
 import { recompute } from './domain/positions.ts'
 import type { Instrument, Portfolio, Transaction } from './domain/records.ts'
 import { applyCancels } from './domain/transactions.ts'
 import { freshDatabase } from './testing/infra.ts'
+import { spawnPas } from './testing/processes.ts'
 
 // pas as an operator runs it, from source here (the binary is smoke-tested in main.it.test.ts):
 // one process with every role, the Postgres-backed log, small batches so there are many of them.
-const repo = resolve(import.meta.dir, '..')
 const db = await freshDatabase('crash')
 afterAll(() => db.drop())
 
-type Pas = { proc: Bun.Subprocess<'ignore', 'ignore', 'pipe'>; url: string }
-async function startPas(): Promise<Pas> {
-  const proc = Bun.spawn(
-    ['bun', 'src/main.ts', '--role', 'all', '--port', '0', '--partitions', '4', '--batch-max-records', '200'],
-    {
-      cwd: repo,
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, PAS_LOG_LEVEL: 'info' },
-      stdin: 'ignore',
-      stdout: 'ignore',
-      stderr: 'pipe',
-    },
-  )
-  const reader = proc.stderr.getReader()
-  let text = ''
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    const { done, value } = await reader.read()
-    if (done) break
-    text += new TextDecoder().decode(value)
-    const line = text.split('\n').find((l) => l.includes('"msg":"pas started"'))
-    if (line) {
-      void (async () => {
-        while (!(await reader.read()).done) {} // keep draining so the pipe never fills
-      })()
-      return { proc, url: JSON.parse(line).url }
-    }
-  }
-  proc.kill('SIGKILL')
-  throw new Error(`pas did not start:\n${text}`)
-}
+const startPas = () =>
+  spawnPas(['bun', 'src/main.ts', '--role', 'all', '--port', '0', '--partitions', '4', '--batch-max-records', '200'], {
+    DATABASE_URL: db.url,
+  })
 
 // 100 portfolios × 200 transactions over 10 instruments: deposits, buys and sells (some sells
 // beyond the holding, rejected by design), in a deterministic mix.
