@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { KafkaLog } from './adapters/kafka-log.ts'
+import { freshDatabase, kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
+import type { ScratchDatabase } from './testing/local-infra.ts'
+import { settles } from './testing/pipeline.ts'
+import { type PasProcess, spawnPas } from './testing/processes.ts'
+import { topicSpecs } from './topology.ts'
+
+/**
+ * One end-to-end suite, two deployments:
+ * - embedded: one `pas --role all` process on the Postgres-backed log;
+ * - distributed: Kafka, one process per role, and two valuation processes sharing the work.
+ * Everything goes in over HTTP; what is checked is read from the tables the pipeline fills.
+ */
+type Deployment = { ingestUrl: string; processes: PasProcess[] }
+const pas = (role: string, env: Record<string, string>) =>
+  spawnPas(['bun', 'src/main.ts', '--role', role, '--port', '0', '--partitions', '4'], env)
+
+const modes = [
+  {
+    name: 'embedded (--role all, pg log)',
+    enabled: true,
+    async start(db: ScratchDatabase): Promise<Deployment> {
+      const all = await pas('all', { DATABASE_URL: db.url })
+      return { ingestUrl: all.url, processes: [all] }
+    },
+  },
+  {
+    name: 'distributed (Kafka, a process per role, two for valuation)',
+    enabled: kafkaTestsEnabled,
+    async start(db: ScratchDatabase): Promise<Deployment> {
+      const brokers = (await testKafkaBrokers()).join(',')
+      // Only --role all creates topics at start; here the operator's setup step does it.
+      const admin = new KafkaLog({ brokers: brokers.split(','), clientId: 'e2e-setup' })
+      await admin.ensureTopics(topicSpecs(4))
+      await admin.close()
+      const env = (role: string) => ({
+        DATABASE_URL: db.url,
+        KAFKA_BROKERS: brokers,
+        PAS_KAFKA_CLIENT_ID: `e2e-${role}`,
+      })
+      const roles = ['ingest', 'persist', 'positions', 'valuation', 'valuation', 'timeseries']
+      const processes = await Promise.all(roles.map((role, i) => pas(role, env(`${role}${i}`))))
+      return { ingestUrl: (processes[0] as PasProcess).url, processes }
+    },
+  },
+]
+
+for (const mode of modes) {
+  describe.if(mode.enabled)(`end to end: ${mode.name}`, () => {
+    let db: ScratchDatabase
+    let deployment: Deployment
+    // Ids unique to this run: a shared Kafka broker still holds other suites' raw records.
+    const run = Date.now().toString(36)
+    const P = `P-e2e-${run}`
+    const S = `S-e2e-${run}`
+
+    beforeAll(async () => {
+      db = await freshDatabase('e2e')
+      deployment = await mode.start(db)
+    }, 120_000)
+
+    afterAll(async () => {
+      for (const p of deployment?.processes ?? []) p.proc.kill('SIGTERM')
+      const codes = await Promise.all((deployment?.processes ?? []).map((p) => p.proc.exited))
+      await db?.drop()
+      expect(codes.every((c) => c === 0)).toBe(true) // every process drained and exited cleanly
+    }, 60_000)
+
+    const send = async (path: string, records: unknown[]) => {
+      const res = await fetch(`${deployment.ingestUrl}/v1/ingest/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(records),
+      })
+      expect(res.status).toBe(202)
+    }
+    const t = (id: string, fields: Record<string, string>) => ({
+      transactionId: `${id}-${run}`,
+      portfolioId: P,
+      currency: 'USD',
+      ...fields,
+    })
+    const trades = [
+      t('D1', { type: 'DEPOSIT', tradeDate: '2025-01-06', grossAmount: '10000' }),
+      t('B1', { type: 'BUY', tradeDate: '2025-01-06', securityId: S, quantity: '100', price: '10', fee: '5' }),
+      t('W1', { type: 'WITHDRAWAL', tradeDate: '2025-01-07', grossAmount: '500' }),
+      t('F1', { type: 'FEE', tradeDate: '2025-01-07', grossAmount: '20' }),
+    ]
+    const series = async () =>
+      (
+        await db.sql`select date::text as d, bmv_base::text as b, emv_base::text as e, sod_flow_base::text as s,
+                     eod_flow_base::text as f, fees_base::text as fee from portfolio_series where portfolio_id = ${P} order by date`
+      ).map((r) => [r.d, r.b, r.e, r.s, r.f, r.fee])
+    const position = async () =>
+      (
+        await db.sql`select quantity::text as q, cost_local::text as c from position_history
+                     where portfolio_id = ${P} and position_id = ${S} order by date desc, seq desc limit 1`
+      ).map((r) => [r.q, r.c])
+
+    test('ingested data becomes positions, valuations and the daily series', async () => {
+      await send('portfolios', [{ portfolioId: P, baseCurrency: 'USD', openDate: '2025-01-01' }])
+      await send('instruments', [{ securityId: S, name: 'Stock', currency: 'USD' }])
+      await send('prices', [
+        { securityId: S, date: '2025-01-06', price: '10', currency: 'USD' },
+        { securityId: S, date: '2025-01-07', price: '11', currency: 'USD' },
+      ])
+      await send('business-dates', [{ date: '2025-01-08' }])
+      await send('transactions', trades)
+      // Mon: cash 10,000 − 1,005 + stock 1,000 = 9,995. Tue: cash 8,995 − 500 − 20 + stock 1,100 = 9,575.
+      await settles(series, [
+        ['2025-01-06', '0', '9995', '10000', '0', '5'],
+        ['2025-01-07', '9995', '9575', '0', '-500', '20'],
+        ['2025-01-08', '9575', '9575', '0', '0', '0'],
+      ])
+      expect(await position()).toEqual([['100', '1005']])
+    }, 120_000)
+
+    test('a back-dated deposit and a price correction recompute what they touch; a redelivery changes nothing', async () => {
+      await send('transactions', [t('D2', { type: 'DEPOSIT', tradeDate: '2025-01-07', grossAmount: '1000' })])
+      await send('prices', [{ securityId: S, date: '2025-01-07', price: '12', currency: 'USD' }])
+      // Tue: cash 9,475 + stock 100 × 12 = 10,675, with a 1,000 start-of-day flow; Wed carries Tuesday's price.
+      const expected = [
+        ['2025-01-06', '0', '9995', '10000', '0', '5'],
+        ['2025-01-07', '9995', '10675', '1000', '-500', '20'],
+        ['2025-01-08', '10675', '10675', '0', '0', '0'],
+      ]
+      await settles(series, expected)
+      const rows = async () =>
+        (await db.sql`select count(*)::int as n from position_history where portfolio_id = ${P}`)[0]?.n
+      const before = await rows()
+      await send('transactions', trades)
+      await Bun.sleep(2000)
+      expect(await series()).toEqual(expected)
+      expect(await rows()).toBe(before)
+    }, 120_000)
+  })
+}
