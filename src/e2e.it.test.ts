@@ -114,6 +114,23 @@ for (const mode of modes) {
         ['2025-01-08', '9575', '9575', '0', '0', '0'],
       ])
       expect(await position()).toEqual([['100', '1005']])
+
+      // Lineage: each stage reflects every transaction of the portfolio (current, not pending),
+      // valuation and series through the business date, positions through the last trade.
+      const lineage = async () =>
+        (
+          await db.sql`select l.stage, l.through_date::text as through,
+                         l.inputs_as_of >= (select max(updated_at) from transactions where portfolio_id = ${P}) as current
+                       from lineage l where l.portfolio_id = ${P} and l.position_id = '' order by l.stage`
+        ).map((r) => [r.stage, r.through, r.current])
+      await settles(lineage, [
+        ['positions', '2025-01-07', true],
+        ['timeseries', '2025-01-08', true],
+        ['valuation', '2025-01-08', true],
+      ])
+      const perPosition =
+        await db.sql`select stage from lineage where portfolio_id = ${P} and position_id = ${S} order by stage`
+      expect(perPosition.map((r) => r.stage)).toEqual(['positions', 'valuation'])
     }, 120_000)
 
     test('a back-dated deposit and a price correction recompute what they touch; a redelivery changes nothing', async () => {

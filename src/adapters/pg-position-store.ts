@@ -3,6 +3,7 @@ import { applyCancels } from '../domain/transactions.ts'
 import type { PortfolioWork, PositionStore, RecomputeRequest, RecomputeResult } from '../ports/position-store.ts'
 import type { Sql } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
+import { inputsAsOf, writeLineage } from './pg-lineage.ts'
 
 const COPY_TIMEOUT_MS = 60_000
 const HISTORY = [
@@ -58,6 +59,7 @@ export class PgPositionStore implements PositionStore {
 
   async load(requests: readonly RecomputeRequest[]): Promise<PortfolioWork[]> {
     if (requests.length === 0) return []
+    const asOf = await inputsAsOf(this.sql)
     const ids = requests.map((r) => r.portfolioId)
     const froms = requests.map((r) => r.fromDate)
     const portfolios = await this.sql<{ record: Portfolio }[]>`
@@ -101,6 +103,7 @@ export class PgPositionStore implements PositionStore {
             .map((t) => t.record),
           instruments: instruments.map((i) => i.record),
           fx: fx.filter((r) => r.to === portfolio.baseCurrency || r.from === portfolio.baseCurrency),
+          inputsAsOf: asOf,
         },
       ]
     })
@@ -165,12 +168,26 @@ export class PgPositionStore implements PositionStore {
         rejections,
         COPY_TIMEOUT_MS,
       )
+      await writeLineage(tx, 'positions', results.flatMap(lineageOf))
     })
   }
 
   async close(): Promise<void> {
     await this.writer.close()
   }
+}
+
+/** The portfolio and every position the recompute wrote, through its last transaction date. */
+function lineageOf({ request, result, inputsAsOf }: RecomputeResult) {
+  const through = result.rows.at(-1)?.date ?? null
+  const positions = [...new Set(result.rows.map((r) => r.positionId))]
+  return ['', ...positions].map((positionId) => ({
+    portfolioId: request.portfolioId,
+    positionId,
+    fromDate: request.fromDate,
+    throughDate: through,
+    inputsAsOf,
+  }))
 }
 
 const camel: Record<(typeof CASHFLOWS)[number], string> = {

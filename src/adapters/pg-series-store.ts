@@ -1,7 +1,8 @@
 import type { Cashflow, PortfolioSeriesPoint, PositionSeriesPoint, Valuation, ValuationJob } from '../domain/records.ts'
-import type { SeriesStore, SeriesWork } from '../ports/series-store.ts'
+import type { SeriesResult, SeriesStore, SeriesWork } from '../ports/series-store.ts'
 import type { Sql } from './pg-client.ts'
 import { copyRows, type PgWriter } from './pg-copy.ts'
+import { inputsAsOf, writeLineage } from './pg-lineage.ts'
 
 const COPY_TIMEOUT_MS = 60_000
 const SERIES = ['bmv_base', 'emv_base', 'sod_flow_base', 'eod_flow_base', 'fees_base', 'income_base'] as const
@@ -15,6 +16,7 @@ export class PgSeriesStore implements SeriesStore {
 
   async load(jobs: readonly ValuationJob[]): Promise<SeriesWork[]> {
     if (jobs.length === 0) return []
+    const asOf = await inputsAsOf(this.sql)
     const ids = jobs.map((j) => j.portfolioId)
     const froms = jobs.map((j) => j.fromDate)
     const scope = this.sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
@@ -47,6 +49,7 @@ export class PgSeriesStore implements SeriesStore {
     return jobs.map((job) => ({
       job,
       businessDate,
+      inputsAsOf: asOf,
       valuations: valuations.filter((v) => v.portfolioId === job.portfolioId),
       cashflows: cashflows.filter((c) => c.portfolioId === job.portfolioId),
       openingEmv: {
@@ -58,9 +61,7 @@ export class PgSeriesStore implements SeriesStore {
     }))
   }
 
-  async replace(
-    results: readonly { job: ValuationJob; portfolio: PortfolioSeriesPoint[]; positions: PositionSeriesPoint[] }[],
-  ): Promise<void> {
+  async replace(results: readonly SeriesResult[]): Promise<void> {
     if (results.length === 0) return
     const ids = results.map((r) => r.job.portfolioId)
     const froms = results.map((r) => r.job.fromDate)
@@ -95,6 +96,17 @@ export class PgSeriesStore implements SeriesStore {
         ['portfolio_id', 'position_id', 'date', ...SERIES, 'quantity', 'cost_base'],
         positionRows,
         COPY_TIMEOUT_MS,
+      )
+      await writeLineage(
+        tx,
+        'timeseries',
+        results.map((r) => ({
+          portfolioId: r.job.portfolioId,
+          positionId: '',
+          fromDate: r.job.fromDate,
+          throughDate: r.businessDate,
+          inputsAsOf: r.inputsAsOf,
+        })),
       )
     })
   }

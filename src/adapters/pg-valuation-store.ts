@@ -1,17 +1,9 @@
-import type {
-  FxChanged,
-  FxRate,
-  Instrument,
-  Portfolio,
-  Price,
-  PricesChanged,
-  ValuationJob,
-  Valuation as ValuationRow,
-} from '../domain/records.ts'
+import type { FxChanged, FxRate, Instrument, Portfolio, Price, PricesChanged, ValuationJob } from '../domain/records.ts'
 import { isCashPosition } from '../domain/transactions.ts'
-import type { ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
+import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
 import type { Sql } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
+import { inputsAsOf, writeLineage } from './pg-lineage.ts'
 import { HISTORY_COLUMNS, type HistoryRow, toPositionRow } from './pg-position-store.ts'
 
 const COPY_TIMEOUT_MS = 60_000
@@ -44,6 +36,7 @@ export class PgValuationStore implements ValuationStore {
 
   async load(jobs: readonly ValuationJob[]): Promise<ValuationWork[]> {
     if (jobs.length === 0) return []
+    const asOf = await inputsAsOf(this.sql)
     const ids = jobs.map((j) => j.portfolioId)
     const froms = jobs.map((j) => j.fromDate)
     const [bd] = await this.sql<{ date: string }[]>`
@@ -99,12 +92,13 @@ export class PgValuationStore implements ValuationStore {
           instruments: instruments.map((i) => i.record),
           prices,
           fx: fx.filter((r) => r.from === portfolio.baseCurrency || r.to === portfolio.baseCurrency),
+          inputsAsOf: asOf,
         },
       ]
     })
   }
 
-  async replace(results: readonly { job: ValuationJob; valuations: ValuationRow[] }[]): Promise<void> {
+  async replace(results: readonly ValuationResult[]): Promise<void> {
     if (results.length === 0) return
     const ids = results.map((r) => r.job.portfolioId)
     const froms = results.map((r) => r.job.fromDate)
@@ -130,6 +124,19 @@ export class PgValuationStore implements ValuationStore {
       await tx`delete from valuations v using unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)
                where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
       await copyRows(tx, 'valuations', COLUMNS, cells, COPY_TIMEOUT_MS)
+      await writeLineage(
+        tx,
+        'valuation',
+        results.flatMap((r) =>
+          ['', ...new Set(r.valuations.map((v) => v.positionId))].map((positionId) => ({
+            portfolioId: r.job.portfolioId,
+            positionId,
+            fromDate: r.job.fromDate,
+            throughDate: r.businessDate,
+            inputsAsOf: r.inputsAsOf,
+          })),
+        ),
+      )
     })
   }
 

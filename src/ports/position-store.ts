@@ -17,9 +17,16 @@ export type PortfolioWork = {
   instruments: Instrument[]
   /** Rates from and to the portfolio's base currency. */
   fx: FxRate[]
+  /** When loading began: inputs committed before are reflected (lineage). */
+  inputsAsOf: string
 }
 
-export type RecomputeResult = { request: RecomputeRequest; result: FoldResult; tradeDates: ReadonlyMap<string, string> }
+export type RecomputeResult = {
+  request: RecomputeRequest
+  result: FoldResult
+  tradeDates: ReadonlyMap<string, string>
+  inputsAsOf: string
+}
 
 export interface PositionStore {
   /** Work for each request whose portfolio is known; a portfolio not yet received is left out. */

@@ -8,12 +8,20 @@ export type SeriesWork = {
   cashflows: Cashflow[]
   /** The stored emv of the last point before fromDate: the portfolio's, and each position's. */
   openingEmv: { portfolio: string; positions: ReadonlyMap<string, string> }
+  /** When loading began: inputs committed before are reflected (lineage). */
+  inputsAsOf: string
+}
+
+export type SeriesResult = {
+  job: ValuationJob
+  portfolio: PortfolioSeriesPoint[]
+  positions: PositionSeriesPoint[]
+  businessDate: string
+  inputsAsOf: string
 }
 
 export interface SeriesStore {
   load(jobs: readonly ValuationJob[]): Promise<SeriesWork[]>
-  replace(
-    results: readonly { job: ValuationJob; portfolio: PortfolioSeriesPoint[]; positions: PositionSeriesPoint[] }[],
-  ): Promise<void>
+  replace(results: readonly SeriesResult[]): Promise<void>
   close(): Promise<void>
 }

@@ -22,12 +22,21 @@ export type ValuationWork = {
   prices: Price[]
   /** Rates from fromDate on, plus the latest before it, of the pairs with the base currency. */
   fx: FxRate[]
+  /** When loading began: inputs committed before are reflected (lineage). */
+  inputsAsOf: string
+}
+
+export type ValuationResult = {
+  job: ValuationJob
+  valuations: ValuationRow[]
+  businessDate: string
+  inputsAsOf: string
 }
 
 export interface ValuationStore {
   load(jobs: readonly ValuationJob[]): Promise<ValuationWork[]>
   /** Replaces each portfolio's valuations from its date on, in one transaction. */
-  replace(results: readonly { job: ValuationJob; valuations: ValuationRow[] }[]): Promise<void>
+  replace(results: readonly ValuationResult[]): Promise<void>
   /** The fan-out: one job per portfolio that has held a security whose prices, or a currency whose rates, changed. */
   holders(prices: readonly PricesChanged[], fx: readonly FxChanged[]): Promise<ValuationJob[]>
   close(): Promise<void>

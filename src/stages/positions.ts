@@ -47,6 +47,7 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog }): S
           request: w.request,
           result: recompute(w.before, [...w.transactions, ...w.orphanCancels], ctx),
           tradeDates,
+          inputsAsOf: w.inputsAsOf,
         }
       })
       await deps.store.replace(results)

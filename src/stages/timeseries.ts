@@ -52,7 +52,7 @@ export function timeseriesStage(deps: { store: SeriesStore }): Stage {
           to,
           dec(w.openingEmv.portfolio),
         )
-        return { job: w.job, portfolio, positions }
+        return { job: w.job, portfolio, positions, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
       })
       await deps.store.replace(results)
     },

@@ -71,7 +71,8 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog }): 
           fx: FxTable.of(w.fx),
         }
         const [from, to] = [toEpochDay(w.job.fromDate), toEpochDay(w.businessDate)]
-        return { job: w.job, valuations: w.histories.flatMap((h) => valuePosition(h, from, to, ctx)) }
+        const valuations = w.histories.flatMap((h) => valuePosition(h, from, to, ctx))
+        return { job: w.job, valuations, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
       })
       await deps.store.replace(results)
       await deps.log.append(
