@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { KafkaLog } from './adapters/kafka-log.ts'
+import { scenario } from './e2e-scenario.ts'
 import { freshDatabase, kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
 import type { ScratchDatabase } from './testing/local-infra.ts'
 import { settles } from './testing/pipeline.ts'
@@ -151,5 +152,72 @@ for (const mode of modes) {
       expect(await series()).toEqual(expected)
       expect(await rows()).toBe(before)
     }, 120_000)
+
+    describe('two portfolios, FIFO and AVCO, in two currencies over five weeks', () => {
+      const base = `Y${String.fromCharCode(65 + (Date.now() % 26), 65 + (Math.floor(Date.now() / 26) % 26))}`
+      const sc = scenario(`e2e${run}`, base)
+      const stored = async (portfolioId: string) => ({
+        positions: (
+          await db.sql`select position_id, date::text as d, quantity::text as q, cost_local::text as cl, cost_base::text as cb,
+                         realized_local::text as rl, realized_base::text as rb
+                       from position_history where portfolio_id = ${portfolioId} order by date, seq`
+        ).map((r) => [r.position_id, r.d, r.q, r.cl, r.cb, r.rl, r.rb]),
+        valuations: (
+          await db.sql`select position_id, date::text as d, status, market_value_base::text as mv
+                       from valuations where portfolio_id = ${portfolioId} order by date, position_id`
+        ).map((r) => [r.position_id, r.d, r.status, r.mv]),
+        series: (
+          await db.sql`select date::text as d, bmv_base::text as b, emv_base::text as e, sod_flow_base::text as s,
+                         eod_flow_base::text as f, fees_base::text as fee, income_base::text as i
+                       from portfolio_series where portfolio_id = ${portfolioId} order by date`
+        ).map((r) => [r.d, r.b, r.e, r.s, r.f, r.fee, r.i]),
+      })
+      /** Realized P&L in USD on the US stock, as stored now. */
+      const realizedUs = async (portfolioId: string) =>
+        (
+          await db.sql`select realized_local::text as r from position_history
+                       where portfolio_id = ${portfolioId} and position_id = ${sc.US} order by date desc, seq desc limit 1`
+        )[0]?.r
+      const allMatch = async (txns: (p: string) => ReturnType<typeof sc.trades>, prices: typeof sc.prices) => {
+        for (const portfolio of sc.portfolios) {
+          const want = sc.expected(portfolio, txns(portfolio.portfolioId), prices)
+          await settles(() => stored(portfolio.portfolioId), want, 60_000)
+        }
+      }
+
+      test('everything stored equals the engine on the same inputs; FIFO and AVCO realize what the arithmetic says', async () => {
+        await send('portfolios', sc.portfolios)
+        await send('instruments', sc.instruments)
+        await send('fx-rates', sc.fx)
+        await send('prices', sc.prices)
+        await send('business-dates', [{ date: sc.businessDate }])
+        for (const p of sc.portfolios) await send('transactions', sc.trades(p.portfolioId))
+        await allMatch(sc.trades, sc.prices)
+        // Sale of 150 at 60 less 6 = 8,994. FIFO: 5,005 + 5,505 × 50/100 = 7,757.50 → 1,236.50.
+        // AVCO: (5,005 + 5,505) × 150/200 = 7,882.50 → 1,111.50.
+        expect(await realizedUs(`FIFO-e2e${run}`)).toBe('1236.5')
+        expect(await realizedUs(`AVCO-e2e${run}`)).toBe('1111.5')
+      }, 180_000)
+
+      test('a back-dated buy before the sale, then a late price correction, then a redelivery', async () => {
+        const withBackDated = (p: string) => [...sc.trades(p), sc.backDated(p)]
+        for (const p of sc.portfolios) await send('transactions', [sc.backDated(p.portfolioId)])
+        await allMatch(withBackDated, sc.prices)
+        // FIFO sells the Jan 7 lot (5,005) and the back-dated one (2,250): 8,994 − 7,255 = 1,739.
+        // AVCO: (5,005 + 2,250 + 5,505) × 150/250 = 7,656 → 1,338.
+        expect(await realizedUs(`FIFO-e2e${run}`)).toBe('1739')
+        expect(await realizedUs(`AVCO-e2e${run}`)).toBe('1338')
+
+        const corrected = sc.prices.map((p) =>
+          p.securityId === sc.US && p.date === sc.correction.date ? sc.correction : p,
+        )
+        await send('prices', [sc.correction])
+        await allMatch(withBackDated, corrected)
+
+        for (const p of sc.portfolios) await send('transactions', sc.trades(p.portfolioId)) // again
+        await Bun.sleep(2000)
+        await allMatch(withBackDated, corrected)
+      }, 180_000)
+    })
   })
 }
