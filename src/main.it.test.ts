@@ -6,6 +6,7 @@ import { findBinDir } from './adapters/embedded-pg.ts'
 import { KafkaLog } from './adapters/kafka-log.ts'
 import { kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
 import { freePort } from './testing/local-infra.ts'
+import { type PasProcess, spawnPas } from './testing/processes.ts'
 import { Topics } from './topology.ts'
 
 // The shipped artefact, not the sources: build the single executable once, then run it for real.
@@ -19,39 +20,12 @@ beforeAll(async () => {
 }, 120_000)
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-type Running = { proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'>; url: string; logs: () => string }
+type Running = PasProcess
 
-/** Starts the binary and resolves once it logged "pas started" with its URL. */
-async function start(env: Record<string, string>, args: string[]): Promise<Running> {
-  const proc = Bun.spawn([binary, ...args], {
-    cwd: work, // not the repo: the binary must find what it needs on its own
-    // The binary ships alone; the operator points it at PostgreSQL binaries (here: this checkout's).
-    env: { PATH: process.env.PATH ?? '', PAS_PG_BIN_DIR: findBinDir(), ...env },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  let text = ''
-  const reader = proc.stderr.getReader()
-  const decoder = new TextDecoder()
-  const pump = (async () => {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return
-      text += decoder.decode(value)
-    }
-  })()
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    const started = text.split('\n').find((l) => l.includes('"msg":"pas started"'))
-    if (started) return { proc, url: JSON.parse(started).url, logs: () => text }
-    if (proc.exitCode !== null || Date.now() > deadline) {
-      await pump
-      throw new Error(`pas did not start (exit ${proc.exitCode}):\n${text}`)
-    }
-    await Bun.sleep(50)
-  }
-}
+/** Starts the binary from a folder that is not the repo: it must find what it needs on its own. */
+const start = (env: Record<string, string>, args: string[]): Promise<Running> =>
+  // The binary ships alone; the operator points it at PostgreSQL binaries (here: this checkout's).
+  spawnPas([binary, ...args], { PAS_PG_BIN_DIR: findBinDir(), ...env }, work)
 
 async function stop(running: Running) {
   running.proc.kill('SIGTERM')

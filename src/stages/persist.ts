@@ -1,5 +1,5 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { RawEnvelope } from '../domain/records.ts'
+import { type IngestKind, RawEnvelope } from '../domain/records.ts'
 import { validateRecord } from '../domain/validate.ts'
 import type { Batch, EventLog, LogRecord } from '../ports/event-log.ts'
 import type { DeadLetter, InputStore, Inputs, Notices } from '../ports/input-store.ts'
@@ -7,6 +7,15 @@ import type { Stage } from '../runtime/stage.ts'
 import { type Topic, Topics } from '../topology.ts'
 
 const envelope = TypeCompiler.Compile(RawEnvelope)
+/** Where each kind of raw record goes (validateRecord has checked it against its schema). */
+const bucket: Record<IngestKind, keyof Inputs> = {
+  portfolio: 'portfolios',
+  instrument: 'instruments',
+  transaction: 'transactions',
+  price: 'prices',
+  fx: 'fx',
+  businessDate: 'businessDates',
+}
 const STAGE = 'persist'
 
 /** Splits a batch of raw records into valid inputs by kind and dead letters (with their reason). */
@@ -41,30 +50,8 @@ export function parseRawBatch(records: readonly LogRecord[]): { inputs: Inputs; 
       reject(r, 'INVALID_RECORD', problems.map((p) => `${p.field || parsed.kind}: ${p.message}`).join('; '))
       continue
     }
-    switch (parsed.kind) {
-      case 'portfolio':
-        inputs.portfolios.push(parsed.record as Inputs['portfolios'][number])
-        break
-      case 'instrument':
-        inputs.instruments.push(parsed.record as Inputs['instruments'][number])
-        break
-      case 'transaction':
-        inputs.transactions.push(parsed.record as Inputs['transactions'][number])
-        break
-      case 'price':
-        inputs.prices.push(parsed.record as Inputs['prices'][number])
-        break
-      case 'fx':
-        inputs.fx.push(parsed.record as Inputs['fx'][number])
-        break
-      case 'businessDate':
-        inputs.businessDates.push(parsed.record as Inputs['businessDates'][number])
-        break
-      default: {
-        const unknown: never = parsed.kind
-        throw new Error(`no persist rule for kind ${unknown}`)
-      }
-    }
+    const list: unknown[] = inputs[bucket[parsed.kind]]
+    list.push(parsed.record)
   }
   return { inputs, rejected }
 }

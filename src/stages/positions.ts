@@ -3,24 +3,12 @@ import { FxTable } from '../domain/market-data.ts'
 import { recompute } from '../domain/positions.ts'
 import { TransactionsChanged } from '../domain/records.ts'
 import type { Batch, EventLog } from '../ports/event-log.ts'
-import type { PositionStore, RecomputeRequest, RecomputeResult } from '../ports/position-store.ts'
+import type { PositionStore, RecomputeResult } from '../ports/position-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
+import { earliestPerPortfolio, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(TransactionsChanged)
-
-/** One request per portfolio, from the earliest date any notice of the batch asked for. */
-export function coalesce(batch: Batch): RecomputeRequest[] {
-  const earliest = new Map<string, string>()
-  for (const r of batch.records) {
-    const value: unknown = JSON.parse(r.value)
-    // Notices are written by persist; a malformed one is a bug to stop on, not data to park.
-    if (!notice.Check(value)) throw new Error(`malformed ${r.topic} notice at ${r.partition}/${r.offset}: ${r.value}`)
-    const seen = earliest.get(value.portfolioId)
-    if (seen === undefined || value.fromDate < seen) earliest.set(value.portfolioId, value.fromDate)
-  }
-  return [...earliest].map(([portfolioId, fromDate]) => ({ portfolioId, fromDate }))
-}
 
 /**
  * positions: transactions.changed → position history, cashflows and rejections, then
@@ -35,7 +23,7 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog }): S
     group: 'pas.positions',
     inputs: [Topics.transactionsChanged],
     async process(batch: Batch) {
-      const work = await deps.store.load(coalesce(batch))
+      const work = await deps.store.load(earliestPerPortfolio(parseNotices(notice, batch.records)))
       const results: RecomputeResult[] = work.map((w) => {
         const ctx = {
           portfolio: w.portfolio,

@@ -8,7 +8,7 @@ import type { Batch } from '../ports/event-log.ts'
 import type { SeriesStore } from '../ports/series-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { coalesceJobs } from './valuation.ts'
+import { earliestPerPortfolio, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(ValuationJob)
 
@@ -23,14 +23,7 @@ export function timeseriesStage(deps: { store: SeriesStore }): Stage {
     group: 'pas.timeseries',
     inputs: [Topics.valuationsChanged],
     async process(batch: Batch) {
-      const jobs = coalesceJobs(
-        batch.records.map((r) => {
-          const value: unknown = JSON.parse(r.value)
-          if (!notice.Check(value))
-            throw new Error(`malformed ${r.topic} notice at ${r.partition}/${r.offset}: ${r.value}`)
-          return value
-        }),
-      )
+      const jobs = earliestPerPortfolio(parseNotices(notice, batch.records))
       const work = await deps.store.load(jobs)
       const results = work.map((w) => {
         const [from, to] = [toEpochDay(w.job.fromDate), toEpochDay(w.businessDate)]

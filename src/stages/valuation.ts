@@ -7,27 +7,11 @@ import type { Batch, EventLog } from '../ports/event-log.ts'
 import type { ValuationStore } from '../ports/valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
+import { earliestPerPortfolio, parseNotices } from './notices.ts'
 
 const job = TypeCompiler.Compile(ValuationJob)
 const priceNotice = TypeCompiler.Compile(PricesChanged)
 const fxNotice = TypeCompiler.Compile(FxChanged)
-
-/** Notices are written by pas itself: a malformed one is a bug to stop on, not data to park. */
-function parse<T>(check: { Check(v: unknown): v is T }, r: Batch['records'][number]): T {
-  const value: unknown = JSON.parse(r.value)
-  if (!check.Check(value)) throw new Error(`malformed ${r.topic} record at ${r.partition}/${r.offset}: ${r.value}`)
-  return value
-}
-
-/** One job per portfolio, from the earliest date asked. */
-export function coalesceJobs(jobs: readonly ValuationJob[]): ValuationJob[] {
-  const earliest = new Map<string, string>()
-  for (const j of jobs) {
-    const seen = earliest.get(j.portfolioId)
-    if (seen === undefined || j.fromDate < seen) earliest.set(j.portfolioId, j.fromDate)
-  }
-  return [...earliest].map(([portfolioId, fromDate]) => ({ portfolioId, fromDate }))
-}
 
 /**
  * The fan-out: a new or corrected price of security S from date D becomes one valuation job per
@@ -40,9 +24,15 @@ export function valuationFanoutStage(deps: { store: ValuationStore; log: EventLo
     group: 'pas.valuation-fanout',
     inputs: [Topics.pricesChanged, Topics.fxChanged],
     async process(batch: Batch) {
-      const prices = batch.records.filter((r) => r.topic === Topics.pricesChanged).map((r) => parse(priceNotice, r))
-      const fx = batch.records.filter((r) => r.topic === Topics.fxChanged).map((r) => parse(fxNotice, r))
-      const jobs = coalesceJobs(await deps.store.holders(prices, fx))
+      const prices = parseNotices(
+        priceNotice,
+        batch.records.filter((r) => r.topic === Topics.pricesChanged),
+      )
+      const fx = parseNotices(
+        fxNotice,
+        batch.records.filter((r) => r.topic === Topics.fxChanged),
+      )
+      const jobs = earliestPerPortfolio(await deps.store.holders(prices, fx))
       await deps.log.append(
         Topics.valuationJobs,
         jobs.map((j) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
@@ -62,7 +52,7 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog }): 
     group: 'pas.valuation',
     inputs: [Topics.positionsChanged, Topics.valuationJobs],
     async process(batch: Batch) {
-      const work = await deps.store.load(coalesceJobs(batch.records.map((r) => parse(job, r))))
+      const work = await deps.store.load(earliestPerPortfolio(parseNotices(job, batch.records)))
       const results = work.map((w) => {
         const ctx = {
           portfolio: w.portfolio,
