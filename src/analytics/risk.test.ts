@@ -1,0 +1,60 @@
+import { describe, expect, test } from 'bun:test'
+import { inverseNormal, maxDrawdown, moments, sampleStd, sharpe, sortino, valueAtRisk, volatility } from './risk.ts'
+
+// r = 1 %, −2 %, 1.5 %, −0.5 %, 2 %: mean 0.4 %; deviations 0.6, −2.4, 1.1, −0.9, 1.6 (%);
+// squares sum 10.7 (%²) → sample variance 10.7/4 = 2.675 → std 1.635543 %.
+const r = [0.01, -0.02, 0.015, -0.005, 0.02]
+const dated = r.map((x, i) => ({ date: `2025-01-0${i + 1}`, r: x }))
+
+describe('risk statistics', () => {
+  test('volatility is the sample standard deviation times √k', () => {
+    expect(sampleStd(r)).toBeCloseTo(Math.sqrt(0.0002675), 12)
+    expect(volatility(r, 252)).toBeCloseTo(Math.sqrt(0.0002675) * Math.sqrt(252), 12)
+  })
+
+  test('Sharpe: mean excess return over its standard deviation, annualized', () => {
+    // rf 0: 0.004 / 0.016355427 = 0.2445669; × √252 (15.874508) = 3.882383
+    expect(sharpe(r, 252)).toBeCloseTo((0.004 / Math.sqrt(0.0002675)) * Math.sqrt(252), 10)
+    expect(sharpe(r, 252)).toBeCloseTo(3.882383, 5)
+  })
+
+  test('Sortino: only the returns below the target count as risk', () => {
+    // Downside: (−0.02)² + (−0.005)² = 0.000425; / 5 = 0.000085 → 0.0092195445; 0.004 / that × √252 = 6.887329
+    expect(sortino(r, 252)).toBeCloseTo((0.004 / Math.sqrt(0.000085)) * Math.sqrt(252), 10)
+    expect(sortino(r, 252)).toBeCloseTo(6.887329, 5)
+  })
+
+  test('max drawdown: peak, trough and recovery dates', () => {
+    // Wealth 1.01, 0.9898, 1.004647, 0.99962377, 1.01961625: from 1.01 down to 0.9898 (−2 %),
+    // back above 1.01 on day 5.
+    expect(maxDrawdown(dated)).toEqual({
+      maxDrawdown: expect.closeTo(-0.02, 12) as unknown as number,
+      peak: '2025-01-01',
+      trough: '2025-01-02',
+      recovery: '2025-01-05',
+    })
+    expect(maxDrawdown(dated.slice(0, 3)).recovery).toBeNull()
+  })
+
+  test('historical VaR and expected shortfall at 95 %: the worst of five returns', () => {
+    // ⌈5 × 0.05⌉ = 1: the smallest return, −2 %, is both the VaR and the mean of the tail; × √10 over 10 days.
+    expect(valueAtRisk(r, 0.95, 1, 'historical')).toEqual({ var: 0.02, expectedShortfall: 0.02 })
+    expect(valueAtRisk(r, 0.95, 10, 'historical').var).toBeCloseTo(0.02 * Math.sqrt(10), 12)
+  })
+
+  test('Gaussian VaR uses the normal quantile; Cornish-Fisher adjusts it for skew and kurtosis', () => {
+    const z = inverseNormal(0.05)
+    const sd = Math.sqrt(0.0002675)
+    expect(valueAtRisk(r, 0.95, 1, 'gaussian').var).toBeCloseTo(-(0.004 + z * sd), 12)
+    const { skew: s, excessKurtosis: k } = moments(r)
+    const zcf = z + ((z * z - 1) * s) / 6 + ((z ** 3 - 3 * z) * k) / 24 - ((2 * z ** 3 - 5 * z) * s * s) / 36
+    expect(valueAtRisk(r, 0.95, 1, 'cornish-fisher').var).toBeCloseTo(-(0.004 + zcf * sd), 12)
+  })
+
+  test('the inverse normal matches the tables', () => {
+    expect(inverseNormal(0.95)).toBeCloseTo(1.644853627, 8)
+    expect(inverseNormal(0.975)).toBeCloseTo(1.959963985, 8)
+    expect(inverseNormal(0.01)).toBeCloseTo(-2.326347874, 8)
+    expect(inverseNormal(0.5)).toBe(0)
+  })
+})

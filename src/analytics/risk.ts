@@ -1,0 +1,116 @@
+/**
+ * RISK on a periodic return series (float64). Conventions, echoed by the API:
+ * - k = periods per year (252 daily, 52 weekly, 12 monthly); volatility = sample std × √k.
+ * - Sharpe = mean(r − rf) / sample std(r − rf) × √k, with rf per period = (1 + rf_annual)^(1/k) − 1.
+ * - Sortino = mean(r − MAR) / downside deviation × √k; downside deviation = √(Σ min(0, r − MAR)² / n).
+ * - Max drawdown on the wealth index Π(1 + r): the largest fall from a peak, with the peak, trough
+ *   and recovery (first day back at the peak) dates; null recovery when not yet recovered.
+ * - VaR and expected shortfall are losses, reported positive, at confidence c over h periods:
+ *   historical: the ⌈n(1 − c)⌉-th smallest return (nearest rank), ES the mean of the returns at or
+ *   below it, both × √h; Gaussian: −(μ + zσ)·√h with z = Φ⁻¹(1 − c); Cornish-Fisher: z adjusted
+ *   for skew S and excess kurtosis K (population moments):
+ *   z_cf = z + (z² − 1)S/6 + (z³ − 3z)K/24 − (2z³ − 5z)S²/36.
+ */
+export const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+export function sampleStd(xs: readonly number[]): number {
+  const m = mean(xs)
+  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1))
+}
+
+export const volatility = (r: readonly number[], k: number) => sampleStd(r) * Math.sqrt(k)
+
+export function sharpe(r: readonly number[], k: number, rfAnnual = 0): number {
+  const rf = (1 + rfAnnual) ** (1 / k) - 1
+  const excess = r.map((x) => x - rf)
+  return (mean(excess) / sampleStd(excess)) * Math.sqrt(k)
+}
+
+export function sortino(r: readonly number[], k: number, marPerPeriod = 0): number {
+  const downside = Math.sqrt(r.reduce((s, x) => s + Math.min(0, x - marPerPeriod) ** 2, 0) / r.length)
+  return (mean(r.map((x) => x - marPerPeriod)) / downside) * Math.sqrt(k)
+}
+
+export type Drawdown = { maxDrawdown: number; peak: string | null; trough: string | null; recovery: string | null }
+
+export function maxDrawdown(returns: readonly { date: string; r: number }[]): Drawdown {
+  let wealth = 1
+  let peakWealth = 1
+  let peakDate: string | null = null
+  let worst: Drawdown = { maxDrawdown: 0, peak: null, trough: null, recovery: null }
+  let open: Drawdown | undefined
+  for (const { date, r } of returns) {
+    wealth *= 1 + r
+    if (wealth >= peakWealth) {
+      if (open && worst === open) worst = { ...open, recovery: date }
+      open = undefined
+      peakWealth = wealth
+      peakDate = date
+      continue
+    }
+    const dd = wealth / peakWealth - 1
+    if (dd < worst.maxDrawdown) {
+      open = { maxDrawdown: dd, peak: peakDate, trough: date, recovery: null }
+      worst = open
+    }
+  }
+  return worst
+}
+
+export type VarMethod = 'historical' | 'gaussian' | 'cornish-fisher'
+export type RiskAtConfidence = { var: number; expectedShortfall: number | null }
+
+export function valueAtRisk(
+  r: readonly number[],
+  confidence: number,
+  horizon: number,
+  method: VarMethod,
+): RiskAtConfidence {
+  const scale = Math.sqrt(horizon)
+  if (method === 'historical') {
+    const sorted = [...r].sort((a, b) => a - b)
+    const k = Math.max(1, Math.ceil(r.length * (1 - confidence)))
+    const cutoff = sorted[k - 1] as number
+    const tail = sorted.slice(0, k)
+    return { var: -cutoff * scale, expectedShortfall: -mean(tail) * scale }
+  }
+  const mu = mean(r)
+  const sigma = sampleStd(r)
+  let z = inverseNormal(1 - confidence)
+  if (method === 'cornish-fisher') {
+    const { skew, excessKurtosis: k } = moments(r)
+    z = z + ((z * z - 1) * skew) / 6 + ((z ** 3 - 3 * z) * k) / 24 - ((2 * z ** 3 - 5 * z) * skew * skew) / 36
+  }
+  return { var: -(mu + z * sigma) * scale, expectedShortfall: null }
+}
+
+export function moments(xs: readonly number[]): { skew: number; excessKurtosis: number } {
+  const m = mean(xs)
+  const sd = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / xs.length)
+  const skew = xs.reduce((s, x) => s + ((x - m) / sd) ** 3, 0) / xs.length
+  const kurt = xs.reduce((s, x) => s + ((x - m) / sd) ** 4, 0) / xs.length
+  return { skew, excessKurtosis: kurt - 3 }
+}
+
+/** Φ⁻¹(p): Acklam's rational approximation (relative error < 1.2e-9). */
+export function inverseNormal(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`probability must be in (0, 1), got ${p}`)
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ]
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572]
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ]
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416]
+  const poly = (coef: number[], x: number) => coef.reduce((s, k) => s * x + k, 0)
+  const low = 0.02425
+  if (p < low || p > 1 - low) {
+    const q = Math.sqrt(-2 * Math.log(p < low ? p : 1 - p))
+    const x = poly(c, q) / (poly(d, q) * q + 1)
+    return p < low ? x : -x
+  }
+  const q = p - 0.5
+  const r = q * q
+  return (poly(a, r) * q) / (poly(b, r) * r + 1)
+}
