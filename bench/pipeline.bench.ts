@@ -131,6 +131,12 @@ async function run(transport: string) {
     await Bun.sleep(100)
   }
   const endS = (performance.now() - t0) / 1000
+  // How much work each stage did: batches and records consumed (from the process's own health report).
+  type StageHealth = { name: string; detail: { batches: number; records: number } }
+  const health = (await (await fetch(`${url}/health`)).json()) as { services: { detail: { stages: StageHealth[] } }[] }
+  const stages = Object.fromEntries(
+    health.services.flatMap((svc) => svc.detail.stages).map((st) => [st.name.replace('stage:', ''), st.detail]),
+  )
   const [counts] = await db.sql`select (select count(*)::int from valuations) as valuations,
     (select count(*)::int from position_history) as rows, (select count(*)::int from transaction_rejections) as rejected`
   pas.kill('SIGTERM')
@@ -157,6 +163,7 @@ async function run(transport: string) {
     positionDaysPerS: (counts?.valuations as number) / endS,
     lagP50S: pct(0.5),
     lagP99S: pct(0.99),
+    stages,
   }
 }
 
