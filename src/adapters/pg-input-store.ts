@@ -122,7 +122,9 @@ export class PgInputStore implements InputStore {
   /**
    * The last business date of the batch wins. Moving it from `old` to `new` asks every portfolio to
    * be valued from min(old + 1, new): forward it adds the new days, backward it drops the later
-   * ones. The first business date asks from each portfolio's open date.
+   * ones. The first business date asks from each portfolio's open date. Only portfolios that hold
+   * something are asked: one without positions has nothing to value, and its first positions
+   * notice values it anyway.
    */
   async #businessDate(tx: Tx, { businessDates }: Inputs): Promise<ValuationJob[]> {
     const last = businessDates.at(-1)
@@ -135,7 +137,8 @@ export class PgInputStore implements InputStore {
       )
       select p.portfolio_id as "portfolioId",
              coalesce(least((select date from previous) + 1, ${last.date}::date), p.open_date)::text as "fromDate"
-      from portfolios p`
+      from portfolios p
+      where exists (select 1 from position_history h where h.portfolio_id = p.portfolio_id)`
   }
 
   async #prices(tx: Tx, { prices }: Inputs): Promise<PricesChanged[]> {

@@ -109,8 +109,8 @@ export class PgPositionStore implements PositionStore {
     })
   }
 
-  async replace(results: readonly RecomputeResult[]): Promise<void> {
-    if (results.length === 0) return
+  async replace(results: readonly RecomputeResult[]): Promise<ReadonlySet<string>> {
+    if (results.length === 0) return new Set()
     const ids = results.map((r) => r.request.portfolioId)
     const froms = results.map((r) => r.request.fromDate)
     const history: Cell[][] = []
@@ -154,9 +154,12 @@ export class PgPositionStore implements PositionStore {
         ])
       }
     }
-    await this.writer.transaction(async (tx) => {
+    return this.writer.transaction(async (tx) => {
       const scope = tx`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
-      await tx`delete from position_history h using ${scope} where h.portfolio_id = w.portfolio_id and h.date >= w.from_date`
+      const deleted = await tx<{ portfolio_id: string }[]>`
+        with d as (delete from position_history h using ${scope}
+                   where h.portfolio_id = w.portfolio_id and h.date >= w.from_date returning h.portfolio_id)
+        select distinct portfolio_id from d`
       await tx`delete from cashflows c using ${scope} where c.portfolio_id = w.portfolio_id and c.date >= w.from_date`
       await tx`delete from transaction_rejections r using ${scope} where r.portfolio_id = w.portfolio_id and r.date >= w.from_date`
       await copyRows(tx, 'position_history', HISTORY, history, COPY_TIMEOUT_MS)
@@ -169,6 +172,8 @@ export class PgPositionStore implements PositionStore {
         COPY_TIMEOUT_MS,
       )
       await writeLineage(tx, 'positions', results.flatMap(lineageOf))
+      const written = results.filter((r) => r.result.rows.length > 0).map((r) => r.request.portfolioId)
+      return new Set([...deleted.map((d) => d.portfolio_id), ...written])
     })
   }
 

@@ -31,7 +31,10 @@ export type RecomputeResult = {
 export interface PositionStore {
   /** Work for each request whose portfolio is known; a portfolio not yet received is left out. */
   load(requests: readonly RecomputeRequest[]): Promise<PortfolioWork[]>
-  /** Replaces each portfolio's history, cashflows and rejections from its date on, in one transaction. */
-  replace(results: readonly RecomputeResult[]): Promise<void>
+  /**
+   * Replaces each portfolio's history, cashflows and rejections from its date on, in one
+   * transaction. Returns the portfolios whose history changed (rows deleted or written).
+   */
+  replace(results: readonly RecomputeResult[]): Promise<ReadonlySet<string>>
   close(): Promise<void>
 }

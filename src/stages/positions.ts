@@ -38,10 +38,14 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog }): S
           inputsAsOf: w.inputsAsOf,
         }
       })
-      await deps.store.replace(results)
+      const changed = await deps.store.replace(results)
+      // Only what changed goes downstream: a portfolio with no history before or after (its record
+      // arrived before its trades) would only be revalued to nothing.
       await deps.log.append(
         Topics.positionsChanged,
-        results.map(({ request }) => ({ key: request.portfolioId, value: JSON.stringify(request) })),
+        results
+          .filter(({ request }) => changed.has(request.portfolioId))
+          .map(({ request }) => ({ key: request.portfolioId, value: JSON.stringify(request) })),
       )
     },
   }
