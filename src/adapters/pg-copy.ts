@@ -4,16 +4,23 @@ import { createPgClient, type Sql, type Tx } from './pg-client.ts'
 /** A COPY cell: text, or null for SQL NULL. */
 export type Cell = string | null
 
-/** COPY text format: tab-separated, \N for null, backslash escapes for \\, tab, newline, return. */
+/** Characters COPY's text format escapes. Most cells (numbers, dates, ids) have none. */
+const SPECIAL = /[\\\t\n\r]/
+const escaped: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
+
+/**
+ * COPY text format: tab-separated, \N for null, backslash escapes for \\, tab, newline, return.
+ * Only cells that contain one of those are rewritten (escaping every cell was the largest
+ * single cost of the pipeline in a CPU profile).
+ */
 export function copyLine(cells: readonly Cell[]): string {
   let line = ''
   for (let i = 0; i < cells.length; i++) {
     const c = cells[i]
     if (i > 0) line += '\t'
-    line +=
-      c === null || c === undefined
-        ? '\\N'
-        : c.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r'))
+    if (c === null || c === undefined) line += '\\N'
+    else if (SPECIAL.test(c)) line += c.replace(/[\\\t\n\r]/g, (ch) => escaped[ch] as string)
+    else line += c
   }
   return `${line}\n`
 }
