@@ -8,7 +8,7 @@ import type {
   LogRecord,
   PartitionOffset,
 } from '../ports/event-log.ts'
-import { nextOffsetsOf } from '../ports/event-log.ts'
+import { nextOffsetsOf, splitTp } from '../ports/event-log.ts'
 import { partitionFor } from '../runtime/partitioner.ts'
 import type { TopicSpec } from '../topology.ts'
 
@@ -151,9 +151,4 @@ class MemoryConsumer implements LogConsumer {
     this.#closed = true
     this.group.members = this.group.members.filter((m) => m !== this.member)
   }
-}
-
-export function splitTp(tp: string): [string, number] {
-  const slash = tp.lastIndexOf('/')
-  return [tp.slice(0, slash), Number(tp.slice(slash + 1))]
 }

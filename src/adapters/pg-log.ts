@@ -9,10 +9,9 @@ import type {
   LogRecord,
   PartitionOffset,
 } from '../ports/event-log.ts'
-import { nextOffsetsOf } from '../ports/event-log.ts'
+import { nextOffsetsOf, splitTp } from '../ports/event-log.ts'
 import { partitionFor } from '../runtime/partitioner.ts'
 import type { TopicSpec } from '../topology.ts'
-import { splitTp } from './memory-log.ts'
 import type { Sql, Tx } from './pg-client.ts'
 
 export type PgLogOptions = {

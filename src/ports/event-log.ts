@@ -65,6 +65,12 @@ export interface EventLog {
   close(): Promise<void>
 }
 
+/** 'topic/partition' → [topic, partition]: the inverse of the keys nextOffsetsOf and assignment() use. */
+export function splitTp(tp: string): [string, number] {
+  const slash = tp.lastIndexOf('/')
+  return [tp.slice(0, slash), Number(tp.slice(slash + 1))]
+}
+
 /** The offset after the last record of each partition in `records`, in first-seen order. */
 export function nextOffsetsOf(records: readonly LogRecord[]): PartitionOffset[] {
   const last = new Map<string, PartitionOffset>()
