@@ -1,5 +1,6 @@
 import type { Cashflow, PortfolioSeriesPoint, PositionSeriesPoint, Valuation, ValuationJob } from '../domain/records.ts'
 import type { SeriesResult, SeriesStore, SeriesWork } from '../ports/series-store.ts'
+import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
 import { copyRows, type PgWriter } from './pg-copy.ts'
 import { inputsAsOf, writeLineage } from './pg-lineage.ts'
@@ -20,16 +21,13 @@ export class PgSeriesStore implements SeriesStore {
     const ids = jobs.map((j) => j.portfolioId)
     const froms = jobs.map((j) => j.fromDate)
     const scope = this.sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
-    const [bd] = await this.sql<
-      { date: string }[]
-    >`select coalesce((select date from business_date), current_date)::text as date`
-    const businessDate = bd?.date as string
+    const through = await businessDate(this.sql)
     const valuations = await this.sql<Valuation[]>`
       select v.portfolio_id as "portfolioId", v.position_id as "positionId", v.date::text as date, v.status,
              v.quantity::text as quantity, v.market_value_base::text as "marketValueBase",
              v.cost_local::text as "costLocal", v.cost_base::text as "costBase"
       from valuations v join ${scope} using (portfolio_id)
-      where v.date >= w.from_date and v.date <= ${businessDate}::date`
+      where v.date >= w.from_date and v.date <= ${through}::date`
     // Flows dated on the weekend before fromDate count on fromDate (a Monday): read three days back.
     const cashflows = await this.sql<Cashflow[]>`
       select c.portfolio_id as "portfolioId", c.transaction_id as "transactionId", c.position_id as "positionId",
@@ -37,7 +35,7 @@ export class PgSeriesStore implements SeriesStore {
              c.amount_local::text as "amountLocal", c.amount_base::text as "amountBase",
              c.fee_local::text as "feeLocal", c.fee_base::text as "feeBase"
       from cashflows c join ${scope} using (portfolio_id)
-      where c.date >= w.from_date - 2 and c.date <= ${businessDate}::date`
+      where c.date >= w.from_date - 2 and c.date <= ${through}::date`
     const portfolioOpen = await this.sql<{ portfolio_id: string; emv: string }[]>`
       select distinct on (s.portfolio_id) s.portfolio_id, s.emv_base::text as emv
       from portfolio_series s join ${scope} using (portfolio_id)
@@ -48,7 +46,7 @@ export class PgSeriesStore implements SeriesStore {
       where s.date < w.from_date order by s.portfolio_id, s.position_id, s.date desc`
     return jobs.map((job) => ({
       job,
-      businessDate,
+      businessDate: through,
       inputsAsOf: asOf,
       valuations: valuations.filter((v) => v.portfolioId === job.portfolioId),
       cashflows: cashflows.filter((c) => c.portfolioId === job.portfolioId),

@@ -1,6 +1,7 @@
 import type { FxChanged, FxRate, Instrument, Portfolio, Price, PricesChanged, ValuationJob } from '../domain/records.ts'
 import { isCashPosition } from '../domain/transactions.ts'
 import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
+import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
 import { inputsAsOf, writeLineage } from './pg-lineage.ts'
@@ -39,9 +40,7 @@ export class PgValuationStore implements ValuationStore {
     const asOf = await inputsAsOf(this.sql)
     const ids = jobs.map((j) => j.portfolioId)
     const froms = jobs.map((j) => j.fromDate)
-    const [bd] = await this.sql<{ date: string }[]>`
-      select coalesce((select date from business_date), current_date)::text as date`
-    const businessDate = bd?.date as string
+    const through = await businessDate(this.sql)
     const portfolios = new Map(
       (
         await this.sql<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = any(${ids}::text[])`
@@ -56,7 +55,7 @@ export class PgValuationStore implements ValuationStore {
       union all
       (select ${this.sql.unsafe(HISTORY_COLUMNS)}
        from position_history h join ${scope} using (portfolio_id)
-       where h.date >= w.from_date and h.date <= ${businessDate}::date)
+       where h.date >= w.from_date and h.date <= ${through}::date)
       order by portfolio_id, position_id, date, seq`
     const securities = [...new Set(rows.map((r) => r.position_id).filter((id) => !isCashPosition(id)))]
     const since = [...froms].sort()[0] as string // ISO dates sort as strings
@@ -67,7 +66,7 @@ export class PgValuationStore implements ValuationStore {
        from prices where security_id = any(${securities}::text[]) and date < ${since}::date order by security_id, date desc)
       union all
       (select security_id, date::text, price::text, currency
-       from prices where security_id = any(${securities}::text[]) and date >= ${since}::date and date <= ${businessDate}::date)`
+       from prices where security_id = any(${securities}::text[]) and date >= ${since}::date and date <= ${through}::date)`
     const bases = [...new Set([...portfolios.values()].map((p) => p.baseCurrency))]
     const fx = await this.sql<FxRate[]>`
       (select distinct on (from_currency, to_currency) from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
@@ -76,7 +75,7 @@ export class PgValuationStore implements ValuationStore {
       union all
       (select from_currency, to_currency, date::text, rate::text
        from fx_rates where (from_currency = any(${bases}::text[]) or to_currency = any(${bases}::text[]))
-         and date >= ${since}::date and date <= ${businessDate}::date)`
+         and date >= ${since}::date and date <= ${through}::date)`
 
     return jobs.flatMap((job) => {
       const portfolio = portfolios.get(job.portfolioId)
@@ -87,7 +86,7 @@ export class PgValuationStore implements ValuationStore {
         {
           job,
           portfolio,
-          businessDate,
+          businessDate: through,
           histories: [...byPosition.values()].map((h) => h.map(toPositionRow)),
           instruments: instruments.map((i) => i.record),
           prices,
