@@ -1,4 +1,4 @@
-import type { FxRate, Instrument, Portfolio, PositionRow, Transaction } from '../domain/records.ts'
+import type { Cashflow, FxRate, Instrument, Portfolio, PositionRow, Transaction } from '../domain/records.ts'
 import { applyCancels } from '../domain/transactions.ts'
 import type { PortfolioWork, PositionStore, RecomputeRequest, RecomputeResult } from '../ports/position-store.ts'
 import type { Sql } from './pg-client.ts'
@@ -142,7 +142,7 @@ export class PgPositionStore implements PositionStore {
         ])
       }
       for (const c of result.cashflows) {
-        cashflows.push(CASHFLOWS.map((col) => cashflowCell(c, col)))
+        cashflows.push(cashflowRow(c))
       }
       for (const x of result.rejections) {
         rejections.push([
@@ -195,23 +195,22 @@ function lineageOf({ request, result, inputsAsOf }: RecomputeResult) {
   }))
 }
 
-const camel: Record<(typeof CASHFLOWS)[number], string> = {
-  portfolio_id: 'portfolioId',
-  transaction_id: 'transactionId',
-  position_id: 'positionId',
-  date: 'date',
-  type: 'type',
-  class: 'class',
-  timing: 'timing',
-  scope: 'scope',
-  currency: 'currency',
-  amount_local: 'amountLocal',
-  amount_base: 'amountBase',
-  fee_local: 'feeLocal',
-  fee_base: 'feeBase',
-}
-const cashflowCell = (c: RecomputeResult['result']['cashflows'][number], col: (typeof CASHFLOWS)[number]): Cell =>
-  String((c as unknown as Record<string, string>)[camel[col]])
+/** A cashflow as a COPY row, in CASHFLOWS' column order. */
+const cashflowRow = (c: Cashflow): Cell[] => [
+  c.portfolioId,
+  c.transactionId,
+  c.positionId,
+  c.date,
+  c.type,
+  c.class,
+  c.timing,
+  c.scope,
+  c.currency,
+  c.amountLocal,
+  c.amountBase,
+  c.feeLocal,
+  c.feeBase,
+]
 
 export function toPositionRow(h: HistoryRow): PositionRow {
   return {
