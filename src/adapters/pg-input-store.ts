@@ -32,6 +32,7 @@ export class PgInputStore implements InputStore {
       const prices = await this.#prices(tx, inputs)
       const { fx, trades: fromFx } = await this.#fx(tx, inputs)
       const valuationJobs = await this.#businessDate(tx, inputs)
+      await this.#benchmarks(tx, inputs)
       const recompute = [...fromPortfolios, ...fromInstruments, ...fromTransactions, ...fromFx]
       return {
         valuationJobs,
@@ -190,5 +191,18 @@ export class PgInputStore implements InputStore {
       return { from, to, fromDate }
     })
     return { fx: changed, trades }
+  }
+
+  /** Benchmarks feed analytics on request only: nothing downstream to notify. */
+  async #benchmarks(tx: Tx, { benchmarks }: Inputs): Promise<void> {
+    if (benchmarks.length === 0) return
+    await tx`
+      insert into benchmarks as b (benchmark_id, date, level, return)
+      select distinct on (r->>'benchmarkId', r->>'date')
+        r->>'benchmarkId', (r->>'date')::date, (r->>'level')::numeric, (r->>'return')::numeric
+      from jsonb_array_elements(${JSON.stringify(benchmarks)}::text::jsonb) with ordinality as x(r, n)
+      order by r->>'benchmarkId', r->>'date', n desc
+      on conflict (benchmark_id, date) do update set level = excluded.level, return = excluded.return, updated_at = now()
+      where (b.level, b.return) is distinct from (excluded.level, excluded.return)`
   }
 }

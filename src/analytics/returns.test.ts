@@ -1,5 +1,14 @@
 import { describe, expect, test } from 'bun:test'
-import { dailyReturns, monthlyReturns, type SeriesDay, twr } from './returns.ts'
+import {
+  dailyReturn,
+  dailyReturns,
+  link,
+  longerThanAYear,
+  monthlyReturns,
+  type SeriesDay,
+  twr,
+  weeklyReturns,
+} from './returns.ts'
 
 // 1,000 grows 1 % on day 1; on day 2 a 500 deposit arrives and the portfolio ends at 1,530 (20 earned);
 // day 3 grows 1 % again (1,530 → 1,545.30); day 4 pays a 10 fee (1,545.30 → 1,535.30).
@@ -51,8 +60,50 @@ describe('time-weighted return', () => {
       { date: '2025-01-31', r: 0.1 },
       { date: '2025-02-03', r: -0.5 },
     ])
-    expect(m.map((x) => x.month)).toEqual(['2025-01', '2025-02'])
+    expect(m.map((x) => x.period)).toEqual(['2025-01', '2025-02'])
     expect(m[0]?.r).toBeCloseTo(0.21, 12)
     expect(m[1]?.r).toBeCloseTo(-0.5, 12)
+  })
+
+  test('exactly one calendar year is not annualized, a day more is', () => {
+    expect(longerThanAYear('2024-03-01', '2025-02-28')).toBe(false) // 365 days
+    expect(longerThanAYear('2024-03-01', '2025-03-01')).toBe(true) // 366 days
+    expect(longerThanAYear('2023-03-01', '2024-02-29')).toBe(false) // a leap year: 366 days and still one year
+  })
+
+  test('weeks run Monday to Sunday and are labelled by their Friday', () => {
+    const w = weeklyReturns([
+      { date: '2025-03-03', r: 0.1 }, // Monday
+      { date: '2025-03-07', r: 0.1 }, // Friday
+      { date: '2025-03-10', r: -0.1 }, // next Monday
+    ])
+    expect(w.map((x) => x.period)).toEqual(['2025-03-07', '2025-03-14'])
+    expect(w[0]?.r).toBeCloseTo(0.21, 12)
+  })
+})
+
+describe('negative values and wipe-outs', () => {
+  test('a short whose liability shrinks earns: −1,000 → −900 is +10 %', () => {
+    expect(dailyReturn({ date: '2025-03-03', bmv: -1000, emv: -900, sod: 0, eod: 0, fees: 0 }).r).toBeCloseTo(0.1, 12)
+    expect(dailyReturn({ date: '2025-03-03', bmv: -1000, emv: -1100, sod: 0, eod: 0, fees: 0 }).r).toBeCloseTo(-0.1, 12)
+  })
+
+  test('losing more than the capital at risk is a −100 % wipe-out, and the period links to −100 %', () => {
+    // A short of −1,000 whose liability triples to −3,000: −200 % capped at −100 %.
+    const wiped = dailyReturn({ date: '2025-03-04', bmv: -1000, emv: -3000, sod: 0, eod: 0, fees: 0 })
+    expect(wiped).toEqual({ date: '2025-03-04', r: -1, wipeOut: true })
+    expect(link([{ r: 0.05 }, wiped, { r: 0.2 }])).toBe(-1)
+  })
+
+  test('nothing at risk returns 0', () => {
+    expect(dailyReturn({ date: '2025-03-03', bmv: 0, emv: 0, sod: 0, eod: 0, fees: 0 }).r).toBe(0)
+  })
+
+  test('a position counts the income it paid out as part of its return', () => {
+    // 1,000 of stock pays a 20 dividend (into cash) and ends at 990: (990 − 1,000 + 20) / 1,000 = 1 %.
+    expect(dailyReturn({ date: '2025-03-03', bmv: 1000, emv: 990, sod: 0, eod: 0, fees: 0, income: 20 }).r).toBeCloseTo(
+      0.01,
+      12,
+    )
   })
 })

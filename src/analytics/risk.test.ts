@@ -51,6 +51,13 @@ describe('risk statistics', () => {
     expect(valueAtRisk(r, 0.95, 1, 'cornish-fisher').var).toBeCloseTo(-(0.004 + zcf * sd), 12)
   })
 
+  test('Gaussian expected shortfall: 2.0627 standard deviations at 95 % (the standard normal tail mean)', () => {
+    // φ(1.644854) / 0.05 = 0.103136 / 0.05 = 2.062713 (tabulated 95 % normal ES: 2.063σ).
+    // r = [1 %, −1 %]: μ = 0, σ = √(0.0002 / 1) = 1.414214 %, so ES = 2.062713 × 1.414214 % = 2.917 %.
+    const es = valueAtRisk([0.01, -0.01], 0.95, 1, 'gaussian').expectedShortfall
+    expect(es).toBeCloseTo(0.02917148, 7)
+  })
+
   test('the inverse normal matches the tables', () => {
     expect(inverseNormal(0.95)).toBeCloseTo(1.644853627, 8)
     expect(inverseNormal(0.975)).toBeCloseTo(1.959963985, 8)

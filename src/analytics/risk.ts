@@ -10,6 +10,8 @@
  *   below it, both × √h; Gaussian: −(μ + zσ)·√h with z = Φ⁻¹(1 − c); Cornish-Fisher: z adjusted
  *   for skew S and excess kurtosis K (population moments):
  *   z_cf = z + (z² − 1)S/6 + (z³ − 3z)K/24 − (2z³ − 5z)S²/36.
+ *   Gaussian ES = −(μ − σ·φ(z)/(1 − c))·√h; Cornish-Fisher has no ES here (null): its expansion
+ *   gives a quantile, not a tail mean.
  */
 export const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
 export function sampleStd(xs: readonly number[]): number {
@@ -80,7 +82,10 @@ export function valueAtRisk(
     const { skew, excessKurtosis: k } = moments(r)
     z = z + ((z * z - 1) * skew) / 6 + ((z ** 3 - 3 * z) * k) / 24 - ((2 * z ** 3 - 5 * z) * skew * skew) / 36
   }
-  return { var: -(mu + z * sigma) * scale, expectedShortfall: null }
+  if (method === 'cornish-fisher') return { var: -(mu + z * sigma) * scale, expectedShortfall: null }
+  // Normal tail mean: E[r | r ≤ μ + zσ] = μ − σ·φ(z) / (1 − c).
+  const density = Math.exp((-z * z) / 2) / Math.sqrt(2 * Math.PI)
+  return { var: -(mu + z * sigma) * scale, expectedShortfall: -(mu - (sigma * density) / (1 - confidence)) * scale }
 }
 
 export function moments(xs: readonly number[]): { skew: number; excessKurtosis: number } {

@@ -33,3 +33,10 @@ export function businessDays(first: number, last: number): number[] {
 }
 
 export const isIsoDate = (s: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(s) && fromEpochDay(toEpochDay(s)) === s
+
+/** The same calendar date `years` earlier; 29 February becomes 28 February in a common year. */
+export function yearsBefore(date: IsoDate, years: number): IsoDate {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number]
+  const lastDayOfMonth = new Date(Date.UTC(y - years, m, 0)).getUTCDate()
+  return fromEpochDay(Date.UTC(y - years, m - 1, Math.min(d, lastDayOfMonth)) / MS_PER_DAY)
+}

@@ -229,12 +229,34 @@ export const RejectionCodes = [
 export type RejectionCode = (typeof RejectionCodes)[number]
 export type Rejection = { transactionId: string; code: RejectionCode; reason: string }
 
+/** One point of a benchmark series: an index level, or the day's return (exactly one of the two). */
+export const BenchmarkPoint = Type.Object(
+  {
+    benchmarkId: Id,
+    date: IsoDateString,
+    level: Type.Optional(PositiveDecimal),
+    return: Type.Optional(
+      Type.String({ pattern: '^-?\\d{1,20}(\\.\\d{1,10})?$', description: 'The return of that day, 0.01 = 1 %' }),
+    ),
+  },
+  { $id: 'BenchmarkPoint', additionalProperties: false },
+)
+export type BenchmarkPoint = Static<typeof BenchmarkPoint>
+
 /** The system's current date: valuations and series run up to it. */
 export const BusinessDate = Type.Object({ date: IsoDateString }, { $id: 'BusinessDate', additionalProperties: false })
 export type BusinessDate = Static<typeof BusinessDate>
 
 /** What ingest appends to the raw topics: the record as received, tagged with its kind and request. */
-export const IngestKinds = ['portfolio', 'instrument', 'transaction', 'price', 'fx', 'businessDate'] as const
+export const IngestKinds = [
+  'portfolio',
+  'instrument',
+  'transaction',
+  'price',
+  'fx',
+  'businessDate',
+  'benchmark',
+] as const
 export type IngestKind = (typeof IngestKinds)[number]
 export const RawEnvelope = Type.Object(
   {

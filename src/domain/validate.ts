@@ -1,7 +1,16 @@
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { isIsoDate } from './dates.ts'
-import { BusinessDate, FxRate, type IngestKind, Instrument, Portfolio, Price, Transaction } from './records.ts'
+import {
+  BenchmarkPoint,
+  BusinessDate,
+  FxRate,
+  type IngestKind,
+  Instrument,
+  Portfolio,
+  Price,
+  Transaction,
+} from './records.ts'
 
 export type Problem = { field: string; message: string }
 
@@ -12,6 +21,7 @@ const schemas: Record<IngestKind, TSchema> = {
   price: Price,
   fx: FxRate,
   businessDate: BusinessDate,
+  benchmark: BenchmarkPoint,
 }
 const compiled = Object.fromEntries(Object.entries(schemas).map(([k, s]) => [k, TypeCompiler.Compile(s)])) as Record<
   IngestKind,
@@ -24,6 +34,7 @@ const dateFields: Record<IngestKind, readonly string[]> = {
   price: ['date'],
   fx: ['date'],
   businessDate: ['date'],
+  benchmark: ['date'],
 }
 
 /**
@@ -55,6 +66,15 @@ export function validateRecord(kind: IngestKind, value: unknown): Problem[] {
     if (record.from === record.to) problems.push({ field: 'to', message: 'must differ from `from`' })
     if (Number(record.rate) <= 0) problems.push({ field: 'rate', message: 'must be positive' })
   }
+  if (kind === 'benchmark') {
+    if ((record.level === undefined) === (record.return === undefined)) {
+      problems.push({ field: 'level', message: 'give exactly one of `level` and `return`' })
+    } else if (record.level !== undefined && Number(record.level) <= 0) {
+      problems.push({ field: 'level', message: 'must be positive' })
+    } else if (record.return !== undefined && Number(record.return) <= -1) {
+      problems.push({ field: 'return', message: 'must be above -1 (a loss of more than 100 %)' })
+    }
+  }
   if (kind === 'transaction' && record.type === 'CANCEL' && record.cancels === undefined) {
     problems.push({ field: 'cancels', message: 'a CANCEL names the transaction it cancels' })
   }
@@ -70,6 +90,8 @@ export function keyOf(kind: IngestKind, record: Record<string, unknown>): string
     case 'instrument':
     case 'price':
       return String(record.securityId)
+    case 'benchmark':
+      return String(record.benchmarkId)
     case 'fx':
       return `${record.from}/${record.to}`
     case 'businessDate':

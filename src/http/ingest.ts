@@ -15,6 +15,7 @@ const endpoints: readonly Endpoint[] = [
   { path: '/transactions', kind: 'transaction', topic: Topics.rawTransactions, csv: true, summary: 'Transactions' },
   { path: '/prices', kind: 'price', topic: Topics.rawPrices, csv: true, summary: 'Prices' },
   { path: '/fx-rates', kind: 'fx', topic: Topics.rawFx, csv: false, summary: 'FX rates' },
+  { path: '/benchmarks', kind: 'benchmark', topic: Topics.rawPrices, csv: true, summary: 'Benchmarks' },
   { path: '/business-dates', kind: 'businessDate', topic: Topics.rawReference, csv: false, summary: 'Business dates' },
 ]
 
@@ -32,8 +33,8 @@ const IngestResult = t.Object({
 export type IngestOptions = { log: EventLog; maxRecordsPerRequest: number }
 
 /**
- * POST /v1/ingest/{portfolios|instruments|transactions|prices|fx-rates|business-dates}: a JSON array of records
- * (or, for transactions and prices, `text/csv` with a header row).
+ * POST /v1/ingest/{portfolios|instruments|transactions|prices|fx-rates|benchmarks|business-dates}: a JSON array of
+ * records (or, for transactions, prices and benchmarks, `text/csv` with a header row).
  *
  * Per record, not all or nothing: the valid records are appended to the raw topic, keyed by
  * portfolio, security or pair, and the answer comes once the log holds them durably: 202 when all

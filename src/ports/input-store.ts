@@ -1,4 +1,5 @@
 import type {
+  BenchmarkPoint,
   BusinessDate,
   FxChanged,
   FxRate,
@@ -19,6 +20,7 @@ export type Inputs = {
   prices: Price[]
   fx: FxRate[]
   businessDates: BusinessDate[]
+  benchmarks: BenchmarkPoint[]
 }
 
 /**

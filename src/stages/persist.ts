@@ -15,12 +15,21 @@ const bucket: Record<IngestKind, keyof Inputs> = {
   price: 'prices',
   fx: 'fx',
   businessDate: 'businessDates',
+  benchmark: 'benchmarks',
 }
 const STAGE = 'persist'
 
 /** Splits a batch of raw records into valid inputs by kind and dead letters (with their reason). */
 export function parseRawBatch(records: readonly LogRecord[]): { inputs: Inputs; rejected: DeadLetter[] } {
-  const inputs: Inputs = { portfolios: [], instruments: [], transactions: [], prices: [], fx: [], businessDates: [] }
+  const inputs: Inputs = {
+    portfolios: [],
+    instruments: [],
+    transactions: [],
+    prices: [],
+    fx: [],
+    businessDates: [],
+    benchmarks: [],
+  }
   const rejected: DeadLetter[] = []
   const reject = (r: LogRecord, code: string, reason: string) =>
     rejected.push({

@@ -1,0 +1,89 @@
+import { businessDays, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { dailyReturn, type SeriesDay } from './returns.ts'
+import type { Flow } from './xirr.ts'
+
+/**
+ * Performance over a period, assembled from the stored daily series (float64 returns; the money
+ * they come from is exact in the store).
+ */
+
+export type PortfolioDay = SeriesDay & { complete: boolean }
+export type PositionDay = SeriesDay & { positionId: string }
+
+/**
+ * The business days of [from, to] the series cannot vouch for: no point at all (not computed yet,
+ * or the portfolio held nothing it could value) or an incomplete point (a position unvalued).
+ */
+export function missingDays(days: readonly PortfolioDay[], from: string, to: string): string[] {
+  const byDate = new Map(days.map((d) => [d.date, d]))
+  return businessDays(toEpochDay(from), toEpochDay(to))
+    .map(fromEpochDay)
+    .filter((date) => byDate.get(date)?.complete !== true)
+}
+
+/**
+ * MWR cash flows for XIRR over [from, to], from the investor's side. Start of day d is the end of
+ * day d − 1, so the beginning value and start-of-day flows are dated the day before, end-of-day
+ * flows and the ending value on the day itself:
+ *   −BMV(first day) at from − 1; −SOD at d − 1; −EOD at d (deposits are positive flows into the
+ *   portfolio, so the investor pays them); +EMV(last day) at `to`.
+ */
+export function mwrFlows(days: readonly SeriesDay[]): Flow[] {
+  const first = days[0]
+  const last = days.at(-1)
+  if (!first || !last) return []
+  const dayBefore = (date: string) => fromEpochDay(toEpochDay(date) - 1)
+  const flows: Flow[] = [{ date: dayBefore(first.date), amount: -first.bmv }]
+  for (const d of days) {
+    if (d.sod !== 0) flows.push({ date: dayBefore(d.date), amount: -d.sod })
+    if (d.eod !== 0) flows.push({ date: d.date, amount: -d.eod })
+  }
+  flows.push({ date: last.date, amount: last.emv })
+  return flows.filter((f) => f.amount !== 0)
+}
+
+export type Contribution = {
+  positions: { positionId: string; contribution: number; twr: number }[]
+  /** What no position's value explains: fees, taxes and other expenses paid from cash. */
+  other: number
+  total: number
+}
+
+/**
+ * CONTRIBUTION of each position to the portfolio's TWR (flows as recorded, net). On day t, a
+ * position contributes its gain over the portfolio's capital at risk:
+ *   c(i, t) = (EMV − BMV − SOD − EOD + income paid out)(i, t) / |BMV + SOD|(portfolio, t)
+ * and days are linked by weighting each day with the portfolio's growth before it:
+ *   C(i) = Σₜ c(i, t) · Πₛ₍ₛ₎₍<ₜ₎ (1 + r(s)),
+ * so the contributions and `other` add up to the period's TWR exactly: Σₜ r(t)·G(t−1) = G(T) − 1.
+ * A cash position's gain is its FX effect (its income and expenses are flows of that cash).
+ */
+export function contribution(portfolio: readonly PortfolioDay[], positions: readonly PositionDay[]): Contribution {
+  const byDate = Map.groupBy(positions, (p) => p.date)
+  const sums = new Map<string, { contribution: number; growth: number }>()
+  let growth = 1
+  let explained = 0
+  for (const day of portfolio) {
+    const base = Math.abs(day.bmv + day.sod)
+    const r = dailyReturn(day).r
+    for (const p of byDate.get(day.date) ?? []) {
+      const acc = sums.get(p.positionId) ?? { contribution: 0, growth: 1 }
+      if (base !== 0) {
+        const c = ((p.emv - p.bmv - p.sod - p.eod + (p.income ?? 0)) / base) * growth
+        acc.contribution += c
+        explained += c
+      }
+      acc.growth *= 1 + dailyReturn(p).r
+      sums.set(p.positionId, acc)
+    }
+    growth *= 1 + r
+  }
+  const total = growth - 1
+  return {
+    positions: [...sums]
+      .map(([positionId, s]) => ({ positionId, contribution: s.contribution, twr: s.growth - 1 }))
+      .sort((a, b) => b.contribution - a.contribution),
+    other: total - explained,
+    total,
+  }
+}
