@@ -131,7 +131,7 @@ for (const mode of modes) {
       ])
       const perPosition =
         await db.sql`select stage from lineage where portfolio_id = ${P} and position_id = ${S} order by stage`
-      expect(perPosition.map((r) => r.stage)).toEqual(['positions', 'valuation'])
+      expect(perPosition.map((r) => r.stage)).toEqual(['positions', 'timeseries', 'valuation'])
     }, 120_000)
 
     test('a back-dated deposit and a price correction recompute what they touch; a redelivery changes nothing', async () => {

@@ -6,6 +6,7 @@ import { PgSeriesStore } from './adapters/pg-series-store.ts'
 import { PgValuationStore } from './adapters/pg-valuation-store.ts'
 import type { Deps } from './compose.ts'
 import { ingestRoutes } from './http/ingest.ts'
+import { queryRoutes } from './http/query.ts'
 import type { Stage } from './runtime/stage.ts'
 import { persistStage } from './stages/persist.ts'
 import { positionsStage } from './stages/positions.ts'
@@ -60,8 +61,7 @@ export function partsFor(role: SingleRole, deps: Deps): RoleParts {
       const store = new PgSeriesStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))
       return { stages: [timeseriesStage({ store })], routes: [], close: () => store.close() }
     }
-    // The query API arrives with its own issue; until then the role serves /health and /ready.
     case 'api':
-      return { stages: [], routes: [] }
+      return { stages: [], routes: [queryRoutes(db.sql)] }
   }
 }

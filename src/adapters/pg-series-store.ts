@@ -98,13 +98,15 @@ export class PgSeriesStore implements SeriesStore {
       await writeLineage(
         tx,
         'timeseries',
-        results.map((r) => ({
-          portfolioId: r.job.portfolioId,
-          positionId: '',
-          fromDate: r.job.fromDate,
-          throughDate: r.businessDate,
-          inputsAsOf: r.inputsAsOf,
-        })),
+        results.flatMap((r) =>
+          ['', ...new Set(r.positions.map((p) => p.positionId))].map((positionId) => ({
+            portfolioId: r.job.portfolioId,
+            positionId,
+            fromDate: r.job.fromDate,
+            throughDate: r.businessDate,
+            inputsAsOf: r.inputsAsOf,
+          })),
+        ),
       )
     })
   }

@@ -52,10 +52,10 @@ describe('risk statistics', () => {
   })
 
   test('Gaussian expected shortfall: 2.0627 standard deviations at 95 % (the standard normal tail mean)', () => {
-    // φ(1.644854) / 0.05 = 0.103136 / 0.05 = 2.062713 (tabulated 95 % normal ES: 2.063σ).
-    // r = [1 %, −1 %]: μ = 0, σ = √(0.0002 / 1) = 1.414214 %, so ES = 2.062713 × 1.414214 % = 2.917 %.
+    // φ(1.644854) / 0.05 = 0.1031356 / 0.05 = 2.062712 (tabulated 95 % normal ES: 2.063σ).
+    // r = [1 %, −1 %]: μ = 0, σ = √(0.0002 / 1) = 1.414214 %, so ES = 2.062712 × 1.414214 % = 2.917116 %.
     const es = valueAtRisk([0.01, -0.01], 0.95, 1, 'gaussian').expectedShortfall
-    expect(es).toBeCloseTo(0.02917148, 7)
+    expect(es).toBeCloseTo(0.02917116, 7)
   })
 
   test('the inverse normal matches the tables', () => {

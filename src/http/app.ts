@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia'
 import { type Health, ServiceStates } from '../runtime/service.ts'
+import { docsRoutes } from './docs.ts'
 
 export type AppContext = {
   role: string
@@ -28,10 +29,12 @@ const ReadyBody = t.Object({ ready: t.Boolean(), reason: t.Optional(t.String()) 
 
 /**
  * The HTTP edge shared by every role: liveness (`/health`), readiness (`/ready`) and metrics.
- * Ingest and query routes are mounted on this app by the roles that serve them.
+ * Ingest and query routes are mounted on this app by the roles that serve them; `/openapi.json` and
+ * `/docs` describe whatever this process serves.
  */
 export function createApp(ctx: AppContext) {
   return new Elysia()
+    .use(docsRoutes(ctx.version))
     .get(
       '/health',
       ({ status }) => {
@@ -47,7 +50,10 @@ export function createApp(ctx: AppContext) {
         }
         return failing ? status(503, body) : body
       },
-      { response: { 200: HealthBody, 503: HealthBody }, detail: { summary: 'Liveness and per-service state' } },
+      {
+        response: { 200: HealthBody, 503: HealthBody },
+        detail: { tags: ['service'], summary: 'Liveness and per-service state' },
+      },
     )
     .get(
       '/ready',
@@ -63,6 +69,9 @@ export function createApp(ctx: AppContext) {
         }
         return { ready: true }
       },
-      { response: { 200: ReadyBody, 503: ReadyBody }, detail: { summary: 'Ready to take traffic' } },
+      {
+        response: { 200: ReadyBody, 503: ReadyBody },
+        detail: { tags: ['service'], summary: 'Ready to take traffic' },
+      },
     )
 }

@@ -1,0 +1,441 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import type { Static } from '@sinclair/typebox'
+import { Elysia } from 'elysia'
+import { PgInputStore } from '../adapters/pg-input-store.ts'
+import { PgPositionStore } from '../adapters/pg-position-store.ts'
+import { PgSeriesStore } from '../adapters/pg-series-store.ts'
+import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
+import type {
+  BenchmarkView,
+  CashflowView,
+  ConcentrationView,
+  ContributionView,
+  ErrorBody,
+  InstrumentView,
+  LineageView,
+  MwrView,
+  PerformanceView,
+  PortfolioSeriesView,
+  PortfolioView,
+  PositionHistoryView,
+  PositionView,
+  PriceView,
+  ReviewView,
+  RiskView,
+  SupportView,
+  TransactionView,
+  ValuationView,
+} from '../query/views.ts'
+import { persistStage } from '../stages/persist.ts'
+import { positionsStage } from '../stages/positions.ts'
+import { timeseriesStage } from '../stages/timeseries.ts'
+import { valuationFanoutStage, valuationStage } from '../stages/valuation.ts'
+import { settles, startPipeline } from '../testing/pipeline.ts'
+import { docsRoutes } from './docs.ts'
+import { queryRoutes } from './query.ts'
+
+type Of<T extends import('@sinclair/typebox').TSchema> = Static<T>
+type Paged<T> = { items: T[]; total: number; limit: number; offset: number }
+type OpenApi = {
+  paths: Record<string, Record<string, { parameters: { name: string; schema: { description?: string } }[] }>>
+}
+
+/**
+ * The query API over what the real pipeline stored (embedded PostgreSQL, the pg log), through HTTP.
+ *
+ * Portfolio P (EUR), the week of Monday 2025-01-06, every figure worked by hand below:
+ *   Mon: deposit 10,000 (start of day); buy A 50 @ 100, B 20 @ 100, C 10 @ 100; cash 2,000.
+ *   Wed: deposit 1,000 (start of day). Thu: a fee of 10. Fri: a sale of 50 C, more than held: rejected.
+ *   prices   A: 100 102 101 104 105   B: 100 100 101 101 102   C: 100 98 99 100 100
+ *   EMV  Mon 5,000 + 2,000 + 1,000 + 2,000           = 10,000
+ *        Tue 5,100 + 2,000 +   980 + 2,000           = 10,080
+ *        Wed 5,050 + 2,020 +   990 + 3,000           = 11,060
+ *        Thu 5,200 + 2,020 + 1,000 + 2,990           = 11,210
+ *        Fri 5,250 + 2,040 + 1,000 + 2,990           = 11,280
+ *   daily return, flows as recorded (deposits at the start of the day), net:
+ *        Mon (10,000 − 0 − 10,000) / 10,000 = 0;  Tue 80 / 10,000;  Wed (11,060 − 10,080 − 1,000) / 11,080 = −20 / 11,080
+ *        Thu 150 / 11,060 (gross: 160 / 11,060);  Fri 70 / 11,210
+ *   A and B are both ACME's (A through its subsidiary ACME-FIN): issuer exposure sums them.
+ * Portfolio Q holds D from Monday, but D's first price is Wednesday: Monday and Tuesday are missing.
+ */
+describe('the query API over the pipeline’s tables', () => {
+  let pipeline: Awaited<ReturnType<typeof startPipeline>>
+  let app: Elysia
+  const ids = () => {
+    const r = pipeline.run
+    return { P: `P-${r}`, Q: `Q-${r}`, A: `A-${r}`, B: `B-${r}`, C: `C-${r}`, D: `D-${r}`, BM: `BM-${r}` }
+  }
+  const get = async <T = ErrorBody>(path: string) => {
+    const res = await app.handle(new Request(`http://localhost${path}`))
+    return { status: res.status, body: (await res.json()) as T }
+  }
+
+  beforeAll(async () => {
+    pipeline = await startPipeline('pg', ({ db, log, writer }) => {
+      const valuations = new PgValuationStore(db.sql, writer())
+      return [
+        persistStage({ store: new PgInputStore(db.sql), log }),
+        positionsStage({ store: new PgPositionStore(db.sql, writer()), log }),
+        valuationFanoutStage({ store: valuations, log }),
+        valuationStage({ store: valuations, log }),
+        timeseriesStage({ store: new PgSeriesStore(db.sql, writer()) }),
+      ]
+    })
+    app = new Elysia().use(docsRoutes('test')).use(queryRoutes(pipeline.db.sql)) as unknown as Elysia
+    const { P, Q, A, B, C, D, BM } = ids()
+    const days = ['2025-01-06', '2025-01-07', '2025-01-08', '2025-01-09', '2025-01-10']
+    const prices = (id: string, values: number[], from = 0) =>
+      values.map((p, i) => ({ securityId: id, date: days[i + from], price: String(p), currency: 'EUR' }))
+    await pipeline.send('portfolios', [
+      {
+        portfolioId: P,
+        baseCurrency: 'EUR',
+        openDate: '2025-01-06',
+        clientId: `client-${pipeline.run}`,
+        riskProfile: 'BALANCED',
+      },
+      { portfolioId: Q, baseCurrency: 'EUR', openDate: '2025-01-06', clientId: `client-${pipeline.run}` },
+    ])
+    await pipeline.send('instruments', [
+      {
+        securityId: A,
+        name: 'ACME shares',
+        currency: 'EUR',
+        assetClass: 'Equity',
+        sector: 'Tech',
+        countryOfRisk: 'DE',
+        issuerId: 'ACME-FIN',
+        ultimateParentIssuerId: 'ACME',
+      },
+      {
+        securityId: B,
+        name: 'ACME bond',
+        currency: 'EUR',
+        assetClass: 'Bond',
+        sector: 'Financials',
+        countryOfRisk: 'DE',
+        issuerId: 'ACME',
+      },
+      {
+        securityId: C,
+        name: 'Other shares',
+        currency: 'EUR',
+        assetClass: 'Equity',
+        sector: 'Health',
+        countryOfRisk: 'FR',
+        issuerId: 'OTHER',
+      },
+      { securityId: D, name: 'Late-priced shares', currency: 'EUR', assetClass: 'Equity' },
+    ])
+    await pipeline.send('prices', [
+      ...prices(A, [100, 102, 101, 104, 105]),
+      ...prices(B, [100, 100, 101, 101, 102]),
+      ...prices(C, [100, 98, 99, 100, 100]),
+      ...prices(D, [10, 10, 10], 2),
+    ])
+    await pipeline.send('benchmarks', [
+      { benchmarkId: BM, date: '2025-01-03', level: '100' },
+      ...[101, 102, 100, 103, 104].map((level, i) => ({ benchmarkId: BM, date: days[i], level: String(level) })),
+    ])
+    await pipeline.send('business-dates', [{ date: '2025-01-10' }])
+    const t = (id: string, portfolioId: string, fields: Record<string, string>) => ({
+      transactionId: `${id}-${portfolioId}`,
+      portfolioId,
+      currency: 'EUR',
+      ...fields,
+    })
+    const buy = (id: string, securityId: string, quantity: string, p: string, date = '2025-01-06') =>
+      t(id, P, { type: 'BUY', tradeDate: date, securityId, quantity, price: p })
+    await pipeline.send('transactions', [
+      t('D1', P, { type: 'DEPOSIT', tradeDate: '2025-01-06', grossAmount: '10000' }),
+      buy('B1', A, '50', '100'),
+      buy('B2', B, '20', '100'),
+      buy('B3', C, '10', '100'),
+      t('D2', P, { type: 'DEPOSIT', tradeDate: '2025-01-08', grossAmount: '1000' }),
+      t('F1', P, { type: 'FEE', tradeDate: '2025-01-09', grossAmount: '10' }),
+      t('X1', P, { type: 'SELL', tradeDate: '2025-01-10', securityId: C, quantity: '50', price: '100' }),
+      t('D1', Q, { type: 'DEPOSIT', tradeDate: '2025-01-06', grossAmount: '1000' }),
+      t('B1', Q, { type: 'BUY', tradeDate: '2025-01-06', securityId: D, quantity: '10', price: '10' }),
+    ])
+    const seriesDays = async (portfolioId: string) =>
+      (await pipeline.db.sql`select count(*)::int as n from portfolio_series where portfolio_id = ${portfolioId}`)[0]?.n
+    await settles(() => seriesDays(P), 5)
+    // Q: Monday and Tuesday are points marked incomplete (D unvalued), Wednesday to Friday complete.
+    await settles(() => seriesDays(Q), 5)
+  }, 120_000)
+  afterAll(() => pipeline?.stop())
+
+  const r = { tue: 80 / 10_000, wed: -20 / 11_080, thu: 150 / 11_060, fri: 70 / 11_210 }
+  const week = (1 + r.tue) * (1 + r.wed) * (1 + r.thu) * (1 + r.fri) - 1
+
+  test('reference data: portfolios filtered by client, instruments, 404 for an unknown id', async () => {
+    const { P, Q, A } = ids()
+    const list = await get<Paged<Of<typeof PortfolioView>>>(`/v1/portfolios?clientId=client-${pipeline.run}&limit=1`)
+    expect(list.status).toBe(200)
+    expect(list.body).toMatchObject({ total: 2, limit: 1, offset: 0, items: [{ portfolioId: P, costMethod: 'FIFO' }] })
+    expect((await get<Of<typeof PortfolioView>>(`/v1/portfolios/${Q}`)).body.portfolioId).toBe(Q)
+    expect((await get<Of<typeof InstrumentView>>(`/v1/instruments/${A}`)).body).toMatchObject({
+      securityId: A,
+      ultimateParentIssuerId: 'ACME',
+    })
+    const missing = await get('/v1/portfolios/NOPE')
+    expect(missing).toEqual({ status: 404, body: { error: 'no portfolio NOPE', field: 'portfolioId' } })
+    expect((await get('/v1/portfolios/NOPE/performance')).status).toBe(404)
+  })
+
+  test('transactions: filters, paging, sorting, and the rejection the engine recorded', async () => {
+    const { P, C } = ids()
+    const buys = await get<Paged<Of<typeof TransactionView>>>(
+      `/v1/portfolios/${P}/transactions?type=BUY&limit=2&sort=-transactionId`,
+    )
+    expect(buys.body.total).toBe(3)
+    expect(buys.body.items.map((x) => x.transactionId)).toEqual([`B3-${P}`, `B2-${P}`])
+    const ofC = await get<Paged<Of<typeof TransactionView>>>(
+      `/v1/portfolios/${P}/transactions?securityId=${C}&from=2025-01-10&to=2025-01-10`,
+    )
+    expect(ofC.body.items).toHaveLength(1)
+    expect(ofC.body.items[0]).toMatchObject({ transactionId: `X1-${P}`, rejection: { code: 'INSUFFICIENT_QUANTITY' } })
+  })
+
+  test('positions as of Tuesday: quantities, market values and weights of that day', async () => {
+    const { P, A } = ids()
+    const res = await get<Of<typeof PositionView>[]>(`/v1/portfolios/${P}/positions?asOf=2025-01-07`)
+    expect(res.status).toBe(200)
+    const a = res.body.find((p) => p.positionId === A)
+    // Tuesday: A 50 × 102 = 5,100 of 10,080.
+    expect(a).toMatchObject({ quantity: '50', costBase: '5000', marketValueBase: '5100', valuationDate: '2025-01-07' })
+    expect(a?.weight).toBeCloseTo(5100 / 10_080, 12)
+    expect(res.body.map((p) => p.positionId)).toContain('CASH:EUR')
+  })
+
+  test('series, valuations, cashflows, prices and benchmarks read back as stored', async () => {
+    const { P, A, BM } = ids()
+    const series = await get<Of<typeof PortfolioSeriesView>[]>(
+      `/v1/portfolios/${P}/series?from=2025-01-08&to=2025-01-08`,
+    )
+    expect(series.body).toEqual([
+      expect.objectContaining({
+        date: '2025-01-08',
+        bmvBase: '10080',
+        emvBase: '11060',
+        sodFlowBase: '1000',
+        complete: true,
+      }),
+    ])
+    const valuations = await get<Of<typeof ValuationView>[]>(`/v1/portfolios/${P}/valuations?positionId=${A}`)
+    expect(valuations.body).toEqual([
+      expect.objectContaining({ date: '2025-01-10', marketValueBase: '5250', status: 'VALUED' }),
+    ])
+    const flows = await get<Of<typeof CashflowView>[]>(`/v1/portfolios/${P}/cashflows?class=EXTERNAL`)
+    expect(flows.body.map((c) => c.amountBase)).toEqual(['10000', '1000'])
+    expect((await get<Of<typeof PriceView>[]>(`/v1/prices/${A}?from=2025-01-09`)).body.map((p) => p.price)).toEqual([
+      '104',
+      '105',
+    ])
+    expect(
+      (await get<Of<typeof BenchmarkView>[]>(`/v1/benchmarks/${BM}?to=2025-01-06`)).body.map((b) => b.level),
+    ).toEqual(['100', '101'])
+    const history = await get<Of<typeof PositionHistoryView>[]>(`/v1/portfolios/${P}/positions/${A}/history`)
+    expect(history.body[0]).toMatchObject({ quantity: '50', lots: [{ quantity: '50', costBase: '5000' }] })
+  })
+
+  test('TWR with a deposit in mid-week: flows as recorded, all at the end of day, and gross of fees', async () => {
+    const { P } = ids()
+    const recorded = await get<Of<typeof PerformanceView>>(`/v1/portfolios/${P}/performance?period=SI&frequency=daily`)
+    expect(recorded.status).toBe(200)
+    expect(recorded.body.period).toEqual({ from: '2025-01-06', to: '2025-01-10' })
+    expect(recorded.body.twr.cumulative).toBeCloseTo(week, 12)
+    expect(recorded.body.twr.annualized).toBeNull()
+    expect(recorded.body.series.map((s) => s.r)).toEqual(
+      [0, r.tue, r.wed, r.thu, r.fri].map((x) => expect.closeTo(x, 12)),
+    )
+    expect(recorded.body.conventions).toMatchObject({ flowTiming: 'recorded', fees: 'net' })
+    // End of day: Wednesday's deposit earns nothing that day: −20 / 10,080.
+    const end = await get<Of<typeof PerformanceView>>(
+      `/v1/portfolios/${P}/performance?from=2025-01-06&to=2025-01-10&timing=end`,
+    )
+    expect(end.body.twr.cumulative).toBeCloseTo((1 + r.tue) * (1 - 20 / 10_080) * (1 + r.thu) * (1 + r.fri) - 1, 12)
+    // Gross: Thursday's fee of 10 added back.
+    const gross = await get<Of<typeof PerformanceView>>(
+      `/v1/portfolios/${P}/performance?period=YTD&fees=gross&frequency=none`,
+    )
+    expect(gross.body.twr.cumulative).toBeCloseTo((1 + r.tue) * (1 + r.wed) * (1 + 160 / 11_060) * (1 + r.fri) - 1, 12)
+    expect(gross.body.period.from).toBe('2025-01-06') // YTD starts at inception for a portfolio opened this year
+  })
+
+  test('MWR: the deposits and the ending value solved on actual/365', async () => {
+    const { P } = ids()
+    const res = await get<Of<typeof MwrView>>(`/v1/portfolios/${P}/mwr?period=SI`)
+    expect(res.body.flows).toEqual([
+      { date: '2025-01-05', amount: -10_000 },
+      { date: '2025-01-07', amount: -1000 },
+      { date: '2025-01-10', amount: 11_280 },
+    ])
+    expect(res.body.solved).toBe(true)
+    expect(res.body.annualized).toBe(false)
+    // The annual rate makes the flows worth zero: 10,000·(1+r)^(5/365) + 1,000·(1+r)^(3/365) = 11,280.
+    const rate = res.body.rate as number
+    expect(10_000 * (1 + rate) ** (5 / 365) + 1000 * (1 + rate) ** (3 / 365)).toBeCloseTo(11_280, 6)
+    expect(res.body.periodReturn).toBeCloseTo((1 + rate) ** (5 / 365) - 1, 12)
+  })
+
+  test('contribution: A, B and C over the capital at risk; the fee is the rest; they add up to the TWR', async () => {
+    const { P, A } = ids()
+    const res = await get<Of<typeof ContributionView>>(`/v1/portfolios/${P}/contribution?period=SI`)
+    expect(res.body.total).toBeCloseTo(week, 12)
+    const sum = res.body.positions.reduce((s: number, p) => s + p.contribution, 0) + res.body.other
+    expect(sum).toBeCloseTo(week, 12)
+    // A gains 100, −50, 150, 50 on Tue..Fri over 10,000, 11,080, 11,060, 11,210, each day times the growth before it.
+    const g = [1, 1 + r.tue, (1 + r.tue) * (1 + r.wed), (1 + r.tue) * (1 + r.wed) * (1 + r.thu)]
+    const expectedA =
+      (100 / 10_000) * (g[0] as number) +
+      (-50 / 11_080) * (g[1] as number) +
+      (150 / 11_060) * (g[2] as number) +
+      (50 / 11_210) * (g[3] as number)
+    const a = res.body.positions.find((p) => p.positionId === A)
+    expect(a?.contribution).toBeCloseTo(expectedA, 12)
+    expect(a?.twr).toBeCloseTo(0.05, 12) // 100 → 105
+    // The fee: −10 / 11,060 on Thursday, times the growth before it.
+    expect(res.body.other).toBeCloseTo((-10 / 11_060) * (g[2] as number), 12)
+  })
+
+  test('risk on the daily returns, with the benchmark, naming every convention', async () => {
+    const { P, BM } = ids()
+    const res = await get<Of<typeof RiskView>>(`/v1/portfolios/${P}/risk?period=SI&benchmarkId=${BM}&riskFreeRate=0`)
+    expect(res.status).toBe(200)
+    const rs = [0, r.tue, r.wed, r.thu, r.fri]
+    const mean = rs.reduce((a, b) => a + b) / 5
+    const sd = Math.sqrt(rs.reduce((s, x) => s + (x - mean) ** 2, 0) / 4)
+    expect(res.body).toMatchObject({ frequency: 'daily', observations: 5, annualizationFactor: 252, riskFreeRate: 0 })
+    expect(res.body.volatility).toBeCloseTo(sd * Math.sqrt(252), 12)
+    expect(res.body.sharpe).toBeCloseTo((mean / sd) * Math.sqrt(252), 10)
+    // Wednesday is the only fall: peak Tuesday, trough Wednesday, back above the peak on Thursday.
+    expect(res.body.maxDrawdown).toEqual({
+      maxDrawdown: expect.closeTo(r.wed, 12),
+      peak: '2025-01-07',
+      trough: '2025-01-08',
+      recovery: '2025-01-09',
+    })
+    // ⌈5 × 5 %⌉ = 1: the worst day, 20 / 11,080 = 0.1805 %.
+    expect(res.body.valueAtRisk.historical.var).toBeCloseTo(20 / 11_080, 12)
+    // Benchmark levels 100 (Fri before), 101, 102, 100, 103, 104: +4 % over the week.
+    expect(res.body.benchmark?.benchmarkReturn).toBeCloseTo(0.04, 12)
+    const bs = [1 / 100, 1 / 101, -2 / 102, 3 / 100, 1 / 103]
+    const mb = bs.reduce((a, b) => a + b) / 5
+    const cov = rs.reduce((s, x, i) => s + (x - mean) * ((bs[i] as number) - mb), 0) / 4
+    const varB = bs.reduce((s, x) => s + (x - mb) ** 2, 0) / 4
+    expect(res.body.benchmark?.beta).toBeCloseTo(cov / varB, 10)
+    expect(res.body.conventions.standardDeviation).toContain('sample')
+  })
+
+  test('concentration on Friday: ACME’s two securities summed as one issuer; HHI over positions', async () => {
+    const { P, A } = ids()
+    const res = await get<Of<typeof ConcentrationView>>(`/v1/portfolios/${P}/concentration`)
+    expect(res.status).toBe(200)
+    // A 5,250, B 2,040, C 1,000, cash 2,990 of 11,280.
+    const w = [5250, 2040, 1000, 2990].map((v) => v / 11_280)
+    expect(res.body.total).toBe('11280.00')
+    expect(res.body.hhi).toBeCloseTo(
+      w.reduce((s, x) => s + x * x, 0),
+      12,
+    )
+    expect(res.body.positions[0]).toMatchObject({
+      key: A,
+      value: '5250.00',
+      weight: expect.closeTo(w[0] as number, 12),
+    })
+    expect(res.body.issuers).toEqual([
+      { issuer: 'ACME', weight: expect.closeTo((5250 + 2040) / 11_280, 12), unclassified: false },
+      { issuer: 'Cash', weight: expect.closeTo(w[3] as number, 12), unclassified: false },
+      { issuer: 'OTHER', weight: expect.closeTo(w[2] as number, 12), unclassified: false },
+    ])
+    expect(res.body.allocation.assetClass.map((x) => [x.key, x.value])).toEqual([
+      ['Equity', '6250.00'],
+      ['Cash', '2990.00'],
+      ['Bond', '2040.00'],
+    ])
+  })
+
+  test('the review: one snapshot with overview, presets, risk, activity, holdings and transactions', async () => {
+    const { P } = ids()
+    const res = await get<Of<typeof ReviewView>>(`/v1/portfolios/${P}/review`)
+    expect(res.status).toBe(200)
+    const b = res.body
+    expect(b.asOf).toBe('2025-01-10')
+    // P&L this year: 0 + 80 − 20 + 150 + 70 = 280.
+    expect(b.overview).toMatchObject({ totalWealth: '11280.00', cash: '2990.00', ytdPnl: '280.00', complete: true })
+    expect(b.overview.portfolio.riskProfile).toBe('BALANCED')
+    const si = b.performance.find((p) => p.preset === 'SI')
+    expect(si?.net?.cumulative).toBeCloseTo(week, 12)
+    expect(b.performance.find((p) => p.preset === '1Y')).toMatchObject({
+      net: null,
+      unavailable: expect.any(String),
+    })
+    expect(b.activity).toEqual({ ytdIncome: '0.00', ytdDeposits: '11000.00', ytdWithdrawals: '0.00', ytdFees: '10.00' })
+    expect(b.holdings.map((h) => [h.assetClass, h.value])).toEqual([
+      ['Equity', '6250.00'],
+      ['Cash', '2990.00'],
+      ['Bond', '2040.00'],
+    ])
+    expect(b.transactions.ytdCount).toBe(7)
+    expect(b.transactions.recent[0]?.tradeDate).toBe('2025-01-10')
+    expect(b.risk.find((x) => x.preset === 'YTD')?.volatility).toBeGreaterThan(0)
+  })
+
+  test('missing data: the days and positions are named instead of a wrong number', async () => {
+    const { Q, D } = ids()
+    const res = await get(`/v1/portfolios/${Q}/performance?period=SI`)
+    expect(res.status).toBe(422)
+    expect(res.body.missingDays).toEqual([
+      { date: '2025-01-06', reason: 'MISSING_PRICE', positionIds: [D] },
+      { date: '2025-01-07', reason: 'MISSING_PRICE', positionIds: [D] },
+    ])
+    // From Wednesday on, D is priced and the figure is given.
+    expect((await get(`/v1/portfolios/${Q}/performance?from=2025-01-08`)).status).toBe(200)
+  })
+
+  test('bad parameters: 400 naming the field', async () => {
+    const { P } = ids()
+    const badPreset = await get(`/v1/portfolios/${P}/performance?period=2Y`)
+    expect(badPreset.status).toBe(400)
+    expect(badPreset.body.field).toBe('period')
+    const badDate = await get(`/v1/portfolios/${P}/performance?from=2025-02-30`)
+    expect(badDate).toEqual({ status: 400, body: { error: 'from: 2025-02-30 is not a calendar date', field: 'from' } })
+    expect((await get(`/v1/portfolios/${P}/performance?from=2025-01-09&to=2025-01-07`)).body.field).toBe('from')
+    expect((await get(`/v1/portfolios/${P}/risk?confidence=1.5`)).body.field).toBe('confidence')
+    expect((await get(`/v1/portfolios/${P}/performance?from=2024-12-02`)).status).toBe(422)
+  })
+
+  test('support and lineage: every stage current; the rejected sale listed', async () => {
+    const { P, A } = ids()
+    const support = await get<Of<typeof SupportView>>(`/v1/portfolios/${P}/support`)
+    expect(support.body.stages.map((s) => [s.stage, s.state])).toEqual([
+      ['positions', 'current'],
+      ['valuation', 'current'],
+      ['timeseries', 'current'],
+    ])
+    expect(support.body.rejectedTransactions).toEqual([expect.objectContaining({ code: 'INSUFFICIENT_QUANTITY' })])
+    const lineage = await get<Of<typeof LineageView>>(`/v1/portfolios/${P}/positions/${A}/lineage`)
+    expect(lineage.body.latestTransaction?.transactionId).toBe(`B1-${P}`)
+    expect(lineage.body.latestSeriesDate).toBe('2025-01-10')
+    expect(lineage.body.stages.map((s) => [s.stage, s.reflectsLatestTransaction])).toEqual([
+      ['positions', true],
+      ['valuation', true],
+      ['timeseries', true],
+    ])
+  })
+
+  test('the OpenAPI document describes every query route; /docs renders it with nothing from the internet', async () => {
+    const doc = (await get<OpenApi>('/openapi.json')).body
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/portfolios/{portfolioId}/review', '/v1/portfolios/{portfolioId}/risk']),
+    )
+    const confidence = doc.paths['/v1/portfolios/{portfolioId}/risk']?.get?.parameters.find(
+      (p) => p.name === 'confidence',
+    )
+    expect(confidence?.schema.description).toContain('confidence')
+    const page = await (await app.handle(new Request('http://localhost/docs'))).text()
+    expect(page).toContain('/openapi.json')
+    expect(page).not.toMatch(/<(script|link)[^>]+(src|href)=["']?https?:/)
+  })
+})

@@ -1,0 +1,489 @@
+import type { TProperties } from '@sinclair/typebox'
+import { Elysia, t } from 'elysia'
+import type { Sql } from '../adapters/pg-client.ts'
+import { Presets } from '../analytics/periods.ts'
+import { FeeScopes, FlowTimings } from '../analytics/returns.ts'
+import { isIsoDate } from '../domain/dates.ts'
+import { literalUnion } from '../domain/literal-union.ts'
+import { CashflowClasses, TransactionTypes } from '../domain/records.ts'
+import { PgReads, TransactionSorts } from '../query/pg-reads.ts'
+import { QueryError, QueryService } from '../query/service.ts'
+import {
+  BenchmarkView,
+  CashflowView,
+  ConcentrationView,
+  ContributionView,
+  ErrorBody,
+  FxRateView,
+  InstrumentView,
+  LineageView,
+  MwrView,
+  Page,
+  PerformanceView,
+  PortfolioSeriesView,
+  PortfolioView,
+  PositionHistoryView,
+  PositionSeriesView,
+  PositionView,
+  PriceView,
+  ReviewView,
+  RiskView,
+  SupportView,
+  TransactionView,
+  ValuationView,
+} from '../query/views.ts'
+
+const Day = (description: string) => t.Optional(t.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description }))
+const Range = {
+  from: Day('First day, inclusive (YYYY-MM-DD); default: the first day there is'),
+  to: Day('Last day, inclusive (YYYY-MM-DD); default: the last day there is'),
+}
+const Paging = {
+  limit: t.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Rows per page, 1–1000' }),
+  offset: t.Integer({ minimum: 0, default: 0, description: 'Rows to skip' }),
+}
+const PeriodQuery = {
+  period: t.Optional(
+    literalUnion(Presets, { description: 'A preset ending on `to` (MTD, QTD, YTD, 1Y, 3Y, 5Y, SI); else from/to' }),
+  ),
+  from: Day('First day, inclusive; default: inception. Ignored with `period`'),
+  to: Day('Last day, inclusive, also the as-of date of presets; default: the business date'),
+}
+const PortfolioParams = t.Object({ portfolioId: t.String({ description: 'The portfolio id' }) })
+const PositionParams = t.Object({
+  portfolioId: t.String(),
+  positionId: t.String({ description: 'securityId, or CASH:<currency>' }),
+})
+const errors = { 400: ErrorBody, 404: ErrorBody, 422: ErrorBody }
+
+/** A query-string schema whose parameters carry their names as titles, so errors can name them. */
+function queryOf<P extends TProperties>(properties: P) {
+  const titled = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, { ...v, title: k }])) as P
+  return t.Object(titled)
+}
+
+/** Dates the pattern accepts but the calendar does not (2025-02-30): 400 naming the parameter. */
+function checkDates(query: Record<string, unknown>): void {
+  for (const field of ['from', 'to', 'asOf'] as const) {
+    const value = query[field]
+    if (typeof value === 'string' && !isIsoDate(value)) {
+      throw new QueryError(400, { error: `${field}: ${value} is not a calendar date`, field })
+    }
+  }
+}
+
+type Answer = { status: (code: 400 | 404 | 422, body: ErrorBody) => unknown }
+/** Runs a handler; a QueryError becomes its HTTP status with its body. */
+async function answer<T>(ctx: Answer & { query?: unknown }, fn: () => Promise<T>) {
+  try {
+    if (ctx.query) checkDates(ctx.query as Record<string, unknown>)
+    return await fn()
+  } catch (error) {
+    if (error instanceof QueryError) return ctx.status(error.status, error.body) as never
+    throw error
+  }
+}
+
+/**
+ * The query API (role `api`): reads of what the pipeline stored, and analytics computed on
+ * request from the daily series. Conventions: docs/analytics.md, echoed in each analytics answer.
+ */
+export function queryRoutes(sql: Sql) {
+  const reads = new PgReads(sql)
+  const service = new QueryService(sql)
+  const knownPortfolio = async (portfolioId: string) => {
+    if (!(await reads.portfolio(portfolioId))) {
+      throw new QueryError(404, { error: `no portfolio ${portfolioId}`, field: 'portfolioId' })
+    }
+  }
+  const doc = (tag: string, summary: string, description?: string) => ({
+    detail: { tags: [tag], summary, ...(description ? { description } : {}) },
+  })
+
+  return (
+    new Elysia({ prefix: '/v1' })
+      .onError(({ code, error, status }) => {
+        if (code !== 'VALIDATION' || error.type === 'response') return
+        const first = error.all[0]
+        // A coerced query number is checked on its own, with an empty path: its schema's title names it.
+        const path = first && 'path' in first ? first.path.replace(/^\//, '').replaceAll('/', '.') : ''
+        const field = path || (first && 'schema' in first ? (first.schema as { title?: string }).title : '') || ''
+        const message = first && 'message' in first ? first.message : 'invalid'
+        return status(400, { error: `${field || error.type}: ${message}`, field: field || error.type })
+      })
+      /* ---- reference data ---- */
+      .get('/portfolios', ({ query }) => reads.portfolios(query, query), {
+        query: queryOf({
+          clientId: t.Optional(t.String({ description: 'Only this client’s portfolios' })),
+          bookingCentre: t.Optional(t.String({ description: 'Only portfolios booked here' })),
+          ...Paging,
+        }),
+        response: { 200: Page(PortfolioView), ...errors },
+        ...doc('reference', 'List portfolios', 'Sorted by id.'),
+      })
+      .get(
+        '/portfolios/:portfolioId',
+        (ctx) =>
+          answer(ctx, async () => {
+            const p = await reads.portfolio(ctx.params.portfolioId)
+            if (!p) throw new QueryError(404, { error: `no portfolio ${ctx.params.portfolioId}`, field: 'portfolioId' })
+            return p
+          }),
+        { params: PortfolioParams, response: { 200: PortfolioView, ...errors }, ...doc('reference', 'One portfolio') },
+      )
+      .get('/instruments', ({ query }) => reads.instruments(query, query), {
+        query: queryOf({
+          assetClass: t.Optional(t.String()),
+          issuerId: t.Optional(t.String({ description: 'Issuer or ultimate parent issuer' })),
+          currency: t.Optional(t.String()),
+          ...Paging,
+        }),
+        response: { 200: Page(InstrumentView), ...errors },
+        ...doc('reference', 'List instruments', 'Sorted by security id.'),
+      })
+      .get(
+        '/instruments/:securityId',
+        (ctx) =>
+          answer(ctx, async () => {
+            const i = await reads.instrument(ctx.params.securityId)
+            if (!i) throw new QueryError(404, { error: `no instrument ${ctx.params.securityId}`, field: 'securityId' })
+            return i
+          }),
+        {
+          params: t.Object({ securityId: t.String() }),
+          response: { 200: InstrumentView, ...errors },
+          ...doc('reference', 'One instrument'),
+        },
+      )
+      /* ---- transactions and what the engine derived ---- */
+      .get(
+        '/portfolios/:portfolioId/transactions',
+        (ctx) =>
+          answer(ctx, async () => {
+            await knownPortfolio(ctx.params.portfolioId)
+            return reads.transactions(ctx.params.portfolioId, ctx.query, ctx.query)
+          }),
+        {
+          params: PortfolioParams,
+          query: queryOf({
+            ...Range,
+            securityId: t.Optional(t.String()),
+            type: t.Optional(literalUnion(TransactionTypes)),
+            sort: t.Optional(
+              literalUnion(TransactionSorts, { description: 'By trade date (default) or id; - for descending' }),
+            ),
+            ...Paging,
+          }),
+          response: { 200: Page(TransactionView), ...errors },
+          ...doc(
+            'transactions',
+            'Transactions of a portfolio',
+            'Filter by trade-date range, security and type; each with its rejection, if the engine refused it.',
+          ),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/positions',
+        (ctx) =>
+          answer(ctx, () =>
+            service.positions(ctx.params.portfolioId, ctx.query.asOf, ctx.query.includeClosed ?? false),
+          ),
+        {
+          params: PortfolioParams,
+          query: queryOf({
+            asOf: Day('Positions at the end of this day; default: the business date'),
+            includeClosed: t.Optional(t.Boolean({ description: 'Also positions with quantity 0' })),
+          }),
+          response: { 200: t.Array(PositionView), ...errors },
+          ...doc(
+            'positions',
+            'Positions as of a date',
+            'Quantity, cost, realized P&L and income from the position history; market value from the latest valuation on or before the date.',
+          ),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/positions/:positionId/history',
+        (ctx) =>
+          answer(ctx, async () => {
+            await knownPortfolio(ctx.params.portfolioId)
+            return reads.positionHistory(ctx.params.portfolioId, ctx.params.positionId, ctx.query)
+          }),
+        {
+          params: PositionParams,
+          query: queryOf(Range),
+          response: { 200: t.Array(PositionHistoryView), ...errors },
+          ...doc(
+            'positions',
+            'Position history',
+            'One row per transaction that changed the position, with its open lots.',
+          ),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/cashflows',
+        (ctx) =>
+          answer(ctx, async () => {
+            await knownPortfolio(ctx.params.portfolioId)
+            return reads.cashflows(ctx.params.portfolioId, ctx.query)
+          }),
+        {
+          params: PortfolioParams,
+          query: queryOf({ ...Range, class: t.Optional(literalUnion(CashflowClasses)) }),
+          response: { 200: t.Array(CashflowView), ...errors },
+          ...doc(
+            'transactions',
+            'Cashflows',
+            'Signed from the portfolio’s side; class and start/end-of-day timing as in docs/domain.md.',
+          ),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/valuations',
+        (ctx) =>
+          answer(ctx, async () => {
+            await knownPortfolio(ctx.params.portfolioId)
+            const { from, to } = ctx.query
+            const day = (from ?? to) ? {} : { from: (await reads.businessDate()) ?? undefined }
+            const range = { from: from ?? day.from, to: to ?? day.from, positionId: ctx.query.positionId }
+            return reads.valuations(ctx.params.portfolioId, range)
+          }),
+        {
+          params: PortfolioParams,
+          query: queryOf({ ...Range, positionId: t.Optional(t.String()) }),
+          response: { 200: t.Array(ValuationView), ...errors },
+          ...doc(
+            'valuation',
+            'Daily valuations',
+            'Without from/to: the business date only. A row whose status is not VALUED has no market value.',
+          ),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/series',
+        (ctx) =>
+          answer(ctx, async () => {
+            await knownPortfolio(ctx.params.portfolioId)
+            return reads.portfolioSeries(ctx.params.portfolioId, ctx.query)
+          }),
+        {
+          params: PortfolioParams,
+          query: queryOf(Range),
+          response: { 200: t.Array(PortfolioSeriesView), ...errors },
+          ...doc('series', 'Portfolio daily series', 'Base currency, one point per business day.'),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/positions/:positionId/series',
+        (ctx) =>
+          answer(ctx, async () => {
+            await knownPortfolio(ctx.params.portfolioId)
+            return reads.positionSeries(ctx.params.portfolioId, { ...ctx.query, positionId: ctx.params.positionId })
+          }),
+        {
+          params: PositionParams,
+          query: queryOf(Range),
+          response: { 200: t.Array(PositionSeriesView), ...errors },
+          ...doc('series', 'Position daily series'),
+        },
+      )
+      /* ---- market data ---- */
+      .get('/prices/:securityId', (ctx) => answer(ctx, () => reads.prices(ctx.params.securityId, ctx.query)), {
+        params: t.Object({ securityId: t.String() }),
+        query: queryOf(Range),
+        response: { 200: t.Array(PriceView), ...errors },
+        ...doc('market data', 'Prices of a security'),
+      })
+      .get(
+        '/fx-rates/:base/:quote',
+        (ctx) => answer(ctx, () => reads.fxRates(ctx.params.base, ctx.params.quote, ctx.query)),
+        {
+          params: t.Object({
+            base: t.String({ description: 'From currency' }),
+            quote: t.String({ description: 'To currency' }),
+          }),
+          query: queryOf(Range),
+          response: { 200: t.Array(FxRateView), ...errors },
+          ...doc(
+            'market data',
+            'FX rates as stored',
+            'Units of quote per one base. The inverse pair is derived when valuing, not listed here.',
+          ),
+        },
+      )
+      .get('/benchmarks/:benchmarkId', (ctx) => answer(ctx, () => reads.benchmark(ctx.params.benchmarkId, ctx.query)), {
+        params: t.Object({ benchmarkId: t.String() }),
+        query: queryOf(Range),
+        response: { 200: t.Array(BenchmarkView), ...errors },
+        ...doc('market data', 'A benchmark series'),
+      })
+      /* ---- analytics ---- */
+      .get(
+        '/portfolios/:portfolioId/performance',
+        (ctx) =>
+          answer(ctx, () =>
+            service.performance(ctx.params.portfolioId, {
+              preset: ctx.query.period,
+              from: ctx.query.from,
+              to: ctx.query.to,
+              timing: ctx.query.timing ?? 'recorded',
+              fees: ctx.query.fees ?? 'net',
+              frequency: ctx.query.frequency ?? 'monthly',
+            }),
+          ),
+        {
+          params: PortfolioParams,
+          query: queryOf({
+            ...PeriodQuery,
+            timing: t.Optional(
+              literalUnion(FlowTimings, {
+                description: 'Flows as recorded (default), all at start or all at end of day',
+              }),
+            ),
+            fees: t.Optional(literalUnion(FeeScopes, { description: 'net (default) or gross of fees' })),
+            frequency: t.Optional(
+              literalUnion(['daily', 'weekly', 'monthly', 'yearly', 'none'] as const, {
+                description: 'Return series to include; default monthly',
+              }),
+            ),
+          }),
+          response: { 200: PerformanceView, ...errors },
+          ...doc(
+            'analytics',
+            'Time-weighted return',
+            'Daily returns linked geometrically; annualized only over one calendar year. A period with days lacking complete data answers 422 listing them.',
+          ),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/mwr',
+        (ctx) =>
+          answer(ctx, () =>
+            service.mwr(ctx.params.portfolioId, { preset: ctx.query.period, from: ctx.query.from, to: ctx.query.to }),
+          ),
+        {
+          params: PortfolioParams,
+          query: queryOf(PeriodQuery),
+          response: { 200: MwrView, ...errors },
+          ...doc(
+            'analytics',
+            'Money-weighted return (XIRR)',
+            'actual/365; `solved: false` with the reason when no rate exists; the period return, not the annual rate, under a year.',
+          ),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/contribution',
+        (ctx) =>
+          answer(ctx, () =>
+            service.contribution(ctx.params.portfolioId, {
+              preset: ctx.query.period,
+              from: ctx.query.from,
+              to: ctx.query.to,
+            }),
+          ),
+        {
+          params: PortfolioParams,
+          query: queryOf(PeriodQuery),
+          response: { 200: ContributionView, ...errors },
+          ...doc('analytics', 'Contribution to return per position', 'Plus each position’s own TWR.'),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/risk',
+        (ctx) =>
+          answer(ctx, () =>
+            service.risk(ctx.params.portfolioId, {
+              preset: ctx.query.period,
+              from: ctx.query.from,
+              to: ctx.query.to,
+              frequency: ctx.query.frequency ?? 'daily',
+              annualizationFactor: ctx.query.annualizationFactor,
+              riskFreeRate: ctx.query.riskFreeRate ?? 0,
+              minimumAcceptableReturn: ctx.query.mar ?? 0,
+              confidence: ctx.query.confidence ?? 0.95,
+              horizon: ctx.query.horizon ?? 1,
+              benchmarkId: ctx.query.benchmarkId,
+            }),
+          ),
+        {
+          params: PortfolioParams,
+          query: queryOf({
+            ...PeriodQuery,
+            frequency: t.Optional(
+              literalUnion(['daily', 'weekly', 'monthly'] as const, { description: 'Return frequency; default daily' }),
+            ),
+            annualizationFactor: t.Optional(t.Number({ exclusiveMinimum: 0, description: 'k; default 252, 52 or 12' })),
+            riskFreeRate: t.Optional(t.Number({ minimum: -1, description: 'Annual, as a fraction; default 0' })),
+            mar: t.Optional(
+              t.Number({ minimum: -1, description: 'Minimum acceptable return for Sortino, annual; default 0' }),
+            ),
+            confidence: t.Optional(
+              t.Number({ exclusiveMinimum: 0.5, exclusiveMaximum: 1, description: 'VaR confidence; default 0.95' }),
+            ),
+            horizon: t.Optional(t.Integer({ minimum: 1, description: 'VaR horizon in periods; default 1' })),
+            benchmarkId: t.Optional(t.String({ description: 'Adds beta, tracking error and information ratio' })),
+          }),
+          response: { 200: RiskView, ...errors },
+          ...doc('analytics', 'Risk statistics', 'On the periodic TWR series; every convention echoed in the answer.'),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/concentration',
+        (ctx) =>
+          answer(ctx, () =>
+            service.concentration(ctx.params.portfolioId, { asOf: ctx.query.asOf, top: ctx.query.top ?? 5 }),
+          ),
+        {
+          params: PortfolioParams,
+          query: queryOf({
+            asOf: Day('Valuations of this day; default: the business date'),
+            top: t.Optional(t.Integer({ minimum: 1, maximum: 100, description: 'N of the top-N share; default 5' })),
+          }),
+          response: { 200: ConcentrationView, ...errors },
+          ...doc(
+            'analytics',
+            'Concentration',
+            'Weights, HHI, top-N, issuer exposure and allocation by asset class, sector, country and currency.',
+          ),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/review',
+        (ctx) => answer(ctx, () => service.review(ctx.params.portfolioId, ctx.query)),
+        {
+          params: PortfolioParams,
+          query: queryOf({ asOf: Day('The snapshot date; default: the business date') }),
+          response: { 200: ReviewView, ...errors },
+          ...doc(
+            'analytics',
+            'Portfolio review',
+            'Overview, allocation, performance presets, risk, activity, holdings and recent transactions from one consistent snapshot.',
+          ),
+        },
+      )
+      /* ---- support ---- */
+      .get('/portfolios/:portfolioId/support', (ctx) => answer(ctx, () => service.support(ctx.params.portfolioId)), {
+        params: PortfolioParams,
+        response: { 200: SupportView, ...errors },
+        ...doc(
+          'support',
+          'What is current, pending, lagging or failed for a portfolio',
+          'Per stage: current when it reflects every input, pending when an input arrived after it read, lagging when it stops before the business date. With rejected transactions and dead letters.',
+        ),
+      })
+      .get(
+        '/portfolios/:portfolioId/positions/:positionId/lineage',
+        (ctx) => answer(ctx, () => service.lineage(ctx.params.portfolioId, ctx.params.positionId)),
+        {
+          params: PositionParams,
+          response: { 200: LineageView, ...errors },
+          ...doc(
+            'support',
+            'Lineage of one position',
+            'The newest transaction and price received, and whether each stage reflects them.',
+          ),
+        },
+      )
+  )
+}

@@ -1,0 +1,416 @@
+import { type Static, type TSchema, Type } from '@sinclair/typebox'
+import { Presets } from '../analytics/periods.ts'
+import { FeeScopes, FlowTimings } from '../analytics/returns.ts'
+import { literalUnion } from '../domain/literal-union.ts'
+import {
+  CashflowClasses,
+  Instrument,
+  Portfolio,
+  PositionRow,
+  Transaction as TransactionRecord,
+  TransactionTypes,
+  ValuationStatuses,
+} from '../domain/records.ts'
+
+/**
+ * One TypeBox schema per query response: Elysia validates each answer against it and the OpenAPI
+ * document is generated from it. Money is an exact decimal string (base currency unless the field
+ * says local); returns, weights and risk figures are numbers (float64), as fractions: 0.01 = 1 %.
+ */
+
+const Money = (description: string) => Type.String({ description: `${description}; exact decimal string` })
+const Fraction = (description: string) => Type.Number({ description: `${description}; a fraction, 0.01 = 1 %` })
+const Day = (description = 'Calendar date YYYY-MM-DD') =>
+  Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description })
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+/** Drops the `$id` of a record schema so that it is inlined in a response, not referenced. */
+const fieldsOf = <T extends { properties: Record<string, TSchema> }>(schema: T): T['properties'] => schema.properties
+
+export const Page = <T extends TSchema>(item: T) =>
+  Type.Object({
+    items: Type.Array(item),
+    total: Type.Integer({ description: 'Matching rows in all pages' }),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+  })
+
+export const ErrorBody = Type.Object({
+  error: Type.String({ description: 'What is wrong, in a sentence' }),
+  field: Type.Optional(Type.String({ description: 'The parameter at fault, when there is one' })),
+  missingDays: Type.Optional(
+    Type.Array(
+      Type.Object({
+        date: Day(),
+        reason: Type.String({ description: 'NO_SERIES (not computed yet) or the valuation status of a position' }),
+        positionIds: Type.Array(Type.String()),
+      }),
+      { description: 'The business days without complete data in the period, at most 100' },
+    ),
+  ),
+  missingDaysTotal: Type.Optional(Type.Integer()),
+})
+export type ErrorBody = Static<typeof ErrorBody>
+
+export const PortfolioView = Type.Object({
+  ...fieldsOf(Portfolio),
+  costMethod: literalUnion(['FIFO', 'AVCO'] as const),
+  updatedAt: Type.String({ description: 'When pas last stored a change to it (ISO timestamp)' }),
+})
+export type PortfolioView = Static<typeof PortfolioView>
+
+export const InstrumentView = Type.Object({ ...fieldsOf(Instrument), updatedAt: Type.String() })
+export type InstrumentView = Static<typeof InstrumentView>
+
+export const TransactionView = Type.Object({
+  ...fieldsOf(TransactionRecord),
+  version: Type.Integer({ description: '1, plus one per correction received' }),
+  rejection: Nullable(
+    Type.Object({ code: Type.String(), reason: Type.String() }, { description: 'Why the engine could not apply it' }),
+  ),
+})
+export type TransactionView = Static<typeof TransactionView>
+
+export const PositionView = Type.Object({
+  positionId: Type.String({ description: 'securityId, or CASH:<currency>' }),
+  currency: Type.String({ description: 'Currency of the position (local)' }),
+  asOf: Day('The date of the last transaction that changed it, on or before the requested date'),
+  quantity: Type.String(),
+  costLocal: Money('Cost of the open quantity, local currency'),
+  costBase: Money('Cost of the open quantity'),
+  realizedBase: Money('Realized P&L to date'),
+  realizedPriceBase: Money('Part of the realized P&L from price moves'),
+  realizedFxBase: Money('Part of the realized P&L from FX moves'),
+  incomeBase: Money('Income received to date, net of withholding'),
+  valuationDate: Nullable(Day('The business day of the valuation used: the latest on or before the date')),
+  status: Nullable(literalUnion(ValuationStatuses)),
+  marketValueLocal: Nullable(Money('Market value, local currency')),
+  marketValueBase: Nullable(Money('Market value')),
+  unrealizedBase: Nullable(Money('Market value − cost')),
+  weight: Nullable(Fraction('Market value over the portfolio total that day; null when any position is unvalued')),
+})
+export type PositionView = Static<typeof PositionView>
+
+export const PositionHistoryView = Type.Object({
+  ...fieldsOf(PositionRow),
+  seq: Type.Integer({ description: 'Order of the rows of one day, as the engine applied them' }),
+})
+
+export const CashflowView = Type.Object({
+  transactionId: Type.String(),
+  positionId: Type.String(),
+  date: Day(),
+  type: literalUnion(TransactionTypes),
+  class: literalUnion(CashflowClasses),
+  timing: literalUnion(['SOD', 'EOD'] as const),
+  scope: literalUnion(['position', 'portfolio'] as const),
+  currency: Type.String(),
+  amountLocal: Money('Signed: into the portfolio positive, local currency'),
+  amountBase: Money('Signed: into the portfolio positive'),
+  feeLocal: Money('Fee, local currency'),
+  feeBase: Money('Fee'),
+})
+
+export const PriceView = Type.Object({
+  securityId: Type.String(),
+  date: Day(),
+  price: Type.String(),
+  currency: Type.String(),
+})
+export const FxRateView = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  date: Day(),
+  rate: Type.String({ description: 'Units of `to` per one `from`' }),
+})
+export const BenchmarkView = Type.Object({
+  benchmarkId: Type.String(),
+  date: Day(),
+  level: Nullable(Type.String()),
+  return: Nullable(Type.String()),
+})
+
+export const ValuationView = Type.Object({
+  positionId: Type.String(),
+  date: Day(),
+  status: literalUnion(ValuationStatuses),
+  quantity: Type.String(),
+  price: Nullable(Type.String({ description: 'In the instrument currency' })),
+  priceDate: Nullable(Day('The date of the price used (latest on or before the day)')),
+  fxRate: Nullable(Type.String({ description: 'Instrument currency → base currency' })),
+  marketValueLocal: Nullable(Money('Local currency')),
+  marketValueBase: Nullable(Money('Market value')),
+  costLocal: Money('Local currency'),
+  costBase: Money('Cost'),
+  unrealizedLocal: Nullable(Money('Local currency')),
+  unrealizedBase: Nullable(Money('Unrealized P&L')),
+})
+
+const seriesMoney = {
+  date: Day(),
+  bmvBase: Money('Beginning market value (the previous business day’s end)'),
+  emvBase: Money('End market value'),
+  sodFlowBase: Money('Start-of-day flows, signed'),
+  eodFlowBase: Money('End-of-day flows, signed'),
+  feesBase: Money('Fees paid'),
+  incomeBase: Money('Income received'),
+}
+export const PortfolioSeriesView = Type.Object({
+  ...seriesMoney,
+  complete: Type.Boolean({ description: 'False when a position held that day could not be valued' }),
+})
+export const PositionSeriesView = Type.Object({
+  positionId: Type.String(),
+  ...seriesMoney,
+  quantity: Type.String(),
+  costBase: Money('Cost'),
+})
+
+/* ---- analytics ---- */
+
+const PeriodView = Type.Object({ from: Day('First day, inclusive'), to: Day('Last day, inclusive') })
+
+export const TwrView = Type.Object({
+  cumulative: Fraction('Linked return over the period'),
+  annualized: Nullable(Fraction('(1 + cumulative)^(365 / days) − 1; null for a year or less')),
+  days: Type.Integer({ description: 'Calendar days in the period' }),
+})
+
+export const Conventions = Type.Object(
+  {
+    returns: Type.String(),
+    flowTiming: literalUnion(FlowTimings),
+    fees: literalUnion(FeeScopes),
+    annualization: Type.String(),
+    negativeValues: Type.String(),
+  },
+  { description: 'The conventions the figures follow (docs/analytics.md)' },
+)
+
+export const PerformanceView = Type.Object({
+  portfolioId: Type.String(),
+  currency: Type.String({ description: 'Base currency' }),
+  period: PeriodView,
+  preset: Nullable(literalUnion(Presets)),
+  twr: TwrView,
+  wipeOuts: Type.Array(Day(), { description: 'Days that lost more than the capital at risk, capped at −100 %' }),
+  frequency: literalUnion(['daily', 'weekly', 'monthly', 'yearly', 'none'] as const),
+  series: Type.Array(
+    Type.Object({
+      period: Type.String({ description: 'Date (daily), week’s Friday (weekly), YYYY-MM or YYYY' }),
+      r: Fraction('Linked return of the period'),
+      cumulative: Fraction('Linked return from the start to the end of this period'),
+    }),
+  ),
+  conventions: Conventions,
+})
+
+export const MwrView = Type.Object({
+  portfolioId: Type.String(),
+  period: PeriodView,
+  preset: Nullable(literalUnion(Presets)),
+  solved: Type.Boolean({ description: 'False when no rate makes the flows worth zero; see `reason`' }),
+  rate: Nullable(Fraction('Annual rate (actual/365)')),
+  periodReturn: Nullable(Fraction('The return over the period: the rate itself over a year or more')),
+  annualized: Nullable(Type.Boolean({ description: 'Whether `periodReturn` is the annual rate (periods ≥ 365 days)' })),
+  reason: Nullable(Type.String()),
+  flows: Type.Array(
+    Type.Object({ date: Day(), amount: Type.Number({ description: 'Investor view: paid in negative' }) }),
+  ),
+  conventions: Type.Object({ dayCount: Type.String(), signs: Type.String(), solver: Type.String() }),
+})
+
+export const ContributionView = Type.Object({
+  portfolioId: Type.String(),
+  period: PeriodView,
+  preset: Nullable(literalUnion(Presets)),
+  total: Fraction('The portfolio TWR (flows as recorded, net)'),
+  positions: Type.Array(
+    Type.Object({
+      positionId: Type.String(),
+      contribution: Fraction('Share of the total TWR this position earned'),
+      twr: Fraction('The position’s own TWR over its days in the period, income included'),
+    }),
+  ),
+  other: Fraction('Fees, taxes and other expenses paid from cash: the total less the positions'),
+  method: Type.String(),
+})
+
+const VarMethodView = Type.Object({
+  var: Fraction('Loss not exceeded at the confidence level, positive'),
+  expectedShortfall: Nullable(Fraction('Mean loss beyond the VaR, positive; null for Cornish-Fisher')),
+})
+
+export const RiskView = Type.Object({
+  portfolioId: Type.String(),
+  period: PeriodView,
+  preset: Nullable(literalUnion(Presets)),
+  frequency: literalUnion(['daily', 'weekly', 'monthly'] as const),
+  observations: Type.Integer({ description: 'Returns the statistics use' }),
+  annualizationFactor: Type.Number({ description: 'k: periods per year (252, 52, 12 unless overridden)' }),
+  riskFreeRate: Type.Number({ description: 'Annual; per period (1 + rf)^(1/k) − 1' }),
+  minimumAcceptableReturn: Type.Number({ description: 'Annual; per period (1 + MAR)^(1/k) − 1' }),
+  volatility: Nullable(Fraction('Sample standard deviation × √k')),
+  sharpe: Nullable(Type.Number({ description: 'mean(r − rf) / sample std(r − rf) × √k' })),
+  sortino: Nullable(Type.Number({ description: 'mean(r − MAR) / downside deviation × √k' })),
+  maxDrawdown: Type.Object({
+    maxDrawdown: Fraction('Largest fall from a peak, negative or 0'),
+    peak: Nullable(Type.String()),
+    trough: Nullable(Type.String()),
+    recovery: Nullable(Type.String({ description: 'First period back at the peak; null if not yet' })),
+  }),
+  valueAtRisk: Type.Object({
+    confidence: Type.Number(),
+    horizon: Type.Integer({ description: 'Periods; figures scaled by √horizon' }),
+    historical: VarMethodView,
+    gaussian: VarMethodView,
+    cornishFisher: VarMethodView,
+  }),
+  benchmark: Nullable(
+    Type.Object({
+      benchmarkId: Type.String(),
+      beta: Type.Number({ description: 'Sample cov(r, b) / sample var(b)' }),
+      trackingError: Fraction('Sample std(r − b) × √k'),
+      informationRatio: Nullable(Type.Number({ description: 'mean(r − b) × k / tracking error' })),
+      benchmarkReturn: Fraction('Linked benchmark return over the period'),
+    }),
+  ),
+  conventions: Type.Object({
+    returns: Type.String(),
+    standardDeviation: Type.String(),
+    varSign: Type.String(),
+    drawdown: Type.String(),
+  }),
+})
+
+const Weighted = Type.Object({
+  key: Type.String(),
+  value: Money('Market value'),
+  weight: Fraction('Of the portfolio total'),
+})
+
+export const ConcentrationView = Type.Object({
+  portfolioId: Type.String(),
+  asOf: Day('The business day of the valuations used'),
+  total: Money('Portfolio market value'),
+  hhi: Type.Number({ description: 'Σ weight² over positions: 1 = a single position' }),
+  largest: Fraction('Largest position weight'),
+  top5: Fraction('Sum of the 5 largest weights'),
+  top10: Fraction('Sum of the 10 largest weights'),
+  topN: Type.Object({ n: Type.Integer(), share: Fraction('Sum of the N largest weights') }),
+  positions: Type.Array(Weighted),
+  issuers: Type.Array(
+    Type.Object({
+      issuer: Type.String({ description: 'Ultimate parent issuer, else issuer; Cash for cash; Unclassified' }),
+      weight: Fraction('Summed over the issuer’s securities'),
+      unclassified: Type.Boolean({ description: 'True for positions with no issuer data' }),
+    }),
+  ),
+  allocation: Type.Object({
+    assetClass: Type.Array(Weighted),
+    sector: Type.Array(Weighted),
+    country: Type.Array(Weighted),
+    currency: Type.Array(Weighted),
+  }),
+  conventions: Type.String(),
+})
+
+const PresetFigure = Type.Object({
+  preset: literalUnion(Presets),
+  from: Nullable(Day()),
+  net: Nullable(TwrView),
+  gross: Nullable(TwrView),
+  unavailable: Nullable(Type.String({ description: 'Why there is no figure (too little history, missing days)' })),
+})
+const RiskSummary = Type.Object({
+  preset: literalUnion(Presets),
+  volatility: Nullable(Fraction('Daily returns, × √252')),
+  sharpe: Nullable(Type.Number({ description: 'Risk-free rate 0 unless given' })),
+  unavailable: Nullable(Type.String()),
+})
+
+export const ReviewView = Type.Object({
+  portfolioId: Type.String(),
+  asOf: Day('The snapshot date: the business date unless asked'),
+  overview: Type.Object({
+    portfolio: PortfolioView,
+    totalWealth: Money('Market value of every position'),
+    cash: Money('Market value of the cash positions'),
+    ytdPnl: Money('Change in value this year less external flows'),
+    complete: Type.Boolean({ description: 'False when a position could not be valued on asOf' }),
+  }),
+  allocation: Type.Object({
+    assetClass: Type.Array(Weighted),
+    sector: Type.Array(Weighted),
+    country: Type.Array(Weighted),
+    currency: Type.Array(Weighted),
+    issuer: Type.Array(Weighted),
+  }),
+  performance: Type.Array(PresetFigure, { description: 'TWR, flows as recorded' }),
+  risk: Type.Array(RiskSummary),
+  activity: Type.Object({
+    ytdIncome: Money('Income received this year'),
+    ytdDeposits: Money('External flows in this year'),
+    ytdWithdrawals: Money('External flows out this year, negative'),
+    ytdFees: Money('Fees paid this year'),
+  }),
+  holdings: Type.Array(
+    Type.Object({ assetClass: Type.String(), value: Money('Market value'), positions: Type.Array(PositionView) }),
+  ),
+  transactions: Type.Object({
+    ytdCount: Type.Integer(),
+    recent: Type.Array(TransactionView, { description: 'This year’s, newest first, at most 20' }),
+  }),
+})
+
+export const SupportView = Type.Object({
+  portfolioId: Type.String(),
+  businessDate: Nullable(Day()),
+  stages: Type.Array(
+    Type.Object({
+      stage: literalUnion(['positions', 'valuation', 'timeseries'] as const),
+      state: literalUnion(['current', 'pending', 'lagging', 'never-run'] as const),
+      completedAt: Nullable(Type.String()),
+      inputsAsOf: Nullable(Type.String({ description: 'Everything committed before this time is reflected' })),
+      throughDate: Nullable(Day('Last day covered; behind the business date = lagging')),
+      newestInputAt: Nullable(Type.String({ description: 'When the newest input this stage depends on arrived' })),
+    }),
+  ),
+  rejectedTransactions: Type.Array(
+    Type.Object({ transactionId: Type.String(), date: Day(), code: Type.String(), reason: Type.String() }),
+  ),
+  unvaluedDays: Type.Integer({ description: 'Position-days stored without a market value' }),
+  deadLetters: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      stage: Type.String(),
+      topic: Type.String(),
+      code: Type.String(),
+      reason: Type.String(),
+      createdAt: Type.String(),
+      replayedAt: Nullable(Type.String()),
+    }),
+    { description: 'Records keyed by this portfolio that a stage could not take, newest first, at most 100' },
+  ),
+})
+
+export const LineageView = Type.Object({
+  portfolioId: Type.String(),
+  positionId: Type.String(),
+  latestTransaction: Nullable(
+    Type.Object({ transactionId: Type.String(), tradeDate: Day(), receivedAt: Type.String() }),
+  ),
+  latestPrice: Nullable(Type.Object({ date: Day(), receivedAt: Type.String() })),
+  stages: Type.Array(
+    Type.Object({
+      stage: Type.String(),
+      completedAt: Type.String(),
+      fromDate: Day(),
+      throughDate: Nullable(Day()),
+      inputsAsOf: Type.String(),
+      reflectsLatestTransaction: Nullable(Type.Boolean()),
+      reflectsLatestPrice: Nullable(Type.Boolean()),
+    }),
+  ),
+  latestValuation: Nullable(Type.Object({ date: Day(), status: Type.String() })),
+  latestSeriesDate: Nullable(Day()),
+})
