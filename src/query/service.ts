@@ -385,10 +385,14 @@ export class QueryService {
       const net = dailyReturns(all, 'recorded', 'net')
       const gross = dailyReturns(all, 'recorded', 'gross')
 
+      // The days without complete data since inception, found once for every preset.
+      const missingSinceInception = missingDays(all, inception, asOf)
+      const missingIn = (p: { from: string; to: string }) =>
+        missingSinceInception.filter((date) => date >= p.from && date <= p.to)
       const figure = (preset: Preset) => {
         const p = resolvePreset(preset, asOf, inception)
         if (!p.ok) return { preset, from: null, net: null, gross: null, unavailable: p.reason }
-        const missing = missingDays(all, p.from, p.to)
+        const missing = missingIn(p)
         if (missing.length > 0) {
           return {
             preset,
@@ -409,7 +413,7 @@ export class QueryService {
       const riskFigure = (preset: Preset) => {
         const p = resolvePreset(preset, asOf, inception)
         if (!p.ok) return { preset, volatility: null, sharpe: null, unavailable: p.reason }
-        if (missingDays(all, p.from, p.to).length > 0) {
+        if (missingIn(p).length > 0) {
           return { preset, volatility: null, sharpe: null, unavailable: 'days without complete data' }
         }
         const r = net.filter((d) => d.date >= p.from && d.date <= p.to).map((d) => d.r)
