@@ -11,8 +11,10 @@ import DecimalBase from 'decimal.js-light'
  *    1 / rate) is rounded to SCALE places, half-even, where it is computed: `atScale`. Stored state
  *    is therefore exactly what the next computation reads back, which makes recompute-from-any-date
  *    give the same digits as recompute-from-the-start.
- * 4. Reported money is rounded to the cent, half-even (banker's rounding), at the API edge only:
- *    `toCents`. Sums are formed from unrounded values first, then rounded once.
+ * 4. Money the API forms (totals, allocations, P&L over a period) is rounded to the cent,
+ *    half-even (banker's rounding), at the API edge only: `toCents`. Sums are formed from
+ *    unrounded values first, then rounded once. Stored rows read back (positions, valuations,
+ *    series) are given as stored, at SCALE places, so they reconcile with the engine.
  */
 export const Decimal = DecimalBase.clone({ precision: 50, rounding: DecimalBase.ROUND_HALF_EVEN })
 export type Decimal = InstanceType<typeof Decimal>
