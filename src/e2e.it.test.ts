@@ -13,7 +13,7 @@ import { topicSpecs } from './topology.ts'
  * - distributed: Kafka, one process per role, and two valuation processes sharing the work.
  * Everything goes in over HTTP; what is checked is read from the tables the pipeline fills.
  */
-type Deployment = { ingestUrl: string; processes: PasProcess[] }
+type Deployment = { ingestUrl: string; queryUrl: string; processes: PasProcess[] }
 const pas = (role: string, env: Record<string, string>) =>
   spawnPas(['bun', 'src/main.ts', '--role', role, '--port', '0', '--partitions', '4'], env)
 
@@ -23,7 +23,7 @@ const modes = [
     enabled: true,
     async start(db: ScratchDatabase): Promise<Deployment> {
       const all = await pas('all', { DATABASE_URL: db.url })
-      return { ingestUrl: all.url, processes: [all] }
+      return { ingestUrl: all.url, queryUrl: all.url, processes: [all] }
     },
   },
   {
@@ -40,9 +40,9 @@ const modes = [
         KAFKA_BROKERS: brokers,
         PAS_KAFKA_CLIENT_ID: `e2e-${role}`,
       })
-      const roles = ['ingest', 'persist', 'positions', 'valuation', 'valuation', 'timeseries']
+      const roles = ['ingest', 'persist', 'positions', 'valuation', 'valuation', 'timeseries', 'api']
       const processes = await Promise.all(roles.map((role, i) => pas(role, env(`${role}${i}`))))
-      return { ingestUrl: (processes[0] as PasProcess).url, processes }
+      return { ingestUrl: (processes[0] as PasProcess).url, queryUrl: (processes[6] as PasProcess).url, processes }
     },
   },
 ]
@@ -132,6 +132,15 @@ for (const mode of modes) {
       const perPosition =
         await db.sql`select stage from lineage where portfolio_id = ${P} and position_id = ${S} order by stage`
       expect(perPosition.map((r) => r.stage)).toEqual(['positions', 'timeseries', 'valuation'])
+
+      // The query API of the deployment answers from what the pipeline stored, over HTTP.
+      // Mon: (9,995 − 0 − 10,000) / 10,000 = −0.05 %; Tue: (9,575 − 9,995 + 500) / 9,995 (the
+      // withdrawal at the end of the day); Wed: 0.
+      const res = await fetch(`${deployment.queryUrl}/v1/portfolios/${P}/performance?period=SI&frequency=daily`)
+      expect(res.status).toBe(200)
+      const perf = (await res.json()) as { twr: { cumulative: number }; series: { r: number }[] }
+      expect(perf.series.map((d) => d.r)).toEqual([-0.0005, 80 / 9995, 0].map((r) => expect.closeTo(r, 12)))
+      expect(perf.twr.cumulative).toBeCloseTo((1 - 0.0005) * (1 + 80 / 9995) - 1, 12)
     }, 120_000)
 
     test('a back-dated deposit and a price correction recompute what they touch; a redelivery changes nothing', async () => {

@@ -47,6 +47,10 @@ describe('the compiled pas binary', () => {
     expect(body.services.length).toBe(6)
     expect(body.services.every((s) => s.state === 'running')).toBe(true)
     expect(await (await fetch(`${running.url}/ready`)).json()).toEqual({ ready: true })
+    // The binary carries the OpenAPI generator and the offline docs page.
+    const openapi = (await (await fetch(`${running.url}/openapi.json`)).json()) as { paths: Record<string, unknown> }
+    expect(Object.keys(openapi.paths)).toContain('/v1/portfolios/{portfolioId}/review')
+    expect(await (await fetch(`${running.url}/docs`)).text()).toContain('/openapi.json')
 
     // Ingest goes through the log to the persist stage, which the health report shows working.
     const post = (body: string) =>
