@@ -5,7 +5,17 @@ import { ConfigError } from './errors.ts'
 import { Roles } from './roles.ts'
 import { LogLevels } from './runtime/logger.ts'
 
-export const Commands = ['run', 'migrate', 'help', 'version'] as const
+export const Commands = [
+  'run',
+  'migrate',
+  'demo',
+  'topics',
+  'ingest',
+  'dead-letters',
+  'reprocess',
+  'help',
+  'version',
+] as const
 export type Command = (typeof Commands)[number]
 
 const Port = (fallback: number, description: string) =>

@@ -1,12 +1,14 @@
 import pkg from '../package.json' with { type: 'json' }
 import { migrate } from './adapters/pg-migrate.ts'
-import { compose, openDatabase } from './compose.ts'
+import { compose, type Deps, openDatabase } from './compose.ts'
 import { type Config, describeSources, loadConfig } from './config.ts'
+import { demo } from './demo/demo.ts'
 import { ConfigError } from './errors.ts'
 import { createApp } from './http/app.ts'
 import { partsFor, planFor, Roles } from './roles.ts'
 import { createLogger, type Logger } from './runtime/logger.ts'
 import { RoleService } from './runtime/role-service.ts'
+import { createTopics, ingestFiles, listDeadLetters, replayDeadLetters, reprocess } from './tools/ops.ts'
 import { topicSpecs } from './topology.ts'
 
 /** How long an idle consumer waits in poll; also the upper bound on how long a drain waits for it. */
@@ -15,8 +17,9 @@ const POLL_WAIT_MS = 500
 /** The binary: `pas [run|migrate|help|version] [--flags]`. Returns the process exit code. */
 export async function main(argv: readonly string[], env: Record<string, string | undefined>): Promise<number> {
   let config: Config
+  const { configArgv, tool } = splitToolArgs(argv)
   try {
-    config = loadConfig(env, argv)
+    config = loadConfig(env, configArgv)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     process.stderr.write(`pas: ${error.message}\nRun \`pas --help\` for the settings.\n`)
@@ -34,6 +37,13 @@ export async function main(argv: readonly string[], env: Record<string, string |
       return migrateOnly(config, logger)
     case 'run':
       return run(config, logger)
+    case 'demo':
+      return demo(config, logger, start, tool.flags.headless === true)
+    case 'topics':
+    case 'ingest':
+    case 'dead-letters':
+    case 'reprocess':
+      return runTool(config, logger, tool)
     default:
       return config.command satisfies never
   }
@@ -49,7 +59,21 @@ async function migrateOnly(config: Config, logger: Logger): Promise<number> {
   return 0
 }
 
+/** A running pas process: its URL, its dependencies, and a way to stop it as a signal would. */
+export type Running = {
+  url: string
+  deps: Deps
+  /** Resolves with the exit code once the process has drained and released everything. */
+  finished: Promise<number>
+  shutdown(reason: string): Promise<void>
+}
+
 async function run(config: Config, logger: Logger): Promise<number> {
+  return (await start(config, logger)).finished
+}
+
+/** Starts the role(s) of `config` and their HTTP server; SIGTERM and SIGINT drain and stop them. */
+export async function start(config: Config, logger: Logger): Promise<Running> {
   const plan = planFor(config.role)
   const deps = await compose(config, logger)
   if (plan.setupOnStart) {
@@ -77,16 +101,18 @@ async function run(config: Config, logger: Logger): Promise<number> {
   const url = `http://${config.httpHost}:${app.server?.port}`
   logger.info('pas started', { url, transport: deps.eventLog.kind, roles: plan.members })
 
-  return new Promise<number>((resolve) => {
-    let exitCode = 0
-    let stopping = false
-    const shutdown = async (reason: string) => {
-      if (stopping) return
-      stopping = true
+  let resolveFinished: (code: number) => void = () => {}
+  const finished = new Promise<number>((resolve) => {
+    resolveFinished = resolve
+  })
+  let exitCode = 0
+  let stopping: Promise<void> | undefined
+  const shutdown = (reason: string) => {
+    stopping ??= (async () => {
       logger.info('shutting down: draining in-flight batches', { reason })
       const deadline = setTimeout(() => {
         logger.error('drain did not finish in time; exiting', { shutdownTimeoutMs: config.shutdownTimeoutMs })
-        resolve(1)
+        resolveFinished(1)
       }, config.shutdownTimeoutMs)
       try {
         await app.stop()
@@ -99,18 +125,100 @@ async function run(config: Config, logger: Logger): Promise<number> {
         exitCode = 1
       }
       clearTimeout(deadline)
-      resolve(exitCode)
+      resolveFinished(exitCode)
+    })()
+    return stopping
+  }
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+  process.once('SIGINT', () => shutdown('SIGINT'))
+  for (const service of services) {
+    service.done.catch((error: unknown) => {
+      logger.error('service failed', { service: service.name, error })
+      exitCode = 1
+      void shutdown(`${service.name} failed`)
+    })
+  }
+  return { url, deps, finished, shutdown }
+}
+
+/** Flags that belong to a tool command rather than to the configuration. */
+const TOOL_FLAGS: Record<string, 'boolean' | 'string'> = {
+  '--headless': 'boolean',
+  '--kind': 'string',
+  '--url': 'string',
+  '--id': 'string',
+  '--stage': 'string',
+  '--all': 'boolean',
+  '--from': 'string',
+  '--security': 'string',
+}
+const TOOLS = new Set(['demo', 'topics', 'ingest', 'dead-letters', 'reprocess'])
+type ToolArgs = { args: string[]; flags: Record<string, string | true> }
+
+/** For tool commands, takes the tool's own flags and arguments out; the rest is configuration. */
+export function splitToolArgs(argv: readonly string[]): { configArgv: string[]; tool: ToolArgs } {
+  const tool: ToolArgs = { args: [], flags: {} }
+  const command = argv.find((a) => !a.startsWith('--'))
+  if (command === undefined || !TOOLS.has(command)) return { configArgv: [...argv], tool }
+  const configArgv: string[] = []
+  let seenCommand = false
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    const eq = arg.indexOf('=')
+    const flag = eq === -1 ? arg : arg.slice(0, eq)
+    const kind = TOOL_FLAGS[flag]
+    if (kind === 'boolean') tool.flags[flag.slice(2)] = true
+    else if (kind === 'string') tool.flags[flag.slice(2)] = eq === -1 ? (argv[++i] ?? '') : arg.slice(eq + 1)
+    else if (arg.startsWith('--')) {
+      configArgv.push(arg)
+      if (eq === -1 && argv[i + 1] !== undefined) configArgv.push(argv[++i] as string)
+    } else if (!seenCommand) {
+      seenCommand = true
+      configArgv.push(arg)
+    } else tool.args.push(arg)
+  }
+  return { configArgv, tool }
+}
+
+/** The operator tools: each opens what it needs from the configuration, does one thing, and exits. */
+async function runTool(config: Config, logger: Logger, tool: ToolArgs): Promise<number> {
+  const out = (line: string) => process.stdout.write(`${line}\n`)
+  const str = (name: string) => (typeof tool.flags[name] === 'string' ? (tool.flags[name] as string) : undefined)
+  if (config.command === 'ingest') {
+    const url = str('url') ?? `http://127.0.0.1:${config.httpPort}`
+    return ingestFiles(tool.args, { kind: str('kind'), url, chunk: Math.min(5000, config.ingestMaxRecords) }, out)
+  }
+  const deps = await compose(config, logger)
+  try {
+    switch (config.command) {
+      case 'topics':
+        return await createTopics(deps.eventLog, config.partitions, out)
+      case 'dead-letters': {
+        const [action = 'list'] = tool.args
+        if (action === 'list')
+          return await listDeadLetters(deps.db.sql, { stage: str('stage'), all: tool.flags.all === true }, out)
+        if (action === 'replay') {
+          const ids = str('id')
+            ?.split(',')
+            .map((s) => s.trim())
+          return await replayDeadLetters(deps.db.sql, deps.eventLog, { ids, stage: str('stage') }, out)
+        }
+        out(`pas dead-letters: unknown action ${action} (list or replay)`)
+        return 2
+      }
+      case 'reprocess':
+        return await reprocess(
+          deps.db.sql,
+          deps.eventLog,
+          { portfolioId: tool.args[0], from: str('from'), security: str('security') },
+          out,
+        )
+      default:
+        return 2
     }
-    process.once('SIGTERM', () => shutdown('SIGTERM'))
-    process.once('SIGINT', () => shutdown('SIGINT'))
-    for (const service of services) {
-      service.done.catch((error: unknown) => {
-        logger.error('service failed', { service: service.name, error })
-        exitCode = 1
-        void shutdown(`${service.name} failed`)
-      })
-    }
-  })
+  } finally {
+    await deps.close()
+  }
 }
 
 function usage(): string {
@@ -120,9 +228,15 @@ function usage(): string {
   return [
     `pas ${pkg.version}: portfolio analytics as a stream processor`,
     '',
-    'Usage: pas [run|migrate|help|version] [--flag value ...]',
-    '  run       start the role(s) chosen by --role (default command)',
-    '  migrate   apply the SQL migrations to the database and exit',
+    'Usage: pas [command] [--flag value ...]',
+    '  run                       start the role(s) chosen by --role (default command)',
+    '  migrate                   apply the SQL migrations to the database and exit',
+    '  demo [--headless]         start everything, load the sample data, print a review, keep serving',
+    '  topics                    create the topics with --partitions partitions (idempotent)',
+    '  ingest FILE... [--kind K] [--url U]   post JSON or CSV files to a running ingest API',
+    '  dead-letters list [--stage S] [--all]           list dead letters (not yet replayed)',
+    '  dead-letters replay --id N[,N...] | --stage S|any   append them to their topic again',
+    '  reprocess PORTFOLIO --from DATE [--security S]  recompute positions, valuations and series',
     '',
     `Roles: ${Roles.join(', ')} (all = every role in one process)`,
     '',

@@ -3,3 +3,9 @@ declare module '*.sql' {
   const text: string
   export default text
 }
+
+/** Sample data (data/sample/*.csv) is imported as text the same way. */
+declare module '*.csv' {
+  const text: string
+  export default text
+}

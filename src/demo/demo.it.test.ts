@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { resolve } from 'node:path'
+import { freshDatabase } from '../testing/infra.ts'
+import type { ScratchDatabase } from '../testing/local-infra.ts'
+
+const repo = resolve(import.meta.dir, '../..')
+
+/**
+ * `pas demo --headless`, as the README's first command runs it but stopping after the review: it
+ * loads the sample set through its own ingest API, waits for the pipeline, prints a review per
+ * portfolio and exits 0. The database outlives it, so the printed figures are checked against the
+ * stored rows, computed here independently (SQL sums, and the daily returns linked by hand).
+ */
+describe('pas demo --headless', () => {
+  let db: ScratchDatabase
+  let stdout = ''
+  let stderr = ''
+  let code: number | null = null
+
+  beforeAll(async () => {
+    db = await freshDatabase('demo')
+    const proc = Bun.spawn(['bun', 'src/main.ts', 'demo', '--headless', '--port', '0'], {
+      cwd: repo,
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, PAS_LOG_LEVEL: 'warn' },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    ;[stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()])
+    code = await proc.exited
+  }, 300_000)
+  afterAll(() => db?.drop())
+
+  test('exits 0 after loading, with progress on stderr and the URLs on stdout', () => {
+    expect(code, stderr).toBe(0)
+    expect(stderr).toContain('loaded 90 transactions')
+    expect(stderr).toMatch(/series 3\/3/)
+    expect(stdout).toMatch(/docs\s+http:\/\/127\.0\.0\.1:\d+\/docs/)
+  })
+
+  const block = (id: string) => stdout.split('\n\n').find((b) => b.includes(`${id}  `)) ?? ''
+  const figure = (text: string, label: string) => {
+    const m = text.match(new RegExp(`${label} (-?[\\d,]+\\.\\d\\d)`))
+    return m ? Number((m[1] as string).replaceAll(',', '')) : Number.NaN
+  }
+
+  test('each portfolio’s wealth and cash are the stored valuations of the business date', async () => {
+    for (const id of ['DEMO-GROWTH', 'DEMO-INCOME', 'DEMO-BALANCED']) {
+      const [row] = await db.sql<{ wealth: string; cash: string }[]>`
+        select round(sum(market_value_base), 2)::text as wealth,
+               round(coalesce(sum(market_value_base) filter (where position_id like 'CASH:%'), 0), 2)::text as cash
+        from valuations where portfolio_id = ${id} and date = '2025-12-31'`
+      expect(figure(block(id), 'wealth')).toBe(Number(row?.wealth))
+      expect(figure(block(id), 'cash')).toBe(Number(row?.cash))
+    }
+  })
+
+  test('the YTD TWR printed is the stored series linked day by day (flows as recorded)', async () => {
+    const days = await db.sql<{ bmv: string; emv: string; sod: string; eod: string }[]>`
+      select bmv_base::text as bmv, emv_base::text as emv, sod_flow_base::text as sod, eod_flow_base::text as eod
+      from portfolio_series where portfolio_id = 'DEMO-INCOME' and date between '2025-01-01' and '2025-12-31' order by date`
+    expect(days.length).toBe(260) // every weekday of 2025 from the first deposit on 2 January
+    let growth = 1
+    for (const d of days) {
+      const [bmv, emv, sod, eod] = [d.bmv, d.emv, d.sod, d.eod].map(Number) as [number, number, number, number]
+      growth *= 1 + (emv - bmv - sod - eod) / (bmv + sod)
+    }
+    const printed = block('DEMO-INCOME').match(/YTD (-?\d+\.\d\d)%/)?.[1]
+    expect(printed).toBe(((growth - 1) * 100).toFixed(2))
+  })
+
+  test('the cancelled purchase left no trace, and AVCO applies to the CHF portfolio', async () => {
+    const [jpm] = await db.sql<{ quantity: string }[]>`
+      select quantity::text as quantity from position_history
+      where portfolio_id = 'DEMO-BALANCED' and position_id = 'JPM' order by date desc, seq desc limit 1`
+    expect(jpm?.quantity).toBe('400')
+    const [rejected] = await db.sql<{ n: number }[]>`select count(*)::int as n from transaction_rejections`
+    expect(rejected?.n).toBe(0)
+  })
+})
