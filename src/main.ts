@@ -14,7 +14,7 @@ import { topicSpecs } from './topology.ts'
 /** How long an idle consumer waits in poll; also the upper bound on how long a drain waits for it. */
 const POLL_WAIT_MS = 500
 
-/** The binary: `pas [run|migrate|help|version] [--flags]`. Returns the process exit code. */
+/** The binary: `pas [command] [--flags]` (see usage()). Returns the process exit code. */
 export async function main(argv: readonly string[], env: Record<string, string | undefined>): Promise<number> {
   let config: Config
   const { configArgv, tool } = splitToolArgs(argv)
