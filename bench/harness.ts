@@ -1,0 +1,429 @@
+/**
+ * The benchmark harness: one command runs a generated data set (bench/generator.ts) through the
+ * whole system and reports what it achieved, after checking that the results are right.
+ *
+ *   bun bench/harness.ts --size small|medium|large [--transport pg|kafka] [--processes all|ROLE=N,...]
+ *                        [--clients 4] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
+ *   bun bench/harness.ts --compare OLD.json NEW.json
+ *
+ * Deployments: `--processes all` (default) is one `pas --role all` process, the embedded default's
+ * shape; `--processes ingest=1,persist=1,positions=1,valuation=2,timeseries=1,api=1` runs a
+ * process per role (N of each), as at scale. PostgreSQL is a server of the harness's own
+ * (embedded, .pas/bench) unless --database-url names one; the Kafka broker likewise
+ * (tools/kafka.sh on port 19094) unless --kafka-brokers. Each run uses a fresh database.
+ *
+ * Reported (a table, and JSON in bench/results/harness-*.json):
+ * - the raw COPY rate of this PostgreSQL (rows/s into a copy of the valuations table, 10k-row
+ *   batches, one writer), the storage ceiling the pipeline is compared against;
+ * - ingest rate (transactions acknowledged per second over HTTP);
+ * - end-to-end events/s (transactions ÷ time from the first one sent until every portfolio's
+ *   series is complete and the pipeline is idle), position-days valued/s over the same time;
+ * - freshness lag, p50 and p99, from a portfolio's transactions being acknowledged to its series
+ *   first being complete through the business date;
+ * - query latency p50/p99 of /positions and /performance while the pipeline works, with
+ *   `--clients` concurrent clients;
+ * - peak memory (VmHWM) per process, by role; rows written per table.
+ * Reconciliation (a fast wrong run fails instead of reporting): every transaction stored once, no
+ * rejection and no dead letter, every position's final quantity as the generator tallied it (all
+ * corrections applied), and every portfolio's series complete on every business day.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { type Cell, copyRows, PgWriter } from '../src/adapters/pg-copy.ts'
+import { localKafka, localPg, scratchDatabase } from '../src/testing/local-infra.ts'
+import { type Size, Sizes, Synthetic } from './generator.ts'
+
+const repo = resolve(import.meta.dir, '..')
+const ROLES = ['ingest', 'persist', 'positions', 'valuation', 'timeseries', 'api'] as const
+
+export type HarnessOptions = {
+  size: Size
+  transport: 'pg' | 'kafka'
+  /** 'all' or role → process count */
+  processes: 'all' | Partial<Record<(typeof ROLES)[number], number>>
+  clients: number
+  seed: number
+  databaseUrl?: string | undefined
+  kafkaBrokers?: string | undefined
+  progress?: (line: string) => void
+}
+
+export type HarnessResult = {
+  size: Size
+  transport: string
+  layout: string
+  transactions: number
+  copyRowsPerS: number
+  ingestPerS: number
+  endToEndS: number
+  eventsPerS: number
+  positionDays: number
+  positionDaysPerS: number
+  positionDaysToCopyRatio: number
+  lagP50S: number
+  lagP99S: number
+  queries: number
+  queryP50Ms: number
+  queryP99Ms: number
+  peakMemoryMb: Record<string, number>
+  rows: Record<string, number>
+  reconciliation: { ok: boolean; problems: string[] }
+}
+
+const quantile = (sorted: readonly number[], q: number) =>
+  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number)
+
+/** Rows/s of COPY into a table shaped like `valuations` (primary key included), 10k-row batches. */
+async function copyRate(url: string, sql: import('../src/adapters/pg-client.ts').Sql, rows: number): Promise<number> {
+  await sql`create table bench_copy (like valuations including all)`
+  const writer = new PgWriter(url, 'pas-bench-copy')
+  const batch: Cell[][] = []
+  const start = performance.now()
+  for (let i = 0; i < rows; i++) {
+    const day = new Date(Date.UTC(2020, 0, 1) + (i % 2000) * 86_400_000).toISOString().slice(0, 10)
+    batch.push([
+      `P${Math.floor(i / 2000)}`,
+      'SEC1',
+      day,
+      'VALUED',
+      '100',
+      '12.5',
+      day,
+      '1',
+      '1250',
+      '1250',
+      '1000',
+      '1000',
+      '250',
+      '250',
+    ])
+    if (batch.length === 10_000 || i === rows - 1) {
+      const cols = ['portfolio_id', 'position_id', 'date', 'status', 'quantity', 'price', 'price_date', 'fx_rate']
+      const all = [
+        ...cols,
+        'market_value_local',
+        'market_value_base',
+        'cost_local',
+        'cost_base',
+        'unrealized_local',
+        'unrealized_base',
+      ]
+      await writer.transaction((tx) => copyRows(tx, 'bench_copy', all, batch, 60_000))
+      batch.length = 0
+    }
+  }
+  const rate = rows / ((performance.now() - start) / 1000)
+  await writer.close()
+  await sql`drop table bench_copy`
+  return rate
+}
+
+function peakRssMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0)
+    return Math.round(kb / 1024)
+  } catch {
+    return 0
+  }
+}
+
+export async function runBenchmark(options: HarnessOptions): Promise<HarnessResult> {
+  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const synthetic = new Synthetic(options.size, options.seed)
+  const server = await localPg('bench', 54_322, options.databaseUrl)
+  const db = await scratchDatabase(server.url, `pas_harness_${options.transport}_${Date.now().toString(36)}`)
+  const kafka = options.transport === 'kafka' ? await localKafka(19_094, options.kafkaBrokers) : undefined
+  const procs: { role: string; proc: Bun.Subprocess; url: string }[] = []
+  let basePort = 20_000 + Math.floor(Math.random() * 20_000)
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: db.url,
+    PAS_LOG_LEVEL: 'warn',
+    PAS_PARTITIONS: '8',
+  }
+  if (kafka) env.KAFKA_BROKERS = kafka.brokers.join(',')
+  const spawn = (role: string, extra: string[] = []) => {
+    const port = basePort++
+    const proc = Bun.spawn(['bun', 'src/main.ts', ...extra, '--role', role, '--port', String(port)], {
+      cwd: repo,
+      env: { ...env, PAS_KAFKA_CLIENT_ID: `bench-${role}-${port}` },
+      stdout: 'ignore',
+      stderr: 'inherit',
+    })
+    procs.push({ role, proc, url: `http://127.0.0.1:${port}` })
+  }
+  try {
+    const copyRowsPerS = await copyRate(db.url, db.sql, 200_000)
+    progress(`raw COPY: ${Math.round(copyRowsPerS)} rows/s`)
+
+    if (options.processes === 'all') spawn('all')
+    else {
+      const setup = Bun.spawn(['bun', 'src/main.ts', 'topics'], { cwd: repo, env, stdout: 'ignore', stderr: 'inherit' })
+      if ((await setup.exited) !== 0) throw new Error('pas topics failed')
+      for (const role of ROLES) for (let i = 0; i < (options.processes[role] ?? 1); i++) spawn(role)
+    }
+    for (const p of procs) {
+      for (let i = 0; ; i++) {
+        if (
+          await fetch(`${p.url}/ready`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        )
+          break
+        if (i > 600 || p.proc.exitCode !== null) throw new Error(`${p.role} did not become ready`)
+        await Bun.sleep(100)
+      }
+    }
+    const ingestUrl = (procs.find((p) => p.role === 'ingest' || p.role === 'all') as { url: string }).url
+    const apiUrl = (procs.find((p) => p.role === 'api' || p.role === 'all') as { url: string }).url
+    const post = async (kind: string, records: unknown[]) => {
+      const res = await fetch(`${ingestUrl}/v1/ingest/${kind}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(records),
+      })
+      if (res.status !== 202) throw new Error(`ingest ${kind}: ${res.status} ${(await res.text()).slice(0, 500)}`)
+    }
+
+    // Query load while the pipeline works: random portfolios, positions and performance.
+    const latencies: number[] = []
+    let loading = true
+    const clients = Array.from({ length: options.clients }, async (_, c) => {
+      let k = c
+      while (loading) {
+        const id = `BP${(k * 7919) % synthetic.size.portfolios}`
+        const path =
+          k++ % 2 === 0 ? `/v1/portfolios/${id}/positions` : `/v1/portfolios/${id}/performance?period=SI&frequency=none`
+        const t = performance.now()
+        await fetch(apiUrl + path).then(
+          (r) => r.arrayBuffer(),
+          () => undefined,
+        )
+        latencies.push(performance.now() - t)
+      }
+    })
+
+    let t0 = 0
+    let transactions = 0
+    let ackedS = 0
+    const ackedAt = new Map<string, number>()
+    for (const chunk of synthetic.chunks()) {
+      if (chunk.phase === 'transactions' && t0 === 0) {
+        t0 = performance.now()
+        progress(`reference and market data in; sending transactions`)
+      }
+      await post(chunk.kind, chunk.records)
+      if (chunk.phase === 'transactions') {
+        transactions += chunk.records.length
+        ackedS = (performance.now() - t0) / 1000
+        for (const id of chunk.portfolioIds ?? []) ackedAt.set(id, performance.now())
+      }
+    }
+    const ingestPerS = transactions / ackedS
+    progress(`${transactions} transactions acknowledged at ${Math.round(ingestPerS)}/s; waiting for the pipeline`)
+
+    // Done: every portfolio's series complete on every business day, and the stages idle.
+    const doneAt = new Map<string, number>()
+    let lastWork = ''
+    let idleSince = 0
+    const deadline = performance.now() + 60 * 60_000
+    for (;;) {
+      const rows = await db.sql<{ id: string; n: number }[]>`
+        select portfolio_id as id, count(*)::int as n from portfolio_series
+        where complete and date between ${synthetic.expected.firstDay}::date and ${synthetic.expected.businessDate}::date
+        group by portfolio_id`
+      const now = performance.now()
+      for (const r of rows) if (r.n === synthetic.expected.seriesDays && !doneAt.has(r.id)) doneAt.set(r.id, now)
+      const work = JSON.stringify(
+        await Promise.all(
+          procs.map((p) =>
+            fetch(`${p.url}/health`).then(
+              async (r) => ((await r.json()) as { services: { detail: unknown }[] }).services.map((s) => s.detail),
+              () => null,
+            ),
+          ),
+        ),
+      )
+      if (work !== lastWork) {
+        lastWork = work
+        idleSince = now
+      }
+      const complete = rows.filter((r) => r.n === synthetic.expected.seriesDays).length
+      progress(`  ${complete}/${synthetic.size.portfolios} portfolios complete (${((now - t0) / 1000).toFixed(0)} s)`)
+      if (complete === synthetic.size.portfolios && now - idleSince > 3000) break
+      if (now > deadline) throw new Error(`not done after an hour: ${complete} portfolios complete`)
+      await Bun.sleep(1000)
+    }
+    const endToEndS = (idleSince - t0) / 1000
+    loading = false
+    await Promise.all(clients)
+
+    const peakMemoryMb: Record<string, number> = {}
+    for (const p of procs) peakMemoryMb[p.role] = Math.max(peakMemoryMb[p.role] ?? 0, peakRssMb(p.proc.pid))
+    const tables = [
+      'transactions',
+      'prices',
+      'position_history',
+      'cashflows',
+      'valuations',
+      'position_series',
+      'portfolio_series',
+      'lineage',
+    ]
+    const rowsWritten: Record<string, number> = {}
+    for (const t of tables)
+      rowsWritten[t] = Number((await db.sql.unsafe(`select count(*)::int as n from ${t}`))[0]?.n ?? 0)
+
+    // Reconciliation against the generator's own expectations.
+    const problems: string[] = []
+    if (rowsWritten.transactions !== synthetic.expected.transactions) {
+      problems.push(`${rowsWritten.transactions} transactions stored, ${synthetic.expected.transactions} sent`)
+    }
+    const [bad] = await db.sql<{ rejected: number; dead: number }[]>`
+      select (select count(*)::int from transaction_rejections) as rejected, (select count(*)::int from dead_letters) as dead`
+    if (bad?.rejected) problems.push(`${bad.rejected} transactions rejected`)
+    if (bad?.dead) problems.push(`${bad.dead} dead letters`)
+    const finals = await db.sql<{ key: string; quantity: string }[]>`
+      select distinct on (portfolio_id, position_id) portfolio_id || '|' || position_id as key, quantity::text as quantity
+      from position_history where position_id not like 'CASH:%'
+      order by portfolio_id, position_id, date desc, seq desc`
+    const stored = new Map(finals.map((f) => [f.key, Number(f.quantity)]))
+    let wrong = 0
+    for (const [key, q] of synthetic.expected.quantities) if (stored.get(key) !== q) wrong++
+    if (wrong > 0)
+      problems.push(
+        `${wrong} of ${synthetic.expected.quantities.size} positions differ from the generator's quantities`,
+      )
+    if (doneAt.size !== synthetic.size.portfolios) problems.push(`${doneAt.size} portfolios with a complete series`)
+
+    const lags = [...doneAt].map(([id, t]) => (t - (ackedAt.get(id) ?? t0)) / 1000).sort((a, b) => a - b)
+    latencies.sort((a, b) => a - b)
+    const positionDays = rowsWritten.valuations ?? 0
+    const positionDaysPerS = positionDays / endToEndS
+    return {
+      size: options.size,
+      transport: options.transport,
+      layout:
+        options.processes === 'all'
+          ? 'all'
+          : ROLES.map((r) => `${r}=${(options.processes as Record<string, number>)[r] ?? 1}`).join(','),
+      transactions,
+      copyRowsPerS,
+      ingestPerS,
+      endToEndS,
+      eventsPerS: transactions / endToEndS,
+      positionDays,
+      positionDaysPerS,
+      positionDaysToCopyRatio: positionDaysPerS / copyRowsPerS,
+      lagP50S: quantile(lags, 0.5),
+      lagP99S: quantile(lags, 0.99),
+      queries: latencies.length,
+      queryP50Ms: quantile(latencies, 0.5),
+      queryP99Ms: quantile(latencies, 0.99),
+      peakMemoryMb,
+      rows: rowsWritten,
+      reconciliation: { ok: problems.length === 0, problems },
+    }
+  } finally {
+    for (const p of procs) p.proc.kill('SIGTERM')
+    await Promise.all(procs.map((p) => p.proc.exited))
+    await db.drop()
+    await kafka?.stop()
+    await server.server?.stop()
+  }
+}
+
+export function formatResult(r: HarnessResult): string {
+  const f = (x: number, d = 0) => x.toFixed(d)
+  return [
+    `size ${r.size}, transport ${r.transport}, processes ${r.layout}: reconciliation ${r.reconciliation.ok ? 'passed' : `FAILED: ${r.reconciliation.problems.join('; ')}`}`,
+    '| metric | value |',
+    '|---|---|',
+    `| transactions | ${r.transactions} |`,
+    `| raw COPY rows/s | ${f(r.copyRowsPerS)} |`,
+    `| ingest transactions/s (acknowledged) | ${f(r.ingestPerS)} |`,
+    `| end to end s | ${f(r.endToEndS, 1)} |`,
+    `| events/s end to end | ${f(r.eventsPerS)} |`,
+    `| position-days valued | ${r.positionDays} |`,
+    `| position-days/s | ${f(r.positionDaysPerS)} |`,
+    `| position-days/s ÷ raw COPY rows/s | ${f(r.positionDaysToCopyRatio, 3)} |`,
+    `| freshness lag p50 / p99 s | ${f(r.lagP50S, 2)} / ${f(r.lagP99S, 2)} |`,
+    `| queries during processing | ${r.queries} |`,
+    `| query p50 / p99 ms | ${f(r.queryP50Ms, 1)} / ${f(r.queryP99Ms, 1)} |`,
+    `| peak memory MB | ${Object.entries(r.peakMemoryMb)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} |`,
+    `| rows written | ${Object.entries(r.rows)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} |`,
+  ].join('\n')
+}
+
+/** Ratios new ÷ old of every numeric metric of two result files. */
+export function compare(older: HarnessResult, newer: HarnessResult): string {
+  const lines = ['| metric | old | new | new ÷ old |', '|---|---|---|---|']
+  for (const [key, value] of Object.entries(newer)) {
+    const before = (older as Record<string, unknown>)[key]
+    if (typeof value === 'number' && typeof before === 'number') {
+      lines.push(
+        `| ${key} | ${before.toFixed(2)} | ${value.toFixed(2)} | ${before === 0 ? 'n/a' : (value / before).toFixed(2)} |`,
+      )
+    }
+  }
+  return lines.join('\n')
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      size: { type: 'string', default: 'small' },
+      transport: { type: 'string', default: 'pg' },
+      processes: { type: 'string', default: 'all' },
+      clients: { type: 'string', default: '4' },
+      seed: { type: 'string', default: '1' },
+      'database-url': { type: 'string' },
+      'kafka-brokers': { type: 'string' },
+      compare: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  })
+  const load = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as HarnessResult
+  if (values.compare) {
+    const [a, b] = process.argv.slice(2).filter((x) => !x.startsWith('--'))
+    if (!a || !b) throw new Error('--compare OLD.json NEW.json')
+    console.log(compare(load(a), load(b)))
+  } else {
+    if (!(values.size in Sizes)) throw new Error(`--size: one of ${Object.keys(Sizes).join(', ')}`)
+    if (values.transport !== 'pg' && values.transport !== 'kafka') throw new Error('--transport: pg or kafka')
+    const processes =
+      values.processes === 'all'
+        ? ('all' as const)
+        : Object.fromEntries(
+            values.processes.split(',').map((kv) => {
+              const [role, n] = kv.split('=')
+              if (!ROLES.includes(role as (typeof ROLES)[number]) || !(Number(n) >= 1))
+                throw new Error(`--processes: ${kv}`)
+              return [role, Number(n)]
+            }),
+          )
+    const result = await runBenchmark({
+      size: values.size as Size,
+      transport: values.transport,
+      processes,
+      clients: Number(values.clients),
+      seed: Number(values.seed),
+      databaseUrl: values['database-url'],
+      kafkaBrokers: values['kafka-brokers'],
+    })
+    console.log(formatResult(result))
+    mkdirSync(`${import.meta.dir}/results`, { recursive: true })
+    const at = new Date().toISOString()
+    const file = `${import.meta.dir}/results/harness-${result.size}-${result.transport}-${at.replace(/[:.]/g, '-')}.json`
+    writeFileSync(file, JSON.stringify({ at, ...result }, null, 2))
+    console.log(`written ${file}`)
+    if (!result.reconciliation.ok) process.exit(1)
+  }
+}
