@@ -145,7 +145,9 @@ export class Synthetic {
     ] as const
     const fx: Record<string, unknown>[] = []
     for (const [from, to, path] of fxWalks) {
-      path.forEach((rate, d) => fx.push({ from, to, date: days[d], rate: rate.toFixed(6) }))
+      path.forEach((rate, d) => {
+        fx.push({ from, to, date: days[d], rate: rate.toFixed(6) })
+      })
     }
     fxWalks[0][2].forEach((usd, d) => {
       fx.push({ from: 'USD', to: 'CHF', date: days[d], rate: ((fxWalks[1][2][d] as number) / usd).toFixed(6) })
