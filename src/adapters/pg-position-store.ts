@@ -86,22 +86,25 @@ export class PgPositionStore implements PositionStore {
       select from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
       from fx_rates where to_currency = any(${bases}::text[]) or from_currency = any(${bases}::text[])`
 
+    const txnsOf = Map.groupBy(txns, (t) => t.record.portfolioId)
+    const beforeOf = Map.groupBy(before, (b) => b.portfolio_id)
+    const instrumentRecords = instruments.map((i) => i.record)
     return requests.flatMap((request) => {
       const portfolio = known.get(request.portfolioId)
       if (!portfolio) return []
-      const mine = txns.filter((t) => t.record.portfolioId === request.portfolioId)
+      const mine = txnsOf.get(request.portfolioId) ?? []
       const { active } = applyCancels(mine.map((t) => t.record))
       const inRange = (t: Transaction) => t.tradeDate >= request.fromDate
       return [
         {
           request,
           portfolio,
-          before: before.filter((b) => b.portfolio_id === request.portfolioId).map(toPositionRow),
+          before: (beforeOf.get(request.portfolioId) ?? []).map(toPositionRow),
           transactions: active.filter(inRange),
           orphanCancels: mine
             .filter((t) => t.record.type === 'CANCEL' && !t.target_known && inRange(t.record))
             .map((t) => t.record),
-          instruments: instruments.map((i) => i.record),
+          instruments: instrumentRecords,
           fx: fx.filter((r) => r.to === portfolio.baseCurrency || r.from === portfolio.baseCurrency),
           inputsAsOf: asOf,
         },

@@ -44,17 +44,19 @@ export class PgSeriesStore implements SeriesStore {
       select distinct on (s.portfolio_id, s.position_id) s.portfolio_id, s.position_id, s.emv_base::text as emv
       from position_series s join ${scope} using (portfolio_id)
       where s.date < w.from_date order by s.portfolio_id, s.position_id, s.date desc`
+    const valuationsOf = Map.groupBy(valuations, (v) => v.portfolioId)
+    const cashflowsOf = Map.groupBy(cashflows, (c) => c.portfolioId)
+    const openingOf = new Map(portfolioOpen.map((p) => [p.portfolio_id, p.emv]))
+    const positionOpeningOf = Map.groupBy(positionOpen, (p) => p.portfolio_id)
     return jobs.map((job) => ({
       job,
       businessDate: through,
       inputsAsOf: asOf,
-      valuations: valuations.filter((v) => v.portfolioId === job.portfolioId),
-      cashflows: cashflows.filter((c) => c.portfolioId === job.portfolioId),
+      valuations: valuationsOf.get(job.portfolioId) ?? [],
+      cashflows: cashflowsOf.get(job.portfolioId) ?? [],
       openingEmv: {
-        portfolio: portfolioOpen.find((p) => p.portfolio_id === job.portfolioId)?.emv ?? '0',
-        positions: new Map(
-          positionOpen.filter((p) => p.portfolio_id === job.portfolioId).map((p) => [p.position_id, p.emv]),
-        ),
+        portfolio: openingOf.get(job.portfolioId) ?? '0',
+        positions: new Map((positionOpeningOf.get(job.portfolioId) ?? []).map((p) => [p.position_id, p.emv])),
       },
     }))
   }

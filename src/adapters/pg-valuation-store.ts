@@ -77,20 +77,22 @@ export class PgValuationStore implements ValuationStore {
        from fx_rates where (from_currency = any(${bases}::text[]) or to_currency = any(${bases}::text[]))
          and date >= ${since}::date and date <= ${through}::date)`
 
+    const byPortfolio = Map.groupBy(rows, (r) => r.portfolio_id)
+    const instrumentRecords = instruments.map((i) => i.record)
+    const fxOf = new Map(bases.map((b) => [b, fx.filter((r) => r.from === b || r.to === b)]))
     return jobs.flatMap((job) => {
       const portfolio = portfolios.get(job.portfolioId)
       if (!portfolio) return []
-      const mine = rows.filter((r) => r.portfolio_id === job.portfolioId)
-      const byPosition = Map.groupBy(mine, (r) => r.position_id)
+      const byPosition = Map.groupBy(byPortfolio.get(job.portfolioId) ?? [], (r) => r.position_id)
       return [
         {
           job,
           portfolio,
           businessDate: through,
           histories: [...byPosition.values()].map((h) => h.map(toPositionRow)),
-          instruments: instruments.map((i) => i.record),
+          instruments: instrumentRecords,
           prices,
-          fx: fx.filter((r) => r.from === portfolio.baseCurrency || r.to === portfolio.baseCurrency),
+          fx: fxOf.get(portfolio.baseCurrency) ?? [],
           inputsAsOf: asOf,
         },
       ]

@@ -20,3 +20,22 @@ export function earliestPerPortfolio(requests: readonly { portfolioId: string; f
   }
   return [...earliest].map(([portfolioId, fromDate]) => ({ portfolioId, fromDate }))
 }
+
+/**
+ * How many portfolios one store round trip (load, compute, replace) takes. A batch can carry
+ * hundreds of portfolio jobs; in slices, memory stays bounded and each write transaction short.
+ * Each slice is idempotent (it replaces from a date), so a batch replayed after a crash between
+ * slices redoes them harmlessly.
+ */
+export const PORTFOLIOS_PER_SLICE = 50
+
+export function* slices<T>(items: readonly T[], size = PORTFOLIOS_PER_SLICE): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
+}
+
+/**
+ * Lets timers run between CPU-bound steps: the log's lease and session heartbeats live on the
+ * event loop, and a batch that computes for longer than the session timeout without yielding
+ * would lose its partitions and be replayed.
+ */
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))

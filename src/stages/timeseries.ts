@@ -8,7 +8,7 @@ import type { Batch } from '../ports/event-log.ts'
 import type { SeriesStore } from '../ports/series-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, parseNotices } from './notices.ts'
+import { earliestPerPortfolio, parseNotices, slices, yieldToEventLoop } from './notices.ts'
 
 const notice = TypeCompiler.Compile(ValuationJob)
 
@@ -23,31 +23,34 @@ export function timeseriesStage(deps: { store: SeriesStore }): Stage {
     group: 'pas.timeseries',
     inputs: [Topics.valuationsChanged],
     async process(batch: Batch) {
-      const jobs = earliestPerPortfolio(parseNotices(notice, batch.records))
-      const work = await deps.store.load(jobs)
-      const results = work.map((w) => {
-        const [from, to] = [toEpochDay(w.job.fromDate), toEpochDay(w.businessDate)]
-        const byPosition = Map.groupBy(w.valuations, (v) => v.positionId)
-        const positions = [...byPosition].flatMap(([positionId, valuations]) => {
-          // A cash position's flows are every movement of its currency; a security's, its own.
-          const currency = positionId.slice('CASH:'.length)
-          const flows = w.cashflows.filter((c) =>
-            isCashPosition(positionId) ? c.currency === currency : c.positionId === positionId,
+      for (const jobs of slices(earliestPerPortfolio(parseNotices(notice, batch.records)))) {
+        const work = await deps.store.load(jobs)
+        const results = []
+        for (const w of work) {
+          const [from, to] = [toEpochDay(w.job.fromDate), toEpochDay(w.businessDate)]
+          const byPosition = Map.groupBy(w.valuations, (v) => v.positionId)
+          const positions = [...byPosition].flatMap(([positionId, valuations]) => {
+            // A cash position's flows are every movement of its currency; a security's, its own.
+            const currency = positionId.slice('CASH:'.length)
+            const flows = w.cashflows.filter((c) =>
+              isCashPosition(positionId) ? c.currency === currency : c.positionId === positionId,
+            )
+            const opening = dec(w.openingEmv.positions.get(positionId) ?? '0')
+            return positionSeries(positionId, valuations, flows, from, to, opening)
+          })
+          const portfolio = portfolioSeries(
+            w.job.portfolioId,
+            w.valuations,
+            w.cashflows,
+            from,
+            to,
+            dec(w.openingEmv.portfolio),
           )
-          const opening = dec(w.openingEmv.positions.get(positionId) ?? '0')
-          return positionSeries(positionId, valuations, flows, from, to, opening)
-        })
-        const portfolio = portfolioSeries(
-          w.job.portfolioId,
-          w.valuations,
-          w.cashflows,
-          from,
-          to,
-          dec(w.openingEmv.portfolio),
-        )
-        return { job: w.job, portfolio, positions, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
-      })
-      await deps.store.replace(results)
+          results.push({ job: w.job, portfolio, positions, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf })
+          await yieldToEventLoop()
+        }
+        await deps.store.replace(results)
+      }
     },
   }
 }
