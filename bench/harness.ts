@@ -67,6 +67,8 @@ export type HarnessResult = {
   queryP50Ms: number
   queryP99Ms: number
   peakMemoryMb: Record<string, number>
+  /** Per stage, summed over processes: batches, records and busy seconds (processing + commit). */
+  stages: Record<string, { batches: number; records: number; busyS: number }>
   rows: Record<string, number>
   reconciliation: { ok: boolean; problems: string[] }
 }
@@ -261,6 +263,21 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     loading = false
     await Promise.all(clients)
 
+    type StageDetail = { name: string; detail: { batches: number; records: number; busyMs: number } }
+    const stages: HarnessResult['stages'] = {}
+    for (const p of procs) {
+      const health = (await (await fetch(`${p.url}/health`)).json()) as {
+        services: { detail: { stages?: StageDetail[] } }[]
+      }
+      for (const st of health.services.flatMap((svc) => svc.detail.stages ?? [])) {
+        const name = st.name.replace('stage:', '')
+        const acc = stages[name] ?? { batches: 0, records: 0, busyS: 0 }
+        acc.batches += st.detail.batches
+        acc.records += st.detail.records
+        acc.busyS += st.detail.busyMs / 1000
+        stages[name] = acc
+      }
+    }
     const peakMemoryMb: Record<string, number> = {}
     for (const p of procs) peakMemoryMb[p.role] = Math.max(peakMemoryMb[p.role] ?? 0, peakRssMb(p.proc.pid))
     const tables = [
@@ -324,6 +341,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       queryP50Ms: quantile(latencies, 0.5),
       queryP99Ms: quantile(latencies, 0.99),
       peakMemoryMb,
+      stages,
       rows: rowsWritten,
       reconciliation: { ok: problems.length === 0, problems },
     }

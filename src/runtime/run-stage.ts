@@ -19,6 +19,8 @@ export class StageRunner implements Service {
   #loop: Promise<void> | undefined
   #batches = 0
   #records = 0
+  /** Wall time spent processing and committing batches, ms: where a process's time goes. */
+  #busyMs = 0
   #lastBatchAt: string | undefined
   #error: string | undefined
   #stopRequested = false
@@ -56,7 +58,11 @@ export class StageRunner implements Service {
   }
 
   health(): Health {
-    const detail: Record<string, unknown> = { batches: this.#batches, records: this.#records }
+    const detail: Record<string, unknown> = {
+      batches: this.#batches,
+      records: this.#records,
+      busyMs: Math.round(this.#busyMs),
+    }
     if (this.#lastBatchAt) detail.lastBatchAt = this.#lastBatchAt
     if (this.#error) detail.error = this.#error
     return { name: this.name, state: this.#state, detail }
@@ -66,6 +72,7 @@ export class StageRunner implements Service {
     while (!this.#stopRequested) {
       const batch = await consumer.poll()
       if (batch.records.length === 0) continue
+      const started = performance.now()
       const applied = await this.#processWithRetry(batch)
       if (!applied) return // stop requested during back-off: leave the batch uncommitted
       try {
@@ -74,6 +81,7 @@ export class StageRunner implements Service {
         if (!(error instanceof AppError && error.code === 'PARTITION_LOST')) throw this.#fail(error)
         this.logger.warn('partition moved before commit; its new owner replays the batch', { stage: this.stage.name })
       }
+      this.#busyMs += performance.now() - started
       this.#batches++
       this.#records += batch.records.length
       this.#lastBatchAt = new Date().toISOString()
