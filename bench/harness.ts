@@ -377,6 +377,9 @@ export function formatResult(r: HarnessResult): string {
     `| rows written | ${Object.entries(r.rows)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')} |`,
+    `| stages: batches / records / busy s | ${Object.entries(r.stages)
+      .map(([k, v]) => `${k} ${v.batches} / ${v.records} / ${v.busyS.toFixed(1)}`)
+      .join(', ')} |`,
   ].join('\n')
 }
 
