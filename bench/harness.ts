@@ -31,6 +31,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Cell, copyRows, PgWriter } from '../src/adapters/pg-copy.ts'
+import { VALUATION_COLUMNS } from '../src/adapters/pg-valuation-store.ts'
 import { localKafka, localPg, scratchDatabase } from '../src/testing/local-infra.ts'
 import { type Size, Sizes, Synthetic } from './generator.ts'
 
@@ -101,17 +102,7 @@ async function copyRate(url: string, sql: import('../src/adapters/pg-client.ts')
       '250',
     ])
     if (batch.length === 10_000 || i === rows - 1) {
-      const cols = ['portfolio_id', 'position_id', 'date', 'status', 'quantity', 'price', 'price_date', 'fx_rate']
-      const all = [
-        ...cols,
-        'market_value_local',
-        'market_value_base',
-        'cost_local',
-        'cost_base',
-        'unrealized_local',
-        'unrealized_base',
-      ]
-      await writer.transaction((tx) => copyRows(tx, 'bench_copy', all, batch, 60_000))
+      await writer.transaction((tx) => copyRows(tx, 'bench_copy', VALUATION_COLUMNS, batch, 60_000))
       batch.length = 0
     }
   }

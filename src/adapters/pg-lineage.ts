@@ -27,3 +27,18 @@ export async function writeLineage(tx: Tx, stage: string, entries: readonly Line
     on conflict (portfolio_id, position_id, stage) do update set completed_at = excluded.completed_at,
       from_date = excluded.from_date, through_date = excluded.through_date, inputs_as_of = excluded.inputs_as_of`
 }
+
+/** The entries of one stage run: the portfolio as a whole ('') and each position it wrote. */
+export function lineageOf<
+  R extends { job: { portfolioId: string; fromDate: string }; businessDate: string; inputsAsOf: string },
+>(results: readonly R[], positionIdsOf: (result: R) => Iterable<string>): LineageEntry[] {
+  return results.flatMap((r) =>
+    ['', ...new Set(positionIdsOf(r))].map((positionId) => ({
+      portfolioId: r.job.portfolioId,
+      positionId,
+      fromDate: r.job.fromDate,
+      throughDate: r.businessDate,
+      inputsAsOf: r.inputsAsOf,
+    })),
+  )
+}

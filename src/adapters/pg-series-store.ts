@@ -3,7 +3,7 @@ import type { SeriesResult, SeriesStore, SeriesWork } from '../ports/series-stor
 import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
 import { copyRows, type PgWriter } from './pg-copy.ts'
-import { inputsAsOf, writeLineage } from './pg-lineage.ts'
+import { inputsAsOf, lineageOf, writeLineage } from './pg-lineage.ts'
 
 const COPY_TIMEOUT_MS = 60_000
 const SERIES = ['bmv_base', 'emv_base', 'sod_flow_base', 'eod_flow_base', 'fees_base', 'income_base'] as const
@@ -100,15 +100,7 @@ export class PgSeriesStore implements SeriesStore {
       await writeLineage(
         tx,
         'timeseries',
-        results.flatMap((r) =>
-          ['', ...new Set(r.positions.map((p) => p.positionId))].map((positionId) => ({
-            portfolioId: r.job.portfolioId,
-            positionId,
-            fromDate: r.job.fromDate,
-            throughDate: r.businessDate,
-            inputsAsOf: r.inputsAsOf,
-          })),
-        ),
+        lineageOf(results, (r) => r.positions.map((p) => p.positionId)),
       )
     })
   }

@@ -4,11 +4,12 @@ import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/va
 import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
-import { inputsAsOf, writeLineage } from './pg-lineage.ts'
+import { inputsAsOf, lineageOf, writeLineage } from './pg-lineage.ts'
 import { HISTORY_COLUMNS, type HistoryRow, toPositionRow } from './pg-position-store.ts'
 
 const COPY_TIMEOUT_MS = 60_000
-const COLUMNS = [
+/** The columns of `valuations` in COPY order (the benchmark harness copies the same shape). */
+export const VALUATION_COLUMNS = [
   'portfolio_id',
   'position_id',
   'date',
@@ -124,19 +125,11 @@ export class PgValuationStore implements ValuationStore {
     await this.writer.transaction(async (tx) => {
       await tx`delete from valuations v using unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)
                where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
-      await copyRows(tx, 'valuations', COLUMNS, cells, COPY_TIMEOUT_MS)
+      await copyRows(tx, 'valuations', VALUATION_COLUMNS, cells, COPY_TIMEOUT_MS)
       await writeLineage(
         tx,
         'valuation',
-        results.flatMap((r) =>
-          ['', ...new Set(r.valuations.map((v) => v.positionId))].map((positionId) => ({
-            portfolioId: r.job.portfolioId,
-            positionId,
-            fromDate: r.job.fromDate,
-            throughDate: r.businessDate,
-            inputsAsOf: r.inputsAsOf,
-          })),
-        ),
+        lineageOf(results, (r) => r.valuations.map((v) => v.positionId)),
       )
     })
   }

@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Static } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
-import { PgInputStore } from '../adapters/pg-input-store.ts'
-import { PgPositionStore } from '../adapters/pg-position-store.ts'
-import { PgSeriesStore } from '../adapters/pg-series-store.ts'
-import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
 import type {
   BenchmarkView,
   CashflowView,
@@ -26,11 +22,7 @@ import type {
   TransactionView,
   ValuationView,
 } from '../query/views.ts'
-import { persistStage } from '../stages/persist.ts'
-import { positionsStage } from '../stages/positions.ts'
-import { timeseriesStage } from '../stages/timeseries.ts'
-import { valuationFanoutStage, valuationStage } from '../stages/valuation.ts'
-import { settles, startPipeline } from '../testing/pipeline.ts'
+import { everyStage, settles, startPipeline } from '../testing/pipeline.ts'
 import { docsRoutes } from './docs.ts'
 import { queryRoutes } from './query.ts'
 
@@ -71,16 +63,7 @@ describe('the query API over the pipeline’s tables', () => {
   }
 
   beforeAll(async () => {
-    pipeline = await startPipeline('pg', ({ db, log, writer }) => {
-      const valuations = new PgValuationStore(db.sql, writer())
-      return [
-        persistStage({ store: new PgInputStore(db.sql), log }),
-        positionsStage({ store: new PgPositionStore(db.sql, writer()), log }),
-        valuationFanoutStage({ store: valuations, log }),
-        valuationStage({ store: valuations, log }),
-        timeseriesStage({ store: new PgSeriesStore(db.sql, writer()) }),
-      ]
-    })
+    pipeline = await startPipeline('pg', everyStage)
     app = new Elysia().use(docsRoutes('test')).use(queryRoutes(pipeline.db.sql)) as unknown as Elysia
     const { P, Q, A, B, C, D, BM } = ids()
     const days = ['2025-01-06', '2025-01-07', '2025-01-08', '2025-01-09', '2025-01-10']

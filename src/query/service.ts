@@ -28,6 +28,7 @@ import type {
   LineageView,
   MwrView,
   PerformanceView,
+  PortfolioSeriesView,
   PortfolioView,
   PositionView,
   ReviewView,
@@ -118,15 +119,7 @@ export class QueryService {
   /** The portfolio's series over the period, or 422 listing the days without complete data. */
   async #series(ctx: Context, period: { from: string; to: string }): Promise<PortfolioDay[]> {
     const rows = await ctx.reads.portfolioSeries(ctx.portfolio.portfolioId, period)
-    const days = rows.map((r) => ({
-      date: r.date,
-      bmv: Number(r.bmvBase),
-      emv: Number(r.emvBase),
-      sod: Number(r.sodFlowBase),
-      eod: Number(r.eodFlowBase),
-      fees: Number(r.feesBase),
-      complete: r.complete,
-    }))
+    const days = rows.map(toPortfolioDay)
     const missing = missingDays(days, period.from, period.to)
     if (missing.length > 0) {
       const unvalued = await ctx.reads.unvalued(ctx.portfolio.portfolioId, period)
@@ -198,13 +191,9 @@ export class QueryService {
       const days = await this.#series(ctx, period)
       const rows = await ctx.reads.positionSeries(portfolioId, period)
       const positions = rows.map((r) => ({
+        ...seriesDay(r),
         positionId: r.positionId,
-        date: r.date,
-        bmv: Number(r.bmvBase),
-        emv: Number(r.emvBase),
-        sod: Number(r.sodFlowBase),
-        eod: Number(r.eodFlowBase),
-        fees: Number(r.feesBase),
+        // A cash position's income is a flow of that cash, not a return of its own.
         income: r.positionId.startsWith('CASH:') ? 0 : Number(r.incomeBase),
       }))
       const c = contribution(days, positions)
@@ -369,15 +358,7 @@ export class QueryService {
       const total = sum(holdings.map((h) => h.value))
       const complete = holdings.every((h) => h.position.marketValueBase !== null)
       const rows = await reads.portfolioSeries(portfolioId, { from: inception, to: asOf })
-      const all: PortfolioDay[] = rows.map((r) => ({
-        date: r.date,
-        bmv: Number(r.bmvBase),
-        emv: Number(r.emvBase),
-        sod: Number(r.sodFlowBase),
-        eod: Number(r.eodFlowBase),
-        fees: Number(r.feesBase),
-        complete: r.complete,
-      }))
+      const all = rows.map(toPortfolioDay)
       const ytd = resolvePreset('YTD', asOf, inception)
       const ytdFrom = ytd.ok ? ytd.from : asOf
       const ytdRows = rows.filter((r) => r.date >= ytdFrom)
@@ -532,6 +513,20 @@ export class QueryService {
     })) as Static<typeof SupportView>
   }
 }
+
+/** A stored series point (exact strings) as the float64 analytics read it. */
+const seriesDay = (r: Omit<Static<typeof PortfolioSeriesView>, 'complete'>) => ({
+  date: r.date,
+  bmv: Number(r.bmvBase),
+  emv: Number(r.emvBase),
+  sod: Number(r.sodFlowBase),
+  eod: Number(r.eodFlowBase),
+  fees: Number(r.feesBase),
+})
+const toPortfolioDay = (r: Static<typeof PortfolioSeriesView>): PortfolioDay => ({
+  ...seriesDay(r),
+  complete: r.complete,
+})
 
 type Holding = { position: Omit<PositionView, 'weight'>; instrument: InstrumentView | undefined; value: Decimal }
 

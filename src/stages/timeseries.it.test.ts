@@ -1,29 +1,12 @@
 import { afterAll, beforeAll, describe, test } from 'bun:test'
-import { PgInputStore } from '../adapters/pg-input-store.ts'
-import { PgPositionStore } from '../adapters/pg-position-store.ts'
-import { PgSeriesStore } from '../adapters/pg-series-store.ts'
-import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
-import { settles, startPipeline, type Transport } from '../testing/pipeline.ts'
-import { persistStage } from './persist.ts'
-import { positionsStage } from './positions.ts'
-import { timeseriesStage } from './timeseries.ts'
-import { valuationFanoutStage, valuationStage } from './valuation.ts'
+import { everyStage, settles, startPipeline, type Transport } from '../testing/pipeline.ts'
 
 function timeseriesSuite(transport: Transport, enabled: boolean) {
   describe.if(enabled)(`the whole flow to daily series over ${transport}`, () => {
     let pipeline: Awaited<ReturnType<typeof startPipeline>>
     beforeAll(async () => {
-      pipeline = await startPipeline(transport, ({ db, log, writer }) => {
-        const valuations = new PgValuationStore(db.sql, writer())
-        return [
-          persistStage({ store: new PgInputStore(db.sql), log }),
-          positionsStage({ store: new PgPositionStore(db.sql, writer()), log }),
-          valuationFanoutStage({ store: valuations, log }),
-          valuationStage({ store: valuations, log }),
-          timeseriesStage({ store: new PgSeriesStore(db.sql, writer()) }),
-        ]
-      })
+      pipeline = await startPipeline(transport, everyStage)
     }, 120_000)
     afterAll(() => pipeline?.stop())
 

@@ -1,12 +1,20 @@
 import { expect } from 'bun:test'
 import { KafkaLog } from '../adapters/kafka-log.ts'
 import { PgWriter } from '../adapters/pg-copy.ts'
+import { PgInputStore } from '../adapters/pg-input-store.ts'
 import { PgLog } from '../adapters/pg-log.ts'
+import { PgPositionStore } from '../adapters/pg-position-store.ts'
+import { PgSeriesStore } from '../adapters/pg-series-store.ts'
+import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
 import { ingestRoutes } from '../http/ingest.ts'
 import type { EventLog } from '../ports/event-log.ts'
 import { createLogger } from '../runtime/logger.ts'
 import { StageRunner } from '../runtime/run-stage.ts'
 import type { Stage } from '../runtime/stage.ts'
+import { persistStage } from '../stages/persist.ts'
+import { positionsStage } from '../stages/positions.ts'
+import { timeseriesStage } from '../stages/timeseries.ts'
+import { valuationFanoutStage, valuationStage } from '../stages/valuation.ts'
 import { topicSpecs } from '../topology.ts'
 import { freshDatabase, testKafkaBrokers } from './infra.ts'
 import type { ScratchDatabase } from './local-infra.ts'
@@ -68,6 +76,18 @@ export async function startPipeline(
       await db.drop()
     },
   }
+}
+
+/** Every stage of the pipeline, from persist to the series, on the parts startPipeline gives. */
+export function everyStage({ db, log, writer }: PipelineParts): Stage[] {
+  const valuations = new PgValuationStore(db.sql, writer())
+  return [
+    persistStage({ store: new PgInputStore(db.sql), log }),
+    positionsStage({ store: new PgPositionStore(db.sql, writer()), log }),
+    valuationFanoutStage({ store: valuations, log }),
+    valuationStage({ store: valuations, log }),
+    timeseriesStage({ store: new PgSeriesStore(db.sql, writer()) }),
+  ]
 }
 
 /** Polls `probe` until it equals `expected` (deep), else fails showing the difference. */
