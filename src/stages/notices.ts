@@ -29,13 +29,25 @@ export function earliestPerPortfolio(requests: readonly { portfolioId: string; f
  */
 export const PORTFOLIOS_PER_SLICE = 50
 
-export function* slices<T>(items: readonly T[], size = PORTFOLIOS_PER_SLICE): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
-}
-
 /**
- * Lets timers run between CPU-bound steps: the log's lease and session heartbeats live on the
- * event loop, and a batch that computes for longer than the session timeout without yielding
- * would lose its partitions and be replayed.
+ * The shape every per-portfolio stage shares: for each slice of jobs, load their inputs in one
+ * round trip, compute each portfolio, then write the slice. Between portfolios it lets timers run:
+ * the log's lease and session heartbeats live on the event loop, and a batch that computed for
+ * longer than the session timeout without yielding would lose its partitions and be replayed.
  */
-export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+export async function inSlices<J, W, R>(
+  jobs: readonly J[],
+  load: (slice: J[]) => Promise<readonly W[]>,
+  compute: (work: W) => R,
+  write: (results: R[]) => Promise<void>,
+): Promise<void> {
+  for (let i = 0; i < jobs.length; i += PORTFOLIOS_PER_SLICE) {
+    const work = await load(jobs.slice(i, i + PORTFOLIOS_PER_SLICE))
+    const results: R[] = []
+    for (const w of work) {
+      results.push(compute(w))
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
+    await write(results)
+  }
+}

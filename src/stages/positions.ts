@@ -6,7 +6,7 @@ import type { Batch, EventLog } from '../ports/event-log.ts'
 import type { PositionStore, RecomputeResult } from '../ports/position-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, parseNotices, slices, yieldToEventLoop } from './notices.ts'
+import { earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(TransactionsChanged)
 
@@ -23,34 +23,35 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog }): S
     group: 'pas.positions',
     inputs: [Topics.transactionsChanged],
     async process(batch: Batch) {
-      for (const requests of slices(earliestPerPortfolio(parseNotices(notice, batch.records)))) {
-        const work = await deps.store.load(requests)
-        const results: RecomputeResult[] = []
-        for (const w of work) {
+      await inSlices(
+        earliestPerPortfolio(parseNotices(notice, batch.records)),
+        (requests) => deps.store.load(requests),
+        (w): RecomputeResult => {
           const ctx = {
             portfolio: w.portfolio,
             instruments: new Map(w.instruments.map((i) => [i.securityId, i])),
             fx: FxTable.of(w.fx),
           }
           const applied = [...w.transactions, ...w.orphanCancels]
-          results.push({
+          return {
             request: w.request,
             result: recompute(w.before, applied, ctx),
             tradeDates: new Map(applied.map((t) => [t.transactionId, t.tradeDate])),
             inputsAsOf: w.inputsAsOf,
-          })
-          await yieldToEventLoop()
-        }
-        const changed = await deps.store.replace(results)
-        // Only what changed goes downstream: a portfolio with no history before or after (its record
-        // arrived before its trades) would only be revalued to nothing.
-        await deps.log.append(
-          Topics.positionsChanged,
-          results
-            .filter(({ request }) => changed.has(request.portfolioId))
-            .map(({ request }) => ({ key: request.portfolioId, value: JSON.stringify(request) })),
-        )
-      }
+          }
+        },
+        async (results) => {
+          const changed = await deps.store.replace(results)
+          // Only what changed goes downstream: a portfolio with no history before or after (its
+          // record arrived before its trades) would only be revalued to nothing.
+          await deps.log.append(
+            Topics.positionsChanged,
+            results
+              .filter(({ request }) => changed.has(request.portfolioId))
+              .map(({ request }) => ({ key: request.portfolioId, value: JSON.stringify(request) })),
+          )
+        },
+      )
     },
   }
 }

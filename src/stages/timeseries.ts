@@ -8,7 +8,7 @@ import type { Batch } from '../ports/event-log.ts'
 import type { SeriesStore } from '../ports/series-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, parseNotices, slices, yieldToEventLoop } from './notices.ts'
+import { earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(ValuationJob)
 
@@ -23,10 +23,10 @@ export function timeseriesStage(deps: { store: SeriesStore }): Stage {
     group: 'pas.timeseries',
     inputs: [Topics.valuationsChanged],
     async process(batch: Batch) {
-      for (const jobs of slices(earliestPerPortfolio(parseNotices(notice, batch.records)))) {
-        const work = await deps.store.load(jobs)
-        const results = []
-        for (const w of work) {
+      await inSlices(
+        earliestPerPortfolio(parseNotices(notice, batch.records)),
+        (jobs) => deps.store.load(jobs),
+        (w) => {
           const [from, to] = [toEpochDay(w.job.fromDate), toEpochDay(w.businessDate)]
           const byPosition = Map.groupBy(w.valuations, (v) => v.positionId)
           const positions = [...byPosition].flatMap(([positionId, valuations]) => {
@@ -38,19 +38,12 @@ export function timeseriesStage(deps: { store: SeriesStore }): Stage {
             const opening = dec(w.openingEmv.positions.get(positionId) ?? '0')
             return positionSeries(positionId, valuations, flows, from, to, opening)
           })
-          const portfolio = portfolioSeries(
-            w.job.portfolioId,
-            w.valuations,
-            w.cashflows,
-            from,
-            to,
-            dec(w.openingEmv.portfolio),
-          )
-          results.push({ job: w.job, portfolio, positions, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf })
-          await yieldToEventLoop()
-        }
-        await deps.store.replace(results)
-      }
+          const opening = dec(w.openingEmv.portfolio)
+          const portfolio = portfolioSeries(w.job.portfolioId, w.valuations, w.cashflows, from, to, opening)
+          return { job: w.job, portfolio, positions, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
+        },
+        (results) => deps.store.replace(results),
+      )
     },
   }
 }

@@ -7,7 +7,7 @@ import type { Batch, EventLog } from '../ports/event-log.ts'
 import type { ValuationStore } from '../ports/valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, parseNotices, slices, yieldToEventLoop } from './notices.ts'
+import { earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
 
 const job = TypeCompiler.Compile(ValuationJob)
 const priceNotice = TypeCompiler.Compile(PricesChanged)
@@ -52,13 +52,13 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog }): 
     group: 'pas.valuation',
     inputs: [Topics.positionsChanged, Topics.valuationJobs],
     async process(batch: Batch) {
-      for (const jobs of slices(earliestPerPortfolio(parseNotices(job, batch.records)))) {
-        const work = await deps.store.load(jobs)
-        // Work items of one load share the price and FX rows: index them once, not per portfolio.
-        const priceTables = new WeakMap<object, PriceTable>()
-        const fxTables = new WeakMap<object, FxTable>()
-        const results = []
-        for (const w of work) {
+      // Work items of one load share the price and FX rows: index them once, not per portfolio.
+      const priceTables = new WeakMap<object, PriceTable>()
+      const fxTables = new WeakMap<object, FxTable>()
+      await inSlices(
+        earliestPerPortfolio(parseNotices(job, batch.records)),
+        (jobs) => deps.store.load(jobs),
+        (w) => {
           const prices = priceTables.get(w.prices) ?? PriceTable.of(w.prices)
           priceTables.set(w.prices, prices)
           const fx = fxTables.get(w.fx) ?? FxTable.of(w.fx)
@@ -71,15 +71,16 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog }): 
           }
           const [from, to] = [toEpochDay(w.job.fromDate), toEpochDay(w.businessDate)]
           const valuations = w.histories.flatMap((h) => valuePosition(h, from, to, ctx))
-          results.push({ job: w.job, valuations, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf })
-          await yieldToEventLoop()
-        }
-        await deps.store.replace(results)
-        await deps.log.append(
-          Topics.valuationsChanged,
-          results.map(({ job: j }) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
-        )
-      }
+          return { job: w.job, valuations, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
+        },
+        async (results) => {
+          await deps.store.replace(results)
+          await deps.log.append(
+            Topics.valuationsChanged,
+            results.map(({ job: j }) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
+          )
+        },
+      )
     },
   }
 }
