@@ -7,7 +7,7 @@ import { isIsoDate } from '../domain/dates.ts'
 import { literalUnion } from '../domain/literal-union.ts'
 import { CashflowClasses, TransactionTypes } from '../domain/records.ts'
 import { PgReads, TransactionSorts } from '../query/pg-reads.ts'
-import { QueryError, QueryService } from '../query/service.ts'
+import { QueryError, QueryService, unknownPortfolio } from '../query/service.ts'
 import {
   BenchmarkView,
   CashflowView,
@@ -93,7 +93,7 @@ export function queryRoutes(sql: Sql) {
   const service = new QueryService(sql)
   const knownPortfolio = async (portfolioId: string) => {
     if (!(await reads.portfolio(portfolioId))) {
-      throw new QueryError(404, { error: `no portfolio ${portfolioId}`, field: 'portfolioId' })
+      throw unknownPortfolio(portfolioId)
     }
   }
   const doc = (tag: string, summary: string, description?: string) => ({
@@ -126,7 +126,7 @@ export function queryRoutes(sql: Sql) {
         (ctx) =>
           answer(ctx, async () => {
             const p = await reads.portfolio(ctx.params.portfolioId)
-            if (!p) throw new QueryError(404, { error: `no portfolio ${ctx.params.portfolioId}`, field: 'portfolioId' })
+            if (!p) throw unknownPortfolio(ctx.params.portfolioId)
             return p
           }),
         { params: PortfolioParams, response: { 200: PortfolioView, ...errors }, ...doc('reference', 'One portfolio') },

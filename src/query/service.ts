@@ -47,6 +47,9 @@ export class QueryError extends Error {
   }
 }
 
+export const unknownPortfolio = (portfolioId: string) =>
+  new QueryError(404, { error: `no portfolio ${portfolioId}`, field: 'portfolioId' })
+
 /** Which days a request covers: a preset ending on `asOf`, or an explicit range. */
 export type PeriodRequest = { preset?: Preset | undefined; from?: string | undefined; to?: string | undefined }
 export type Frequency = 'daily' | 'weekly' | 'monthly'
@@ -82,19 +85,26 @@ type Context = { reads: PgReads; portfolio: PortfolioView; asOf: string; incepti
 export class QueryService {
   constructor(private readonly sql: Sql) {}
 
-  /** Runs `fn` on one snapshot; unknown portfolio → 404. asOf defaults to the business date. */
-  async #inPortfolio<T>(portfolioId: string, asOf: string | undefined, fn: (ctx: Context) => Promise<T>): Promise<T> {
+  /** Runs `fn` on one snapshot of a known portfolio; an unknown one is 404. */
+  async #snapshot<T>(portfolioId: string, fn: (reads: PgReads, portfolio: PortfolioView) => Promise<T>): Promise<T> {
     return (await this.sql.begin(SNAPSHOT, async (tx) => {
       const reads = new PgReads(tx as unknown as Sql)
       const portfolio = await reads.portfolio(portfolioId)
-      if (!portfolio) throw new QueryError(404, { error: `no portfolio ${portfolioId}`, field: 'portfolioId' })
+      if (!portfolio) throw unknownPortfolio(portfolioId)
+      return fn(reads, portfolio)
+    })) as T
+  }
+
+  /** As #snapshot, with the portfolio's inception and the as-of date (default: the business date). */
+  async #inPortfolio<T>(portfolioId: string, asOf: string | undefined, fn: (ctx: Context) => Promise<T>): Promise<T> {
+    return this.#snapshot(portfolioId, async (reads, portfolio) => {
       const inception = await reads.inception(portfolioId)
       const resolvedAsOf = asOf ?? (await reads.businessDate())
       if (!inception || !resolvedAsOf) {
         throw new QueryError(422, { error: `portfolio ${portfolioId} has no daily series yet`, field: 'portfolioId' })
       }
       return fn({ reads, portfolio, asOf: resolvedAsOf, inception })
-    })) as T
+    })
   }
 
   /** The period asked for, checked against the data: a preset, or from/to (to defaults to asOf). */
@@ -308,8 +318,8 @@ export class QueryService {
   ): Promise<Static<typeof ConcentrationView>> {
     return this.#inPortfolio(portfolioId, request.asOf, async (ctx) => {
       const holdings = await this.#holdings(ctx)
-      if (holdings.some((h) => h.position.marketValueBase === null)) {
-        const missing = holdings.filter((h) => h.position.marketValueBase === null)
+      const missing = holdings.filter((h) => h.position.marketValueBase === null)
+      if (missing.length > 0) {
         throw new QueryError(422, {
           error: `${missing.length} position(s) have no market value on ${ctx.asOf}`,
           field: 'asOf',
@@ -460,11 +470,7 @@ export class QueryService {
   }
 
   async lineage(portfolioId: string, positionId: string): Promise<Static<typeof LineageView>> {
-    return (await this.sql.begin(SNAPSHOT, async (tx) => {
-      const reads = new PgReads(tx as unknown as Sql)
-      if (!(await reads.portfolio(portfolioId))) {
-        throw new QueryError(404, { error: `no portfolio ${portfolioId}`, field: 'portfolioId' })
-      }
+    return this.#snapshot(portfolioId, async (reads) => {
       const l = await reads.positionLineage(portfolioId, positionId)
       if (!l.transaction && l.stages.length === 0) {
         throw new QueryError(404, {
@@ -481,15 +487,11 @@ export class QueryService {
         latestValuation: l.valuation ?? null,
         latestSeriesDate: l.latestSeriesDate,
       }
-    })) as Static<typeof LineageView>
+    })
   }
 
   async support(portfolioId: string): Promise<Static<typeof SupportView>> {
-    return (await this.sql.begin(SNAPSHOT, async (tx) => {
-      const reads = new PgReads(tx as unknown as Sql)
-      if (!(await reads.portfolio(portfolioId))) {
-        throw new QueryError(404, { error: `no portfolio ${portfolioId}`, field: 'portfolioId' })
-      }
+    return this.#snapshot(portfolioId, async (reads) => {
       const businessDate = await reads.businessDate()
       const stages = (await reads.stageLineage(portfolioId)).map(({ reflects, ...s }) => ({
         ...s,
@@ -510,7 +512,7 @@ export class QueryService {
         unvaluedDays: await reads.unvaluedCount(portfolioId),
         deadLetters: await reads.deadLetters(portfolioId),
       }
-    })) as Static<typeof SupportView>
+    })
   }
 }
 
