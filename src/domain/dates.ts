@@ -32,7 +32,12 @@ export function businessDays(first: number, last: number): number[] {
   return days
 }
 
-export const isIsoDate = (s: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(s) && fromEpochDay(toEpochDay(s)) === s
+/** A real calendar date written YYYY-MM-DD (2025-02-30 and 2025-13-01 are not). Never throws. */
+export function isIsoDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false
+  const day = toEpochDay(s)
+  return Number.isFinite(day) && fromEpochDay(day) === s
+}
 
 /** The same calendar date `years` earlier; 29 February becomes 28 February in a common year. */
 export function yearsBefore(date: IsoDate, years: number): IsoDate {

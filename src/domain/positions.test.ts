@@ -4,7 +4,7 @@ import { type FoldContext, type FoldResult, recompute } from './positions.ts'
 import type { Instrument, Portfolio, Transaction, TransactionType } from './records.ts'
 import { applyCancels } from './transactions.ts'
 
-const usd: Portfolio = { portfolioId: 'P1', baseCurrency: 'USD', openDate: '2025-01-01' }
+const usd: Portfolio = { portfolioId: 'P1', baseCurrency: 'USD', openDate: '2024-12-01' }
 const instruments = new Map<string, Instrument>([
   ['AAPL', { securityId: 'AAPL', name: 'Apple', currency: 'USD' }],
   ['SAP', { securityId: 'SAP', name: 'SAP', currency: 'EUR' }],
@@ -237,6 +237,11 @@ describe('rejections', () => {
       'MISSING_FIELD',
     ],
     ['a deposit without an amount', [tx('DEPOSIT', '2025-01-02')], 'MISSING_FIELD'],
+    [
+      'a deposit dated before the portfolio opened (2024-12-01)',
+      [tx('DEPOSIT', '2024-11-29', { grossAmount: '100' })],
+      'BEFORE_OPEN_DATE',
+    ],
   ])('%s is rejected with its reason and changes nothing', (_, txns, code) => {
     const r = fold(txns as Transaction[])
     expect(r.rejections).toEqual([expect.objectContaining({ code })])

@@ -9,18 +9,59 @@ import { literalUnion } from './literal-union.ts'
 const oneOf = <const T extends readonly string[]>(values: T, description: string) =>
   literalUnion(values, { description })
 
-export const DecimalString = Type.String({
-  pattern: '^-?\\d{1,20}(\\.\\d{1,10})?$',
-  description: 'Exact decimal as a string, at most 10 decimal places',
-  examples: ['1250.75'],
+/**
+ * LIMITS OF WHAT PAS ACCEPTS (docs/domain.md, "Limits"). Each is in the schema, so the OpenAPI
+ * document shows it and a client can build a valid record from it; what a pattern cannot say (a
+ * calendar date, an ISO 4217 code, a rate's lower bound) validateRecord checks after the schema.
+ * - Dates of events (trades, prices, rates, benchmarks, business and open dates): 1970-01-01 to
+ *   2099-12-31. Maturity dates: 1900-01-01 to 2199-12-31.
+ * - Text: no control characters (U+0000–U+001F, U+007F) and no unpaired UTF-16 surrogates, which
+ *   PostgreSQL cannot store; ids at most 128 characters without surrounding spaces, other text at most 256.
+ * - Magnitudes, so that every product the engine forms stays far inside what numeric columns,
+ *   float64 analytics and the API report: |quantity| < 10^12, price < 10^9, amounts < 10^15,
+ *   10^-6 ≤ FX rate < 10^6, 10^-6 ≤ split ratio < 10^6; at most 10 decimal places everywhere.
+ */
+const decimal = (intDigits: number, signed: boolean, description: string) =>
+  Type.String({
+    pattern: `^${signed ? '-?' : ''}\\d{1,${intDigits}}(\\.\\d{1,10})?$`,
+    maxLength: intDigits + 12,
+    description: `${description}: exact decimal string, at most ${intDigits} integer digits and 10 decimal places`,
+  })
+
+/** Any exact decimal pas itself writes (engine state, not input): at most 20 integer digits. */
+export const DecimalString = decimal(20, true, 'Exact decimal')
+export const PositiveDecimal = decimal(20, false, 'Non-negative exact decimal')
+export const Quantity = decimal(12, true, 'Quantity (units, or nominal for bonds)')
+export const UnitPrice = decimal(9, false, 'Price per unit')
+export const Amount = decimal(15, true, 'Amount of money')
+export const Rate = decimal(6, false, 'Rate, at least 0.000001')
+
+const text = '(?:[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])'
+/** Printable text of `minLength` to `maxLength` characters (no control characters, no unpaired surrogates). */
+export const Text = (maxLength = 256, minLength = 0) =>
+  Type.String({ minLength, maxLength, pattern: `^${text}*$`, description: `Text, at most ${maxLength} characters` })
+export const Id = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: `^(?!\\s)${text}+(?<!\\s)$`,
+  description: 'An identifier: 1–128 printable characters, no surrounding spaces',
 })
-export const PositiveDecimal = Type.String({
-  pattern: '^\\d{1,20}(\\.\\d{1,10})?$',
-  description: 'Non-negative exact decimal as a string, at most 10 decimal places',
+
+const DAY = '(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])'
+export const DATE_RANGE = { min: '1970-01-01', max: '2099-12-31' } as const
+export const MATURITY_RANGE = { min: '1900-01-01', max: '2199-12-31' } as const
+export const IsoDateString = Type.String({
+  pattern: `^(19[7-9]\\d|20\\d\\d)-${DAY}$`,
+  description: `Calendar date YYYY-MM-DD, ${DATE_RANGE.min} to ${DATE_RANGE.max}`,
 })
-export const IsoDateString = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Calendar date YYYY-MM-DD' })
-export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' })
-export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^\\S(.*\\S)?$' })
+export const MaturityDate = Type.String({
+  pattern: `^(19\\d\\d|2[01]\\d\\d)-${DAY}$`,
+  description: `Calendar date YYYY-MM-DD, ${MATURITY_RANGE.min} to ${MATURITY_RANGE.max}`,
+})
+export const Currency = Type.String({
+  pattern: '^[A-Z]{3}$',
+  description: "ISO 4217 code, one of those Intl.supportedValuesOf('currency') lists",
+})
 
 export const CostMethods = ['FIFO', 'AVCO'] as const
 export type CostMethod = (typeof CostMethods)[number]
@@ -32,12 +73,12 @@ export const Portfolio = Type.Object(
     openDate: IsoDateString,
     costMethod: Type.Optional(oneOf(CostMethods, 'FIFO (default) or AVCO (average cost)')),
     allowShort: Type.Optional(Type.Boolean({ description: 'Sells beyond the holding open a short; default false' })),
-    status: Type.Optional(Type.String()),
-    clientId: Type.Optional(Type.String()),
-    riskProfile: Type.Optional(Type.String()),
-    investmentHorizon: Type.Optional(Type.String()),
-    portfolioType: Type.Optional(Type.String()),
-    bookingCentre: Type.Optional(Type.String()),
+    status: Type.Optional(Text()),
+    clientId: Type.Optional(Id),
+    riskProfile: Type.Optional(Text()),
+    investmentHorizon: Type.Optional(Text()),
+    portfolioType: Type.Optional(Text()),
+    bookingCentre: Type.Optional(Text()),
   },
   { $id: 'Portfolio', additionalProperties: false },
 )
@@ -46,17 +87,17 @@ export type Portfolio = Static<typeof Portfolio>
 export const Instrument = Type.Object(
   {
     securityId: Id,
-    name: Type.String({ minLength: 1 }),
+    name: Text(256, 1),
     currency: Currency,
     isin: Type.Optional(Type.String({ pattern: '^[A-Z]{2}[A-Z0-9]{9}[0-9]$' })),
-    productType: Type.Optional(Type.String()),
-    assetClass: Type.Optional(Type.String()),
-    sector: Type.Optional(Type.String()),
-    countryOfRisk: Type.Optional(Type.String()),
-    issuerId: Type.Optional(Type.String()),
-    ultimateParentIssuerId: Type.Optional(Type.String()),
-    rating: Type.Optional(Type.String()),
-    maturityDate: Type.Optional(IsoDateString),
+    productType: Type.Optional(Text()),
+    assetClass: Type.Optional(Text()),
+    sector: Type.Optional(Text()),
+    countryOfRisk: Type.Optional(Text()),
+    issuerId: Type.Optional(Id),
+    ultimateParentIssuerId: Type.Optional(Id),
+    rating: Type.Optional(Text(32)),
+    maturityDate: Type.Optional(MaturityDate),
   },
   { $id: 'Instrument', additionalProperties: false },
 )
@@ -86,13 +127,13 @@ export const Transaction = Type.Object(
     tradeDate: IsoDateString,
     settlementDate: Type.Optional(IsoDateString),
     securityId: Type.Optional(Id),
-    quantity: Type.Optional(DecimalString),
-    price: Type.Optional(DecimalString),
-    grossAmount: Type.Optional(DecimalString),
+    quantity: Type.Optional(Quantity),
+    price: Type.Optional(UnitPrice),
+    grossAmount: Type.Optional(Amount),
     currency: Currency,
-    fee: Type.Optional(DecimalString),
-    accruedInterest: Type.Optional(DecimalString),
-    ratio: Type.Optional(DecimalString),
+    fee: Type.Optional(Amount),
+    accruedInterest: Type.Optional(Amount),
+    ratio: Type.Optional(Rate),
     cancels: Type.Optional(Id),
   },
   { $id: 'Transaction', additionalProperties: false },
@@ -100,7 +141,7 @@ export const Transaction = Type.Object(
 export type Transaction = Static<typeof Transaction>
 
 export const Price = Type.Object(
-  { securityId: Id, date: IsoDateString, price: PositiveDecimal, currency: Currency },
+  { securityId: Id, date: IsoDateString, price: UnitPrice, currency: Currency },
   { $id: 'Price', additionalProperties: false },
 )
 export type Price = Static<typeof Price>
@@ -110,7 +151,7 @@ export const FxRate = Type.Object(
     from: Currency,
     to: Currency,
     date: IsoDateString,
-    rate: Type.String({ pattern: '^\\d{1,20}(\\.\\d{1,10})?$', description: 'Units of `to` per one `from`' }),
+    rate: decimal(6, false, 'Units of `to` per one `from`, at least 0.000001'),
   },
   { $id: 'FxRate', additionalProperties: false },
 )
@@ -225,6 +266,7 @@ export const RejectionCodes = [
   'INSUFFICIENT_QUANTITY',
   'MISSING_FX',
   'UNKNOWN_CANCEL_TARGET',
+  'BEFORE_OPEN_DATE',
 ] as const
 export type RejectionCode = (typeof RejectionCodes)[number]
 export type Rejection = { transactionId: string; code: RejectionCode; reason: string }
@@ -234,10 +276,8 @@ export const BenchmarkPoint = Type.Object(
   {
     benchmarkId: Id,
     date: IsoDateString,
-    level: Type.Optional(PositiveDecimal),
-    return: Type.Optional(
-      Type.String({ pattern: '^-?\\d{1,20}(\\.\\d{1,10})?$', description: 'The return of that day, 0.01 = 1 %' }),
-    ),
+    level: Type.Optional(decimal(12, false, 'Index level, positive')),
+    return: Type.Optional(decimal(3, true, 'The return of that day, 0.01 = 1 %, above -1')),
   },
   { $id: 'BenchmarkPoint', additionalProperties: false },
 )

@@ -27,6 +27,19 @@ const compiled = Object.fromEntries(Object.entries(schemas).map(([k, s]) => [k, 
   IngestKind,
   ReturnType<typeof TypeCompiler.Compile>
 >
+/** ISO 4217 codes as the runtime's ICU data lists them: maintained upstream, not by hand. */
+const currencies = new Set(Intl.supportedValuesOf('currency'))
+const currencyFields: Record<IngestKind, readonly string[]> = {
+  portfolio: ['baseCurrency'],
+  instrument: ['currency'],
+  transaction: ['currency'],
+  price: ['currency'],
+  fx: ['from', 'to'],
+  businessDate: [],
+  benchmark: [],
+}
+/** The smallest FX rate or split ratio: its inverse must stay below 10^6 too. */
+const MIN_RATE = 0.000001
 const dateFields: Record<IngestKind, readonly string[]> = {
   portfolio: ['openDate'],
   instrument: ['maturityDate'],
@@ -62,9 +75,17 @@ export function validateRecord(kind: IngestKind, value: unknown): Problem[] {
     if (typeof date === 'string' && !isIsoDate(date))
       problems.push({ field, message: `${date} is not a calendar date` })
   }
+  for (const field of currencyFields[kind]) {
+    const code = record[field]
+    if (typeof code === 'string' && !currencies.has(code))
+      problems.push({ field, message: `${code} is not an ISO 4217 currency code` })
+  }
   if (kind === 'fx') {
     if (record.from === record.to) problems.push({ field: 'to', message: 'must differ from `from`' })
-    if (Number(record.rate) <= 0) problems.push({ field: 'rate', message: 'must be positive' })
+    if (Number(record.rate) < MIN_RATE) problems.push({ field: 'rate', message: `must be at least ${MIN_RATE}` })
+  }
+  if (kind === 'transaction' && record.ratio !== undefined && Number(record.ratio) < MIN_RATE) {
+    problems.push({ field: 'ratio', message: `must be at least ${MIN_RATE}` })
   }
   if (kind === 'benchmark') {
     if ((record.level === undefined) === (record.return === undefined)) {

@@ -5,7 +5,7 @@ import { Presets } from '../analytics/periods.ts'
 import { FeeScopes, FlowTimings } from '../analytics/returns.ts'
 import { isIsoDate } from '../domain/dates.ts'
 import { literalUnion } from '../domain/literal-union.ts'
-import { CashflowClasses, TransactionTypes } from '../domain/records.ts'
+import { CashflowClasses, Currency, Id, IsoDateString, TransactionTypes } from '../domain/records.ts'
 import { PgReads, TransactionSorts } from '../query/pg-reads.ts'
 import { QueryError, QueryService, unknownPortfolio } from '../query/service.ts'
 import {
@@ -33,7 +33,12 @@ import {
   ValuationView,
 } from '../query/views.ts'
 
-const Day = (description: string) => t.Optional(t.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description }))
+const Day = (description: string) =>
+  t.Optional(t.String({ pattern: IsoDateString.pattern, description: `${description}; ${IsoDateString.description}` }))
+/** Ids in paths and filters follow the record schemas: a NUL or a 1 MiB id is a 400, never a database error. */
+const idRules = { minLength: Id.minLength, maxLength: Id.maxLength, pattern: Id.pattern }
+const IdParam = (description: string) => t.String({ ...idRules, description })
+const IdFilter = (description?: string) => t.Optional(IdParam(description ?? 'An id'))
 const Range = {
   from: Day('First day, inclusive (YYYY-MM-DD); default: the first day there is'),
   to: Day('Last day, inclusive (YYYY-MM-DD); default: the last day there is'),
@@ -49,10 +54,10 @@ const PeriodQuery = {
   from: Day('First day, inclusive; default: inception. Ignored with `period`'),
   to: Day('Last day, inclusive, also the as-of date of presets; default: the business date'),
 }
-const PortfolioParams = t.Object({ portfolioId: t.String({ description: 'The portfolio id' }) })
+const PortfolioParams = t.Object({ portfolioId: IdParam('The portfolio id') })
 const PositionParams = t.Object({
-  portfolioId: t.String(),
-  positionId: t.String({ description: 'securityId, or CASH:<currency>' }),
+  portfolioId: IdParam('The portfolio id'),
+  positionId: IdParam('securityId, or CASH:<currency>'),
 })
 const errors = { 400: ErrorBody, 404: ErrorBody, 422: ErrorBody }
 
@@ -114,8 +119,8 @@ export function queryRoutes(sql: Sql) {
       /* ---- reference data ---- */
       .get('/portfolios', ({ query }) => reads.portfolios(query, query), {
         query: queryOf({
-          clientId: t.Optional(t.String({ description: 'Only this client’s portfolios' })),
-          bookingCentre: t.Optional(t.String({ description: 'Only portfolios booked here' })),
+          clientId: IdFilter('Only this client’s portfolios'),
+          bookingCentre: t.Optional(t.String({ maxLength: 256, description: 'Only portfolios booked here' })),
           ...Paging,
         }),
         response: { 200: Page(PortfolioView), ...errors },
@@ -133,9 +138,9 @@ export function queryRoutes(sql: Sql) {
       )
       .get('/instruments', ({ query }) => reads.instruments(query, query), {
         query: queryOf({
-          assetClass: t.Optional(t.String()),
-          issuerId: t.Optional(t.String({ description: 'Issuer or ultimate parent issuer' })),
-          currency: t.Optional(t.String()),
+          assetClass: t.Optional(t.String({ maxLength: 256 })),
+          issuerId: IdFilter('Issuer or ultimate parent issuer'),
+          currency: t.Optional(t.String({ pattern: Currency.pattern, description: 'ISO 4217 code' })),
           ...Paging,
         }),
         response: { 200: Page(InstrumentView), ...errors },
@@ -150,7 +155,7 @@ export function queryRoutes(sql: Sql) {
             return i
           }),
         {
-          params: t.Object({ securityId: t.String() }),
+          params: t.Object({ securityId: IdParam('The security id') }),
           response: { 200: InstrumentView, ...errors },
           ...doc('reference', 'One instrument'),
         },
@@ -167,7 +172,7 @@ export function queryRoutes(sql: Sql) {
           params: PortfolioParams,
           query: queryOf({
             ...Range,
-            securityId: t.Optional(t.String()),
+            securityId: IdFilter('Only this security'),
             type: t.Optional(literalUnion(TransactionTypes)),
             sort: t.Optional(
               literalUnion(TransactionSorts, { description: 'By trade date (default) or id; - for descending' }),
@@ -250,7 +255,7 @@ export function queryRoutes(sql: Sql) {
           }),
         {
           params: PortfolioParams,
-          query: queryOf({ ...Range, positionId: t.Optional(t.String()) }),
+          query: queryOf({ ...Range, positionId: IdFilter('Only this position') }),
           response: { 200: t.Array(ValuationView), ...errors },
           ...doc(
             'valuation',
@@ -289,7 +294,7 @@ export function queryRoutes(sql: Sql) {
       )
       /* ---- market data ---- */
       .get('/prices/:securityId', (ctx) => answer(ctx, () => reads.prices(ctx.params.securityId, ctx.query)), {
-        params: t.Object({ securityId: t.String() }),
+        params: t.Object({ securityId: IdParam('The security id') }),
         query: queryOf(Range),
         response: { 200: t.Array(PriceView), ...errors },
         ...doc('market data', 'Prices of a security'),
@@ -299,8 +304,8 @@ export function queryRoutes(sql: Sql) {
         (ctx) => answer(ctx, () => reads.fxRates(ctx.params.base, ctx.params.quote, ctx.query)),
         {
           params: t.Object({
-            base: t.String({ description: 'From currency' }),
-            quote: t.String({ description: 'To currency' }),
+            base: t.String({ pattern: Currency.pattern, description: 'From currency' }),
+            quote: t.String({ pattern: Currency.pattern, description: 'To currency' }),
           }),
           query: queryOf(Range),
           response: { 200: t.Array(FxRateView), ...errors },
@@ -312,7 +317,7 @@ export function queryRoutes(sql: Sql) {
         },
       )
       .get('/benchmarks/:benchmarkId', (ctx) => answer(ctx, () => reads.benchmark(ctx.params.benchmarkId, ctx.query)), {
-        params: t.Object({ benchmarkId: t.String() }),
+        params: t.Object({ benchmarkId: IdParam('The benchmark id') }),
         query: queryOf(Range),
         response: { 200: t.Array(BenchmarkView), ...errors },
         ...doc('market data', 'A benchmark series'),
@@ -422,7 +427,7 @@ export function queryRoutes(sql: Sql) {
               t.Number({ exclusiveMinimum: 0.5, exclusiveMaximum: 1, description: 'VaR confidence; default 0.95' }),
             ),
             horizon: t.Optional(t.Integer({ minimum: 1, description: 'VaR horizon in periods; default 1' })),
-            benchmarkId: t.Optional(t.String({ description: 'Adds beta, tracking error and information ratio' })),
+            benchmarkId: IdFilter('Adds beta, tracking error and information ratio'),
           }),
           response: { 200: RiskView, ...errors },
           ...doc('analytics', 'Risk statistics', 'On the periodic TWR series; every convention echoed in the answer.'),
