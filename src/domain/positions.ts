@@ -91,7 +91,10 @@ export function recompute(
 function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Effect {
   const base = ctx.portfolio.baseCurrency
   if (t.tradeDate < ctx.portfolio.openDate) {
-    throw new Rejected('BEFORE_OPEN_DATE', `trade date ${t.tradeDate} is before the portfolio opened (${ctx.portfolio.openDate})`)
+    throw new Rejected(
+      'BEFORE_OPEN_DATE',
+      `trade date ${t.tradeDate} is before the portfolio opened (${ctx.portfolio.openDate})`,
+    )
   }
   const fxRate = (currency: string): Decimal => {
     const quote = ctx.fx.rate(currency, base, toEpochDay(t.tradeDate))
