@@ -1,8 +1,15 @@
 import type { FxChanged, PricesChanged, TransactionsChanged, ValuationJob } from '../domain/records.ts'
 import type { DeadLetter, InputStore, Inputs, Notices } from '../ports/input-store.ts'
 import type { Sql, Tx } from './pg-client.ts'
+import { refusalsAsInvalid } from './pg-errors.ts'
 
 type Dated = { key: string; date: string }
+
+/**
+ * Text PostgreSQL can store: a dead letter holds what was refused, which may carry a NUL or an
+ * unpaired surrogate (the very reason it was refused). Those characters become U+FFFD.
+ */
+const storable = (s: string): string => s.toWellFormed().replaceAll('\u0000', '\ufffd')
 
 /** Keeps the earliest date per key. */
 function earliest<T>(rows: readonly Dated[], make: (key: string, date: string) => T): T[] {
@@ -24,7 +31,12 @@ function earliest<T>(rows: readonly Dated[], make: (key: string, date: string) =
 export class PgInputStore implements InputStore {
   constructor(private readonly sql: Sql) {}
 
+  /** Throws AppError INVALID_RECORD when PostgreSQL refuses a value: nothing of the batch is kept then. */
   async merge(inputs: Inputs): Promise<Notices> {
+    return refusalsAsInvalid('the batch', () => this.#merge(inputs))
+  }
+
+  async #merge(inputs: Inputs): Promise<Notices> {
     return this.sql.begin(async (tx) => {
       const fromPortfolios = await this.#portfolios(tx, inputs)
       const fromInstruments = await this.#instruments(tx, inputs)
@@ -45,7 +57,13 @@ export class PgInputStore implements InputStore {
 
   async deadLetter(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return
-    const rows = letters.map((l) => ({ ...l, offset: l.offset.toString() }))
+    const rows = letters.map((l) => ({
+      ...l,
+      offset: l.offset.toString(),
+      key: storable(l.key),
+      payload: storable(l.payload),
+      reason: storable(l.reason),
+    }))
     await this.sql`
       insert into dead_letters (stage, topic, partition, "offset", key, payload, code, reason)
       select stage, topic, partition, "offset", key, payload, code, reason

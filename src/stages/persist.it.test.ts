@@ -4,6 +4,7 @@ import type { EventLog, LogConsumer, LogRecord } from '../ports/event-log.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
 import type { ScratchDatabase } from '../testing/local-infra.ts'
 import { runId, startPipeline, type Transport, until } from '../testing/pipeline.ts'
+import { replayDeadLetters } from '../tools/ops.ts'
 import { Topics } from '../topology.ts'
 import { persistStage } from './persist.ts'
 
@@ -159,6 +160,69 @@ function persistSuite(transport: Transport, enabled: boolean) {
         async () =>
           (await db.sql`select 1 from transactions where transaction_id = ${T(10)}`).length ? true : undefined,
         'T10',
+      )
+    }, 120_000)
+
+    test('poison records sent straight to the raw topics are parked; the stage goes on and the good ones land', async () => {
+      const raw = (kind: string, record: unknown) => ({
+        key: P,
+        value: JSON.stringify({ kind, ingestId: run, record }),
+      })
+      const portfolio = { portfolioId: `PP-${run}`, baseCurrency: 'EUR', openDate: '2025-01-01' }
+      // Each of these once stopped the persist stage for good (PostgreSQL refused the batch, the
+      // process exited, and the redelivered batch stopped it again).
+      const poison = [
+        raw('businessDate', { date: '0000-01-01' }),
+        raw('portfolio', { ...portfolio, openDate: '0000-01-01' }),
+        raw('transaction', txn(T(20), '0000-01-01')),
+        raw('price', { securityId: S, date: '0000-01-01', price: '1', currency: 'USD' }),
+        raw('fx', { from: 'EUR', to: 'USD', date: '0000-01-01', rate: '1.1' }),
+        raw('benchmark', { benchmarkId: `B-${run}`, date: '0000-01-01', level: '100' }),
+        raw('portfolio', { ...portfolio, clientId: 'C\u0000' }),
+        raw('instrument', { securityId: `S0-${run}`, name: 'N\u0000', currency: 'USD' }),
+        raw('transaction', txn(`T\u0000-${run}`, '2025-01-10')),
+        raw('portfolio', { ...portfolio, portfolioId: `P\ud800-${run}` }),
+      ]
+      // Valid by every rule pas knows, refused by the database: a constraint this test adds.
+      await db.sql.unsafe(`alter table prices add constraint refused_in_test check (security_id not like 'REFUSED-%')`)
+      const refused = { securityId: `REFUSED-${run}`, date: '2025-01-10', price: '5', currency: 'USD' }
+      const good = { securityId: S, date: '2025-01-10', price: '102', currency: 'USD' }
+      await log.append(Topics.rawTransactions, poison)
+      await log.append(Topics.rawPrices, [
+        { key: refused.securityId, value: JSON.stringify({ kind: 'price', ingestId: run, record: refused }) },
+        { key: S, value: JSON.stringify({ kind: 'price', ingestId: run, record: good }) },
+      ])
+
+      const letters = await until(async () => {
+        const r = await db.sql`select id, topic, code, reason from dead_letters
+          where payload like ${`%"ingestId":"${run}"%`} order by id`
+        return r.length === poison.length + 1 ? r : undefined
+      }, 'every poison record parked')
+      const byCode = Map.groupBy(letters, (l) => l.code as string)
+      expect(byCode.get('INVALID_RECORD')?.length).toBe(poison.length)
+      const [store] = byCode.get('REFUSED_BY_STORE') ?? []
+      expect(store?.reason).toContain('refused_in_test')
+      const prices = await until(async () => {
+        const r = await db.sql`select price::text as p from prices where security_id = ${S} and date = '2025-01-10'`
+        return r.length === 1 ? r : undefined
+      }, 'the good price beside the refused one')
+      expect(prices[0]?.p).toBe('102')
+
+      // The stage is still running: a later record lands.
+      await send('transactions', [txn(T(21), '2025-01-13')])
+      await until(
+        async () =>
+          (await db.sql`select 1 from transactions where transaction_id = ${T(21)}`).length ? true : undefined,
+        'a record after the poison',
+      )
+      // After the fix, the refused record is replayed from the dead letters and lands.
+      await db.sql.unsafe('alter table prices drop constraint refused_in_test')
+      const out: string[] = []
+      expect(await replayDeadLetters(db.sql, log, { ids: [String(store?.id)] }, (l) => out.push(l))).toBe(0)
+      await until(
+        async () =>
+          (await db.sql`select 1 from prices where security_id = ${refused.securityId}`).length ? true : undefined,
+        'the replayed price',
       )
     }, 120_000)
   })

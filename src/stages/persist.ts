@@ -1,6 +1,7 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { type IngestKind, RawEnvelope } from '../domain/records.ts'
 import { validateRecord } from '../domain/validate.ts'
+import { AppError } from '../errors.ts'
 import type { Batch, EventLog, LogRecord } from '../ports/event-log.ts'
 import type { DeadLetter, InputStore, Inputs, Notices } from '../ports/input-store.ts'
 import type { Stage } from '../runtime/stage.ts'
@@ -19,8 +20,49 @@ const bucket: Record<IngestKind, keyof Inputs> = {
 }
 const STAGE = 'persist'
 
-/** Splits a batch of raw records into valid inputs by kind and dead letters (with their reason). */
-export function parseRawBatch(records: readonly LogRecord[]): { inputs: Inputs; rejected: DeadLetter[] } {
+/** A raw record that passed validation, with where it came from (to park it if PostgreSQL refuses it). */
+type Accepted = { source: LogRecord; kind: IngestKind; record: unknown }
+
+const letterOf = (r: LogRecord, code: string, reason: string): DeadLetter => ({
+  stage: STAGE,
+  topic: r.topic,
+  partition: r.partition,
+  offset: r.offset,
+  key: r.key,
+  payload: r.value,
+  code,
+  reason,
+})
+
+/** Splits a batch of raw records into valid records, in batch order, and dead letters (with their reason). */
+export function parseRawBatch(records: readonly LogRecord[]): { accepted: Accepted[]; rejected: DeadLetter[] } {
+  const accepted: Accepted[] = []
+  const rejected: DeadLetter[] = []
+  for (const r of records) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(r.value)
+    } catch {
+      rejected.push(letterOf(r, 'INVALID_JSON', 'payload is not JSON'))
+      continue
+    }
+    if (!envelope.Check(parsed)) {
+      rejected.push(letterOf(r, 'INVALID_RECORD', 'payload is not a raw envelope {kind, ingestId, record}'))
+      continue
+    }
+    const problems = validateRecord(parsed.kind, parsed.record)
+    if (problems.length > 0) {
+      const reason = problems.map((p) => `${p.field || parsed.kind}: ${p.message}`).join('; ')
+      rejected.push(letterOf(r, 'INVALID_RECORD', reason))
+      continue
+    }
+    accepted.push({ source: r, kind: parsed.kind, record: parsed.record })
+  }
+  return { accepted, rejected }
+}
+
+/** The valid inputs of (part of) a batch, by kind, in batch order. */
+function inputsOf(accepted: readonly Accepted[]): Inputs {
   const inputs: Inputs = {
     portfolios: [],
     instruments: [],
@@ -30,39 +72,34 @@ export function parseRawBatch(records: readonly LogRecord[]): { inputs: Inputs; 
     businessDates: [],
     benchmarks: [],
   }
-  const rejected: DeadLetter[] = []
-  const reject = (r: LogRecord, code: string, reason: string) =>
-    rejected.push({
-      stage: STAGE,
-      topic: r.topic,
-      partition: r.partition,
-      offset: r.offset,
-      key: r.key,
-      payload: r.value,
-      code,
-      reason,
-    })
-  for (const r of records) {
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(r.value)
-    } catch {
-      reject(r, 'INVALID_JSON', 'payload is not JSON')
-      continue
-    }
-    if (!envelope.Check(parsed)) {
-      reject(r, 'INVALID_RECORD', 'payload is not a raw envelope {kind, ingestId, record}')
-      continue
-    }
-    const problems = validateRecord(parsed.kind, parsed.record)
-    if (problems.length > 0) {
-      reject(r, 'INVALID_RECORD', problems.map((p) => `${p.field || parsed.kind}: ${p.message}`).join('; '))
-      continue
-    }
-    const list: unknown[] = inputs[bucket[parsed.kind]]
-    list.push(parsed.record)
+  for (const a of accepted) {
+    const list: unknown[] = inputs[bucket[a.kind]]
+    list.push(a.record)
   }
-  return { inputs, rejected }
+  return inputs
+}
+
+/**
+ * Merges `accepted`; if PostgreSQL refuses a value that validation let through (INVALID_RECORD),
+ * halves the records and merges each half in order, down to the single record it refuses, which
+ * is parked. The halves keep batch order, so the last record of a key still wins; a bad record
+ * costs about log2(batch) extra merges and never stops the stage.
+ */
+async function mergeOrPark(store: InputStore, accepted: readonly Accepted[], parked: DeadLetter[]): Promise<Notices[]> {
+  if (accepted.length === 0) return []
+  try {
+    return [await store.merge(inputsOf(accepted))]
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === 'INVALID_RECORD')) throw error
+    const [only] = accepted
+    if (accepted.length === 1 && only) {
+      parked.push(letterOf(only.source, 'REFUSED_BY_STORE', error.message))
+      return []
+    }
+    const half = Math.ceil(accepted.length / 2)
+    const first = await mergeOrPark(store, accepted.slice(0, half), parked)
+    return [...first, ...(await mergeOrPark(store, accepted.slice(half), parked))]
+  }
 }
 
 /** Where each kind of notice goes, and its partition key (portfolio, security or pair). */
@@ -74,19 +111,19 @@ const routes: { [K in keyof Notices]: { topic: Topic; key: (n: Notices[K][number
 }
 
 /** Appends the notices: recompute positions from D per portfolio, revalue from D per security, pair or portfolio. */
-async function announce(log: EventLog, notices: Notices): Promise<void> {
+async function announce(log: EventLog, merged: readonly Notices[]): Promise<void> {
   for (const kind of Object.keys(routes) as (keyof Notices)[]) {
     const { topic, key } = routes[kind] as { topic: Topic; key: (n: unknown) => string }
     await log.append(
       topic,
-      notices[kind].map((n) => ({ key: key(n), value: JSON.stringify(n) })),
+      merged.flatMap((notices) => notices[kind].map((n) => ({ key: key(n), value: JSON.stringify(n) }))),
     )
   }
 }
 
 /**
  * persist: raw.* → tables, merged on natural keys, then change notices. Order within a batch:
- * dead letters, merge, notices; the runner commits the offsets after. A crash anywhere replays
+ * dead letters, merge (parking what PostgreSQL refuses), notices; the runner commits the offsets after. A crash anywhere replays
  * the batch: the dead-letter insert and the merge are idempotent and the notices are repeated.
  */
 export function persistStage(deps: { store: InputStore; log: EventLog }): Stage {
@@ -95,9 +132,11 @@ export function persistStage(deps: { store: InputStore; log: EventLog }): Stage 
     group: 'pas.persist',
     inputs: [Topics.rawReference, Topics.rawTransactions, Topics.rawPrices, Topics.rawFx],
     async process(batch: Batch) {
-      const { inputs, rejected } = parseRawBatch(batch.records)
+      const { accepted, rejected } = parseRawBatch(batch.records)
       await deps.store.deadLetter(rejected)
-      const notices = await deps.store.merge(inputs)
+      const parked: DeadLetter[] = []
+      const notices = await mergeOrPark(deps.store, accepted, parked)
+      await deps.store.deadLetter(parked)
       await announce(deps.log, notices)
     },
   }
