@@ -1,6 +1,7 @@
 import { type EmbeddedPg, startEmbeddedPg } from './adapters/embedded-pg.ts'
-import { KafkaLog } from './adapters/kafka-log.ts'
+import { isKafkaTransient, KafkaLog } from './adapters/kafka-log.ts'
 import { createPgClient, type Sql } from './adapters/pg-client.ts'
+import { isPgTransient } from './adapters/pg-errors.ts'
 import { PgLog } from './adapters/pg-log.ts'
 import type { Config } from './config.ts'
 import type { EventLog } from './ports/event-log.ts'
@@ -64,3 +65,6 @@ export async function compose(config: Config, logger: Logger): Promise<Deps> {
     },
   }
 }
+
+/** Whether an error says PostgreSQL or Kafka is unreachable: roles back off and resume instead of failing. */
+export const isTransient = (error: unknown): boolean => isPgTransient(error) || isKafkaTransient(error)

@@ -103,6 +103,27 @@ describe('the compiled pas binary', () => {
     120_000,
   )
 
+  test('SIGTERM during start-up (PostgreSQL still initialising) lets start-up finish, drains and exits 0', async () => {
+    const proc = Bun.spawn([binary, '--role', 'all', '--port', '0'], {
+      cwd: work,
+      env: {
+        PATH: process.env.PATH ?? '',
+        PAS_PG_BIN_DIR: findBinDir(),
+        PAS_DATA_DIR: join(work, 'data-early-sigterm'),
+        PAS_EMBEDDED_PG_PORT: String(freePort()),
+      },
+      stdout: 'ignore',
+      stderr: 'pipe',
+    })
+    await Bun.sleep(300) // a new data folder: initdb takes seconds
+    proc.kill('SIGTERM')
+    const code = await proc.exited
+    const logs = await new Response(proc.stderr).text()
+    expect(logs).toContain('signal during start-up')
+    expect(logs).toContain('stopped cleanly')
+    expect(code).toBe(0)
+  }, 60_000)
+
   test('invalid settings exit with code 2 and list every problem', async () => {
     const proc = Bun.spawn([binary, '--role', 'chef', '--port', 'http'], { cwd: work, stderr: 'pipe' })
     expect(await proc.exited).toBe(2)

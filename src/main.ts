@@ -1,6 +1,6 @@
 import pkg from '../package.json' with { type: 'json' }
 import { migrate } from './adapters/pg-migrate.ts'
-import { compose, type Deps, openDatabase } from './compose.ts'
+import { compose, type Deps, isTransient, openDatabase } from './compose.ts'
 import { type Config, describeSources, loadConfig } from './config.ts'
 import { demo } from './demo/demo.ts'
 import { ConfigError } from './errors.ts'
@@ -72,16 +72,54 @@ async function run(config: Config, logger: Logger): Promise<number> {
   return (await start(config, logger)).finished
 }
 
-/** Starts the role(s) of `config` and their HTTP server; SIGTERM and SIGINT drain and stop them. */
+/** Until `stopped` says so, runs `step` with capped, doubling back-off while it fails transiently (an outage). */
+async function untilAvailable(
+  what: string,
+  step: () => Promise<void>,
+  logger: Logger,
+  stopped: () => boolean,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step()
+    } catch (error) {
+      if (!isTransient(error) || stopped()) throw error
+      const delayMs = Math.min(5_000, 100 * 2 ** attempt)
+      logger.warn(`${what}: dependency unreachable, retrying`, { attempt, delayMs, error })
+      await Bun.sleep(delayMs)
+    }
+  }
+}
+
+/**
+ * Starts the role(s) of `config` and their HTTP server; SIGTERM and SIGINT drain and stop them.
+ * The signal handlers come first: a signal during start-up lets start-up finish, then drains and
+ * exits 0 like any other stop.
+ */
 export async function start(config: Config, logger: Logger): Promise<Running> {
+  let signalled: string | undefined
+  let onSignal = (signal: string) => {
+    signalled ??= signal
+    logger.info('signal during start-up: stopping once started', { signal })
+  }
+  process.once('SIGTERM', () => onSignal('SIGTERM'))
+  process.once('SIGINT', () => onSignal('SIGINT'))
+
   const plan = planFor(config.role)
   const deps = await compose(config, logger)
   if (plan.setupOnStart) {
-    const applied = await migrate(deps.db.sql)
-    if (applied.length > 0) logger.info('migrations applied', { applied })
-    await deps.eventLog.ensureTopics(topicSpecs(config.partitions))
+    await untilAvailable(
+      'migrations and topics',
+      async () => {
+        const applied = await migrate(deps.db.sql)
+        if (applied.length > 0) logger.info('migrations applied', { applied })
+        await deps.eventLog.ensureTopics(topicSpecs(config.partitions))
+      },
+      logger,
+      () => signalled !== undefined,
+    )
   }
-  const policy = { maxRecords: config.batchMaxRecords, maxWaitMs: POLL_WAIT_MS }
+  const policy = { maxRecords: config.batchMaxRecords, maxWaitMs: POLL_WAIT_MS, isTransient }
   const parts = plan.members.map((role) => ({ role, ...partsFor(role, deps) }))
   const services = parts.map((p) => new RoleService(p.role, p.stages, deps.eventLog, policy, logger))
   for (const service of services) await service.start()
@@ -129,8 +167,8 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
     })()
     return stopping
   }
-  process.once('SIGTERM', () => shutdown('SIGTERM'))
-  process.once('SIGINT', () => shutdown('SIGINT'))
+  onSignal = (signal) => void shutdown(signal)
+  if (signalled !== undefined) void shutdown(signalled)
   for (const service of services) {
     service.done.catch((error: unknown) => {
       logger.error('service failed', { service: service.name, error })

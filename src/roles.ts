@@ -4,7 +4,7 @@ import { PgInputStore } from './adapters/pg-input-store.ts'
 import { PgPositionStore } from './adapters/pg-position-store.ts'
 import { PgSeriesStore } from './adapters/pg-series-store.ts'
 import { PgValuationStore } from './adapters/pg-valuation-store.ts'
-import type { Deps } from './compose.ts'
+import { type Deps, isTransient } from './compose.ts'
 import { ingestRoutes } from './http/ingest.ts'
 import { queryRoutes } from './http/query.ts'
 import type { Stage } from './runtime/stage.ts'
@@ -45,7 +45,10 @@ export function partsFor(role: SingleRole, deps: Deps): RoleParts {
   const { db, eventLog, config } = deps
   switch (role) {
     case 'ingest':
-      return { stages: [], routes: [ingestRoutes({ log: eventLog, maxRecordsPerRequest: config.ingestMaxRecords })] }
+      return {
+        stages: [],
+        routes: [ingestRoutes({ log: eventLog, maxRecordsPerRequest: config.ingestMaxRecords, isTransient })],
+      }
     case 'persist':
       return { stages: [persistStage({ store: new PgInputStore(db.sql), log: eventLog })], routes: [] }
     case 'positions': {

@@ -1,4 +1,5 @@
 import {
+  GenericError,
   Admin,
   type Consumer,
   Consumer as KafkaConsumer,
@@ -312,4 +313,10 @@ class KafkaLogConsumer implements LogConsumer {
     }
     return out
   }
+}
+
+/** Whether a Kafka client error says the broker is unreachable or slow (retry later), not that a request is wrong. */
+export function isKafkaTransient(error: unknown): boolean {
+  if (!(error instanceof Error) || !GenericError.isGenericError(error)) return false
+  return error.canRetry === true || error.code === 'PLT_KFK_NETWORK' || error.code === 'PLT_KFK_TIMEOUT'
 }

@@ -160,7 +160,23 @@ export class PgLogConsumer implements LogConsumer {
     return this.#owned
   }
 
+  /**
+   * If reading fails part way (the database went away), positions may have moved past records the
+   * caller never received: forget them, so the next poll starts again from the committed offsets
+   * (records processed but not committed are delivered again, which stages absorb).
+   */
   async poll(): Promise<Batch> {
+    try {
+      return await this.#poll()
+    } catch (error) {
+      this.#positions.clear()
+      this.#owned = []
+      this.#rebalancedAt = 0
+      throw error
+    }
+  }
+
+  async #poll(): Promise<Batch> {
     const deadline = Date.now() + this.options.maxWaitMs
     for (;;) {
       if (Date.now() - this.#rebalancedAt >= this.timing.heartbeatMs) await this.#rebalance()

@@ -18,7 +18,11 @@ const ServiceHealth = t.Object({
   detail: t.Optional(t.Record(t.String(), t.Unknown())),
 })
 const HealthBody = t.Object({
-  status: t.Union([t.Literal('ok'), t.Literal('failing')], { description: 'failing when any service failed' }),
+  status: t.Union([t.Literal('ok'), t.Literal('degraded'), t.Literal('failing')], {
+    description:
+      'failing (503) when a service failed; degraded (200) when a dependency is unreachable or a service is retrying: it resumes by itself',
+  }),
+  dependencies: t.String({ description: '`ok`, or why PostgreSQL (or the log) did not answer' }),
   role: t.String(),
   transport: t.String({ description: 'pg (Postgres-backed log) or kafka' }),
   version: t.String(),
@@ -26,6 +30,25 @@ const HealthBody = t.Object({
   services: t.Array(ServiceHealth),
 })
 const ReadyBody = t.Object({ ready: t.Boolean(), reason: t.Optional(t.String()) })
+
+/** How long /health and /ready wait for the database before calling it unreachable. */
+const PROBE_TIMEOUT_MS = 2_000
+
+/** Undefined when the dependencies answer in time, else why not. */
+async function probe(ctx: AppContext): Promise<string | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS)
+  })
+  try {
+    await Promise.race([ctx.checkDependencies(), timeout])
+    return undefined
+  } catch (error) {
+    return `unreachable: ${(error as Error).message}`
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 /**
  * The HTTP edge shared by every role: liveness (`/health`), readiness (`/ready`) and metrics.
@@ -37,11 +60,14 @@ export function createApp(ctx: AppContext) {
     .use(docsRoutes(ctx.version))
     .get(
       '/health',
-      ({ status }) => {
+      async ({ status }) => {
         const services = [...ctx.health()]
         const failing = services.some((s) => s.state === 'failed')
+        const unreachable = await probe(ctx)
+        const degraded = unreachable !== undefined || services.some((s) => s.state === 'retrying')
         const body = {
-          status: failing ? ('failing' as const) : ('ok' as const),
+          status: failing ? ('failing' as const) : degraded ? ('degraded' as const) : ('ok' as const),
+          dependencies: unreachable ?? 'ok',
           role: ctx.role,
           transport: ctx.transport,
           version: ctx.version,
@@ -62,12 +88,8 @@ export function createApp(ctx: AppContext) {
         if (notRunning.length > 0) {
           return status(503, { ready: false, reason: `not running: ${notRunning.map((s) => s.name).join(', ')}` })
         }
-        try {
-          await ctx.checkDependencies()
-        } catch (error) {
-          return status(503, { ready: false, reason: (error as Error).message })
-        }
-        return { ready: true }
+        const unreachable = await probe(ctx)
+        return unreachable ? status(503, { ready: false, reason: `database ${unreachable}` }) : { ready: true }
       },
       {
         response: { 200: ReadyBody, 503: ReadyBody },

@@ -30,7 +30,14 @@ const IngestResult = t.Object({
   rejected: t.Array(Rejected),
 })
 
-export type IngestOptions = { log: EventLog; maxRecordsPerRequest: number }
+export type IngestOptions = {
+  log: EventLog
+  maxRecordsPerRequest: number
+  /** Whether an append failed because the log is unreachable (answered 503 with Retry-After). */
+  isTransient?: (error: unknown) => boolean
+}
+/** Seconds a client is asked to wait when the log is unreachable. */
+const RETRY_AFTER_S = 5
 
 /**
  * POST /v1/ingest/{portfolios|instruments|transactions|prices|fx-rates|benchmarks|business-dates}: a JSON array of
@@ -41,14 +48,14 @@ export type IngestOptions = { log: EventLog; maxRecordsPerRequest: number }
  * were valid, 422 when some were not, listing each rejected record's index and field (the valid
  * ones are accepted all the same). More records than the per-request limit: 413, nothing appended.
  */
-export function ingestRoutes({ log, maxRecordsPerRequest }: IngestOptions) {
+export function ingestRoutes({ log, maxRecordsPerRequest, isTransient = () => false }: IngestOptions) {
   const app = new Elysia({ prefix: '/v1/ingest' }).onParse(({ request }, contentType) =>
     contentType.startsWith('text/csv') ? request.text() : undefined,
   )
   for (const endpoint of endpoints) {
     app.post(
       endpoint.path,
-      async ({ body, status }) => {
+      async ({ body, status, set }) => {
         const records = typeof body === 'string' && endpoint.csv ? parseCsv(body) : body
         if (!Array.isArray(records)) {
           return status(400, {
@@ -68,7 +75,15 @@ export function ingestRoutes({ log, maxRecordsPerRequest }: IngestOptions) {
             accepted.push({ key: keyOf(endpoint.kind, record as Record<string, unknown>), value })
           } else for (const p of problems) rejected.push({ index, ...p })
         }
-        await log.append(endpoint.topic, accepted)
+        try {
+          await log.append(endpoint.topic, accepted)
+        } catch (error) {
+          if (!isTransient(error)) throw error
+          set.headers['retry-after'] = String(RETRY_AFTER_S)
+          return status(503, {
+            error: `the log is unreachable; nothing of this request was stored, send it again in ${RETRY_AFTER_S} s`,
+          })
+        }
         const result = { ingestId, accepted: accepted.length, rejected }
         return rejected.length > 0 ? status(422, result) : status(202, result)
       },
@@ -83,6 +98,7 @@ export function ingestRoutes({ log, maxRecordsPerRequest }: IngestOptions) {
           422: IngestResult,
           400: t.Object({ error: t.String() }),
           413: t.Object({ error: t.String() }),
+          503: t.Object({ error: t.String() }),
         },
       },
     )

@@ -33,7 +33,8 @@ export class RoleService implements Service {
 
   health(): Health {
     const stages = this.#runners.map((r) => r.health())
-    const state = stages.some((s) => s.state === 'failed') ? 'failed' : this.#state
+    const worst = (['failed', 'retrying'] as const).find((w) => stages.some((s) => s.state === w))
+    const state = worst === 'retrying' && this.#state !== 'running' ? this.#state : (worst ?? this.#state)
     return { name: this.name, state, detail: { stages } }
   }
 }

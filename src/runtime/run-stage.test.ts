@@ -102,4 +102,56 @@ describe('StageRunner', () => {
     await runner.stop()
     expect(await uncommitted(log, 'g')).toEqual(['poison'])
   })
+
+  test('an outage (a transient error) in poll, process or commit: retrying, then running again, nothing lost', async () => {
+    const log = await logWith(['a', 'b'])
+    const outage = Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })
+    let down = true
+    const states: string[] = []
+    const consumerOf = log.consumer.bind(log)
+    // The log itself fails while `down`: poll and commit throw as a pg-log does when PostgreSQL is gone.
+    log.consumer = (options) => {
+      const c = consumerOf(options)
+      return {
+        poll: () => (down ? Promise.reject(outage) : c.poll()),
+        commit: (offsets) => (down ? Promise.reject(outage) : c.commit(offsets)),
+        assignment: () => c.assignment(),
+        close: () => c.close(),
+      }
+    }
+    const seen: string[] = []
+    const stage: Stage = {
+      name: 's',
+      group: 'g',
+      inputs: ['in'],
+      process: async (b) => void seen.push(...b.records.map((r) => r.value)),
+    }
+    const isTransient = (e: unknown) => (e as { code?: string }).code === 'ECONNREFUSED'
+    const runner = new StageRunner(stage, log, { ...policy, isTransient }, quiet)
+    await runner.start()
+    await until(() => runner.health().state === 'retrying')
+    states.push(runner.health().state)
+    expect(runner.health().detail?.error).toBe('connection refused')
+    down = false
+    await until(() => runner.health().detail?.batches === 1)
+    states.push(runner.health().state)
+    await runner.stop()
+    expect(states).toEqual(['retrying', 'running'])
+    expect(seen).toEqual(['a', 'b'])
+    expect(await uncommitted(log, 'g')).toEqual([])
+  })
+
+  test('without isTransient, the same error fails the stage', async () => {
+    const log = await logWith(['a'])
+    const stage: Stage = {
+      name: 's',
+      group: 'g',
+      inputs: ['in'],
+      process: () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })),
+    }
+    const runner = new StageRunner(stage, log, policy, quiet)
+    await runner.start()
+    await expect(runner.done).rejects.toThrow('connection refused')
+    await runner.stop()
+  })
 })

@@ -4,13 +4,24 @@ import type { Logger } from './logger.ts'
 import type { Health, Service, ServiceState } from './service.ts'
 import type { Stage } from './stage.ts'
 
-export type StagePolicy = { maxRecords: number; maxWaitMs: number; maxBackoffMs?: number }
+export type StagePolicy = {
+  maxRecords: number
+  maxWaitMs: number
+  maxBackoffMs?: number
+  /** Whether an error says a dependency is unreachable (an outage), not that something is wrong. */
+  isTransient?: (error: unknown) => boolean
+}
 
 /**
  * Runs a Stage: poll → process → commit, one batch at a time. Stopping drains: the batch in
- * flight is finished and committed before the consumer leaves its group. Retryable errors back off
- * and retry the same batch; any other error stops the runner as failed (the process exits and a
- * supervisor restarts it; uncommitted records are delivered again).
+ * flight is finished and committed before the consumer leaves its group.
+ * - Retryable AppErrors and transient errors (the database or the log unreachable) back off,
+ *   doubling up to `maxBackoffMs`, and retry the same step: the state shows `retrying` meanwhile
+ *   and the runner resumes by itself when the dependency is back.
+ * - A commit that fails transiently is skipped: the batch's effects are durable and idempotent,
+ *   and the next commit covers its offsets (or its records are delivered again).
+ * - Any other error stops the runner as failed (the process exits and a supervisor restarts it;
+ *   uncommitted records are delivered again).
  */
 export class StageRunner implements Service {
   readonly name: string
@@ -50,10 +61,13 @@ export class StageRunner implements Service {
   async stop(): Promise<void> {
     if (this.#stopRequested) return this.#loop?.catch(() => {})
     this.#stopRequested = true
-    if (this.#state === 'running') this.#state = 'draining'
+    if (this.#state === 'running' || this.#state === 'retrying') this.#state = 'draining'
     this.#wakeBackoff?.()
     await this.#loop?.catch(() => {})
-    await this.#consumer?.close()
+    // Leaving the group may fail in an outage: the group then lets this member's leases expire.
+    await this.#consumer?.close().catch((error: unknown) => {
+      this.logger.warn('could not leave the consumer group; its leases will expire', { stage: this.stage.name, error })
+    })
     if (this.#state !== 'failed') this.#state = 'stopped'
   }
 
@@ -70,16 +84,21 @@ export class StageRunner implements Service {
 
   async #run(consumer: LogConsumer): Promise<void> {
     while (!this.#stopRequested) {
-      const batch = await consumer.poll()
+      const polled = await this.#withRetry('poll', () => consumer.poll())
+      if (polled === undefined) return // stop requested during back-off
+      const batch = polled.value
       if (batch.records.length === 0) continue
       const started = performance.now()
-      const applied = await this.#processWithRetry(batch)
-      if (!applied) return // stop requested during back-off: leave the batch uncommitted
+      const applied = await this.#withRetry('process', () => this.stage.process(batch))
+      if (applied === undefined) return // stop requested during back-off: leave the batch uncommitted
       try {
         await consumer.commit(batch.nextOffsets)
       } catch (error) {
-        if (!(error instanceof AppError && error.code === 'PARTITION_LOST')) throw this.#fail(error)
-        this.logger.warn('partition moved before commit; its new owner replays the batch', { stage: this.stage.name })
+        if (error instanceof AppError && error.code === 'PARTITION_LOST') {
+          this.logger.warn('partition moved before commit; its new owner replays the batch', { stage: this.stage.name })
+        } else if (this.#transient(error)) {
+          this.logger.warn('commit failed; the next commit covers the batch', { stage: this.stage.name, error })
+        } else throw this.#fail(error)
       }
       this.#busyMs += performance.now() - started
       this.#batches++
@@ -88,16 +107,28 @@ export class StageRunner implements Service {
     }
   }
 
-  async #processWithRetry(batch: Parameters<Stage['process']>[0]): Promise<boolean> {
+  #transient(error: unknown): boolean {
+    return (error instanceof AppError && error.retryable) || (this.policy.isTransient?.(error) ?? false)
+  }
+
+  /** Runs `step` until it succeeds, and gives its value; undefined when a stop was requested while backing off. */
+  async #withRetry<T>(what: string, step: () => Promise<T>): Promise<{ value: T } | undefined> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.stage.process(batch)
-        return true
+        const value = await step()
+        if (this.#state === 'retrying') {
+          this.#state = 'running'
+          this.#error = undefined
+          this.logger.info('resumed', { stage: this.stage.name, step: what, attempts: attempt })
+        }
+        return { value }
       } catch (error) {
-        if (!(error instanceof AppError && error.retryable)) throw this.#fail(error)
-        if (this.#stopRequested) return false
+        if (!this.#transient(error)) throw this.#fail(error)
+        if (this.#stopRequested) return undefined
+        if (this.#state === 'running') this.#state = 'retrying'
+        this.#error = error instanceof Error ? error.message : String(error)
         const delayMs = Math.min(this.policy.maxBackoffMs ?? 5_000, 50 * 2 ** attempt)
-        this.logger.warn('retrying batch', { stage: this.stage.name, attempt, delayMs, error })
+        this.logger.warn(`retrying ${what}`, { stage: this.stage.name, attempt, delayMs, error })
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delayMs)
           this.#wakeBackoff = () => {
@@ -105,7 +136,7 @@ export class StageRunner implements Service {
             resolve()
           }
         })
-        if (this.#stopRequested) return false
+        if (this.#stopRequested) return undefined
       }
     }
   }

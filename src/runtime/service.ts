@@ -1,4 +1,5 @@
-export const ServiceStates = ['starting', 'running', 'draining', 'stopped', 'failed'] as const
+/** `retrying`: running, but a dependency (the database, the log) is unreachable; it backs off and resumes by itself. */
+export const ServiceStates = ['starting', 'running', 'retrying', 'draining', 'stopped', 'failed'] as const
 export type ServiceState = (typeof ServiceStates)[number]
 export type Health = { readonly name: string; readonly state: ServiceState; readonly detail?: Record<string, unknown> }
 
