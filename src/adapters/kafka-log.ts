@@ -1,7 +1,7 @@
 import {
-  GenericError,
   Admin,
   type Consumer,
+  GenericError,
   Consumer as KafkaConsumer,
   type Message,
   type MessagesStream,
