@@ -13,10 +13,14 @@ export const Commands = [
   'ingest',
   'dead-letters',
   'reprocess',
+  'keys',
   'help',
   'version',
 ] as const
 export type Command = (typeof Commands)[number]
+
+export const AuthModes = ['auto', 'keys', 'open'] as const
+export type AuthMode = (typeof AuthModes)[number]
 
 const Port = (fallback: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65_535, default: fallback, description })
@@ -60,6 +64,24 @@ export const ConfigSchema = Type.Object(
     kafkaClientId: Type.String({ minLength: 1, default: 'pas', description: 'Kafka client id prefix.' }),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, description: 'Drain deadline on SIGTERM.' }),
     logLevel: literals(LogLevels, { default: 'info', description: 'debug, info, warn or error.' }),
+    auth: literals(AuthModes, {
+      default: 'auto',
+      description:
+        'API keys: keys = required; auto = required once a key exists, and on any non-loopback address; open = none (loudly logged).',
+    }),
+    allowedHosts: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Host headers accepted besides the bind address (and loopback names on loopback).',
+    }),
+    allowedOrigins: Type.Array(Type.String({ pattern: '^https?://' }), {
+      default: [],
+      description: 'Origins (scheme://host[:port]) a browser may call from besides pas itself.',
+    }),
+    rateLimit: Type.Integer({
+      minimum: 1,
+      default: 200,
+      description: 'Requests per second per API key (bursts of twice that); more is answered 429.',
+    }),
   },
   { additionalProperties: false },
 )
@@ -85,11 +107,15 @@ const sources: Record<Field, Source> = {
   kafkaClientId: { env: 'PAS_KAFKA_CLIENT_ID', flag: '--kafka-client-id', kind: 'string' },
   shutdownTimeoutMs: { env: 'PAS_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', kind: 'string' },
   logLevel: { env: 'PAS_LOG_LEVEL', flag: '--log-level', kind: 'string' },
+  auth: { env: 'PAS_AUTH', flag: '--auth', kind: 'string' },
+  allowedHosts: { env: 'PAS_ALLOWED_HOSTS', flag: '--allowed-hosts', kind: 'list' },
+  allowedOrigins: { env: 'PAS_ALLOWED_ORIGINS', flag: '--allowed-origins', kind: 'list' },
+  rateLimit: { env: 'PAS_RATE_LIMIT', flag: '--rate-limit', kind: 'string' },
 }
 const fields = Object.keys(sources) as Field[]
 
 /** Env vars read by tools rather than the binary; tolerated so a shared environment does not fail start-up. */
-const foreignPasEnv = new Set(['PAS_KAFKA_HOME', 'PAS_TEST_KEEP_INFRA'])
+const foreignPasEnv = new Set(['PAS_KAFKA_HOME', 'PAS_TEST_KEEP_INFRA', 'PAS_API_KEY'])
 
 export function describeSources(): { field: string; env: string; flag: string; default: unknown; about: string }[] {
   return fields.map((field) => {

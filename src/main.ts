@@ -1,13 +1,16 @@
 import pkg from '../package.json' with { type: 'json' }
+import { PgKeyStore } from './adapters/pg-keys.ts'
 import { migrate } from './adapters/pg-migrate.ts'
 import { compose, type Deps, isTransient, openDatabase } from './compose.ts'
 import { type Config, describeSources, loadConfig } from './config.ts'
 import { demo } from './demo/demo.ts'
 import { ConfigError } from './errors.ts'
 import { createApp } from './http/app.ts'
+import { createGuard, isLoopback } from './http/auth.ts'
 import { partsFor, planFor, Roles } from './roles.ts'
 import { createLogger, type Logger } from './runtime/logger.ts'
 import { RoleService } from './runtime/role-service.ts'
+import { manageKeys } from './tools/keys.ts'
 import { createTopics, ingestFiles, listDeadLetters, replayDeadLetters, reprocess } from './tools/ops.ts'
 import { topicSpecs } from './topology.ts'
 
@@ -43,6 +46,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
     case 'ingest':
     case 'dead-letters':
     case 'reprocess':
+    case 'keys':
       return runTool(config, logger, tool)
     default:
       return config.command satisfies never
@@ -92,6 +96,27 @@ async function untilAvailable(
 }
 
 /**
+ * Off loopback, pas serves only with keys: `auto` refuses to start until a key exists, and `open`
+ * (the explicit way round) is logged as an error at every start.
+ */
+async function refuseOpenExposure(config: Config, deps: Deps, logger: Logger): Promise<void> {
+  const exposed = !isLoopback(config.httpHost)
+  if (config.auth === 'open') {
+    const log = exposed ? logger.error.bind(logger) : logger.warn.bind(logger)
+    log('AUTH IS OFF (--auth open): anyone who reaches this address can read and write everything', {
+      host: config.httpHost,
+    })
+    return
+  }
+  if (exposed && config.auth === 'auto' && !(await new PgKeyStore(deps.db.sql).anyActive())) {
+    await deps.close()
+    throw new ConfigError([
+      `--host ${config.httpHost} is not loopback and no API key exists: create one with \`pas keys create\`, or pass --auth open to serve without keys`,
+    ])
+  }
+}
+
+/**
  * Starts the role(s) of `config` and their HTTP server; SIGTERM and SIGINT drain and stop them.
  * The signal handlers come first: a signal during start-up lets start-up finish, then drains and
  * exits 0 like any other stop.
@@ -119,12 +144,22 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       () => signalled !== undefined,
     )
   }
+  await refuseOpenExposure(config, deps, logger)
   const policy = { maxRecords: config.batchMaxRecords, maxWaitMs: POLL_WAIT_MS, isTransient }
   const parts = plan.members.map((role) => ({ role, ...partsFor(role, deps) }))
   const services = parts.map((p) => new RoleService(p.role, p.stages, deps.eventLog, policy, logger))
   for (const service of services) await service.start()
 
+  const keys = new PgKeyStore(deps.db.sql)
   const app = createApp({
+    guard: createGuard({
+      mode: config.auth,
+      keys,
+      bindHost: config.httpHost,
+      allowedHosts: config.allowedHosts,
+      allowedOrigins: config.allowedOrigins,
+      rateLimit: config.rateLimit,
+    }),
     role: config.role,
     transport: deps.eventLog.kind,
     version: pkg.version,
@@ -189,8 +224,12 @@ const TOOL_FLAGS: Record<string, 'boolean' | 'string'> = {
   '--all': 'boolean',
   '--from': 'string',
   '--security': 'string',
+  '--name': 'string',
+  '--scopes': 'string',
+  '--clients': 'string',
+  '--key': 'string',
 }
-const TOOLS = new Set(['demo', 'topics', 'ingest', 'dead-letters', 'reprocess'])
+const TOOLS = new Set(['demo', 'topics', 'ingest', 'dead-letters', 'reprocess', 'keys'])
 type ToolArgs = { args: string[]; flags: Record<string, string | true> }
 
 /** For tool commands, takes the tool's own flags and arguments out; the rest is configuration. */
@@ -224,7 +263,27 @@ async function runTool(config: Config, logger: Logger, tool: ToolArgs): Promise<
   const str = (name: string) => (typeof tool.flags[name] === 'string' ? (tool.flags[name] as string) : undefined)
   if (config.command === 'ingest') {
     const url = str('url') ?? `http://127.0.0.1:${config.httpPort}`
-    return ingestFiles(tool.args, { kind: str('kind'), url, chunk: Math.min(5000, config.ingestMaxRecords) }, out)
+    const key = str('key') ?? process.env.PAS_API_KEY
+    return ingestFiles(tool.args, { kind: str('kind'), url, chunk: Math.min(5000, config.ingestMaxRecords), key }, out)
+  }
+  if (config.command === 'keys') {
+    const db = await openDatabase(config, logger)
+    try {
+      await migrate(db.sql)
+      const list = (name: string) =>
+        str(name)
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+      return await manageKeys(
+        new PgKeyStore(db.sql),
+        tool.args[0],
+        { name: str('name'), scopes: list('scopes'), clients: list('clients'), id: str('id') },
+        out,
+      )
+    } finally {
+      await db.close()
+    }
   }
   const deps = await compose(config, logger)
   try {
@@ -275,6 +334,8 @@ function usage(): string {
     '  dead-letters list [--stage S] [--all]           list dead letters (not yet replayed)',
     '  dead-letters replay --id N[,N...] | --stage S|any   append them to their topic again',
     '  reprocess PORTFOLIO --from DATE [--security S]  recompute positions, valuations and series',
+    '  keys create --name N --scopes read,ingest,admin [--clients C1,C2]   create an API key (printed once)',
+    '  keys list | keys revoke --id KEY_ID                manage API keys',
     '',
     `Roles: ${Roles.join(', ')} (all = every role in one process)`,
     '',

@@ -77,14 +77,14 @@ export class PgInputStore implements InputStore {
     if (portfolios.length === 0) return []
     return tx<Dated[]>`
       with incoming as (
-        select distinct on (r->>'portfolioId') r->>'portfolioId' as id, r
+        select distinct on (x.r->>'portfolioId') x.r->>'portfolioId' as id, x.r - 'writtenBy' as r, x.r->>'writtenBy' as w
         from jsonb_array_elements(${JSON.stringify(portfolios)}::text::jsonb) with ordinality as x(r, n)
-        order by r->>'portfolioId', n desc
+        order by x.r->>'portfolioId', n desc
       ), merged as (
-        insert into portfolios as p (portfolio_id, base_currency, open_date, cost_method, record)
-        select id, r->>'baseCurrency', (r->>'openDate')::date, coalesce(r->>'costMethod', 'FIFO'), r from incoming
+        insert into portfolios as p (portfolio_id, base_currency, open_date, cost_method, record, written_by)
+        select id, r->>'baseCurrency', (r->>'openDate')::date, coalesce(r->>'costMethod', 'FIFO'), r, w from incoming
         on conflict (portfolio_id) do update set base_currency = excluded.base_currency, open_date = excluded.open_date,
-          cost_method = excluded.cost_method, record = excluded.record, updated_at = now()
+          cost_method = excluded.cost_method, record = excluded.record, written_by = excluded.written_by, updated_at = now()
         where p.record is distinct from excluded.record
       )
       select id as key, (r->>'openDate') as date from incoming`
@@ -95,13 +95,14 @@ export class PgInputStore implements InputStore {
     if (instruments.length === 0) return []
     return tx<Dated[]>`
       with incoming as (
-        select distinct on (r->>'securityId') r->>'securityId' as id, r
+        select distinct on (x.r->>'securityId') x.r->>'securityId' as id, x.r - 'writtenBy' as r, x.r->>'writtenBy' as w
         from jsonb_array_elements(${JSON.stringify(instruments)}::text::jsonb) with ordinality as x(r, n)
-        order by r->>'securityId', n desc
+        order by x.r->>'securityId', n desc
       ), merged as (
-        insert into instruments as i (security_id, currency, record)
-        select id, r->>'currency', r from incoming
-        on conflict (security_id) do update set currency = excluded.currency, record = excluded.record, updated_at = now()
+        insert into instruments as i (security_id, currency, record, written_by)
+        select id, r->>'currency', r, w from incoming
+        on conflict (security_id) do update set currency = excluded.currency, record = excluded.record,
+          written_by = excluded.written_by, updated_at = now()
         where i.record is distinct from excluded.record
       )
       select t.portfolio_id as key, min(t.trade_date)::text as date
@@ -116,24 +117,42 @@ export class PgInputStore implements InputStore {
    */
   async #transactions(tx: Tx, { transactions }: Inputs): Promise<Dated[]> {
     if (transactions.length === 0) return []
+    // VERSION = 1 + the corrections: records of the id whose content differs from the one before
+    // them, in log order, however the records were batched. A record at or before the last one
+    // applied from its partition (a batch delivered again) is not counted twice.
     return tx<Dated[]>`
-      with incoming as (
-        select distinct on (r->>'transactionId') r->>'transactionId' as id, r
+      with received as (
+        select x.r->>'transactionId' as id, x.r - 'writtenBy' - 'sourcePartition' - 'sourceOffset' as r,
+               x.r->>'writtenBy' as w, (x.r->>'sourcePartition')::int as sp, (x.r->>'sourceOffset')::bigint as so, x.n
         from jsonb_array_elements(${JSON.stringify(transactions)}::text::jsonb) with ordinality as x(r, n)
-        order by r->>'transactionId', n desc
+      ), fresh as (
+        select received.*, t.record as stored, t.version as stored_version from received
+        left join transactions t on t.transaction_id = received.id
+        where t.source_offset is null or received.sp is null or received.sp <> t.source_partition
+           or received.so > t.source_offset
+      ), counted as (
+        select *, coalesce(lag(r) over (partition by id order by n), stored) as before from fresh
+      ), incoming as (
+        select distinct on (id) id, r, w, sp, so,
+               coalesce(stored_version, 0)
+                 + count(*) filter (where before is null or r is distinct from before) over (partition by id) as version
+        from counted order by id, n desc
       ), previous as (
         select t.portfolio_id, t.trade_date from transactions t join incoming on t.transaction_id = incoming.id
       ), cancelled as (
-        select t.portfolio_id, t.trade_date from transactions t join incoming on t.transaction_id = incoming.r->>'cancels'
+        select t.portfolio_id, t.trade_date from transactions t join received on t.transaction_id = received.r->>'cancels'
       ), merged as (
-        insert into transactions as t (transaction_id, portfolio_id, security_id, type, trade_date, record)
-        select id, r->>'portfolioId', r->>'securityId', r->>'type', (r->>'tradeDate')::date, r from incoming
+        insert into transactions as t
+          (transaction_id, portfolio_id, security_id, type, trade_date, record, version, written_by, source_partition, source_offset)
+        select id, r->>'portfolioId', r->>'securityId', r->>'type', (r->>'tradeDate')::date, r, version, w, sp, so
+        from incoming
         on conflict (transaction_id) do update set portfolio_id = excluded.portfolio_id, security_id = excluded.security_id,
-          type = excluded.type, trade_date = excluded.trade_date, record = excluded.record,
-          version = t.version + 1, updated_at = now()
-        where t.record is distinct from excluded.record
+          type = excluded.type, trade_date = excluded.trade_date, record = excluded.record, version = excluded.version,
+          written_by = case when t.record is distinct from excluded.record then excluded.written_by else t.written_by end,
+          source_partition = excluded.source_partition, source_offset = excluded.source_offset,
+          updated_at = case when t.record is distinct from excluded.record then now() else t.updated_at end
       )
-      select r->>'portfolioId' as key, r->>'tradeDate' as date from incoming
+      select r->>'portfolioId' as key, r->>'tradeDate' as date from received
       union all select portfolio_id, trade_date::text from previous
       union all select portfolio_id, trade_date::text from cancelled`
   }
@@ -168,9 +187,10 @@ export class PgInputStore implements InputStore {
         from jsonb_array_elements(${JSON.stringify(prices)}::text::jsonb) with ordinality as x(r, n)
         order by r->>'securityId', r->>'date', n desc
       ), merged as (
-        insert into prices as p (security_id, date, price, currency)
-        select r->>'securityId', (r->>'date')::date, (r->>'price')::numeric, r->>'currency' from incoming
-        on conflict (security_id, date) do update set price = excluded.price, currency = excluded.currency, updated_at = now()
+        insert into prices as p (security_id, date, price, currency, written_by)
+        select r->>'securityId', (r->>'date')::date, (r->>'price')::numeric, r->>'currency', r->>'writtenBy' from incoming
+        on conflict (security_id, date) do update set price = excluded.price, currency = excluded.currency,
+          written_by = excluded.written_by, updated_at = now()
         where (p.price, p.currency) is distinct from (excluded.price, excluded.currency)
       )
       select r->>'securityId' as key, r->>'date' as date from incoming`
@@ -198,9 +218,10 @@ export class PgInputStore implements InputStore {
         from jsonb_array_elements(${JSON.stringify(fx)}::text::jsonb) with ordinality as x(r, n)
         order by r->>'from', r->>'to', r->>'date', n desc
       ), merged as (
-        insert into fx_rates as f (from_currency, to_currency, date, rate)
-        select r->>'from', r->>'to', (r->>'date')::date, (r->>'rate')::numeric from incoming
-        on conflict (from_currency, to_currency, date) do update set rate = excluded.rate, updated_at = now()
+        insert into fx_rates as f (from_currency, to_currency, date, rate, written_by)
+        select r->>'from', r->>'to', (r->>'date')::date, (r->>'rate')::numeric, r->>'writtenBy' from incoming
+        on conflict (from_currency, to_currency, date) do update set rate = excluded.rate,
+          written_by = excluded.written_by, updated_at = now()
         where f.rate is distinct from excluded.rate
       )
       select (r->>'from') || '/' || (r->>'to') as key, r->>'date' as date from incoming`
@@ -215,12 +236,13 @@ export class PgInputStore implements InputStore {
   async #benchmarks(tx: Tx, { benchmarks }: Inputs): Promise<void> {
     if (benchmarks.length === 0) return
     await tx`
-      insert into benchmarks as b (benchmark_id, date, level, return)
+      insert into benchmarks as b (benchmark_id, date, level, return, written_by)
       select distinct on (r->>'benchmarkId', r->>'date')
-        r->>'benchmarkId', (r->>'date')::date, (r->>'level')::numeric, (r->>'return')::numeric
+        r->>'benchmarkId', (r->>'date')::date, (r->>'level')::numeric, (r->>'return')::numeric, r->>'writtenBy'
       from jsonb_array_elements(${JSON.stringify(benchmarks)}::text::jsonb) with ordinality as x(r, n)
       order by r->>'benchmarkId', r->>'date', n desc
-      on conflict (benchmark_id, date) do update set level = excluded.level, return = excluded.return, updated_at = now()
+      on conflict (benchmark_id, date) do update set level = excluded.level, return = excluded.return,
+        written_by = excluded.written_by, updated_at = now()
       where (b.level, b.return) is distinct from (excluded.level, excluded.return)`
   }
 }

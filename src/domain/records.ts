@@ -302,6 +302,7 @@ export const RawEnvelope = Type.Object(
   {
     kind: oneOf(IngestKinds, 'Which record schema `record` follows'),
     ingestId: Type.String({ description: 'Correlation id of the ingest request' }),
+    keyId: Type.Optional(Type.String({ description: 'The API key that sent it; `open` when auth was off' })),
     record: Type.Unknown(),
   },
   { $id: 'RawEnvelope', additionalProperties: false },

@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { type Health, ServiceStates } from '../runtime/service.ts'
 import { docsRoutes } from './docs.ts'
+import { correlationIdOf } from './errors.ts'
 
 export type AppContext = {
   role: string
@@ -10,6 +11,8 @@ export type AppContext = {
   health: () => readonly Health[]
   /** Throws when a dependency (the database, the log) is unreachable. */
   checkDependencies: () => Promise<void>
+  /** Host, Origin, key and rate checks before any route (src/http/auth.ts); a Response refuses. */
+  guard?: (request: Request) => Promise<Response | undefined>
 }
 
 const ServiceHealth = t.Object({
@@ -57,6 +60,10 @@ async function probe(ctx: AppContext): Promise<string | undefined> {
  */
 export function createApp(ctx: AppContext) {
   return new Elysia()
+    .onRequest(async ({ request, set }) => {
+      set.headers['x-correlation-id'] = correlationIdOf(request)
+      return ctx.guard ? await ctx.guard(request) : undefined
+    })
     .use(docsRoutes(ctx.version))
     .get(
       '/health',

@@ -68,14 +68,18 @@ describe('POST /v1/ingest/*', () => {
   test('more records than the per-request limit is 413 and appends nothing', async () => {
     const res = await post('/v1/ingest/transactions', JSON.stringify(['T1', 'T2', 'T3', 'T4'].map((id) => buy(id))))
     expect(res.status).toBe(413)
-    expect(((await res.json()) as { error: string }).error).toContain('at most 3')
+    expect(await res.json()).toMatchObject({ code: 'TOO_LARGE', message: expect.stringContaining('at most 3') })
     expect(appended(Topics.rawTransactions)).toEqual([])
   })
 
   test('a body that is not an array is 400', async () => {
     const res = await post('/v1/ingest/fx-rates', JSON.stringify({ from: 'EUR' }))
     expect(res.status).toBe(400)
-    expect(((await res.json()) as { error: string }).error).toContain('JSON array of fx records')
+    expect(await res.json()).toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: expect.stringContaining('JSON array of fx records'),
+      correlationId: expect.any(String),
+    })
   })
 
   test('FX rates are keyed by pair and reference data goes to raw.reference', async () => {
@@ -86,5 +90,54 @@ describe('POST /v1/ingest/*', () => {
     )
     expect(appended(Topics.rawFx).map((r) => r.key)).toEqual(['EUR/USD'])
     expect(appended(Topics.rawReference).map((r) => JSON.parse(r.value).kind)).toEqual(['portfolio'])
+  })
+
+  test('only application/json, and text/csv where a route takes CSV: anything else is 415 and appends nothing', async () => {
+    const body = JSON.stringify([buy('T1')])
+    // text/plain is what a cross-site form can send without a preflight.
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const res = await post('/v1/ingest/transactions', body, type)
+      expect(res.status).toBe(415)
+      expect(await res.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' })
+    }
+    expect((await post('/v1/ingest/fx-rates', 'from,to,date,rate\nEUR,USD,2025-01-02,1.1\n', 'text/csv')).status).toBe(
+      415,
+    )
+    expect(appended(Topics.rawTransactions)).toEqual([])
+  })
+
+  test('a CSV with an unknown or repeated column is refused whole with 422 naming it', async () => {
+    const unknown = await post(
+      '/v1/ingest/prices',
+      'securityId,date,price,currency,colour\nA,2025-01-02,1,USD,red\n',
+      'text/csv',
+    )
+    expect(unknown.status).toBe(422)
+    expect(await unknown.json()).toMatchObject({ code: 'UNPROCESSABLE', field: 'colour' })
+    const twice = await post(
+      '/v1/ingest/prices',
+      '\uFEFFsecurityId,date,price,price,currency\nA,2025-01-02,1,2,USD\n',
+      'text/csv',
+    )
+    expect(await twice.json()).toMatchObject({ code: 'UNPROCESSABLE', field: 'price' })
+    const many = `securityId,date,price,currency\n${'A,2025-01-02,1,USD\n'.repeat(4)}`
+    expect((await post('/v1/ingest/prices', many, 'text/csv')).status).toBe(413)
+    expect(appended(Topics.rawPrices)).toEqual([])
+  })
+
+  test('an unreachable log is 503 with Retry-After; other append errors are not dressed up as 503', async () => {
+    const outage = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
+    const failing = Object.assign(Object.create(log), { append: () => Promise.reject(outage) })
+    const down = ingestRoutes({ log: failing, maxRecordsPerRequest: 3, isTransient: (e) => e === outage })
+    const res = await down.handle(
+      new Request('http://localhost/v1/ingest/transactions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([buy('T1')]),
+      }),
+    )
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('5')
+    expect(await res.json()).toMatchObject({ code: 'UNAVAILABLE' })
   })
 })

@@ -1,22 +1,69 @@
 import { randomUUID } from 'node:crypto'
+import type { TObject } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
-import type { IngestKind } from '../domain/records.ts'
+import {
+  BenchmarkPoint,
+  BusinessDate,
+  FxRate,
+  type IngestKind,
+  Instrument,
+  Portfolio,
+  Price,
+  Transaction,
+} from '../domain/records.ts'
 import { keyOf, validateRecord } from '../domain/validate.ts'
 import type { EventLog } from '../ports/event-log.ts'
 import { type Topic, Topics } from '../topology.ts'
-import { parseCsv } from './csv.ts'
+import { principalOf } from './auth.ts'
+import { CsvError, readCsv } from './csv.ts'
+import { ErrorBody, errorBody } from './errors.ts'
 
-type Endpoint = { path: string; kind: IngestKind; topic: Topic; csv: boolean; summary: string }
+type Endpoint = { path: string; kind: IngestKind; topic: Topic; schema: TObject; csv: boolean; summary: string }
 
 /** The ingest endpoints: one per kind of record, each appending to its raw topic. */
 const endpoints: readonly Endpoint[] = [
-  { path: '/portfolios', kind: 'portfolio', topic: Topics.rawReference, csv: false, summary: 'Portfolios' },
-  { path: '/instruments', kind: 'instrument', topic: Topics.rawReference, csv: false, summary: 'Instruments' },
-  { path: '/transactions', kind: 'transaction', topic: Topics.rawTransactions, csv: true, summary: 'Transactions' },
-  { path: '/prices', kind: 'price', topic: Topics.rawPrices, csv: true, summary: 'Prices' },
-  { path: '/fx-rates', kind: 'fx', topic: Topics.rawFx, csv: false, summary: 'FX rates' },
-  { path: '/benchmarks', kind: 'benchmark', topic: Topics.rawPrices, csv: true, summary: 'Benchmarks' },
-  { path: '/business-dates', kind: 'businessDate', topic: Topics.rawReference, csv: false, summary: 'Business dates' },
+  {
+    path: '/portfolios',
+    kind: 'portfolio',
+    topic: Topics.rawReference,
+    schema: Portfolio,
+    csv: false,
+    summary: 'Portfolios',
+  },
+  {
+    path: '/instruments',
+    kind: 'instrument',
+    topic: Topics.rawReference,
+    schema: Instrument,
+    csv: false,
+    summary: 'Instruments',
+  },
+  {
+    path: '/transactions',
+    kind: 'transaction',
+    topic: Topics.rawTransactions,
+    schema: Transaction,
+    csv: true,
+    summary: 'Transactions',
+  },
+  { path: '/prices', kind: 'price', topic: Topics.rawPrices, schema: Price, csv: true, summary: 'Prices' },
+  { path: '/fx-rates', kind: 'fx', topic: Topics.rawFx, schema: FxRate, csv: false, summary: 'FX rates' },
+  {
+    path: '/benchmarks',
+    kind: 'benchmark',
+    topic: Topics.rawPrices,
+    schema: BenchmarkPoint,
+    csv: true,
+    summary: 'Benchmarks',
+  },
+  {
+    path: '/business-dates',
+    kind: 'businessDate',
+    topic: Topics.rawReference,
+    schema: BusinessDate,
+    csv: false,
+    summary: 'Business dates',
+  },
 ]
 
 const Rejected = t.Object({
@@ -35,55 +82,102 @@ export type IngestOptions = {
   maxRecordsPerRequest: number
   /** Whether an append failed because the log is unreachable (answered 503 with Retry-After). */
   isTransient?: (error: unknown) => boolean
+  /** The client of each portfolio that exists: keys limited to some clients write only theirs. */
+  clientsOf?: (portfolioIds: readonly string[]) => Promise<Map<string, string | undefined>>
 }
 /** Seconds a client is asked to wait when the log is unreachable. */
 const RETRY_AFTER_S = 5
+/** The body of a text/csv request, handed to the route unread so it is parsed as a stream. */
+type CsvBody = { csv: ReadableStream<Uint8Array> | string }
+const isCsvBody = (body: unknown): body is CsvBody => typeof body === 'object' && body !== null && 'csv' in body
 
 /**
  * POST /v1/ingest/{portfolios|instruments|transactions|prices|fx-rates|benchmarks|business-dates}: a JSON array of
- * records (or, for transactions, prices and benchmarks, `text/csv` with a header row).
+ * records (`application/json`), or for transactions, prices and benchmarks `text/csv` with a header
+ * row; any other content type is 415.
  *
  * Per record, not all or nothing: the valid records are appended to the raw topic, keyed by
  * portfolio, security or pair, and the answer comes once the log holds them durably: 202 when all
  * were valid, 422 when some were not, listing each rejected record's index and field (the valid
  * ones are accepted all the same). More records than the per-request limit: 413, nothing appended.
+ * A key limited to some clients writes only their portfolios and transactions; market data,
+ * instruments and the business date need a key for every client (403).
  */
-export function ingestRoutes({ log, maxRecordsPerRequest, isTransient = () => false }: IngestOptions) {
-  const app = new Elysia({ prefix: '/v1/ingest' }).onParse(({ request }, contentType) =>
-    contentType.startsWith('text/csv') ? request.text() : undefined,
-  )
+export function ingestRoutes({ log, maxRecordsPerRequest, isTransient = () => false, clientsOf }: IngestOptions) {
+  const app = new Elysia({ prefix: '/v1/ingest' })
+    .onRequest(({ request }) => {
+      const path = new URL(request.url).pathname
+      const endpoint = endpoints.find((e) => `/v1/ingest${e.path}` === path)
+      if (!endpoint || request.method !== 'POST') return
+      const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
+      if (type === 'application/json' || (type === 'text/csv' && endpoint.csv)) return
+      const accepts = endpoint.csv ? 'application/json or text/csv' : 'application/json'
+      return new Response(
+        JSON.stringify(errorBody(request, 415, `content-type ${type || '(none)'}: this route takes ${accepts}`)),
+        { status: 415, headers: { 'content-type': 'application/json', accept: accepts } },
+      )
+    })
+    .onParse(({ request }, contentType) =>
+      contentType.startsWith('text/csv') ? ({ csv: request.body ?? '' } satisfies CsvBody) : undefined,
+    )
   for (const endpoint of endpoints) {
+    const columns = Object.keys(endpoint.schema.properties)
     app.post(
       endpoint.path,
-      async ({ body, status, set }) => {
-        const records = typeof body === 'string' && endpoint.csv ? parseCsv(body) : body
+      async ({ body, status, set, request }) => {
+        let records: unknown = body
+        if (isCsvBody(body)) {
+          try {
+            records = await readCsv(body.csv, columns, maxRecordsPerRequest)
+          } catch (error) {
+            if (!(error instanceof CsvError)) throw error
+            return status(error.status, errorBody(request, error.status, error.message, { field: error.field }))
+          }
+        }
         if (!Array.isArray(records)) {
-          return status(400, {
-            error: `the body must be a JSON array of ${endpoint.kind} records${endpoint.csv ? ' or CSV' : ''}`,
-          })
+          const message = `the body must be a JSON array of ${endpoint.kind} records${endpoint.csv ? ' or CSV' : ''}`
+          return status(400, errorBody(request, 400, message))
         }
         if (records.length > maxRecordsPerRequest) {
-          return status(413, { error: `${records.length} records; at most ${maxRecordsPerRequest} per request` })
+          const message = `${records.length} records; at most ${maxRecordsPerRequest} per request`
+          return status(413, errorBody(request, 413, message))
+        }
+        const principal = principalOf(request)
+        const limited = principal.clientIds !== null
+        if (limited && endpoint.kind !== 'transaction' && endpoint.kind !== 'portfolio') {
+          const message = `key ${principal.keyId} is limited to some clients; ${endpoint.summary.toLowerCase()} need a key for every client`
+          return status(403, errorBody(request, 403, message))
         }
         const ingestId = randomUUID()
         const rejected: { index: number; field: string; message: string }[] = []
-        const accepted = []
+        const valid: { index: number; record: Record<string, unknown> }[] = []
         for (const [index, record] of records.entries()) {
           const problems = validateRecord(endpoint.kind, record)
-          if (problems.length === 0) {
-            const value = JSON.stringify({ kind: endpoint.kind, ingestId, record })
-            accepted.push({ key: keyOf(endpoint.kind, record as Record<string, unknown>), value })
-          } else for (const p of problems) rejected.push({ index, ...p })
+          if (problems.length === 0) valid.push({ index, record: record as Record<string, unknown> })
+          else for (const p of problems) rejected.push({ index, ...p })
+        }
+        const visible = limited
+          ? await visibility(endpoint.kind, valid, principal.clientIds ?? [], clientsOf)
+          : undefined
+        const accepted = []
+        for (const { index, record } of valid) {
+          const problem = visible?.(record)
+          if (problem) {
+            rejected.push({ index, ...problem })
+            continue
+          }
+          const value = JSON.stringify({ kind: endpoint.kind, ingestId, keyId: principal.keyId, record })
+          accepted.push({ key: keyOf(endpoint.kind, record), value })
         }
         try {
           await log.append(endpoint.topic, accepted)
         } catch (error) {
           if (!isTransient(error)) throw error
           set.headers['retry-after'] = String(RETRY_AFTER_S)
-          return status(503, {
-            error: `the log is unreachable; nothing of this request was stored, send it again in ${RETRY_AFTER_S} s`,
-          })
+          const message = `the log is unreachable; send the request again in ${RETRY_AFTER_S} s (resending what was accepted is harmless)`
+          return status(503, errorBody(request, 503, message))
         }
+        rejected.sort((a, b) => a.index - b.index)
         const result = { ingestId, accepted: accepted.length, rejected }
         return rejected.length > 0 ? status(422, result) : status(202, result)
       },
@@ -91,17 +185,60 @@ export function ingestRoutes({ log, maxRecordsPerRequest, isTransient = () => fa
         detail: {
           tags: ['ingest'],
           summary: `Ingest ${endpoint.summary.toLowerCase()}`,
-          description: `A JSON array of ${endpoint.kind} records${endpoint.csv ? ', or text/csv with a header row' : ''}. Per-record: valid records are kept even when others are rejected.`,
+          description: `A JSON array of ${endpoint.kind} records${endpoint.csv ? ', or text/csv with a header row (a byte-order mark is skipped; unknown or repeated columns are refused)' : ''}. Per-record: valid records are kept even when others are rejected.`,
+          // The request body is documented here rather than declared as the route's body schema:
+          // records are validated one by one in the handler, so valid ones are kept when others are not.
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: { type: 'array', items: endpoint.schema } },
+              ...(endpoint.csv
+                ? {
+                    'text/csv': {
+                      schema: { type: 'string', description: `A header row naming ${columns.join(', ')}` },
+                    },
+                  }
+                : {}),
+            },
+          },
         },
         response: {
           202: IngestResult,
-          422: IngestResult,
-          400: t.Object({ error: t.String() }),
-          413: t.Object({ error: t.String() }),
-          503: t.Object({ error: t.String() }),
+          422: t.Union([IngestResult, ErrorBody]),
+          400: ErrorBody,
+          403: ErrorBody,
+          413: ErrorBody,
+          503: ErrorBody,
         },
       },
     )
   }
   return app
+}
+
+/**
+ * For a key limited to `clients`: a function naming what is wrong with a record it may not write
+ * (a portfolio of another client, a transaction of a portfolio that is not theirs or not known yet).
+ */
+async function visibility(
+  kind: IngestKind,
+  valid: readonly { record: Record<string, unknown> }[],
+  clients: readonly string[],
+  clientsOf: IngestOptions['clientsOf'],
+) {
+  const allowed = new Set(clients)
+  if (kind === 'portfolio') {
+    return (r: Record<string, unknown>) =>
+      allowed.has(String(r.clientId))
+        ? undefined
+        : { field: 'clientId', message: `not a client this key may write for` }
+  }
+  const ids = [...new Set(valid.map((v) => String(v.record.portfolioId)))]
+  const owners = (await clientsOf?.(ids)) ?? new Map<string, string | undefined>()
+  return (r: Record<string, unknown>) => {
+    const owner = owners.get(String(r.portfolioId))
+    return owner !== undefined && allowed.has(owner)
+      ? undefined
+      : { field: 'portfolioId', message: `no portfolio ${String(r.portfolioId)} this key may write to` }
+  }
 }

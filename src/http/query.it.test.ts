@@ -6,7 +6,6 @@ import type {
   CashflowView,
   ConcentrationView,
   ContributionView,
-  ErrorBody,
   InstrumentView,
   LineageView,
   MwrView,
@@ -24,6 +23,7 @@ import type {
 } from '../query/views.ts'
 import { everyStage, settles, startPipeline } from '../testing/pipeline.ts'
 import { docsRoutes } from './docs.ts'
+import type { ErrorBody } from './errors.ts'
 import { queryRoutes } from './query.ts'
 
 type Of<T extends import('@sinclair/typebox').TSchema> = Static<T>
@@ -162,7 +162,15 @@ describe('the query API over the pipeline’s tables', () => {
       ultimateParentIssuerId: 'ACME',
     })
     const missing = await get('/v1/portfolios/NOPE')
-    expect(missing).toEqual({ status: 404, body: { error: 'no portfolio NOPE', field: 'portfolioId' } })
+    expect(missing).toEqual({
+      status: 404,
+      body: {
+        code: 'NOT_FOUND',
+        message: 'no portfolio NOPE',
+        field: 'portfolioId',
+        correlationId: expect.any(String),
+      },
+    })
     expect((await get('/v1/portfolios/NOPE/performance')).status).toBe(404)
   })
 
@@ -383,7 +391,15 @@ describe('the query API over the pipeline’s tables', () => {
     expect(badPreset.status).toBe(400)
     expect(badPreset.body.field).toBe('period')
     const badDate = await get(`/v1/portfolios/${P}/performance?from=2025-02-30`)
-    expect(badDate).toEqual({ status: 400, body: { error: 'from: 2025-02-30 is not a calendar date', field: 'from' } })
+    expect(badDate).toEqual({
+      status: 400,
+      body: {
+        code: 'INVALID_REQUEST',
+        message: 'from: 2025-02-30 is not a calendar date',
+        field: 'from',
+        correlationId: expect.any(String),
+      },
+    })
     expect((await get(`/v1/portfolios/${P}/performance?from=2025-01-09&to=2025-01-07`)).body.field).toBe('from')
     expect((await get(`/v1/portfolios/${P}/risk?confidence=1.5`)).body.field).toBe('confidence')
     expect((await get(`/v1/portfolios/${P}/performance?from=2024-12-02`)).status).toBe(422)

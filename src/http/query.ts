@@ -13,7 +13,6 @@ import {
   CashflowView,
   ConcentrationView,
   ContributionView,
-  ErrorBody,
   FxRateView,
   InstrumentView,
   LineageView,
@@ -32,6 +31,8 @@ import {
   TransactionView,
   ValuationView,
 } from '../query/views.ts'
+import { type Principal, principalOf } from './auth.ts'
+import { ErrorBody, errorBody } from './errors.ts'
 
 const Day = (description: string) =>
   t.Optional(t.String({ pattern: IsoDateString.pattern, description: `${description}; ${IsoDateString.description}` }))
@@ -77,15 +78,31 @@ function checkDates(query: Record<string, unknown>): void {
   }
 }
 
-type Answer = { status: (code: 400 | 404 | 422, body: ErrorBody) => unknown }
-/** Runs a handler; a QueryError becomes its HTTP status with its body. */
-async function answer<T>(ctx: Answer & { query?: unknown }, fn: () => Promise<T>) {
+type Answer = {
+  request: Request
+  status: (code: 400 | 404 | 422, body: ErrorBody) => unknown
+  query?: unknown
+  params?: Record<string, string>
+}
+/** Whether the key may see a portfolio: keys limited to some clients see only their portfolios. */
+type Visible = (principal: Principal, portfolioId: string) => Promise<boolean>
+
+/**
+ * Runs a handler: dates checked, the portfolio in the path visible to the caller's key (else 404,
+ * as if it did not exist), and a QueryError answered with its status in the one error shape.
+ */
+async function answer<T>(ctx: Answer, visible: Visible, fn: () => Promise<T>) {
   try {
     if (ctx.query) checkDates(ctx.query as Record<string, unknown>)
+    const portfolioId = ctx.params?.portfolioId
+    if (portfolioId !== undefined && !(await visible(principalOf(ctx.request), portfolioId))) {
+      throw unknownPortfolio(portfolioId)
+    }
     return await fn()
   } catch (error) {
-    if (error instanceof QueryError) return ctx.status(error.status, error.body) as never
-    throw error
+    if (!(error instanceof QueryError)) throw error
+    const { error: message, ...extra } = error.body
+    return ctx.status(error.status, errorBody(ctx.request, error.status, message, extra)) as never
   }
 }
 
@@ -96,6 +113,11 @@ async function answer<T>(ctx: Answer & { query?: unknown }, fn: () => Promise<T>
 export function queryRoutes(sql: Sql) {
   const reads = new PgReads(sql)
   const service = new QueryService(sql)
+  const visible: Visible = async (principal, portfolioId) => {
+    if (principal.clientIds === null) return true
+    const p = await reads.portfolio(portfolioId)
+    return p === undefined || (p.clientId !== undefined && principal.clientIds.includes(p.clientId))
+  }
   const knownPortfolio = async (portfolioId: string) => {
     if (!(await reads.portfolio(portfolioId))) {
       throw unknownPortfolio(portfolioId)
@@ -107,29 +129,34 @@ export function queryRoutes(sql: Sql) {
 
   return (
     new Elysia({ prefix: '/v1' })
-      .onError(({ code, error, status }) => {
+      .onError(({ code, error, status, request }) => {
         if (code !== 'VALIDATION' || error.type === 'response') return
         const first = error.all[0]
         // A coerced query number is checked on its own, with an empty path: its schema's title names it.
         const path = first && 'path' in first ? first.path.replace(/^\//, '').replaceAll('/', '.') : ''
         const field = path || (first && 'schema' in first ? (first.schema as { title?: string }).title : '') || ''
         const message = first && 'message' in first ? first.message : 'invalid'
-        return status(400, { error: `${field || error.type}: ${message}`, field: field || error.type })
+        const named = field || error.type
+        return status(400, errorBody(request, 400, `${named}: ${message}`, { field: named }))
       })
       /* ---- reference data ---- */
-      .get('/portfolios', ({ query }) => reads.portfolios(query, query), {
-        query: queryOf({
-          clientId: IdFilter('Only this client’s portfolios'),
-          bookingCentre: t.Optional(t.String({ maxLength: 256, description: 'Only portfolios booked here' })),
-          ...Paging,
-        }),
-        response: { 200: Page(PortfolioView), ...errors },
-        ...doc('reference', 'List portfolios', 'Sorted by id.'),
-      })
+      .get(
+        '/portfolios',
+        ({ query, request }) => reads.portfolios({ ...query, clientIds: principalOf(request).clientIds }, query),
+        {
+          query: queryOf({
+            clientId: IdFilter('Only this client’s portfolios'),
+            bookingCentre: t.Optional(t.String({ maxLength: 256, description: 'Only portfolios booked here' })),
+            ...Paging,
+          }),
+          response: { 200: Page(PortfolioView), ...errors },
+          ...doc('reference', 'List portfolios', 'Sorted by id. A key limited to some clients lists only theirs.'),
+        },
+      )
       .get(
         '/portfolios/:portfolioId',
         (ctx) =>
-          answer(ctx, async () => {
+          answer(ctx, visible, async () => {
             const p = await reads.portfolio(ctx.params.portfolioId)
             if (!p) throw unknownPortfolio(ctx.params.portfolioId)
             return p
@@ -149,7 +176,7 @@ export function queryRoutes(sql: Sql) {
       .get(
         '/instruments/:securityId',
         (ctx) =>
-          answer(ctx, async () => {
+          answer(ctx, visible, async () => {
             const i = await reads.instrument(ctx.params.securityId)
             if (!i) throw new QueryError(404, { error: `no instrument ${ctx.params.securityId}`, field: 'securityId' })
             return i
@@ -164,7 +191,7 @@ export function queryRoutes(sql: Sql) {
       .get(
         '/portfolios/:portfolioId/transactions',
         (ctx) =>
-          answer(ctx, async () => {
+          answer(ctx, visible, async () => {
             await knownPortfolio(ctx.params.portfolioId)
             return reads.transactions(ctx.params.portfolioId, ctx.query, ctx.query)
           }),
@@ -190,7 +217,7 @@ export function queryRoutes(sql: Sql) {
       .get(
         '/portfolios/:portfolioId/positions',
         (ctx) =>
-          answer(ctx, () =>
+          answer(ctx, visible, () =>
             service.positions(ctx.params.portfolioId, ctx.query.asOf, ctx.query.includeClosed ?? false),
           ),
         {
@@ -210,7 +237,7 @@ export function queryRoutes(sql: Sql) {
       .get(
         '/portfolios/:portfolioId/positions/:positionId/history',
         (ctx) =>
-          answer(ctx, async () => {
+          answer(ctx, visible, async () => {
             await knownPortfolio(ctx.params.portfolioId)
             return reads.positionHistory(ctx.params.portfolioId, ctx.params.positionId, ctx.query)
           }),
@@ -228,7 +255,7 @@ export function queryRoutes(sql: Sql) {
       .get(
         '/portfolios/:portfolioId/cashflows',
         (ctx) =>
-          answer(ctx, async () => {
+          answer(ctx, visible, async () => {
             await knownPortfolio(ctx.params.portfolioId)
             return reads.cashflows(ctx.params.portfolioId, ctx.query)
           }),
@@ -246,7 +273,7 @@ export function queryRoutes(sql: Sql) {
       .get(
         '/portfolios/:portfolioId/valuations',
         (ctx) =>
-          answer(ctx, async () => {
+          answer(ctx, visible, async () => {
             await knownPortfolio(ctx.params.portfolioId)
             const { from, to } = ctx.query
             const day = (from ?? to) ? {} : { from: (await reads.businessDate()) ?? undefined }
@@ -267,7 +294,7 @@ export function queryRoutes(sql: Sql) {
       .get(
         '/portfolios/:portfolioId/series',
         (ctx) =>
-          answer(ctx, async () => {
+          answer(ctx, visible, async () => {
             await knownPortfolio(ctx.params.portfolioId)
             return reads.portfolioSeries(ctx.params.portfolioId, ctx.query)
           }),
@@ -281,7 +308,7 @@ export function queryRoutes(sql: Sql) {
       .get(
         '/portfolios/:portfolioId/positions/:positionId/series',
         (ctx) =>
-          answer(ctx, async () => {
+          answer(ctx, visible, async () => {
             await knownPortfolio(ctx.params.portfolioId)
             return reads.positionSeries(ctx.params.portfolioId, { ...ctx.query, positionId: ctx.params.positionId })
           }),
@@ -293,7 +320,7 @@ export function queryRoutes(sql: Sql) {
         },
       )
       /* ---- market data ---- */
-      .get('/prices/:securityId', (ctx) => answer(ctx, () => reads.prices(ctx.params.securityId, ctx.query)), {
+      .get('/prices/:securityId', (ctx) => answer(ctx, visible, () => reads.prices(ctx.params.securityId, ctx.query)), {
         params: t.Object({ securityId: IdParam('The security id') }),
         query: queryOf(Range),
         response: { 200: t.Array(PriceView), ...errors },
@@ -301,7 +328,7 @@ export function queryRoutes(sql: Sql) {
       })
       .get(
         '/fx-rates/:base/:quote',
-        (ctx) => answer(ctx, () => reads.fxRates(ctx.params.base, ctx.params.quote, ctx.query)),
+        (ctx) => answer(ctx, visible, () => reads.fxRates(ctx.params.base, ctx.params.quote, ctx.query)),
         {
           params: t.Object({
             base: t.String({ pattern: Currency.pattern, description: 'From currency' }),
@@ -316,17 +343,21 @@ export function queryRoutes(sql: Sql) {
           ),
         },
       )
-      .get('/benchmarks/:benchmarkId', (ctx) => answer(ctx, () => reads.benchmark(ctx.params.benchmarkId, ctx.query)), {
-        params: t.Object({ benchmarkId: IdParam('The benchmark id') }),
-        query: queryOf(Range),
-        response: { 200: t.Array(BenchmarkView), ...errors },
-        ...doc('market data', 'A benchmark series'),
-      })
+      .get(
+        '/benchmarks/:benchmarkId',
+        (ctx) => answer(ctx, visible, () => reads.benchmark(ctx.params.benchmarkId, ctx.query)),
+        {
+          params: t.Object({ benchmarkId: IdParam('The benchmark id') }),
+          query: queryOf(Range),
+          response: { 200: t.Array(BenchmarkView), ...errors },
+          ...doc('market data', 'A benchmark series'),
+        },
+      )
       /* ---- analytics ---- */
       .get(
         '/portfolios/:portfolioId/performance',
         (ctx) =>
-          answer(ctx, () =>
+          answer(ctx, visible, () =>
             service.performance(ctx.params.portfolioId, {
               preset: ctx.query.period,
               from: ctx.query.from,
@@ -363,7 +394,7 @@ export function queryRoutes(sql: Sql) {
       .get(
         '/portfolios/:portfolioId/mwr',
         (ctx) =>
-          answer(ctx, () =>
+          answer(ctx, visible, () =>
             service.mwr(ctx.params.portfolioId, { preset: ctx.query.period, from: ctx.query.from, to: ctx.query.to }),
           ),
         {
@@ -380,7 +411,7 @@ export function queryRoutes(sql: Sql) {
       .get(
         '/portfolios/:portfolioId/contribution',
         (ctx) =>
-          answer(ctx, () =>
+          answer(ctx, visible, () =>
             service.contribution(ctx.params.portfolioId, {
               preset: ctx.query.period,
               from: ctx.query.from,
@@ -397,7 +428,7 @@ export function queryRoutes(sql: Sql) {
       .get(
         '/portfolios/:portfolioId/risk',
         (ctx) =>
-          answer(ctx, () =>
+          answer(ctx, visible, () =>
             service.risk(ctx.params.portfolioId, {
               preset: ctx.query.period,
               from: ctx.query.from,
@@ -436,7 +467,7 @@ export function queryRoutes(sql: Sql) {
       .get(
         '/portfolios/:portfolioId/concentration',
         (ctx) =>
-          answer(ctx, () =>
+          answer(ctx, visible, () =>
             service.concentration(ctx.params.portfolioId, { asOf: ctx.query.asOf, top: ctx.query.top ?? 5 }),
           ),
         {
@@ -455,7 +486,7 @@ export function queryRoutes(sql: Sql) {
       )
       .get(
         '/portfolios/:portfolioId/review',
-        (ctx) => answer(ctx, () => service.review(ctx.params.portfolioId, ctx.query)),
+        (ctx) => answer(ctx, visible, () => service.review(ctx.params.portfolioId, ctx.query)),
         {
           params: PortfolioParams,
           query: queryOf({ asOf: Day('The snapshot date; default: the business date') }),
@@ -468,18 +499,22 @@ export function queryRoutes(sql: Sql) {
         },
       )
       /* ---- support ---- */
-      .get('/portfolios/:portfolioId/support', (ctx) => answer(ctx, () => service.support(ctx.params.portfolioId)), {
-        params: PortfolioParams,
-        response: { 200: SupportView, ...errors },
-        ...doc(
-          'support',
-          'What is current, pending, lagging or failed for a portfolio',
-          'Per stage: current when it reflects every input, pending when an input arrived after it read, lagging when it stops before the business date. With rejected transactions and dead letters.',
-        ),
-      })
+      .get(
+        '/portfolios/:portfolioId/support',
+        (ctx) => answer(ctx, visible, () => service.support(ctx.params.portfolioId)),
+        {
+          params: PortfolioParams,
+          response: { 200: SupportView, ...errors },
+          ...doc(
+            'support',
+            'What is current, pending, lagging or failed for a portfolio',
+            'Per stage: current when it reflects every input, pending when an input arrived after it read, lagging when it stops before the business date. With rejected transactions and dead letters.',
+          ),
+        },
+      )
       .get(
         '/portfolios/:portfolioId/positions/:positionId/lineage',
-        (ctx) => answer(ctx, () => service.lineage(ctx.params.portfolioId, ctx.params.positionId)),
+        (ctx) => answer(ctx, visible, () => service.lineage(ctx.params.portfolioId, ctx.params.positionId)),
         {
           params: PositionParams,
           response: { 200: LineageView, ...errors },

@@ -12,15 +12,21 @@ import type {
   ValuationJob,
 } from '../domain/records.ts'
 
-/** Validated inputs of one batch, by kind. */
+/**
+ * A validated input with where it came from: the API key that wrote it (`open` when auth was off),
+ * and its place in the raw log (transactions: so a redelivered batch does not count a correction twice).
+ */
+export type Written<T> = T & { writtenBy?: string; sourcePartition?: number; sourceOffset?: string }
+
+/** Validated inputs of one batch, by kind, in log order. */
 export type Inputs = {
-  portfolios: Portfolio[]
-  instruments: Instrument[]
-  transactions: Transaction[]
-  prices: Price[]
-  fx: FxRate[]
+  portfolios: Written<Portfolio>[]
+  instruments: Written<Instrument>[]
+  transactions: Written<Transaction>[]
+  prices: Written<Price>[]
+  fx: Written<FxRate>[]
   businessDates: BusinessDate[]
-  benchmarks: BenchmarkPoint[]
+  benchmarks: Written<BenchmarkPoint>[]
 }
 
 /**

@@ -53,12 +53,19 @@ export class PgReads {
   }
 
   async portfolios(
-    filter: { clientId?: string | undefined; bookingCentre?: string | undefined },
+    filter: {
+      clientId?: string | undefined
+      bookingCentre?: string | undefined
+      /** Only these clients' portfolios (a key limited to them); null: every portfolio. */
+      clientIds?: readonly string[] | null
+    },
     page: Paging,
   ): Promise<Paged<PortfolioView>> {
+    const allowed = filter.clientIds ?? null
     const where = this
       .sql`where (${filter.clientId ?? null}::text is null or record->>'clientId' = ${filter.clientId ?? null})
-      and (${filter.bookingCentre ?? null}::text is null or record->>'bookingCentre' = ${filter.bookingCentre ?? null})`
+      and (${filter.bookingCentre ?? null}::text is null or record->>'bookingCentre' = ${filter.bookingCentre ?? null})
+      and (${allowed === null}::boolean or record->>'clientId' = any(${(allowed ?? []) as string[]}::text[]))`
     const rows = await this.sql<{ v: PortfolioView; total: bigint }[]>`
       select record || jsonb_build_object('costMethod', cost_method, 'updatedAt', updated_at) as v,
              count(*) over () as total

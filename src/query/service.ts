@@ -23,7 +23,6 @@ import { PgReads } from './pg-reads.ts'
 import type {
   ConcentrationView,
   ContributionView,
-  ErrorBody,
   InstrumentView,
   LineageView,
   MwrView,
@@ -31,6 +30,7 @@ import type {
   PortfolioSeriesView,
   PortfolioView,
   PositionView,
+  Problem,
   ReviewView,
   RiskView,
   SupportView,
@@ -41,7 +41,7 @@ export class QueryError extends Error {
   override name = 'QueryError'
   constructor(
     readonly status: 400 | 404 | 422,
-    readonly body: ErrorBody,
+    readonly body: Problem,
   ) {
     super(body.error)
   }

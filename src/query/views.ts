@@ -34,7 +34,8 @@ export const Page = <T extends TSchema>(item: T) =>
     offset: Type.Integer(),
   })
 
-export const ErrorBody = Type.Object({
+/** What a query refused and why; the HTTP edge wraps it in the one error shape (src/http/errors.ts). */
+export const Problem = Type.Object({
   error: Type.String({ description: 'What is wrong, in a sentence' }),
   field: Type.Optional(Type.String({ description: 'The parameter at fault, when there is one' })),
   missingDays: Type.Optional(
@@ -49,7 +50,7 @@ export const ErrorBody = Type.Object({
   ),
   missingDaysTotal: Type.Optional(Type.Integer()),
 })
-export type ErrorBody = Static<typeof ErrorBody>
+export type Problem = Static<typeof Problem>
 
 export const PortfolioView = Type.Object({
   ...fieldsOf(Portfolio),

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PgInputStore } from '../adapters/pg-input-store.ts'
 import type { EventLog, LogConsumer, LogRecord } from '../ports/event-log.ts'
+import type { Inputs } from '../ports/input-store.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
 import type { ScratchDatabase } from '../testing/local-infra.ts'
-import { runId, startPipeline, type Transport, until } from '../testing/pipeline.ts'
+import { runId, settles, startPipeline, type Transport, until } from '../testing/pipeline.ts'
 import { replayDeadLetters } from '../tools/ops.ts'
 import { Topics } from '../topology.ts'
 import { persistStage } from './persist.ts'
@@ -163,6 +164,43 @@ function persistSuite(transport: Transport, enabled: boolean) {
       )
     }, 120_000)
 
+    test('version counts corrections whatever the batching, and a batch delivered again counts nothing twice', async () => {
+      const raw = (record: unknown) => ({
+        key: P,
+        value: JSON.stringify({ kind: 'transaction', ingestId: run, record }),
+      })
+      // Original, a correction, and a correction back, in one append (one batch, most likely): version 3.
+      await log.append(Topics.rawTransactions, [
+        raw(txn(T(30), '2025-01-13', '10')),
+        raw(txn(T(30), '2025-01-13', '11')),
+        raw(txn(T(30), '2025-01-13', '10')),
+      ])
+      // The same record twice is one version; then a correction in a batch of its own: 2.
+      await log.append(Topics.rawTransactions, [raw(txn(T(31), '2025-01-13')), raw(txn(T(31), '2025-01-13'))])
+      await log.append(Topics.rawTransactions, [raw(txn(T(31), '2025-01-14'))])
+      const versions = () =>
+        db.sql`select transaction_id as id, version from transactions where transaction_id in (${T(30)}, ${T(31)}) order by 1`
+      await settles(
+        async () => (await versions()).map((r) => [r.id, r.version]),
+        [
+          [T(30), 3],
+          [T(31), 2],
+        ],
+      )
+      // The store given the first batch again, with its log positions (as after a crash before the
+      // offsets were committed): the versions stay.
+      const [stored] =
+        await db.sql`select source_partition as p, source_offset as o from transactions where transaction_id = ${T(30)}`
+      const again = [10, 11, 10].map((q, i) => ({
+        ...txn(T(30), '2025-01-13', String(q)),
+        sourcePartition: stored?.p as number,
+        sourceOffset: String(BigInt(stored?.o as bigint) - 2n + BigInt(i)),
+      }))
+      const empty = { portfolios: [], instruments: [], prices: [], fx: [], businessDates: [], benchmarks: [] }
+      await new PgInputStore(db.sql).merge({ ...empty, transactions: again as Inputs['transactions'] })
+      expect((await versions()).map((r) => r.version)).toEqual([3, 2])
+    }, 120_000)
+
     test('poison records sent straight to the raw topics are parked; the stage goes on and the good ones land', async () => {
       const raw = (kind: string, record: unknown) => ({
         key: P,
@@ -184,7 +222,9 @@ function persistSuite(transport: Transport, enabled: boolean) {
         raw('portfolio', { ...portfolio, portfolioId: `P\ud800-${run}` }),
       ]
       // Valid by every rule pas knows, refused by the database: a constraint this test adds.
-      await db.sql.unsafe(`alter table prices add constraint refused_in_test check (security_id not like 'REFUSED-%')`)
+      await db.sql.unsafe(
+        `alter table prices add constraint refused_in_test check (security_id not like 'REFUSED-%') not valid`,
+      )
       const refused = { securityId: `REFUSED-${run}`, date: '2025-01-10', price: '5', currency: 'USD' }
       const good = { securityId: S, date: '2025-01-10', price: '102', currency: 'USD' }
       await log.append(Topics.rawTransactions, poison)

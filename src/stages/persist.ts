@@ -21,7 +21,7 @@ const bucket: Record<IngestKind, keyof Inputs> = {
 const STAGE = 'persist'
 
 /** A raw record that passed validation, with where it came from (to park it if PostgreSQL refuses it). */
-type Accepted = { source: LogRecord; kind: IngestKind; record: unknown }
+type Accepted = { source: LogRecord; kind: IngestKind; record: object; keyId: string | undefined }
 
 const letterOf = (r: LogRecord, code: string, reason: string): DeadLetter => ({
   stage: STAGE,
@@ -56,7 +56,7 @@ export function parseRawBatch(records: readonly LogRecord[]): { accepted: Accept
       rejected.push(letterOf(r, 'INVALID_RECORD', reason))
       continue
     }
-    accepted.push({ source: r, kind: parsed.kind, record: parsed.record })
+    accepted.push({ source: r, kind: parsed.kind, record: parsed.record as object, keyId: parsed.keyId })
   }
   return { accepted, rejected }
 }
@@ -74,7 +74,8 @@ function inputsOf(accepted: readonly Accepted[]): Inputs {
   }
   for (const a of accepted) {
     const list: unknown[] = inputs[bucket[a.kind]]
-    list.push(a.record)
+    const source = { sourcePartition: a.source.partition, sourceOffset: a.source.offset.toString() }
+    list.push({ ...a.record, writtenBy: a.keyId ?? 'open', ...(a.kind === 'transaction' ? source : {}) })
   }
   return inputs
 }

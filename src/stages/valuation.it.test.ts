@@ -12,10 +12,11 @@ function valuationSuite(transport: Transport, enabled: boolean) {
   describe.if(enabled)(`valuation stages over ${transport}`, () => {
     let pipeline: Awaited<ReturnType<typeof startPipeline>>
     // Ids unique to this run: a long-lived local broker replays earlier runs' raw records, and FX
-    // pairs are global, so the base currency is a code made for this run (X + two letters), at
-    // 1.25 USD, so a USD amount is worth 0.8 of it in base.
+    // pairs are global, so the base currency is an ISO 4217 code picked for this run from the
+    // hundreds there are (pas accepts no made-up ones), at 1.25 USD: a USD amount is worth 0.8 of it.
     const run = runId(transport)
-    const SGD = `X${String.fromCharCode(65 + (Date.now() % 26), 65 + (Math.floor(Date.now() / 26) % 26))}`
+    const codes = Intl.supportedValuesOf('currency').filter((c) => c !== 'USD')
+    const SGD = codes[(Date.now() + (transport === 'pg' ? 0 : 1)) % codes.length] as string
     const P = `P-${run}`
     const S = `S-${run}`
     const U = `U-${run}` // bought while it has no price yet

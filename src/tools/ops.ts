@@ -44,7 +44,7 @@ export function kindOf(file: string, given: string | undefined): string | undefi
  */
 export async function ingestFiles(
   files: readonly string[],
-  options: { kind?: string | undefined; url: string; chunk: number },
+  options: { kind?: string | undefined; url: string; chunk: number; key?: string | undefined },
   out: Out,
 ): Promise<number> {
   if (files.length === 0) {
@@ -68,7 +68,10 @@ export async function ingestFiles(
     for (let i = 0; i < records.length; i += options.chunk) {
       const res = await fetch(`${options.url}/v1/ingest/${kind}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+        },
         body: JSON.stringify(records.slice(i, i + options.chunk)),
       })
       if (res.status !== 202 && res.status !== 422) {

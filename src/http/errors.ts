@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto'
+import { t } from 'elysia'
+
+/**
+ * ONE ERROR SHAPE for every 4xx and 5xx pas answers: a stable `code`, a `message` that names the
+ * parameter or field at fault, that `field` on its own, and the request's `correlationId` (also in
+ * the `x-correlation-id` header, and in the log line of a 500, whose body never carries internal text).
+ */
+export const ErrorCodes = {
+  400: 'INVALID_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE',
+  429: 'RATE_LIMITED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+} as const
+export type ErrorStatus = keyof typeof ErrorCodes
+
+export const ErrorBody = t.Object(
+  {
+    code: t.String({ description: `A stable code: ${Object.values(ErrorCodes).join(', ')}` }),
+    message: t.String({ description: 'What is wrong, in a sentence that names the parameter or field' }),
+    field: t.Optional(t.String({ description: 'The parameter or field at fault, when there is one' })),
+    correlationId: t.String({ description: 'Quote it when reporting a problem; it is in the log too' }),
+    missingDays: t.Optional(
+      t.Array(
+        t.Object({
+          date: t.String(),
+          reason: t.String({ description: 'NO_SERIES (not computed yet) or the valuation status of a position' }),
+          positionIds: t.Array(t.String()),
+        }),
+        { description: 'The business days without complete data in the period, at most 100 (422 of the analytics)' },
+      ),
+    ),
+    missingDaysTotal: t.Optional(t.Integer({ description: 'How many such days there are in all' })),
+  },
+  { $id: 'Error' },
+)
+export type ErrorBody = typeof ErrorBody.static
+
+const correlationIds = new WeakMap<Request, string>()
+const GIVEN_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** The request's correlation id: the caller's `x-correlation-id` if it is a sane one, else a new UUID. */
+export function correlationIdOf(request: Request): string {
+  let id = correlationIds.get(request)
+  if (id === undefined) {
+    const given = request.headers.get('x-correlation-id')
+    id = given && GIVEN_ID.test(given) ? given : randomUUID()
+    correlationIds.set(request, id)
+  }
+  return id
+}
+
+export function errorBody(
+  request: Request,
+  status: ErrorStatus,
+  message: string,
+  extra: Pick<ErrorBody, 'field' | 'missingDays' | 'missingDaysTotal'> = {},
+): ErrorBody {
+  const body: ErrorBody = { code: ErrorCodes[status], message, correlationId: correlationIdOf(request) }
+  if (extra.field !== undefined && extra.field !== '') body.field = extra.field
+  if (extra.missingDays !== undefined) body.missingDays = extra.missingDays
+  if (extra.missingDaysTotal !== undefined) body.missingDaysTotal = extra.missingDaysTotal
+  return body
+}
+
+/** The error as a Response, for hooks that answer before any route (auth, host, content type). */
+export function errorResponse(
+  request: Request,
+  status: ErrorStatus,
+  message: string,
+  headers: Record<string, string> = {},
+  field?: string,
+): Response {
+  return new Response(JSON.stringify(errorBody(request, status, message, { field })), {
+    status,
+    headers: { 'content-type': 'application/json', 'x-correlation-id': correlationIdOf(request), ...headers },
+  })
+}
