@@ -3,7 +3,7 @@ import { KafkaLog } from './adapters/kafka-log.ts'
 import { scenario } from './e2e-scenario.ts'
 import { freshDatabase, kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
 import type { ScratchDatabase } from './testing/local-infra.ts'
-import { settles } from './testing/pipeline.ts'
+import { runCurrency, settles } from './testing/pipeline.ts'
 import { type PasProcess, spawnPas } from './testing/processes.ts'
 import { topicSpecs } from './topology.ts'
 
@@ -163,7 +163,7 @@ for (const mode of modes) {
     }, 120_000)
 
     describe('two portfolios, FIFO and AVCO, in two currencies over five weeks', () => {
-      const base = `Y${String.fromCharCode(65 + (Date.now() % 26), 65 + (Math.floor(Date.now() / 26) % 26))}`
+      const base = runCurrency(7)
       const sc = scenario(`e2e${run}`, base)
       const stored = async (portfolioId: string) => ({
         positions: (

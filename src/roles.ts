@@ -47,7 +47,18 @@ export function partsFor(role: SingleRole, deps: Deps): RoleParts {
     case 'ingest':
       return {
         stages: [],
-        routes: [ingestRoutes({ log: eventLog, maxRecordsPerRequest: config.ingestMaxRecords, isTransient })],
+        routes: [
+          ingestRoutes({
+            log: eventLog,
+            maxRecordsPerRequest: config.ingestMaxRecords,
+            isTransient,
+            clientsOf: async (ids) => {
+              const rows = await db.sql<{ id: string; client: string | null }[]>`
+                select portfolio_id as id, record->>'clientId' as client from portfolios where portfolio_id = any(${ids as string[]})`
+              return new Map(rows.map((r) => [r.id, r.client ?? undefined]))
+            },
+          }),
+        ],
       }
     case 'persist':
       return { stages: [persistStage({ store: new PgInputStore(db.sql), log: eventLog })], routes: [] }

@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { type Health, ServiceStates } from '../runtime/service.ts'
 import { docsRoutes } from './docs.ts'
-import { correlationIdOf } from './errors.ts'
+import { correlationIdOf, errorResponse } from './errors.ts'
 
 export type AppContext = {
   role: string
@@ -13,7 +13,14 @@ export type AppContext = {
   checkDependencies: () => Promise<void>
   /** Host, Origin, key and rate checks before any route (src/http/auth.ts); a Response refuses. */
   guard?: (request: Request) => Promise<Response | undefined>
+  /** Largest request body; a declared larger one is refused 413 before it is read. */
+  maxBodyBytes?: number
+  /** Where a 500's cause goes (its body carries only the correlation id). */
+  logError?: (message: string, fields: Record<string, unknown>) => void
 }
+
+/** `/v1/portfolios/:portfolioId` → a pattern matching `/v1/portfolios/anything`. */
+const routePattern = (path: string) => new RegExp(`^${path.replace(/:[^/]+/g, '[^/]+')}$`)
 
 const ServiceHealth = t.Object({
   name: t.String(),
@@ -59,10 +66,45 @@ async function probe(ctx: AppContext): Promise<string | undefined> {
  * `/docs` describe whatever this process serves.
  */
 export function createApp(ctx: AppContext) {
-  return new Elysia()
+  let routes: () => readonly { method: string; path: string }[] = () => []
+  const app = new Elysia()
     .onRequest(async ({ request, set }) => {
       set.headers['x-correlation-id'] = correlationIdOf(request)
+      const declared = Number(request.headers.get('content-length') ?? 0)
+      if (ctx.maxBodyBytes !== undefined && declared > ctx.maxBodyBytes) {
+        return errorResponse(
+          request,
+          413,
+          `the body is ${declared} bytes; at most ${ctx.maxBodyBytes} (PAS_MAX_BODY_BYTES)`,
+        )
+      }
       return ctx.guard ? await ctx.guard(request) : undefined
+    })
+    .onError({ as: 'global' }, ({ code, error, request, path }): Response | undefined => {
+      switch (code) {
+        case 'NOT_FOUND': {
+          const methods = routes()
+            .filter((r) => routePattern(r.path).test(path))
+            .map((r) => r.method)
+          if (methods.length > 0 && !methods.includes(request.method)) {
+            return errorResponse(request, 405, `${request.method} ${path}: this route answers ${methods.join(', ')}`, {
+              allow: methods.join(', '),
+            })
+          }
+          return errorResponse(request, 404, `no route ${request.method} ${path}`)
+        }
+        case 'PARSE':
+          return errorResponse(request, 400, `the body could not be read as its content type says: ${error.message}`)
+        case 'VALIDATION':
+          if (error.type === 'response') break
+          return errorResponse(request, 400, `${error.type}: ${error.message.split('\n')[0]}`, {}, error.type)
+        case 'INVALID_COOKIE_SIGNATURE':
+        case 'INVALID_FILE_TYPE':
+          return errorResponse(request, 400, error.message)
+      }
+      const correlationId = correlationIdOf(request)
+      ctx.logError?.('request failed', { correlationId, method: request.method, path, error })
+      return errorResponse(request, 500, 'internal error; quote the correlation id when reporting it')
     })
     .use(docsRoutes(ctx.version))
     .get(
@@ -103,4 +145,6 @@ export function createApp(ctx: AppContext) {
         detail: { tags: ['service'], summary: 'Ready to take traffic' },
       },
     )
+  routes = () => app.routes
+  return app
 }

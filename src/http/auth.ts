@@ -33,11 +33,14 @@ function hostOf(origin: string): string {
   }
 }
 
-/** The scope each route needs; undefined for what anyone may read (health, readiness, the API docs). */
-export function scopeFor(method: string, path: string): Scope | undefined {
+/**
+ * The scope each path needs, whatever the method (a wrong method is then 405, not 403); undefined
+ * for what anyone may read (health, readiness, the API docs).
+ */
+export function scopeFor(path: string): Scope | undefined {
   if (path === '/health' || path === '/ready' || path === '/openapi.json' || path === '/docs') return undefined
   const ingest = /^\/v1\/ingest\/([a-z-]+)$/.exec(path)
-  if (ingest && method === 'POST') {
+  if (ingest) {
     // Reference data and the one business date change everyone's figures: admin only.
     return ['portfolios', 'instruments', 'business-dates'].includes(ingest[1] as string) ? 'admin' : 'ingest'
   }
@@ -108,7 +111,7 @@ export function createGuard(options: GuardOptions) {
       return errorResponse(request, 403, `Origin ${origin} may not call this API; add it to PAS_ALLOWED_ORIGINS`)
     }
 
-    const scope = scopeFor(request.method, url.pathname)
+    const scope = scopeFor(url.pathname)
     if (scope === undefined || !(await keysRequired())) return undefined
     const header = request.headers.get('authorization') ?? ''
     const token = /^Bearer (\S+)$/i.exec(header)?.[1]

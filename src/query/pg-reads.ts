@@ -311,13 +311,16 @@ export class PgReads {
 
   /** For one (portfolio, security): the newest transaction and price received, and each stage's lineage. */
   async positionLineage(portfolioId: string, positionId: string) {
-    const [transaction] = await this.sql<{ transactionId: string; tradeDate: string; receivedAt: string }[]>`
-      select transaction_id as "transactionId", trade_date::text as "tradeDate", to_json(updated_at)#>>'{}' as "receivedAt"
+    const [transaction] = await this.sql<
+      { transactionId: string; tradeDate: string; receivedAt: string; writtenBy: string | null; version: number }[]
+    >`
+      select transaction_id as "transactionId", trade_date::text as "tradeDate", to_json(updated_at)#>>'{}' as "receivedAt",
+             written_by as "writtenBy", version
       from transactions where portfolio_id = ${portfolioId}
         and (security_id = ${positionId} or (${positionId} like 'CASH:%' and record->>'currency' = substr(${positionId}, 6)))
       order by updated_at desc, transaction_id desc limit 1`
-    const [price] = await this.sql<{ date: string; receivedAt: string }[]>`
-      select date::text as date, to_json(updated_at)#>>'{}' as "receivedAt"
+    const [price] = await this.sql<{ date: string; receivedAt: string; writtenBy: string | null }[]>`
+      select date::text as date, to_json(updated_at)#>>'{}' as "receivedAt", written_by as "writtenBy"
       from prices where security_id = ${positionId} order by updated_at desc, date desc limit 1`
     const stages = await this.sql<
       {

@@ -394,13 +394,21 @@ export const SupportView = Type.Object({
   ),
 })
 
+const WrittenBy = Type.String({ description: 'The API key id that wrote it; `open` when auth was off' })
+
 export const LineageView = Type.Object({
   portfolioId: Type.String(),
   positionId: Type.String(),
   latestTransaction: Nullable(
-    Type.Object({ transactionId: Type.String(), tradeDate: Day(), receivedAt: Type.String() }),
+    Type.Object({
+      transactionId: Type.String(),
+      tradeDate: Day(),
+      receivedAt: Type.String(),
+      version: Type.Integer({ description: '1, plus one per correction received' }),
+      writtenBy: Nullable(WrittenBy),
+    }),
   ),
-  latestPrice: Nullable(Type.Object({ date: Day(), receivedAt: Type.String() })),
+  latestPrice: Nullable(Type.Object({ date: Day(), receivedAt: Type.String(), writtenBy: Nullable(WrittenBy) })),
   stages: Type.Array(
     Type.Object({
       stage: Type.String(),

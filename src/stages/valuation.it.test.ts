@@ -3,7 +3,7 @@ import { PgInputStore } from '../adapters/pg-input-store.ts'
 import { PgPositionStore } from '../adapters/pg-position-store.ts'
 import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
-import { runId, settles, startPipeline, type Transport } from '../testing/pipeline.ts'
+import { runCurrency, runId, settles, startPipeline, type Transport } from '../testing/pipeline.ts'
 import { persistStage } from './persist.ts'
 import { positionsStage } from './positions.ts'
 import { valuationFanoutStage, valuationStage } from './valuation.ts'
@@ -15,8 +15,7 @@ function valuationSuite(transport: Transport, enabled: boolean) {
     // pairs are global, so the base currency is an ISO 4217 code picked for this run from the
     // hundreds there are (pas accepts no made-up ones), at 1.25 USD: a USD amount is worth 0.8 of it.
     const run = runId(transport)
-    const codes = Intl.supportedValuesOf('currency').filter((c) => c !== 'USD')
-    const SGD = codes[(Date.now() + (transport === 'pg' ? 0 : 1)) % codes.length] as string
+    const SGD = runCurrency(transport === 'pg' ? 0 : 1)
     const P = `P-${run}`
     const S = `S-${run}`
     const U = `U-${run}` // bought while it has no price yet

@@ -23,6 +23,15 @@ export type Transport = 'pg' | 'kafka'
 
 /** An id for one test run, to make its records' ids unique (see startPipeline). */
 export const runId = (transport: Transport) => `${transport}${Date.now().toString(36)}`
+/**
+ * An ISO 4217 code (never USD) for one test run. FX pairs are global and a long-lived broker replays
+ * earlier runs' rates, so a run that needs its own pair picks one of the ~300 codes by the clock
+ * (`salt` separates suites started in the same millisecond); pas accepts no made-up codes.
+ */
+export function runCurrency(salt = 0): string {
+  const codes = Intl.supportedValuesOf('currency').filter((c) => c !== 'USD')
+  return codes[(Date.now() + salt) % codes.length] as string
+}
 export type PipelineParts = { db: ScratchDatabase; log: EventLog; writer: () => PgWriter }
 
 /**
