@@ -115,10 +115,22 @@ describe('the compiled pas binary', () => {
       stdout: 'ignore',
       stderr: 'pipe',
     })
-    await Bun.sleep(300) // a new data folder: initdb takes seconds
+    // A new data folder: once pas says it is initialising PostgreSQL (initdb takes seconds), signal.
+    let logs = ''
+    const decoder = new TextDecoder()
+    const reader = proc.stderr.getReader()
+    while (!logs.includes('initialising PostgreSQL cluster')) {
+      const { done, value } = await reader.read()
+      if (done) break
+      logs += decoder.decode(value)
+    }
     proc.kill('SIGTERM')
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      logs += decoder.decode(value)
+    }
     const code = await proc.exited
-    const logs = await new Response(proc.stderr).text()
     expect(logs).toContain('signal during start-up')
     expect(logs).toContain('stopped cleanly')
     expect(code).toBe(0)

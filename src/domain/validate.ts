@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler'
 import { isIsoDate } from './dates.ts'
 import {
   BenchmarkPoint,
@@ -13,6 +13,7 @@ import {
 } from './records.ts'
 
 export type Problem = { field: string; message: string }
+const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1)
 
 const schemas: Record<IngestKind, TSchema> = {
   portfolio: Portfolio,
@@ -64,7 +65,12 @@ export function validateRecord(kind: IngestKind, value: unknown): Problem[] {
       const field = e.path.replace(/^\//, '').replaceAll('/', '.')
       if (seen.has(field)) continue // a union reports each member; the first message is enough
       seen.add(field)
-      problems.push({ field, message: e.message })
+      // A pattern says nothing to a person; the schema's description says what is expected.
+      const described = e.type === ValueErrorType.StringPattern && e.schema.description
+      problems.push({
+        field,
+        message: described ? `expected ${lowerFirst(e.schema.description as string)}` : e.message,
+      })
     }
     return problems
   }

@@ -15,7 +15,13 @@ export class CsvError extends Error {
 
 /** A cell longer than this is refused: no field of any record is near it. */
 const MAX_CELL = 4096
-const dialect = { bom: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n', '\r'] }
+/** A row may stop early (its missing cells are empty, as spreadsheets write them), never run long. */
+const dialect = {
+  bom: true,
+  skip_empty_lines: true,
+  relax_column_count_less: true,
+  record_delimiter: ['\r\n', '\n', '\r'],
+}
 const withoutEmpty = (row: Record<string, string>) => {
   const record: Record<string, string> = {}
   for (const [name, cell] of Object.entries(row)) if (cell !== '') record[name] = cell

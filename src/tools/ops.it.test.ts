@@ -71,7 +71,7 @@ describe('operator tools', () => {
     )
     expect(code).toBe(1) // one rejected row
     expect(lines).toContain(
-      `${join(dir, 'prices.csv')}: row 3: price: Expected string to match '^\\d{1,20}(\\.\\d{1,10})?$'`,
+      `${join(dir, 'prices.csv')}: row 3: price: expected price per unit: exact decimal string, at most 9 integer digits and 10 decimal places`,
     )
     expect(lines).toContain(`${join(dir, 'prices.csv')}: 2 prices accepted, 1 rejected`)
     await settles(() => count(`select count(*) as n from portfolio_series where portfolio_id = 'T1'`), 3)
