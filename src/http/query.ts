@@ -5,7 +5,7 @@ import { Presets } from '../analytics/periods.ts'
 import { FeeScopes, FlowTimings } from '../analytics/returns.ts'
 import { isIsoDate } from '../domain/dates.ts'
 import { literalUnion } from '../domain/literal-union.ts'
-import { CashflowClasses, Currency, Id, IsoDateString, TransactionTypes } from '../domain/records.ts'
+import { CashflowClasses, Currency, Id, IsoDateString, Text, TransactionTypes } from '../domain/records.ts'
 import { PgReads, TransactionSorts } from '../query/pg-reads.ts'
 import { QueryError, QueryService, unknownPortfolio } from '../query/service.ts'
 import {
@@ -40,6 +40,8 @@ const Day = (description: string) =>
 const idRules = { minLength: Id.minLength, maxLength: Id.maxLength, pattern: Id.pattern }
 const IdParam = (description: string) => t.String({ ...idRules, description })
 const IdFilter = (description?: string) => t.Optional(IdParam(description ?? 'An id'))
+const TextFilter = (description: string) =>
+  t.Optional(t.String({ maxLength: 256, pattern: Text().pattern, description }))
 const Range = {
   from: Day('First day, inclusive (YYYY-MM-DD); default: the first day there is'),
   to: Day('Last day, inclusive (YYYY-MM-DD); default: the last day there is'),
@@ -146,7 +148,7 @@ export function queryRoutes(sql: Sql) {
         {
           query: queryOf({
             clientId: IdFilter('Only this client’s portfolios'),
-            bookingCentre: t.Optional(t.String({ maxLength: 256, description: 'Only portfolios booked here' })),
+            bookingCentre: TextFilter('Only portfolios booked here'),
             ...Paging,
           }),
           response: { 200: Page(PortfolioView), ...errors },
@@ -165,7 +167,7 @@ export function queryRoutes(sql: Sql) {
       )
       .get('/instruments', ({ query }) => reads.instruments(query, query), {
         query: queryOf({
-          assetClass: t.Optional(t.String({ maxLength: 256 })),
+          assetClass: TextFilter('Only this asset class'),
           issuerId: IdFilter('Issuer or ultimate parent issuer'),
           currency: t.Optional(t.String({ pattern: Currency.pattern, description: 'ISO 4217 code' })),
           ...Paging,
