@@ -213,10 +213,15 @@ describe('the query API over the pipeline’s tables', () => {
         complete: true,
       }),
     ])
-    const valuations = await get<Of<typeof ValuationView>[]>(`/v1/portfolios/${P}/valuations?positionId=${A}`)
-    expect(valuations.body).toEqual([
+    const valuations = await get<Paged<Of<typeof ValuationView>>>(`/v1/portfolios/${P}/valuations?positionId=${A}`)
+    expect(valuations.body.items).toEqual([
       expect.objectContaining({ date: '2025-01-10', marketValueBase: '5250', status: 'VALUED' }),
     ])
+    const week = `/v1/portfolios/${P}/valuations?from=2025-01-06&to=2025-01-10&limit=3&offset=3`
+    const paged = await get<Paged<Of<typeof ValuationView>>>(week)
+    // 5 days × (A, B, C, cash EUR) = 20 rows, by date then position: the second page of 3 starts on Monday's 4th.
+    expect(paged.body).toMatchObject({ total: 20, limit: 3, offset: 3 })
+    expect(paged.body.items.map((v) => v.date)).toEqual(['2025-01-06', '2025-01-07', '2025-01-07'])
     const flows = await get<Of<typeof CashflowView>[]>(`/v1/portfolios/${P}/cashflows?class=EXTERNAL`)
     expect(flows.body.map((c) => c.amountBase)).toEqual(['10000', '1000'])
     expect((await get<Of<typeof PriceView>[]>(`/v1/prices/${A}?from=2025-01-09`)).body.map((p) => p.price)).toEqual([

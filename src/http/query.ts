@@ -280,16 +280,16 @@ export function queryRoutes(sql: Sql) {
             const { from, to } = ctx.query
             const day = (from ?? to) ? {} : { from: (await reads.businessDate()) ?? undefined }
             const range = { from: from ?? day.from, to: to ?? day.from, positionId: ctx.query.positionId }
-            return reads.valuations(ctx.params.portfolioId, range)
+            return reads.valuations(ctx.params.portfolioId, range, ctx.query)
           }),
         {
           params: PortfolioParams,
-          query: queryOf({ ...Range, positionId: IdFilter('Only this position') }),
-          response: { 200: t.Array(ValuationView), ...errors },
+          query: queryOf({ ...Range, positionId: IdFilter('Only this position'), ...Paging }),
+          response: { 200: Page(ValuationView), ...errors },
           ...doc(
             'valuation',
             'Daily valuations',
-            'Without from/to: the business date only. A row whose status is not VALUED has no market value.',
+            'Without from/to: the business date only. Paged, by date then position. A row whose status is not VALUED has no market value.',
           ),
         },
       )

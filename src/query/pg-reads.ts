@@ -195,16 +195,23 @@ export class PgReads {
       order by date`
   }
 
-  async valuations(portfolioId: string, filter: Range & { positionId?: string | undefined }) {
-    return this.sql<Static<typeof ValuationView>[]>`
-      select position_id as "positionId", date::text as date, status, quantity::text as quantity, price::text as price,
-             price_date::text as "priceDate", fx_rate::text as "fxRate", market_value_local::text as "marketValueLocal",
-             market_value_base::text as "marketValueBase", cost_local::text as "costLocal", cost_base::text as "costBase",
-             unrealized_local::text as "unrealizedLocal", unrealized_base::text as "unrealizedBase"
+  async valuations(
+    portfolioId: string,
+    filter: Range & { positionId?: string | undefined },
+    page: Paging,
+  ): Promise<Paged<Static<typeof ValuationView>>> {
+    const rows = await this.sql<{ v: Static<typeof ValuationView>; total: bigint }[]>`
+      select json_build_object('positionId', position_id, 'date', date::text, 'status', status,
+               'quantity', quantity::text, 'price', price::text, 'priceDate', price_date::text, 'fxRate', fx_rate::text,
+               'marketValueLocal', market_value_local::text, 'marketValueBase', market_value_base::text,
+               'costLocal', cost_local::text, 'costBase', cost_base::text,
+               'unrealizedLocal', unrealized_local::text, 'unrealizedBase', unrealized_base::text) as v,
+             count(*) over () as total
       from valuations
       where portfolio_id = ${portfolioId} and date between ${lo(filter)}::date and ${hi(filter)}::date
         and (${filter.positionId ?? null}::text is null or position_id = ${filter.positionId ?? null})
-      order by date, position_id`
+      order by date, position_id limit ${page.limit} offset ${page.offset}`
+    return paged(rows, page)
   }
 
   async portfolioSeries(portfolioId: string, range: Range) {
