@@ -3,7 +3,7 @@
  * whole system and reports what it achieved, after checking that the results are right.
  *
  *   bun bench/harness.ts --size small|medium|large [--transport pg|kafka] [--processes all|ROLE=N,...]
- *                        [--clients 4] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
+ *                        [--clients 4] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
  *   bun bench/harness.ts --compare OLD.json NEW.json
  *
  * Deployments: `--processes all` (default) is one `pas --role all` process, the embedded default's
@@ -11,6 +11,8 @@
  * process per role (N of each), as at scale. PostgreSQL is a server of the harness's own
  * (embedded, .pas/bench) unless --database-url names one; the Kafka broker likewise
  * (tools/kafka.sh on port 19094) unless --kafka-brokers. Each run uses a fresh database.
+ * `--auth keys` runs pas with PAS_AUTH=keys and sends an admin key on every call (the cost of
+ * the gate); `open` (default) runs without keys, as the embedded default on loopback does.
  *
  * Reported (a table, and JSON in bench/results/harness-*.json):
  * - the raw COPY rate of this PostgreSQL (rows/s into a copy of the valuations table, 10k-row
@@ -31,6 +33,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Cell, copyRows, PgWriter } from '../src/adapters/pg-copy.ts'
+import { PgKeyStore } from '../src/adapters/pg-keys.ts'
 import { VALUATION_COLUMNS } from '../src/adapters/pg-valuation-store.ts'
 import { localKafka, localPg, scratchDatabase } from '../src/testing/local-infra.ts'
 import { type Size, Sizes, Synthetic } from './generator.ts'
@@ -44,6 +47,8 @@ export type HarnessOptions = {
   /** 'all' or role → process count */
   processes: 'all' | Partial<Record<(typeof ROLES)[number], number>>
   clients: number
+  /** `keys`: every call carries an API key and pas checks it. */
+  auth?: 'open' | 'keys'
   seed: number
   databaseUrl?: string | undefined
   kafkaBrokers?: string | undefined
@@ -54,6 +59,7 @@ export type HarnessResult = {
   size: Size
   transport: string
   layout: string
+  auth: string
   transactions: number
   copyRowsPerS: number
   ingestPerS: number
@@ -137,6 +143,12 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     PAS_PARTITIONS: '8',
   }
   if (kafka) env.KAFKA_BROKERS = kafka.brokers.join(',')
+  const auth = options.auth ?? 'open'
+  env.PAS_AUTH = auth
+  const keyHeader: Record<string, string> =
+    auth === 'keys'
+      ? { authorization: `Bearer ${await new PgKeyStore(db.sql).create('harness', ['admin'], null)}` }
+      : {}
   const spawn = (role: string, extra: string[] = []) => {
     const port = basePort++
     const proc = Bun.spawn(['bun', 'src/main.ts', ...extra, '--role', role, '--port', String(port)], {
@@ -175,7 +187,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     const post = async (kind: string, records: unknown[]) => {
       const res = await fetch(`${ingestUrl}/v1/ingest/${kind}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...keyHeader },
         body: JSON.stringify(records),
       })
       if (res.status !== 202) throw new Error(`ingest ${kind}: ${res.status} ${(await res.text()).slice(0, 500)}`)
@@ -191,7 +203,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
         const path =
           k++ % 2 === 0 ? `/v1/portfolios/${id}/positions` : `/v1/portfolios/${id}/performance?period=SI&frequency=none`
         const t = performance.now()
-        await fetch(apiUrl + path).then(
+        await fetch(apiUrl + path, { headers: keyHeader }).then(
           (r) => r.arrayBuffer(),
           () => undefined,
         )
@@ -314,6 +326,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     return {
       size: options.size,
       transport: options.transport,
+      auth,
       layout:
         options.processes === 'all'
           ? 'all'
@@ -348,7 +361,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
 export function formatResult(r: HarnessResult): string {
   const f = (x: number, d = 0) => x.toFixed(d)
   return [
-    `size ${r.size}, transport ${r.transport}, processes ${r.layout}: reconciliation ${r.reconciliation.ok ? 'passed' : `FAILED: ${r.reconciliation.problems.join('; ')}`}`,
+    `size ${r.size}, transport ${r.transport}, processes ${r.layout}, auth ${r.auth}: reconciliation ${r.reconciliation.ok ? 'passed' : `FAILED: ${r.reconciliation.problems.join('; ')}`}`,
     '| metric | value |',
     '|---|---|',
     `| transactions | ${r.transactions} |`,
@@ -395,6 +408,7 @@ if (import.meta.main) {
       transport: { type: 'string', default: 'pg' },
       processes: { type: 'string', default: 'all' },
       clients: { type: 'string', default: '4' },
+      auth: { type: 'string', default: 'open' },
       seed: { type: 'string', default: '1' },
       'database-url': { type: 'string' },
       'kafka-brokers': { type: 'string' },
@@ -426,6 +440,7 @@ if (import.meta.main) {
       transport: values.transport,
       processes,
       clients: Number(values.clients),
+      auth: values.auth === 'keys' ? 'keys' : 'open',
       seed: Number(values.seed),
       databaseUrl: values['database-url'],
       kafkaBrokers: values['kafka-brokers'],
