@@ -1,4 +1,4 @@
-import type { TSchema } from '@sinclair/typebox'
+import type { TObject } from '@sinclair/typebox'
 import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler'
 import { isIsoDate } from './dates.ts'
 import {
@@ -15,7 +15,8 @@ import {
 export type Problem = { field: string; message: string }
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1)
 
-const schemas: Record<IngestKind, TSchema> = {
+/** The schema of each kind of input record: what ingest documents and validates against. */
+export const recordSchemas: Record<IngestKind, TObject> = {
   portfolio: Portfolio,
   instrument: Instrument,
   transaction: Transaction,
@@ -24,10 +25,9 @@ const schemas: Record<IngestKind, TSchema> = {
   businessDate: BusinessDate,
   benchmark: BenchmarkPoint,
 }
-const compiled = Object.fromEntries(Object.entries(schemas).map(([k, s]) => [k, TypeCompiler.Compile(s)])) as Record<
-  IngestKind,
-  ReturnType<typeof TypeCompiler.Compile>
->
+const compiled = Object.fromEntries(
+  Object.entries(recordSchemas).map(([k, s]) => [k, TypeCompiler.Compile(s)]),
+) as Record<IngestKind, ReturnType<typeof TypeCompiler.Compile<TObject>>>
 /** ISO 4217 codes as the runtime's ICU data lists them: maintained upstream, not by hand. */
 const currencies = new Set(Intl.supportedValuesOf('currency'))
 const currencyFields: Record<IngestKind, readonly string[]> = {

@@ -1,24 +1,14 @@
 import { randomUUID } from 'node:crypto'
-import type { TObject } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
-import {
-  BenchmarkPoint,
-  BusinessDate,
-  FxRate,
-  type IngestKind,
-  Instrument,
-  Portfolio,
-  Price,
-  Transaction,
-} from '../domain/records.ts'
-import { keyOf, validateRecord } from '../domain/validate.ts'
+import type { IngestKind } from '../domain/records.ts'
+import { keyOf, recordSchemas, validateRecord } from '../domain/validate.ts'
 import type { EventLog } from '../ports/event-log.ts'
 import { type Topic, Topics } from '../topology.ts'
 import { principalOf } from './auth.ts'
 import { CsvError, readCsv } from './csv.ts'
 import { ErrorBody, errorBody } from './errors.ts'
 
-type Endpoint = { path: string; kind: IngestKind; topic: Topic; schema: TObject; csv: boolean; summary: string }
+type Endpoint = { path: string; kind: IngestKind; topic: Topic; csv: boolean; summary: string }
 
 /** The ingest endpoints: one per kind of record, each appending to its raw topic. */
 const endpoints: readonly Endpoint[] = [
@@ -26,7 +16,6 @@ const endpoints: readonly Endpoint[] = [
     path: '/portfolios',
     kind: 'portfolio',
     topic: Topics.rawReference,
-    schema: Portfolio,
     csv: false,
     summary: 'Portfolios',
   },
@@ -34,7 +23,6 @@ const endpoints: readonly Endpoint[] = [
     path: '/instruments',
     kind: 'instrument',
     topic: Topics.rawReference,
-    schema: Instrument,
     csv: false,
     summary: 'Instruments',
   },
@@ -42,17 +30,15 @@ const endpoints: readonly Endpoint[] = [
     path: '/transactions',
     kind: 'transaction',
     topic: Topics.rawTransactions,
-    schema: Transaction,
     csv: true,
     summary: 'Transactions',
   },
-  { path: '/prices', kind: 'price', topic: Topics.rawPrices, schema: Price, csv: true, summary: 'Prices' },
-  { path: '/fx-rates', kind: 'fx', topic: Topics.rawFx, schema: FxRate, csv: false, summary: 'FX rates' },
+  { path: '/prices', kind: 'price', topic: Topics.rawPrices, csv: true, summary: 'Prices' },
+  { path: '/fx-rates', kind: 'fx', topic: Topics.rawFx, csv: false, summary: 'FX rates' },
   {
     path: '/benchmarks',
     kind: 'benchmark',
     topic: Topics.rawPrices,
-    schema: BenchmarkPoint,
     csv: true,
     summary: 'Benchmarks',
   },
@@ -60,7 +46,6 @@ const endpoints: readonly Endpoint[] = [
     path: '/business-dates',
     kind: 'businessDate',
     topic: Topics.rawReference,
-    schema: BusinessDate,
     csv: false,
     summary: 'Business dates',
   },
@@ -121,7 +106,8 @@ export function ingestRoutes({ log, maxRecordsPerRequest, isTransient = () => fa
       contentType.startsWith('text/csv') ? ({ csv: request.body ?? '' } satisfies CsvBody) : undefined,
     )
   for (const endpoint of endpoints) {
-    const columns = Object.keys(endpoint.schema.properties)
+    const schema = recordSchemas[endpoint.kind]
+    const columns = Object.keys(schema.properties)
     app.post(
       endpoint.path,
       async ({ body, status, set, request }) => {
@@ -191,7 +177,7 @@ export function ingestRoutes({ log, maxRecordsPerRequest, isTransient = () => fa
           requestBody: {
             required: true,
             content: {
-              'application/json': { schema: { type: 'array', items: endpoint.schema } },
+              'application/json': { schema: { type: 'array', items: schema } },
               ...(endpoint.csv
                 ? {
                     'text/csv': {
