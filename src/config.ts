@@ -2,7 +2,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { literalUnion as literals } from './domain/literal-union.ts'
 import { ConfigError } from './errors.ts'
-import { Roles } from './roles.ts'
+import { Roles } from './role-names.ts'
 import { LogLevels } from './runtime/logger.ts'
 
 export const Commands = [

@@ -7,16 +7,12 @@ import { PgValuationStore } from './adapters/pg-valuation-store.ts'
 import { type Deps, isTransient } from './compose.ts'
 import { ingestRoutes } from './http/ingest.ts'
 import { queryRoutes } from './http/query.ts'
+import { type Role, Roles, type SingleRole } from './role-names.ts'
 import type { Stage } from './runtime/stage.ts'
 import { persistStage } from './stages/persist.ts'
 import { positionsStage } from './stages/positions.ts'
 import { timeseriesStage } from './stages/timeseries.ts'
 import { valuationFanoutStage, valuationStage } from './stages/valuation.ts'
-
-/** The roles one pas binary can run; `all` runs every other role in one process. */
-export const Roles = ['ingest', 'persist', 'positions', 'valuation', 'timeseries', 'api', 'all'] as const
-export type Role = (typeof Roles)[number]
-export type SingleRole = Exclude<Role, 'all'>
 
 /** What a role contributes to a process. Stages are filled in by the pipeline; until then roles idle. */
 export type RolePlan = {
