@@ -60,16 +60,22 @@ export function partsFor(role: SingleRole, deps: Deps): RoleParts {
       return { stages: [persistStage({ store: new PgInputStore(db.sql), log: eventLog })], routes: [] }
     case 'positions': {
       const store = new PgPositionStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))
-      return { stages: [positionsStage({ store, log: eventLog })], routes: [], close: () => store.close() }
+      const stage = positionsStage({ store, log: eventLog, deadLetters: new PgInputStore(db.sql) })
+      return { stages: [stage], routes: [], close: () => store.close() }
     }
     case 'valuation': {
       const store = new PgValuationStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))
-      const stages = [valuationFanoutStage({ store, log: eventLog }), valuationStage({ store, log: eventLog })]
+      const deadLetters = new PgInputStore(db.sql)
+      const stages = [
+        valuationFanoutStage({ store, log: eventLog }),
+        valuationStage({ store, log: eventLog, deadLetters }),
+      ]
       return { stages, routes: [], close: () => store.close() }
     }
     case 'timeseries': {
       const store = new PgSeriesStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))
-      return { stages: [timeseriesStage({ store })], routes: [], close: () => store.close() }
+      const stage = timeseriesStage({ store, deadLetters: new PgInputStore(db.sql) })
+      return { stages: [stage], routes: [], close: () => store.close() }
     }
     case 'api':
       return { stages: [], routes: [queryRoutes(db.sql)] }

@@ -63,3 +63,6 @@ export interface InputStore {
   /** Parks records a stage could not take. Idempotent per (stage, topic, partition, offset). */
   deadLetter(letters: readonly DeadLetter[]): Promise<void>
 }
+
+/** Where a stage parks what it could not take (dead_letters); idempotent per (stage, topic, partition, offset). */
+export type DeadLetterSink = Pick<InputStore, 'deadLetter'>

@@ -1,4 +1,5 @@
 import type { Batch } from '../ports/event-log.ts'
+import type { DeadLetter } from '../ports/input-store.ts'
 
 type Check<T> = { Check(value: unknown): value is T }
 
@@ -40,14 +41,45 @@ export async function inSlices<J, W, R>(
   load: (slice: J[]) => Promise<readonly W[]>,
   compute: (work: W) => R,
   write: (results: R[]) => Promise<void>,
+  failed: (work: W, error: unknown) => void,
 ): Promise<void> {
   for (let i = 0; i < jobs.length; i += PORTFOLIOS_PER_SLICE) {
     const work = await load(jobs.slice(i, i + PORTFOLIOS_PER_SLICE))
     const results: R[] = []
     for (const w of work) {
-      results.push(compute(w))
+      // The engine refusing one portfolio's data (a row stored before today's rules, a bug) must
+      // not stop every other portfolio: that one is parked, the rest go on.
+      try {
+        results.push(compute(w))
+      } catch (error) {
+        failed(w, error)
+      }
       await new Promise<void>((resolve) => setImmediate(resolve))
     }
     await write(results)
+  }
+}
+
+/**
+ * A portfolio job the engine could not compute, as a dead letter: where its first notice in the
+ * batch came from, and the job itself as the payload, so `pas dead-letters replay` asks again
+ * from the same date once the data is fixed.
+ */
+export function parkedJob(
+  stage: string,
+  batch: Batch,
+  job: { portfolioId: string; fromDate: string },
+  error: unknown,
+): DeadLetter {
+  const origin = batch.records.find((r) => r.key === job.portfolioId) ?? batch.records[0]
+  return {
+    stage,
+    topic: origin?.topic ?? '',
+    partition: origin?.partition ?? 0,
+    offset: origin?.offset ?? 0n,
+    key: job.portfolioId,
+    payload: JSON.stringify(job),
+    code: 'COMPUTE_FAILED',
+    reason: `the engine could not compute portfolio ${job.portfolioId} from ${job.fromDate}: ${(error as Error)?.message ?? String(error)}`,
   }
 }

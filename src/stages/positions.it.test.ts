@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PgInputStore } from '../adapters/pg-input-store.ts'
 import { PgPositionStore } from '../adapters/pg-position-store.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
-import { runId, settles, startPipeline, type Transport } from '../testing/pipeline.ts'
+import { runId, settles, startPipeline, type Transport, until } from '../testing/pipeline.ts'
+import { replayDeadLetters } from '../tools/ops.ts'
 import { persistStage } from './persist.ts'
 import { positionsStage } from './positions.ts'
 
@@ -18,7 +19,7 @@ function positionsSuite(transport: Transport, enabled: boolean) {
         transport,
         ({ db, log, writer }) => [
           persistStage({ store: new PgInputStore(db.sql), log }),
-          positionsStage({ store: new PgPositionStore(db.sql, writer()), log }),
+          positionsStage({ store: new PgPositionStore(db.sql, writer()), log, deadLetters: new PgInputStore(db.sql) }),
         ],
         run,
       )
@@ -113,6 +114,36 @@ function positionsSuite(transport: Transport, enabled: boolean) {
         ])
       await settles(rejection, [['INSUFFICIENT_QUANTITY', true]])
       expect((await latest()).security).toEqual(['150', '1702.5', '1362', '940', '752'])
+    }, 120_000)
+
+    test('a portfolio the engine cannot compute is parked as a dead letter; the others go on; a replay after the fix computes it', async () => {
+      const Q = `Q-${run}`
+      const { sql } = pipeline.db
+      await send('portfolios', [{ portfolioId: Q, baseCurrency: 'USD', openDate: '2025-01-01' }])
+      // A row no ingest would accept, written past the API: the engine cannot read its amount.
+      const bad = { ...deposit, transactionId: `BAD-${run}`, portfolioId: Q, grossAmount: 'lots' }
+      await sql`insert into transactions (transaction_id, portfolio_id, type, trade_date, record)
+        values (${bad.transactionId}, ${Q}, 'DEPOSIT', '2025-01-02', ${sql.json(bad)})`
+      const qDeposit = { ...deposit, transactionId: `DQ-${run}`, portfolioId: Q, grossAmount: '500' }
+      await send('transactions', [qDeposit, { ...deposit, transactionId: `D2-${run}`, grossAmount: '100' }])
+      // P goes on: USD 9,237.50 + 100.
+      await settles(async () => (await latest())['CASH:USD']?.[0], '9337.5')
+      const [letter] = await until(async () => {
+        const rows =
+          await sql`select id, code, reason, payload from dead_letters where stage = 'positions' and key = ${Q}`
+        return rows.length > 0 ? rows : undefined
+      }, 'the parked portfolio')
+      expect(letter?.code).toBe('COMPUTE_FAILED')
+      expect(letter?.reason).toContain('lots')
+      expect(JSON.parse(letter?.payload)).toMatchObject({ portfolioId: Q })
+
+      await sql`delete from transactions where transaction_id = ${bad.transactionId}`
+      expect(await replayDeadLetters(sql, pipeline.log, { ids: [String(letter?.id)] }, () => {})).toBe(0)
+      const qCash = async () =>
+        (
+          await sql`select quantity::text as q from position_history where portfolio_id = ${Q} order by date desc, seq desc limit 1`
+        )[0]?.q
+      await settles(qCash, '500')
     }, 120_000)
   })
 }

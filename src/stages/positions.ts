@@ -3,10 +3,11 @@ import { FxTable } from '../domain/market-data.ts'
 import { recompute } from '../domain/positions.ts'
 import { TransactionsChanged } from '../domain/records.ts'
 import type { Batch, EventLog } from '../ports/event-log.ts'
+import type { DeadLetter, DeadLetterSink } from '../ports/input-store.ts'
 import type { PositionStore, RecomputeResult } from '../ports/position-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
+import { earliestPerPortfolio, inSlices, parkedJob, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(TransactionsChanged)
 
@@ -17,12 +18,13 @@ const notice = TypeCompiler.Compile(TransactionsChanged)
  * notices, then the runner commits. Replaying a batch recomputes the same rows.
  * A portfolio whose record has not arrived yet is skipped: its arrival sends a notice from its open date.
  */
-export function positionsStage(deps: { store: PositionStore; log: EventLog }): Stage {
+export function positionsStage(deps: { store: PositionStore; log: EventLog; deadLetters: DeadLetterSink }): Stage {
   return {
     name: 'positions',
     group: 'pas.positions',
     inputs: [Topics.transactionsChanged],
     async process(batch: Batch) {
+      const parked: DeadLetter[] = []
       await inSlices(
         earliestPerPortfolio(parseNotices(notice, batch.records)),
         (requests) => deps.store.load(requests),
@@ -51,7 +53,9 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog }): S
               .map(({ request }) => ({ key: request.portfolioId, value: JSON.stringify(request) })),
           )
         },
+        (w, error) => parked.push(parkedJob('positions', batch, w.request, error)),
       )
+      await deps.deadLetters.deadLetter(parked)
     },
   }
 }

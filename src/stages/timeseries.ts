@@ -5,10 +5,11 @@ import { ValuationJob } from '../domain/records.ts'
 import { portfolioSeries, positionSeries } from '../domain/timeseries.ts'
 import { isCashPosition } from '../domain/transactions.ts'
 import type { Batch } from '../ports/event-log.ts'
+import type { DeadLetter, DeadLetterSink } from '../ports/input-store.ts'
 import type { SeriesStore } from '../ports/series-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
+import { earliestPerPortfolio, inSlices, parkedJob, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(ValuationJob)
 
@@ -17,12 +18,13 @@ const notice = TypeCompiler.Compile(ValuationJob)
  * the business date (docs/domain.md, Daily series), continuing from the stored point before it.
  * The last hop: the query API reads these tables.
  */
-export function timeseriesStage(deps: { store: SeriesStore }): Stage {
+export function timeseriesStage(deps: { store: SeriesStore; deadLetters: DeadLetterSink }): Stage {
   return {
     name: 'timeseries',
     group: 'pas.timeseries',
     inputs: [Topics.valuationsChanged],
     async process(batch: Batch) {
+      const parked: DeadLetter[] = []
       await inSlices(
         earliestPerPortfolio(parseNotices(notice, batch.records)),
         (jobs) => deps.store.load(jobs),
@@ -43,7 +45,9 @@ export function timeseriesStage(deps: { store: SeriesStore }): Stage {
           return { job: w.job, portfolio, positions, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
         },
         (results) => deps.store.replace(results),
+        (w, error) => parked.push(parkedJob('timeseries', batch, w.job, error)),
       )
+      await deps.deadLetters.deadLetter(parked)
     },
   }
 }

@@ -27,9 +27,13 @@ function valuationSuite(transport: Transport, enabled: boolean) {
           const valuations = new PgValuationStore(db.sql, writer())
           return [
             persistStage({ store: new PgInputStore(db.sql), log }),
-            positionsStage({ store: new PgPositionStore(db.sql, writer()), log }),
+            positionsStage({
+              store: new PgPositionStore(db.sql, writer()),
+              log,
+              deadLetters: new PgInputStore(db.sql),
+            }),
             valuationFanoutStage({ store: valuations, log }),
-            valuationStage({ store: valuations, log }),
+            valuationStage({ store: valuations, log, deadLetters: new PgInputStore(db.sql) }),
           ]
         },
         run,

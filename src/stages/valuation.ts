@@ -4,10 +4,11 @@ import { FxTable, PriceTable } from '../domain/market-data.ts'
 import { FxChanged, PricesChanged, ValuationJob } from '../domain/records.ts'
 import { valuePosition } from '../domain/valuation.ts'
 import type { Batch, EventLog } from '../ports/event-log.ts'
+import type { DeadLetter, DeadLetterSink } from '../ports/input-store.ts'
 import type { ValuationStore } from '../ports/valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
+import { earliestPerPortfolio, inSlices, parkedJob, parseNotices } from './notices.ts'
 
 const job = TypeCompiler.Compile(ValuationJob)
 const priceNotice = TypeCompiler.Compile(PricesChanged)
@@ -46,7 +47,7 @@ export function valuationFanoutStage(deps: { store: ValuationStore; log: EventLo
  * job's date to the business date (docs/domain.md, Valuation), replacing what was there from that
  * date, then valuations.changed. A price or FX rate that arrives late fills the unvalued days.
  */
-export function valuationStage(deps: { store: ValuationStore; log: EventLog }): Stage {
+export function valuationStage(deps: { store: ValuationStore; log: EventLog; deadLetters: DeadLetterSink }): Stage {
   return {
     name: 'valuation',
     group: 'pas.valuation',
@@ -55,6 +56,7 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog }): 
       // Work items of one load share the price and FX rows: index them once, not per portfolio.
       const priceTables = new WeakMap<object, PriceTable>()
       const fxTables = new WeakMap<object, FxTable>()
+      const parked: DeadLetter[] = []
       await inSlices(
         earliestPerPortfolio(parseNotices(job, batch.records)),
         (jobs) => deps.store.load(jobs),
@@ -80,7 +82,9 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog }): 
             results.map(({ job: j }) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
           )
         },
+        (w, error) => parked.push(parkedJob('valuation', batch, w.job, error)),
       )
+      await deps.deadLetters.deadLetter(parked)
     },
   }
 }

@@ -90,12 +90,13 @@ export async function startPipeline(
 /** Every stage of the pipeline, from persist to the series, on the parts startPipeline gives. */
 export function everyStage({ db, log, writer }: PipelineParts): Stage[] {
   const valuations = new PgValuationStore(db.sql, writer())
+  const inputs = new PgInputStore(db.sql)
   return [
-    persistStage({ store: new PgInputStore(db.sql), log }),
-    positionsStage({ store: new PgPositionStore(db.sql, writer()), log }),
+    persistStage({ store: inputs, log }),
+    positionsStage({ store: new PgPositionStore(db.sql, writer()), log, deadLetters: inputs }),
     valuationFanoutStage({ store: valuations, log }),
-    valuationStage({ store: valuations, log }),
-    timeseriesStage({ store: new PgSeriesStore(db.sql, writer()) }),
+    valuationStage({ store: valuations, log, deadLetters: inputs }),
+    timeseriesStage({ store: new PgSeriesStore(db.sql, writer()), deadLetters: inputs }),
   ]
 }
 
