@@ -170,6 +170,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
     health: () => services.map((s) => s.health()),
     checkDependencies: async () => {
       await deps.db.sql`select 1`
+      await deps.eventLog.ping?.()
     },
   })
   for (const route of parts.flatMap((p) => p.routes)) app.use(route)

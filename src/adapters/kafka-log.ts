@@ -83,6 +83,11 @@ export class KafkaLog implements EventLog {
     this.#admin = new Admin({ ...base, clientId: `${options.clientId}-admin` })
   }
 
+  /** Throws when no broker answers a metadata request (readiness). */
+  async ping(): Promise<void> {
+    await this.#admin.metadata({ topics: [], forceUpdate: true })
+  }
+
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
     const existing = new Set(await this.#admin.listTopics())
     for (const { name, partitions } of specs) {
@@ -315,8 +320,12 @@ class KafkaLogConsumer implements LogConsumer {
   }
 }
 
-/** Whether a Kafka client error says the broker is unreachable or slow (retry later), not that a request is wrong. */
+/**
+ * Whether a Kafka client error says the broker is unreachable or slow (retry later), not that a
+ * request is wrong; for several errors at once (a send to several brokers), whether any says so.
+ */
 export function isKafkaTransient(error: unknown): boolean {
   if (!(error instanceof Error) || !GenericError.isGenericError(error)) return false
-  return error.canRetry === true || error.code === 'PLT_KFK_NETWORK' || error.code === 'PLT_KFK_TIMEOUT'
+  if (error.canRetry === true || error.code === 'PLT_KFK_NETWORK' || error.code === 'PLT_KFK_TIMEOUT') return true
+  return error instanceof AggregateError && error.errors.some(isKafkaTransient)
 }

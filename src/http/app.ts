@@ -32,7 +32,7 @@ const HealthBody = t.Object({
     description:
       'failing (503) when a service failed; degraded (200) when a dependency is unreachable or a service is retrying: it resumes by itself',
   }),
-  dependencies: t.String({ description: '`ok`, or why PostgreSQL (or the log) did not answer' }),
+  dependencies: t.String({ description: '`ok`, or why PostgreSQL (or Kafka) did not answer' }),
   role: t.String(),
   transport: t.String({ description: 'pg (Postgres-backed log) or kafka' }),
   version: t.String(),
@@ -138,7 +138,7 @@ export function createApp(ctx: AppContext) {
           return status(503, { ready: false, reason: `not running: ${notRunning.map((s) => s.name).join(', ')}` })
         }
         const unreachable = await probe(ctx)
-        return unreachable ? status(503, { ready: false, reason: `database ${unreachable}` }) : { ready: true }
+        return unreachable ? status(503, { ready: false, reason: `dependencies ${unreachable}` }) : { ready: true }
       },
       {
         response: { 200: ReadyBody, 503: ReadyBody },

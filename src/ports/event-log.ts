@@ -62,6 +62,8 @@ export interface EventLog {
   /** Appends in order; resolves once the records are durable. All or nothing per call where the adapter can. */
   append(topic: string, records: readonly AppendRecord[]): Promise<void>
   consumer(options: ConsumerOptions): LogConsumer
+  /** Throws when the log cannot be reached (readiness); absent where the log is the database itself. */
+  ping?(): Promise<void>
   close(): Promise<void>
 }
 
