@@ -73,6 +73,8 @@ export type HarnessResult = {
   queries: number
   queryP50Ms: number
   queryP99Ms: number
+  /** Answers of the query clients by HTTP status (422 while a portfolio's days are not all valued yet). */
+  queryStatuses: Record<string, number>
   peakMemoryMb: Record<string, number>
   /** Per stage, summed over processes: batches, records and busy seconds (processing + commit). */
   stages: Record<string, { batches: number; records: number; busyS: number }>
@@ -145,6 +147,9 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
   if (kafka) env.KAFKA_BROKERS = kafka.brokers.join(',')
   const auth = options.auth ?? 'open'
   env.PAS_AUTH = auth
+  // The gate's cost, not its throttle: the query clients call as fast as they can, which a
+  // per-key limit would answer with cheap 429s.
+  env.PAS_RATE_LIMIT = '1000000'
   const keyHeader: Record<string, string> =
     auth === 'keys'
       ? { authorization: `Bearer ${await new PgKeyStore(db.sql).create('harness', ['admin'], null)}` }
@@ -195,6 +200,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
 
     // Query load while the pipeline works: random portfolios, positions and performance.
     const latencies: number[] = []
+    const queryStatuses: Record<string, number> = {}
     let loading = true
     const clients = Array.from({ length: options.clients }, async (_, c) => {
       let k = c
@@ -203,10 +209,14 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
         const path =
           k++ % 2 === 0 ? `/v1/portfolios/${id}/positions` : `/v1/portfolios/${id}/performance?period=SI&frequency=none`
         const t = performance.now()
-        await fetch(apiUrl + path, { headers: keyHeader }).then(
-          (r) => r.arrayBuffer(),
-          () => undefined,
+        const status = await fetch(apiUrl + path, { headers: keyHeader }).then(
+          async (r) => {
+            await r.arrayBuffer()
+            return String(r.status)
+          },
+          () => 'error',
         )
+        queryStatuses[status] = (queryStatuses[status] ?? 0) + 1
         latencies.push(performance.now() - t)
       }
     })
@@ -344,6 +354,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       queries: latencies.length,
       queryP50Ms: quantile(latencies, 0.5),
       queryP99Ms: quantile(latencies, 0.99),
+      queryStatuses,
       peakMemoryMb,
       stages,
       rows: rowsWritten,
@@ -375,6 +386,9 @@ export function formatResult(r: HarnessResult): string {
     `| freshness lag p50 / p99 s | ${f(r.lagP50S, 2)} / ${f(r.lagP99S, 2)} |`,
     `| queries during processing | ${r.queries} |`,
     `| query p50 / p99 ms | ${f(r.queryP50Ms, 1)} / ${f(r.queryP99Ms, 1)} |`,
+    `| query answers by status | ${Object.entries(r.queryStatuses ?? {})
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ')} |`,
     `| peak memory MB | ${Object.entries(r.peakMemoryMb)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')} |`,
