@@ -23,6 +23,14 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * Whether to try again later: a retryable AppError, or an error `isTransient` (the adapters'
+ * reading of their clients' errors) calls an outage of PostgreSQL or Kafka.
+ */
+export function worthRetrying(error: unknown, isTransient: (error: unknown) => boolean = () => false): boolean {
+  return (error instanceof AppError && error.retryable) || isTransient(error)
+}
+
 /** Start-up configuration problems, every one of them, so the operator fixes them in one go. */
 export class ConfigError extends AppError {
   override name = 'ConfigError'

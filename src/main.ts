@@ -4,7 +4,7 @@ import { migrate } from './adapters/pg-migrate.ts'
 import { compose, type Deps, isTransient, openDatabase } from './compose.ts'
 import { type Config, describeSources, loadConfig } from './config.ts'
 import { demo } from './demo/demo.ts'
-import { ConfigError } from './errors.ts'
+import { ConfigError, worthRetrying } from './errors.ts'
 import { createApp } from './http/app.ts'
 import { createGuard, isLoopback } from './http/auth.ts'
 import { Roles } from './role-names.ts'
@@ -88,7 +88,7 @@ async function untilAvailable(
     try {
       return await step()
     } catch (error) {
-      if (!isTransient(error) || stopped()) throw error
+      if (!worthRetrying(error, isTransient) || stopped()) throw error
       const delayMs = Math.min(5_000, 100 * 2 ** attempt)
       logger.warn(`${what}: dependency unreachable, retrying`, { attempt, delayMs, error })
       await Bun.sleep(delayMs)

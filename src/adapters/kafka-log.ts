@@ -225,11 +225,27 @@ class KafkaLogConsumer implements LogConsumer {
     return (this.#client.assignments ?? []).flatMap((a) => a.partitions.map((p) => `${a.topic}/${p}`)).sort()
   }
 
+  /**
+   * A stream that failed (the broker went away) is closed and forgotten: the poll throws
+   * LOG_UNAVAILABLE (retryable), and the next poll joins the group again with a new stream, from
+   * the committed offsets. What was queued but not handed out is fetched again; what was handed
+   * out already is dropped by `#positions`, as after a rebalance.
+   */
   async poll(): Promise<Batch> {
-    const stream = await this.#start()
+    let stream: MessagesStream<string, string, string, string>
+    try {
+      stream = await this.#start()
+    } catch (error) {
+      this.#stream = undefined
+      throw new AppError('LOG_UNAVAILABLE', `consume failed: ${(error as Error).message}`, true, { cause: error })
+    }
     const deadline = Date.now() + this.options.maxWaitMs
     for (;;) {
-      if (this.#failure) throw new AppError('LOG_UNAVAILABLE', this.#failure.message, true, { cause: this.#failure })
+      if (this.#failure) {
+        const failure = this.#failure
+        await this.#restart()
+        throw new AppError('LOG_UNAVAILABLE', failure.message, true, { cause: failure })
+      }
       const records = this.#take()
       const left = deadline - Date.now()
       if (records.length > 0 || this.#closed || left <= 0) {
@@ -268,6 +284,14 @@ class KafkaLogConsumer implements LogConsumer {
     await stream?.close()
     await this.#client.close(true)
     this.onClose()
+  }
+
+  async #restart(): Promise<void> {
+    const stream = await this.#stream?.catch(() => undefined)
+    this.#stream = undefined
+    this.#failure = undefined
+    this.#queue.length = 0
+    await stream?.close().catch(() => {})
   }
 
   #start() {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Elysia, t } from 'elysia'
 import type { IngestKind } from '../domain/records.ts'
 import { keyOf, recordSchemas, validateRecord } from '../domain/validate.ts'
+import { worthRetrying } from '../errors.ts'
 import type { EventLog } from '../ports/event-log.ts'
 import { type Topic, Topics } from '../topology.ts'
 import { principalOf } from './auth.ts'
@@ -158,7 +159,7 @@ export function ingestRoutes({ log, maxRecordsPerRequest, isTransient = () => fa
         try {
           await log.append(endpoint.topic, accepted)
         } catch (error) {
-          if (!isTransient(error)) throw error
+          if (!worthRetrying(error, isTransient)) throw error
           set.headers['retry-after'] = String(RETRY_AFTER_S)
           const message = `the log is unreachable; send the request again in ${RETRY_AFTER_S} s (resending what was accepted is harmless)`
           return status(503, errorBody(request, 503, message))

@@ -1,4 +1,4 @@
-import { AppError } from '../errors.ts'
+import { AppError, worthRetrying } from '../errors.ts'
 import type { EventLog, LogConsumer } from '../ports/event-log.ts'
 import type { Logger } from './logger.ts'
 import type { Health, Service, ServiceState } from './service.ts'
@@ -108,7 +108,7 @@ export class StageRunner implements Service {
   }
 
   #transient(error: unknown): boolean {
-    return (error instanceof AppError && error.retryable) || (this.policy.isTransient?.(error) ?? false)
+    return worthRetrying(error, this.policy.isTransient)
   }
 
   /** Runs `step` until it succeeds, and gives its value; undefined when a stop was requested while backing off. */
