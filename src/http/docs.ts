@@ -19,8 +19,14 @@ export function docsRoutes(version: string) {
             title: 'pas — portfolio analytics',
             version,
             description:
-              'Money is an exact decimal string, in the base currency unless a field says local. Returns, weights and risk figures are fractions (0.01 = 1 %). Dates are calendar dates YYYY-MM-DD. Conventions: docs/analytics.md.',
+              'Money is an exact decimal string, in the base currency unless a field says local. Returns, weights and risk figures are fractions (0.01 = 1 %). Dates are calendar dates YYYY-MM-DD. Conventions: docs/analytics.md. Calls need an API key (Authorization: Bearer pas_…) once keys exist or off loopback; /health, /ready and the docs do not. Errors: {code, message, field?, correlationId}.',
           },
+          components: {
+            securitySchemes: {
+              apiKey: { type: 'http', scheme: 'bearer', description: 'A key from `pas keys create`: pas_<id>_<secret>' },
+            },
+          },
+          security: [{ apiKey: [] }],
         },
       }),
     )
