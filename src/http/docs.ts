@@ -23,7 +23,11 @@ export function docsRoutes(version: string) {
           },
           components: {
             securitySchemes: {
-              apiKey: { type: 'http', scheme: 'bearer', description: 'A key from `pas keys create`: pas_<id>_<secret>' },
+              apiKey: {
+                type: 'http',
+                scheme: 'bearer',
+                description: 'A key from `pas keys create`: pas_<id>_<secret>',
+              },
             },
           },
           security: [{ apiKey: [] }],
