@@ -136,6 +136,21 @@ describe('the compiled pas binary', () => {
     expect(code).toBe(0)
   }, 60_000)
 
+  test('off loopback without a key it refuses to start (exit 2); --auth open starts and says so loudly', async () => {
+    const env = { PAS_DATA_DIR: join(work, 'data'), PAS_EMBEDDED_PG_PORT: String(freePort()) }
+    const refused = Bun.spawn([binary, '--role', 'all', '--host', '0.0.0.0', '--port', '0'], {
+      cwd: work,
+      env: { PATH: process.env.PATH ?? '', PAS_PG_BIN_DIR: findBinDir(), ...env },
+      stdout: 'ignore',
+      stderr: 'pipe',
+    })
+    expect(await refused.exited).toBe(2)
+    expect(await new Response(refused.stderr).text()).toContain('is not loopback and no API key exists')
+    const open = await start(env, ['--role', 'all', '--host', '0.0.0.0', '--port', '0', '--auth', 'open'])
+    expect(open.logs()).toContain('AUTH IS OFF')
+    expect(await stop(open)).toBe(0)
+  }, 60_000)
+
   test('invalid settings exit with code 2 and list every problem', async () => {
     const proc = Bun.spawn([binary, '--role', 'chef', '--port', 'http'], { cwd: work, stderr: 'pipe' })
     expect(await proc.exited).toBe(2)

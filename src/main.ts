@@ -7,6 +7,7 @@ import { demo } from './demo/demo.ts'
 import { ConfigError, worthRetrying } from './errors.ts'
 import { createApp } from './http/app.ts'
 import { createGuard, isLoopback } from './http/auth.ts'
+import type { KeyStore } from './ports/key-store.ts'
 import { Roles } from './role-names.ts'
 import { partsFor, planFor } from './roles.ts'
 import { createLogger, type Logger } from './runtime/logger.ts'
@@ -74,7 +75,13 @@ export type Running = {
 }
 
 async function run(config: Config, logger: Logger): Promise<number> {
-  return (await start(config, logger)).finished
+  try {
+    return await (await start(config, logger)).finished
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    process.stderr.write(`pas: ${error.message}\n`)
+    return 2
+  }
 }
 
 /** Until `stopped` says so, runs `step` with capped, doubling back-off while it fails transiently (an outage). */
@@ -100,7 +107,7 @@ async function untilAvailable(
  * Off loopback, pas serves only with keys: `auto` refuses to start until a key exists, and `open`
  * (the explicit way round) is logged as an error at every start.
  */
-async function refuseOpenExposure(config: Config, deps: Deps, logger: Logger): Promise<void> {
+async function refuseOpenExposure(config: Config, deps: Deps, keys: KeyStore, logger: Logger): Promise<void> {
   const exposed = !isLoopback(config.httpHost)
   if (config.auth === 'open') {
     const log = exposed ? logger.error.bind(logger) : logger.warn.bind(logger)
@@ -109,7 +116,7 @@ async function refuseOpenExposure(config: Config, deps: Deps, logger: Logger): P
     })
     return
   }
-  if (exposed && config.auth === 'auto' && !(await new PgKeyStore(deps.db.sql).anyActive())) {
+  if (exposed && config.auth === 'auto' && !(await keys.anyActive())) {
     await deps.close()
     throw new ConfigError([
       `--host ${config.httpHost} is not loopback and no API key exists: create one with \`pas keys create\`, or pass --auth open to serve without keys`,
@@ -145,13 +152,13 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       () => signalled !== undefined,
     )
   }
-  await refuseOpenExposure(config, deps, logger)
+  const keys = new PgKeyStore(deps.db.sql)
+  await refuseOpenExposure(config, deps, keys, logger)
   const policy = { maxRecords: config.batchMaxRecords, maxWaitMs: POLL_WAIT_MS, isTransient }
   const parts = plan.members.map((role) => ({ role, ...partsFor(role, deps) }))
   const services = parts.map((p) => new RoleService(p.role, p.stages, deps.eventLog, policy, logger))
   for (const service of services) await service.start()
 
-  const keys = new PgKeyStore(deps.db.sql)
   const app = createApp({
     maxBodyBytes: config.maxBodyBytes,
     logError: (message, fields) => logger.error(message, fields),

@@ -218,7 +218,7 @@ async function visibility(
     return (r: Record<string, unknown>) =>
       allowed.has(String(r.clientId))
         ? undefined
-        : { field: 'clientId', message: `not a client this key may write for` }
+        : { field: 'clientId', message: 'not a client this key may write for' }
   }
   const ids = [...new Set(valid.map((v) => String(v.record.portfolioId)))]
   const owners = (await clientsOf?.(ids)) ?? new Map<string, string | undefined>()
