@@ -8,6 +8,7 @@ export const ErrorCodes = [
   'PARTITION_LOST',
   'COPY_TIMEOUT',
   'SHUTTING_DOWN',
+  'WRITE_CONFLICT',
 ] as const
 export type ErrorCode = (typeof ErrorCodes)[number]
 

@@ -1,3 +1,4 @@
+import { AppError } from '../errors.ts'
 import type { Sql, Tx } from './pg-client.ts'
 
 /** One lineage entry: `positionId` '' for the portfolio as a whole. */
@@ -41,4 +42,38 @@ export function lineageOf<
       inputsAsOf: r.inputsAsOf,
     })),
   )
+}
+
+/**
+ * ONE WRITER PER PORTFOLIO, AND NEVER AN OLDER ONE. Called first in a stage's replacing write:
+ * 1. It takes a transaction-scoped advisory lock per portfolio of the write (keyed by stage and
+ *    portfolio, taken in one fixed order so that two writers of overlapping sets cannot deadlock).
+ *    A second writer of the same portfolio (a partition that moved while its old owner was still
+ *    in a batch, or two processes given the same job) waits for the first to commit, so their
+ *    deletes and COPYs never interleave (interleaved, the second COPY collided with the first's
+ *    rows on the primary key, and a refused COPY never settles in postgres.js).
+ * 2. Under the lock, if a portfolio's last write of this stage was computed from inputs read after
+ *    this one's (`inputsAsOf`), this write is stale: it throws WRITE_CONFLICT (retryable), and the
+ *    runner retries the batch, which loads the inputs again and computes from the newer state.
+ * Serializing was chosen over fencing on partition ownership because it needs nothing from the
+ * transport: it holds for the pg log and Kafka alike, and for a job delivered to two groups.
+ */
+export async function lockPortfolios(
+  tx: Tx,
+  stage: string,
+  writes: readonly { portfolioId: string; inputsAsOf: string }[],
+): Promise<void> {
+  if (writes.length === 0) return
+  const ids = writes.map((w) => w.portfolioId)
+  await tx`select pg_advisory_xact_lock(k) from (
+             select distinct hashtextextended(${stage} || ':' || p, 0) as k from unnest(${ids}::text[]) as p order by k
+           ) as keys`
+  const newer = await tx<{ portfolio_id: string }[]>`
+    select l.portfolio_id from lineage l
+    join unnest(${ids}::text[], ${writes.map((w) => w.inputsAsOf)}::timestamptz[]) as w(portfolio_id, as_of) using (portfolio_id)
+    where l.stage = ${stage} and l.position_id = '' and l.inputs_as_of > w.as_of`
+  if (newer.length > 0) {
+    const names = newer.map((n) => n.portfolio_id).join(', ')
+    throw new AppError('WRITE_CONFLICT', `${stage}: ${names} already written from newer inputs; recomputing`, true)
+  }
 }

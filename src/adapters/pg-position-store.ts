@@ -3,7 +3,7 @@ import { applyCancels } from '../domain/transactions.ts'
 import type { PortfolioWork, PositionStore, RecomputeRequest, RecomputeResult } from '../ports/position-store.ts'
 import type { Sql } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
-import { inputsAsOf, writeLineage } from './pg-lineage.ts'
+import { inputsAsOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 
 const COPY_TIMEOUT_MS = 60_000
 const HISTORY = [
@@ -158,6 +158,11 @@ export class PgPositionStore implements PositionStore {
       }
     }
     return this.writer.transaction(async (tx) => {
+      await lockPortfolios(
+        tx,
+        'positions',
+        results.map((r) => ({ portfolioId: r.request.portfolioId, inputsAsOf: r.inputsAsOf })),
+      )
       const scope = tx`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
       const deleted = await tx<{ portfolio_id: string }[]>`
         with d as (delete from position_history h using ${scope}

@@ -3,7 +3,7 @@ import type { SeriesResult, SeriesStore, SeriesWork } from '../ports/series-stor
 import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
 import { copyRows, type PgWriter } from './pg-copy.ts'
-import { inputsAsOf, lineageOf, writeLineage } from './pg-lineage.ts'
+import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 
 const COPY_TIMEOUT_MS = 60_000
 const SERIES = ['bmv_base', 'emv_base', 'sod_flow_base', 'eod_flow_base', 'fees_base', 'income_base'] as const
@@ -80,6 +80,11 @@ export class PgSeriesStore implements SeriesStore {
       r.positions.map((p) => [p.portfolioId, p.positionId, p.date, ...values(p), p.quantity, p.costBase]),
     )
     await this.writer.transaction(async (tx) => {
+      await lockPortfolios(
+        tx,
+        'timeseries',
+        results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
+      )
       const scope = tx`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
       await tx`delete from portfolio_series s using ${scope} where s.portfolio_id = w.portfolio_id and s.date >= w.from_date`
       await tx`delete from position_series s using ${scope} where s.portfolio_id = w.portfolio_id and s.date >= w.from_date`

@@ -4,7 +4,7 @@ import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/va
 import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
-import { inputsAsOf, lineageOf, writeLineage } from './pg-lineage.ts'
+import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 import { HISTORY_COLUMNS, type HistoryRow, toPositionRow } from './pg-position-store.ts'
 
 const COPY_TIMEOUT_MS = 60_000
@@ -123,6 +123,11 @@ export class PgValuationStore implements ValuationStore {
       ]),
     )
     await this.writer.transaction(async (tx) => {
+      await lockPortfolios(
+        tx,
+        'valuation',
+        results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
+      )
       await tx`delete from valuations v using unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)
                where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
       await copyRows(tx, 'valuations', VALUATION_COLUMNS, cells, COPY_TIMEOUT_MS)

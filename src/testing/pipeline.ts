@@ -44,12 +44,14 @@ export async function startPipeline(
   transport: Transport,
   build: (parts: PipelineParts) => Stage[],
   run = runId(transport),
+  /** Kafka brokers of the caller's own (a suite that must not leave its records in the shared broker). */
+  brokers?: readonly string[],
 ) {
   const db = await freshDatabase(`${transport}_pipeline`)
   const log: EventLog =
     transport === 'pg'
       ? new PgLog(db.sql, { heartbeatMs: 100 })
-      : new KafkaLog({ brokers: await testKafkaBrokers(), clientId: `pipeline-${run}` })
+      : new KafkaLog({ brokers: [...(brokers ?? (await testKafkaBrokers()))], clientId: `pipeline-${run}` })
   await log.ensureTopics(topicSpecs(2))
   const writers: PgWriter[] = []
   const writer = () => {
@@ -68,6 +70,12 @@ export async function startPipeline(
     run,
     db,
     log,
+    /** The stages that failed so far (also while stopping), with their error: a healthy pipeline has none. */
+    failed: () =>
+      runners
+        .map((r) => r.health())
+        .filter((h) => h.state === 'failed')
+        .map((h) => `${h.name}: ${h.detail?.error}`),
     async send(path: string, records: unknown[]) {
       const res = await ingest.handle(
         new Request(`http://localhost/v1/ingest/${path}`, {

@@ -8,16 +8,16 @@ import { applyCancels } from '../domain/transactions.ts'
 /**
  * A deterministic book for the crash and outage tests: `portfolios` × `perPortfolio` transactions
  * over 10 USD instruments in Q1 2025: deposits, buys and sells (some sells beyond the holding,
- * rejected by design).
+ * rejected by design). `prefix` makes the ids of one test run its own.
  */
-export function book(portfolioCount: number, perPortfolio: number) {
+export function book(portfolioCount: number, perPortfolio: number, prefix = '') {
   const instruments: Instrument[] = Array.from({ length: 10 }, (_, i) => ({
-    securityId: `S${i}`,
+    securityId: `${prefix}S${i}`,
     name: `Stock ${i}`,
     currency: 'USD',
   }))
   const portfolios: Portfolio[] = Array.from({ length: portfolioCount }, (_, i) => ({
-    portfolioId: `P${i}`,
+    portfolioId: `${prefix}P${i}`,
     baseCurrency: 'USD',
     openDate: '2025-01-01',
     costMethod: i % 2 === 0 ? 'FIFO' : 'AVCO',
@@ -32,7 +32,7 @@ export function book(portfolioCount: number, perPortfolio: number) {
         currency: 'USD',
       }
       if (i % 25 === 0) return { ...base, type: 'DEPOSIT', grossAmount: '100000' }
-      const securityId = `S${(pi + i) % 10}`
+      const securityId = `${prefix}S${(pi + i) % 10}`
       const quantity = String(1 + ((pi * 7 + i * 13) % 40))
       const price = `${50 + ((pi + i * 3) % 50)}.${String(i % 100).padStart(2, '0')}`
       return { ...base, type: i % 3 === 2 ? 'SELL' : 'BUY', securityId, quantity, price, fee: '1.25' }
@@ -60,15 +60,17 @@ export function expectedPositions({ instruments, portfolios, transactions }: Boo
   return totals
 }
 
-/** The same figures as stored. */
-export async function storedPositions(sql: Sql): Promise<PositionTotals> {
+/** The same figures as stored (only portfolios whose id starts with `prefix`, when given). */
+export async function storedPositions(sql: Sql, prefix = ''): Promise<PositionTotals> {
+  const like = `${prefix}%`
   const [counts] = await sql`
-    select (select count(*)::int from position_history) as rows, (select count(*)::int from cashflows) as cashflows,
-           (select count(*)::int from transaction_rejections) as rejections`
+    select (select count(*)::int from position_history where portfolio_id like ${like}) as rows,
+           (select count(*)::int from cashflows where portfolio_id like ${like}) as cashflows,
+           (select count(*)::int from transaction_rejections where portfolio_id like ${like}) as rejections`
   const last = await sql`
     select distinct on (portfolio_id, position_id) portfolio_id, position_id, quantity::text as q,
            cost_local::text as c, realized_local::text as r
-    from position_history order by portfolio_id, position_id, date desc, seq desc`
+    from position_history where portfolio_id like ${like} order by portfolio_id, position_id, date desc, seq desc`
   return {
     rows: counts?.rows as number,
     cashflows: counts?.cashflows as number,

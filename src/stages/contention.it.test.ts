@@ -1,0 +1,131 @@
+import { describe, expect, test } from 'bun:test'
+import { rmSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { Sql } from '../adapters/pg-client.ts'
+import { PgInputStore } from '../adapters/pg-input-store.ts'
+import { PgPositionStore } from '../adapters/pg-position-store.ts'
+import { PgSeriesStore } from '../adapters/pg-series-store.ts'
+import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
+import type { Stage } from '../runtime/stage.ts'
+import { kafkaTestsEnabled } from '../testing/infra.ts'
+import { localKafka } from '../testing/local-infra.ts'
+import { everyStage, type PipelineParts, runId, startPipeline, type Transport } from '../testing/pipeline.ts'
+import { book, expectedPositions, storedPositions } from '../testing/workload.ts'
+import { persistStage } from './persist.ts'
+import { positionsStage } from './positions.ts'
+import { timeseriesStage } from './timeseries.ts'
+import { valuationFanoutStage, valuationStage } from './valuation.ts'
+
+/**
+ * Two writers for the same portfolios at once: every positions, valuation and timeseries notice is
+ * processed by two instances of its stage (two consumer groups, each with its own store and writer
+ * connection), so both replace the same portfolio's rows concurrently, batch after batch. This is
+ * what a partition that moves while its old owner is still in a batch produces, only on every
+ * batch. The final tables must equal a run with one writer per stage, and nothing may stall or fail.
+ */
+/** Below the kernel's ephemeral range, and apart from the shared test broker (19092) and the bench's (19094). */
+const KAFKA_PORT = 19_096
+
+function doubled({ db, log, writer }: PipelineParts): Stage[] {
+  const inputs = new PgInputStore(db.sql)
+  const twice = <S extends Stage>(make: () => S) => [make(), { ...make(), name: `${make().name}-twin` }]
+  return [
+    persistStage({ store: inputs, log }),
+    ...twice(() => positionsStage({ store: new PgPositionStore(db.sql, writer()), log, deadLetters: inputs })),
+    valuationFanoutStage({ store: new PgValuationStore(db.sql, writer()), log }),
+    ...twice(() => valuationStage({ store: new PgValuationStore(db.sql, writer()), log, deadLetters: inputs })),
+    ...twice(() => timeseriesStage({ store: new PgSeriesStore(db.sql, writer()), deadLetters: inputs })),
+  ]
+}
+
+/** Everything the three stages wrote for this run's portfolios, as comparable text. */
+async function derived(sql: Sql, prefix: string) {
+  const like = `${prefix}%`
+  const rows = (q: Promise<readonly Record<string, unknown>[]>) =>
+    q.then((r) => r.map((x) => Object.values(x).join('|')))
+  return {
+    history: await rows(sql`select portfolio_id, position_id, date::text, seq, quantity::text, cost_base::text,
+      realized_base::text from position_history where portfolio_id like ${like} order by 1, 2, 3, 4`),
+    valuations: await rows(sql`select portfolio_id, position_id, date::text, status, market_value_base::text
+      from valuations where portfolio_id like ${like} order by 1, 2, 3`),
+    positionSeries: await rows(sql`select portfolio_id, position_id, date::text, bmv_base::text, emv_base::text,
+      sod_flow_base::text, eod_flow_base::text from position_series where portfolio_id like ${like} order by 1, 2, 3`),
+    portfolioSeries: await rows(sql`select portfolio_id, date::text, bmv_base::text, emv_base::text, complete
+      from portfolio_series where portfolio_id like ${like} order by 1, 2`),
+  }
+}
+
+function contentionSuite(transport: Transport, enabled: boolean) {
+  describe.if(enabled)(`two writers per portfolio over ${transport}`, () => {
+    test('every stage doubled: the same tables as one writer, no stall, no failure', async () => {
+      const prefix = `C${runId(transport)}-`
+      const workload = book(12, 60, prefix)
+      const businessDate = '2025-03-31'
+      const prices = workload.instruments.flatMap((i, n) =>
+        Array.from({ length: 90 }, (_, d) => ({
+          securityId: i.securityId,
+          date: new Date(Date.UTC(2025, 0, 1 + d)).toISOString().slice(0, 10),
+          price: `${60 + n + (d % 7)}.25`,
+          currency: 'USD',
+        })),
+      )
+      // On Kafka, a broker of this test's own: its thousands of records would otherwise be replayed
+      // by every later suite on the shared broker (they read the raw topics from the start).
+      const kafka = transport === 'kafka' ? await localKafka(KAFKA_PORT) : undefined
+      const run = async (build: (parts: PipelineParts) => Stage[]) => {
+        const pipeline = await startPipeline(transport, build, undefined, kafka?.brokers)
+        let tables: Awaited<ReturnType<typeof derived>> | undefined
+        try {
+          await pipeline.send('portfolios', workload.portfolios)
+          await pipeline.send('instruments', workload.instruments)
+          await pipeline.send('prices', prices)
+          await pipeline.send('business-dates', [{ date: businessDate }])
+          // Many small requests: many notices, so the two writers meet on the same portfolios often.
+          for (let i = 0; i < workload.transactions.length; i += 24) {
+            await pipeline.send('transactions', workload.transactions.slice(i, i + 24))
+          }
+          const want = expectedPositions(workload)
+          const deadline = Date.now() + 120_000
+          const complete = async () => {
+            const [r] = await pipeline.db.sql`select count(*)::int as n from portfolio_series
+              where portfolio_id like ${`${prefix}%`} and date = ${businessDate} and complete`
+            return r?.n === workload.portfolios.length
+          }
+          let settled = false
+          while (!settled && Date.now() < deadline) {
+            await Bun.sleep(250)
+            const now = await storedPositions(pipeline.db.sql, prefix)
+            settled = now.rows === want.rows && Bun.deepEquals(now.finals, want.finals) && (await complete())
+          }
+          expect(settled).toBe(true)
+          await Bun.sleep(1000) // let a last write of either twin land before reading
+          tables = await derived(pipeline.db.sql, prefix)
+        } finally {
+          // Stopping drains every stage: one stuck in a write that never settles fails here.
+          await pipeline.stop()
+        }
+        expect(pipeline.failed()).toEqual([])
+        return tables
+      }
+      let single: Awaited<ReturnType<typeof run>>
+      let twins: Awaited<ReturnType<typeof run>>
+      try {
+        single = await run(everyStage)
+        twins = await run(doubled)
+      } finally {
+        await kafka?.stop()
+        if (kafka)
+          rmSync(join(resolve(import.meta.dir, '../..'), '.cache', 'kafka', `data-${KAFKA_PORT}`), {
+            recursive: true,
+            force: true,
+          })
+      }
+      expect(twins?.history.length).toBeGreaterThan(0)
+      expect(twins?.valuations.length).toBeGreaterThan(1000)
+      expect(twins).toEqual(single)
+    }, 300_000)
+  })
+}
+
+contentionSuite('pg', true)
+contentionSuite('kafka', kafkaTestsEnabled)
