@@ -4,7 +4,7 @@ import { scenario } from './e2e-scenario.ts'
 import { freshDatabase, kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
 import type { ScratchDatabase } from './testing/local-infra.ts'
 import { runCurrency, settles } from './testing/pipeline.ts'
-import { type PasProcess, spawnPas } from './testing/processes.ts'
+import { type PasProcess, spawnPas, stageRecords, untilProcessed } from './testing/processes.ts'
 import { topicSpecs } from './topology.ts'
 
 /**
@@ -156,8 +156,10 @@ for (const mode of modes) {
       const rows = async () =>
         (await db.sql`select count(*)::int as n from position_history where portfolio_id = ${P}`)[0]?.n
       const before = await rows()
+      const counts = await stageRecords(deployment.processes)
       await send('transactions', trades)
-      await Bun.sleep(2000)
+      // The redelivered trades went through persist, and their recompute all the way to the series.
+      await untilProcessed(deployment.processes, counts, { persist: trades.length, timeseries: 1 })
       expect(await series()).toEqual(expected)
       expect(await rows()).toBe(before)
     }, 120_000)
@@ -223,8 +225,10 @@ for (const mode of modes) {
         await send('prices', [sc.correction])
         await allMatch(withBackDated, corrected)
 
+        const counts = await stageRecords(deployment.processes)
+        const again = sc.portfolios.flatMap((p) => sc.trades(p.portfolioId))
         for (const p of sc.portfolios) await send('transactions', sc.trades(p.portfolioId)) // again
-        await Bun.sleep(2000)
+        await untilProcessed(deployment.processes, counts, { persist: again.length, timeseries: 1 })
         await allMatch(withBackDated, corrected)
       }, 180_000)
     })

@@ -99,8 +99,16 @@ function positionsSuite(transport: Transport, enabled: boolean) {
       const count = async () =>
         (await pipeline.db.sql`select count(*)::int as n from position_history where portfolio_id = ${P}`)[0]?.n
       const rowsBefore = await count()
+      const [persisted, computed] = [pipeline.processed('persist'), pipeline.processed('positions')]
       await send('transactions', [deposit, buy1, buy2, sale])
-      await Bun.sleep(1500)
+      // Persist took the four again, and positions recomputed from their notice: then compare.
+      await until(
+        async () =>
+          pipeline.processed('persist') >= persisted + 4 && pipeline.processed('positions') >= computed + 1
+            ? true
+            : undefined,
+        'the redelivery to go through',
+      )
       expect(await latest()).toEqual(expected)
       expect(await count()).toBe(rowsBefore)
     }, 120_000)

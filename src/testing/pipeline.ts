@@ -70,6 +70,9 @@ export async function startPipeline(
     run,
     db,
     log,
+    /** Records the named stage has processed so far (its runner's count). */
+    processed: (stage: string) =>
+      Number(runners.find((r) => r.name === `stage:${stage}`)?.health().detail?.records ?? 0),
     /** The stages that failed so far (also while stopping), with their error: a healthy pipeline has none. */
     failed: () =>
       runners
