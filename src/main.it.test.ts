@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { findBinDir } from './adapters/embedded-pg.ts'
 import { KafkaLog } from './adapters/kafka-log.ts'
-import { kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
-import { freePort } from './testing/local-infra.ts'
+import { kafkaTestsEnabled } from './testing/infra.ts'
+import { freePort, ownKafka } from './testing/local-infra.ts'
 import { type PasProcess, spawnPas } from './testing/processes.ts'
 import { Topics } from './topology.ts'
 
@@ -82,7 +82,9 @@ describe('the compiled pas binary', () => {
   test.if(kafkaTestsEnabled)(
     'with KAFKA_BROKERS it uses Kafka and creates the topics',
     async () => {
-      const brokers = await testKafkaBrokers()
+      // A broker of its own: on the shared one an earlier suite may have created the topics already.
+      const kafka = await ownKafka(19_100)
+      const { brokers } = kafka
       const running = await start(
         {
           PAS_DATA_DIR: join(work, 'data-kafka'),
@@ -97,8 +99,10 @@ describe('the compiled pas binary', () => {
       expect(await stop(running)).toBe(0)
 
       const log = new KafkaLog({ brokers, clientId: 'pas-smoke-check' })
+      // Topics are never created on demand (auto.create.topics.enable=false): an append proves it exists.
       await expect(log.append(Topics.rawTransactions, [{ key: 'P1', value: '{}' }])).resolves.toBeUndefined()
       await log.close()
+      await kafka.stop()
     },
     120_000,
   )

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { type EmbeddedPg, startEmbeddedPg } from './adapters/embedded-pg.ts'
 import { createPgClient } from './adapters/pg-client.ts'
 import { kafkaTestsEnabled } from './testing/infra.ts'
-import { freePort, type LocalKafka, localKafka, scratchDatabase } from './testing/local-infra.ts'
+import { freePort, ownKafka, scratchDatabase } from './testing/local-infra.ts'
 import { type PasProcess, spawnPas } from './testing/processes.ts'
 import { book, expectedPositions, post, storedPositions } from './testing/workload.ts'
 
@@ -15,6 +15,8 @@ const startPg = () => startEmbeddedPg({ dataDir, port, database: 'pas' })
 let pg: EmbeddedPg = await startPg()
 const sql = createPgClient({ url: pg.url, max: 2, applicationName: 'pas-outage-test' })
 const running: PasProcess[] = []
+/** Below the kernel's ephemeral range and apart from the other brokers tests start (19092–19101). */
+const KAFKA_PORT = 19_098
 afterAll(async () => {
   for (const p of running) if (p.proc.exitCode === null) p.proc.kill('SIGKILL') // a failed test leaves none behind
   await sql.end({ timeout: 1 })
@@ -129,17 +131,14 @@ describe('an outage in the middle of processing: every role stays up, says so, a
     'the Kafka broker stopped for 12 s',
     async () => {
       // A broker of this test's own; the tables live in a database of their own on the test's PostgreSQL.
-      const brokerPort = freePort()
-      let kafka: LocalKafka = await localKafka(brokerPort)
+      const kafka = await ownKafka(KAFKA_PORT)
       const db = await scratchDatabase(pg.url, `pas_outage_kafka_${process.pid}`)
       try {
         await survives({
           env: { KAFKA_BROKERS: kafka.brokers.join(','), PAS_KAFKA_CLIENT_ID: `outage-${process.pid}` },
           db,
-          stop: () => kafka.stop(),
-          start: async () => {
-            kafka = await localKafka(brokerPort)
-          },
+          stop: () => kafka.pause(),
+          start: () => kafka.resume(),
         })
       } finally {
         await kafka.stop()

@@ -1,6 +1,4 @@
 import { describe, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
-import { join, resolve } from 'node:path'
 import type { Sql } from '../adapters/pg-client.ts'
 import { PgInputStore } from '../adapters/pg-input-store.ts'
 import { PgPositionStore } from '../adapters/pg-position-store.ts'
@@ -8,7 +6,7 @@ import { PgSeriesStore } from '../adapters/pg-series-store.ts'
 import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
-import { localKafka } from '../testing/local-infra.ts'
+import { ownKafka } from '../testing/local-infra.ts'
 import { everyStage, type PipelineParts, runId, startPipeline, type Transport } from '../testing/pipeline.ts'
 import { book, expectedPositions, storedPositions } from '../testing/workload.ts'
 import { persistStage } from './persist.ts'
@@ -71,7 +69,7 @@ function contentionSuite(transport: Transport, enabled: boolean) {
       )
       // On Kafka, a broker of this test's own: its thousands of records would otherwise be replayed
       // by every later suite on the shared broker (they read the raw topics from the start).
-      const kafka = transport === 'kafka' ? await localKafka(KAFKA_PORT) : undefined
+      const kafka = transport === 'kafka' ? await ownKafka(KAFKA_PORT) : undefined
       const run = async (build: (parts: PipelineParts) => Stage[]) => {
         const pipeline = await startPipeline(transport, build, undefined, kafka?.brokers)
         let tables: Awaited<ReturnType<typeof derived>> | undefined
@@ -114,11 +112,6 @@ function contentionSuite(transport: Transport, enabled: boolean) {
         twins = await run(doubled)
       } finally {
         await kafka?.stop()
-        if (kafka)
-          rmSync(join(resolve(import.meta.dir, '../..'), '.cache', 'kafka', `data-${KAFKA_PORT}`), {
-            recursive: true,
-            force: true,
-          })
       }
       expect(twins?.history.length).toBeGreaterThan(0)
       expect(twins?.valuations.length).toBeGreaterThan(1000)

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { type EmbeddedPg, startEmbeddedPg } from '../adapters/embedded-pg.ts'
 import { createPgClient, type Sql } from '../adapters/pg-client.ts'
@@ -33,6 +34,35 @@ export async function localKafka(port: number, given?: string): Promise<LocalKaf
     brokers: [`127.0.0.1:${port}`],
     stop: async () => {
       if (!wasRunning) await kafkaSh('stop')
+    },
+  }
+}
+
+/**
+ * A broker of one test's own on `port`, started fresh and removed (data and files) by stop():
+ * for suites that stop the broker, or whose records must not reach the shared test broker (its
+ * raw topics are read from the start by every later suite).
+ */
+export async function ownKafka(
+  port: number,
+): Promise<LocalKafka & { pause(): Promise<void>; resume(): Promise<void> }> {
+  const home = join(repo, '.cache', 'kafka')
+  const files = [`data-${port}`, `kafka-${port}.log`, `kafka-${port}.pid`, `server-${port}.properties`]
+  const clean = () => {
+    for (const f of files) rmSync(join(home, f), { recursive: true, force: true })
+  }
+  clean()
+  let broker = await localKafka(port)
+  return {
+    brokers: broker.brokers,
+    /** Stops the broker, keeping its data: an outage, which resume() ends. */
+    pause: () => broker.stop(),
+    resume: async () => {
+      broker = await localKafka(port)
+    },
+    stop: async () => {
+      await broker.stop()
+      clean()
     },
   }
 }
