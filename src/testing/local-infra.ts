@@ -47,7 +47,7 @@ export async function ownKafka(
   port: number,
 ): Promise<LocalKafka & { pause(): Promise<void>; resume(): Promise<void> }> {
   const home = join(repo, '.cache', 'kafka')
-  const files = [`data-${port}`, `kafka-${port}.log`, `kafka-${port}.pid`, `server-${port}.properties`]
+  const files = [`data-${port}`, ...['log', 'out', 'pid'].map((x) => `kafka-${port}.${x}`), `server-${port}.properties`]
   const clean = () => {
     for (const f of files) rmSync(join(home, f), { recursive: true, force: true })
   }
