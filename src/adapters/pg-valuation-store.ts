@@ -69,18 +69,34 @@ export class PgValuationStore implements ValuationStore {
       (select security_id, date::text, price::text, currency
        from prices where security_id = any(${securities}::text[]) and date >= ${since}::date and date <= ${through}::date)`
     const bases = [...new Set([...portfolios.values()].map((p) => p.baseCurrency))]
+    // Besides each base's pairs, the pairs that convert a price quoted in a currency other than its
+    // instrument's (a third currency): the rate that exists, direct or inverse (FxTable).
+    const currencyOf = new Map(instruments.map((i) => [i.record.securityId, i.record.currency]))
+    const conversions = [
+      ...new Set(
+        prices.flatMap((p) => {
+          const own = currencyOf.get(p.securityId)
+          return own === undefined || own === p.currency ? [] : [`${p.currency}/${own}`]
+        }),
+      ),
+    ].map((pair) => pair.split('/') as [string, string])
+    const [cFrom, cTo] = [conversions.map((c) => c[0]), conversions.map((c) => c[1])]
+    const wanted = this.sql`(from_currency = any(${bases}::text[]) or to_currency = any(${bases}::text[])
+      or exists (select 1 from unnest(${cFrom}::text[], ${cTo}::text[]) as c(a, b)
+                 where (from_currency, to_currency) in ((c.a, c.b), (c.b, c.a))))`
     const fx = await this.sql<FxRate[]>`
       (select distinct on (from_currency, to_currency) from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
-       from fx_rates where (from_currency = any(${bases}::text[]) or to_currency = any(${bases}::text[])) and date < ${since}::date
+       from fx_rates where ${wanted} and date < ${since}::date
        order by from_currency, to_currency, date desc)
       union all
       (select from_currency, to_currency, date::text, rate::text
-       from fx_rates where (from_currency = any(${bases}::text[]) or to_currency = any(${bases}::text[]))
-         and date >= ${since}::date and date <= ${through}::date)`
+       from fx_rates where ${wanted} and date >= ${since}::date and date <= ${through}::date)`
 
     const byPortfolio = Map.groupBy(rows, (r) => r.portfolio_id)
     const instrumentRecords = instruments.map((i) => i.record)
-    const fxOf = new Map(bases.map((b) => [b, fx.filter((r) => r.from === b || r.to === b)]))
+    const converts = (r: FxRate) =>
+      conversions.some(([a, b]) => (r.from === a && r.to === b) || (r.from === b && r.to === a))
+    const fxOf = new Map(bases.map((b) => [b, fx.filter((r) => r.from === b || r.to === b || converts(r))]))
     return jobs.flatMap((job) => {
       const portfolio = portfolios.get(job.portfolioId)
       if (!portfolio) return []
@@ -163,7 +179,11 @@ export class PgValuationStore implements ValuationStore {
           join unnest(${fx.map((f) => f.from)}::text[], ${fx.map((f) => f.to)}::text[], ${fx.map((f) => f.fromDate)}::date[])
             as w(from_currency, to_currency, from_date)
             on (p.base_currency = w.to_currency and h.currency = w.from_currency)
-            or (p.base_currency = w.from_currency and h.currency = w.to_currency)`),
+            or (p.base_currency = w.from_currency and h.currency = w.to_currency)
+            -- a security priced in a third currency: the pair converts its price into its own currency
+            or exists (select 1 from prices pr where pr.security_id = h.position_id and pr.currency <> h.currency
+                         and ((pr.currency = w.from_currency and h.currency = w.to_currency)
+                           or (pr.currency = w.to_currency and h.currency = w.from_currency)))`),
       )
     }
     return jobs

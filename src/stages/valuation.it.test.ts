@@ -135,6 +135,56 @@ function valuationSuite(transport: Transport, enabled: boolean) {
         ['2025-01-14', '687.5'],
       ])
     }, 120_000)
+
+    test('a price quoted in a third currency is converted with the rate that exists; a late rate of that pair revalues', async () => {
+      // Base B, instrument in USD, its price quoted in T (neither). 1 B = 2 USD, so USD → B is 0.5;
+      // 1 T = 1.5 USD. Price 10 T = 15 USD; 10 units = 150 USD = 75 B.
+      const [B, T] = [runCurrency(transport === 'pg' ? 3 : 4), runCurrency(transport === 'pg' ? 5 : 6)]
+      const [P3, X3] = [`P3-${run}`, `X3-${run}`]
+      await send('portfolios', [{ portfolioId: P3, baseCurrency: B, openDate: '2025-01-01' }])
+      await send('instruments', [{ securityId: X3, name: 'Quoted elsewhere', currency: 'USD' }])
+      await send('fx-rates', [
+        { from: B, to: 'USD', date: '2025-01-01', rate: '2' },
+        { from: T, to: 'USD', date: '2025-01-01', rate: '1.5' },
+      ])
+      await send('prices', [{ securityId: X3, date: '2025-01-06', price: '10', currency: T }])
+      await send('transactions', [
+        {
+          transactionId: `P3D-${run}`,
+          portfolioId: P3,
+          type: 'DEPOSIT',
+          tradeDate: '2025-01-06',
+          grossAmount: '1000',
+          currency: 'USD',
+        },
+        {
+          transactionId: `P3B-${run}`,
+          portfolioId: P3,
+          type: 'BUY',
+          tradeDate: '2025-01-06',
+          securityId: X3,
+          quantity: '10',
+          price: '15',
+          currency: 'USD',
+        },
+      ])
+      const x3 = async () =>
+        (
+          await pipeline.db.sql`select date::text as d, status, price::text as p, market_value_local::text as l,
+            market_value_base::text as b from valuations where portfolio_id = ${P3} and position_id = ${X3}
+            and date <= '2025-01-07' order by date`
+        ).map((r) => [r.d, r.status, r.p, r.l, r.b])
+      await settles(x3, [
+        ['2025-01-06', 'VALUED', '15', '150', '75'],
+        ['2025-01-07', 'VALUED', '15', '150', '75'],
+      ])
+      // T/USD 1.6 from Jan 7: 10 T = 16 USD; 160 USD = 80 B. The fan-out finds the holder through the price.
+      await send('fx-rates', [{ from: T, to: 'USD', date: '2025-01-07', rate: '1.6' }])
+      await settles(x3, [
+        ['2025-01-06', 'VALUED', '15', '150', '75'],
+        ['2025-01-07', 'VALUED', '16', '160', '80'],
+      ])
+    }, 120_000)
   })
 }
 
