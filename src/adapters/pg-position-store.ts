@@ -67,10 +67,13 @@ export class PgPositionStore implements PositionStore {
     const known = new Map(portfolios.map((p) => [p.record.portfolioId, p.record]))
     if (known.size === 0) return []
 
-    // Transactions from each portfolio's date on, and every CANCEL (one dated earlier may cancel a later one).
+    // Transactions from each portfolio's date on, and every CANCEL (one dated earlier may cancel a
+    // later one). A CANCEL's target must be a transaction of the same portfolio: naming another
+    // portfolio's is rejected (UNKNOWN_CANCEL_TARGET), never silently ignored.
     const txns = await this.sql<{ record: Transaction; target_known: boolean }[]>`
       select t.record, (t.type = 'CANCEL' and exists (
-               select 1 from transactions x where x.transaction_id = t.record->>'cancels')) as target_known
+               select 1 from transactions x where x.transaction_id = t.record->>'cancels'
+                 and x.portfolio_id = t.portfolio_id)) as target_known
       from transactions t join unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date) using (portfolio_id)
       where t.trade_date >= w.from_date or t.type = 'CANCEL'`
     const before = await this.sql<HistoryRow[]>`

@@ -212,7 +212,10 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
       return { states: [{ ...held, lots, quantity: lotsQuantity(lots) }] }
     }
     case 'CANCEL':
-      throw new Rejected('UNKNOWN_CANCEL_TARGET', `transaction ${t.cancels ?? '(none)'} to cancel is not known`)
+      throw new Rejected(
+        'UNKNOWN_CANCEL_TARGET',
+        `transaction ${t.cancels ?? '(none)'} to cancel is not a transaction of portfolio ${t.portfolioId}`,
+      )
   }
 }
 

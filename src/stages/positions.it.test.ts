@@ -124,7 +124,7 @@ function positionsSuite(transport: Transport, enabled: boolean) {
       expect((await latest()).security).toEqual(['150', '1702.5', '1362', '940', '752'])
     }, 120_000)
 
-    test('a portfolio the engine cannot compute is parked as a dead letter; the others go on; a replay after the fix computes it', async () => {
+    test('a portfolio the engine cannot compute is parked as a dead letter; the others go on; a replay after the fix computes it; a CANCEL of its transaction from another portfolio is rejected', async () => {
       const Q = `Q-${run}`
       const { sql } = pipeline.db
       await send('portfolios', [{ portfolioId: Q, baseCurrency: 'USD', openDate: '2025-01-01' }])
@@ -152,6 +152,25 @@ function positionsSuite(transport: Transport, enabled: boolean) {
           await sql`select quantity::text as q from position_history where portfolio_id = ${Q} order by date desc, seq desc limit 1`
         )[0]?.q
       await settles(qCash, '500')
+
+      // A CANCEL in P naming Q's deposit is P's rejection; Q's deposit stands.
+      await send('transactions', [
+        {
+          transactionId: `XC-${run}`,
+          portfolioId: P,
+          type: 'CANCEL',
+          tradeDate: '2025-01-14',
+          cancels: qDeposit.transactionId,
+          currency: 'USD',
+        },
+      ])
+      const cancelRejected = async () =>
+        (await sql`select code, reason from transaction_rejections where transaction_id = ${`XC-${run}`}`).map((r) => [
+          r.code,
+          r.reason.includes(P),
+        ])
+      await settles(cancelRejected, [['UNKNOWN_CANCEL_TARGET', true]])
+      expect(await qCash()).toBe('500')
     }, 120_000)
   })
 }
