@@ -75,5 +75,16 @@ describe('pas demo --headless', () => {
     expect(jpm?.quantity).toBe('400')
     const [rejected] = await db.sql<{ n: number }[]>`select count(*)::int as n from transaction_rejections`
     expect(rejected?.n).toBe(0)
+    // AVCO: DEMO-INCOME bought NOVN twice (800 on Jan 3, 200 on Oct 1, at different closes). Average
+    // cost keeps one pooled lot of 1,000 whose cost is what both purchases paid (their cashflows,
+    // price × quantity + fee each); FIFO would keep two lots.
+    const [novn] = await db.sql<{ lots: { quantity: string; costLocal: string }[]; cost: string }[]>`
+      select lots, cost_local::text as cost from position_history
+      where portfolio_id = 'DEMO-INCOME' and position_id = 'NOVN' order by date desc, seq desc limit 1`
+    const [paid] = await db.sql<{ total: string }[]>`
+      select (-sum(amount_local))::text as total from cashflows where transaction_id in ('I-0008', 'I-0027')`
+    expect(novn?.lots.map((l) => l.quantity)).toEqual(['1000'])
+    expect(novn?.cost).toBe(paid?.total as string)
+    expect(novn?.lots[0]?.costLocal).toBe(paid?.total as string)
   })
 })
