@@ -36,8 +36,15 @@ describe('time-weighted return', () => {
   })
 
   test('recorded timing follows each flow: a deposit at start equals the start convention, at end the end one', () => {
-    expect(dailyReturns(days)).toEqual(dailyReturns(days, 'start'))
+    expect(dailyReturns(days)[1]?.r).toBeCloseTo(20 / 1510, 12)
     expect(dailyReturns(asEod)[1]?.r).toBeCloseTo(20 / 1010, 12)
+    // A day with both: 500 in at the start, 200 out at the end, 20 earned (1,010 + 500 + 20 − 200 = 1,330).
+    // Recorded: 20 / (1,010 + 500) = 1.324503 %; all at the start: 20 / 1,310 = 1.526718 %;
+    // all at the end: 20 / 1,010 = 1.980198 %. Recorded is neither of the other two.
+    const both: SeriesDay = { date: '2025-03-04', bmv: 1010, emv: 1330, sod: 500, eod: -200, fees: 0 }
+    expect(dailyReturn(both).r).toBeCloseTo(0.01324503, 8)
+    expect(dailyReturn(both, 'start').r).toBeCloseTo(0.01526718, 8)
+    expect(dailyReturn(both, 'end').r).toBeCloseTo(0.01980198, 8)
   })
 
   test('net returns keep fees inside; gross adds them back', () => {

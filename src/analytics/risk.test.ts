@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { inverseNormal, maxDrawdown, moments, sampleStd, sharpe, sortino, valueAtRisk, volatility } from './risk.ts'
+import { inverseNormal, maxDrawdown, sampleStd, sharpe, sortino, valueAtRisk, volatility } from './risk.ts'
 
 // r = 1 %, −2 %, 1.5 %, −0.5 %, 2 %: mean 0.4 %; deviations 0.6, −2.4, 1.1, −0.9, 1.6 (%);
 // squares sum 10.7 (%²) → sample variance 10.7/4 = 2.675 → std 1.635543 %.
@@ -43,12 +43,16 @@ describe('risk statistics', () => {
   })
 
   test('Gaussian VaR uses the normal quantile; Cornish-Fisher adjusts it for skew and kurtosis', () => {
-    const z = inverseNormal(0.05)
-    const sd = Math.sqrt(0.0002675)
-    expect(valueAtRisk(r, 0.95, 1, 'gaussian').var).toBeCloseTo(-(0.004 + z * sd), 12)
-    const { skew: s, excessKurtosis: k } = moments(r)
-    const zcf = z + ((z * z - 1) * s) / 6 + ((z ** 3 - 3 * z) * k) / 24 - ((2 * z ** 3 - 5 * z) * s * s) / 36
-    expect(valueAtRisk(r, 0.95, 1, 'cornish-fisher').var).toBeCloseTo(-(0.004 + zcf * sd), 12)
+    // Worked by hand, not with the module's helpers. z(5 %) = −1.644853627 (normal tables), μ = 0.4 %,
+    // sample σ = 1.6355427 %: Gaussian VaR = −(μ + zσ) = −(0.004 − 0.0269022838) = 2.29022838 %.
+    expect(valueAtRisk(r, 0.95, 1, 'gaussian').var).toBeCloseTo(0.0229022838, 9)
+    // Moments with the population σ (variance 10.7 / 5 = 2.14 %², σ = 1.4628739 %):
+    //   skew S = (Σd³ / 5) / σ³ = (−8.91 / 5) / 3.1305501 = −0.5692290
+    //   excess kurtosis K = (Σd⁴ / 5) / σ⁴ − 3 = (41.981 / 5) / 4.5796 − 3 = −1.1666084
+    // Cornish-Fisher: z + (z² − 1)S/6 + (z³ − 3z)K/24 − (2z³ − 5z)S²/36
+    //   = −1.6448536 − 0.1618075 − 0.0235430 − 0.0060860 = −1.8241181
+    // VaR = −(0.004 − 1.8241181 × 0.016355427) = 2.58342312 %.
+    expect(valueAtRisk(r, 0.95, 1, 'cornish-fisher').var).toBeCloseTo(0.0258342312, 9)
   })
 
   test('Gaussian expected shortfall: 2.0627 standard deviations at 95 % (the standard normal tail mean)', () => {
