@@ -6,7 +6,7 @@ import { createPgClient } from './adapters/pg-client.ts'
 import { kafkaTestsEnabled } from './testing/infra.ts'
 import { freePort, ownKafka, scratchDatabase } from './testing/local-infra.ts'
 import { type PasProcess, spawnPas } from './testing/processes.ts'
-import { book, expectedPositions, post, storedPositions } from './testing/workload.ts'
+import { book, dailyCloses, expectedPositions, post, storedPositions } from './testing/workload.ts'
 
 // A PostgreSQL of this test's own, so it can be stopped and started again while pas runs on it.
 const dataDir = join(resolve(import.meta.dir, '..'), '.pas', `outage-${process.pid}`)
@@ -26,15 +26,7 @@ afterAll(async () => {
 
 const workload = book(40, 100)
 const businessDate = '2025-03-31'
-// Daily closes for every instrument, so valuations and series run to the business date.
-const prices = workload.instruments.flatMap((i, n) =>
-  Array.from({ length: 90 }, (_, d) => ({
-    securityId: i.securityId,
-    date: new Date(Date.UTC(2025, 0, 1 + d)).toISOString().slice(0, 10),
-    price: `${60 + n + (d % 7)}.50`,
-    currency: 'USD',
-  })),
-)
+const prices = dailyCloses(workload)
 
 type Outage = {
   /** Extra environment for pas (the transport). */

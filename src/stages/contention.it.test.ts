@@ -8,7 +8,7 @@ import type { Stage } from '../runtime/stage.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
 import { ownKafka } from '../testing/local-infra.ts'
 import { everyStage, type PipelineParts, runId, startPipeline, type Transport } from '../testing/pipeline.ts'
-import { book, expectedPositions, storedPositions } from '../testing/workload.ts'
+import { book, dailyCloses, expectedPositions, storedPositions } from '../testing/workload.ts'
 import { persistStage } from './persist.ts'
 import { positionsStage } from './positions.ts'
 import { timeseriesStage } from './timeseries.ts'
@@ -59,14 +59,7 @@ function contentionSuite(transport: Transport, enabled: boolean) {
       const prefix = `C${runId(transport)}-`
       const workload = book(12, 60, prefix)
       const businessDate = '2025-03-31'
-      const prices = workload.instruments.flatMap((i, n) =>
-        Array.from({ length: 90 }, (_, d) => ({
-          securityId: i.securityId,
-          date: new Date(Date.UTC(2025, 0, 1 + d)).toISOString().slice(0, 10),
-          price: `${60 + n + (d % 7)}.25`,
-          currency: 'USD',
-        })),
-      )
+      const prices = dailyCloses(workload, '25')
       // On Kafka, a broker of this test's own: its thousands of records would otherwise be replayed
       // by every later suite on the shared broker (they read the raw topics from the start).
       const kafka = transport === 'kafka' ? await ownKafka(KAFKA_PORT) : undefined

@@ -42,6 +42,22 @@ export function book(portfolioCount: number, perPortfolio: number, prefix = '') 
 }
 export type Book = ReturnType<typeof book>
 
+/**
+ * A close for every instrument of the book on every day of Q1 2025 (weekends too, as feeds send
+ * them), so valuations and series run to 2025-03-31: 60 + the instrument's index + day mod 7, and
+ * `cents` after the point.
+ */
+export function dailyCloses({ instruments }: Book, cents = '50') {
+  return instruments.flatMap((i, n) =>
+    Array.from({ length: 90 }, (_, d) => ({
+      securityId: i.securityId,
+      date: new Date(Date.UTC(2025, 0, 1 + d)).toISOString().slice(0, 10),
+      price: `${60 + n + (d % 7)}.${cents}`,
+      currency: 'USD',
+    })),
+  )
+}
+
 export type PositionTotals = { rows: number; cashflows: number; rejections: number; finals: Map<string, string> }
 
 /** What the engine computes from the same inputs, portfolio by portfolio: the rows pas must hold. */
