@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { t } from 'elysia'
+import { Problem } from '../query/views.ts'
 
 /**
  * ONE ERROR SHAPE for every 4xx and 5xx pas answers: a stable `code`, a `message` that names the
@@ -27,17 +28,9 @@ export const ErrorBody = t.Object(
     message: t.String({ description: 'What is wrong, in a sentence that names the parameter or field' }),
     field: t.Optional(t.String({ description: 'The parameter or field at fault, when there is one' })),
     correlationId: t.String({ description: 'Quote it when reporting a problem; it is in the log too' }),
-    missingDays: t.Optional(
-      t.Array(
-        t.Object({
-          date: t.String(),
-          reason: t.String({ description: 'NO_SERIES (not computed yet) or the valuation status of a position' }),
-          positionIds: t.Array(t.String()),
-        }),
-        { description: 'The business days without complete data in the period, at most 100 (422 of the analytics)' },
-      ),
-    ),
-    missingDaysTotal: t.Optional(t.Integer({ description: 'How many such days there are in all' })),
+    // The 422 of the analytics: the days without complete data, as the query side reports them.
+    missingDays: Problem.properties.missingDays,
+    missingDaysTotal: Problem.properties.missingDaysTotal,
   },
   { $id: 'Error' },
 )

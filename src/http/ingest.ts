@@ -7,7 +7,7 @@ import type { EventLog } from '../ports/event-log.ts'
 import { type Topic, Topics } from '../topology.ts'
 import { principalOf } from './auth.ts'
 import { CsvError, readCsv } from './csv.ts'
-import { ErrorBody, errorBody } from './errors.ts'
+import { ErrorBody, errorBody, errorResponse } from './errors.ts'
 
 type Endpoint = { path: string; kind: IngestKind; topic: Topic; csv: boolean; summary: string }
 
@@ -98,10 +98,9 @@ export function ingestRoutes({ log, maxRecordsPerRequest, isTransient = () => fa
       const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
       if (type === 'application/json' || (type === 'text/csv' && endpoint.csv)) return
       const accepts = endpoint.csv ? 'application/json or text/csv' : 'application/json'
-      return new Response(
-        JSON.stringify(errorBody(request, 415, `content-type ${type || '(none)'}: this route takes ${accepts}`)),
-        { status: 415, headers: { 'content-type': 'application/json', accept: accepts } },
-      )
+      return errorResponse(request, 415, `content-type ${type || '(none)'}: this route takes ${accepts}`, {
+        accept: accepts,
+      })
     })
     .onParse(({ request }, contentType) =>
       contentType.startsWith('text/csv') ? ({ csv: request.body ?? '' } satisfies CsvBody) : undefined,
