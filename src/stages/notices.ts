@@ -1,5 +1,5 @@
 import type { Batch } from '../ports/event-log.ts'
-import type { DeadLetter } from '../ports/input-store.ts'
+import type { DeadLetter, DeadLetterSink } from '../ports/input-store.ts'
 
 type Check<T> = { Check(value: unknown): value is T }
 
@@ -41,8 +41,9 @@ export async function inSlices<J, W, R>(
   load: (slice: J[]) => Promise<readonly W[]>,
   compute: (work: W) => R,
   write: (results: R[]) => Promise<void>,
-  failed: (work: W, error: unknown) => void,
+  parking: Parking<W>,
 ): Promise<void> {
+  const parked: DeadLetter[] = []
   for (let i = 0; i < jobs.length; i += PORTFOLIOS_PER_SLICE) {
     const work = await load(jobs.slice(i, i + PORTFOLIOS_PER_SLICE))
     const results: R[] = []
@@ -52,12 +53,21 @@ export async function inSlices<J, W, R>(
       try {
         results.push(compute(w))
       } catch (error) {
-        failed(w, error)
+        parked.push(parkedJob(parking.stage, parking.batch, parking.jobOf(w), error))
       }
       await new Promise<void>((resolve) => setImmediate(resolve))
     }
     await write(results)
   }
+  await parking.sink.deadLetter(parked)
+}
+
+/** Where inSlices parks a portfolio the engine could not compute: the stage, its batch, and the job of a work item. */
+export type Parking<W> = {
+  stage: string
+  batch: Batch
+  sink: DeadLetterSink
+  jobOf: (work: W) => { portfolioId: string; fromDate: string }
 }
 
 /**
@@ -65,7 +75,7 @@ export async function inSlices<J, W, R>(
  * batch came from, and the job itself as the payload, so `pas dead-letters replay` asks again
  * from the same date once the data is fixed.
  */
-export function parkedJob(
+function parkedJob(
   stage: string,
   batch: Batch,
   job: { portfolioId: string; fromDate: string },

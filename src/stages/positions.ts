@@ -3,11 +3,11 @@ import { FxTable } from '../domain/market-data.ts'
 import { recompute } from '../domain/positions.ts'
 import { TransactionsChanged } from '../domain/records.ts'
 import type { Batch, EventLog } from '../ports/event-log.ts'
-import type { DeadLetter, DeadLetterSink } from '../ports/input-store.ts'
+import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { PositionStore, RecomputeResult } from '../ports/position-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, inSlices, parkedJob, parseNotices } from './notices.ts'
+import { earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(TransactionsChanged)
 
@@ -24,7 +24,6 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog; dead
     group: 'pas.positions',
     inputs: [Topics.transactionsChanged],
     async process(batch: Batch) {
-      const parked: DeadLetter[] = []
       await inSlices(
         earliestPerPortfolio(parseNotices(notice, batch.records)),
         (requests) => deps.store.load(requests),
@@ -53,9 +52,8 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog; dead
               .map(({ request }) => ({ key: request.portfolioId, value: JSON.stringify(request) })),
           )
         },
-        (w, error) => parked.push(parkedJob('positions', batch, w.request, error)),
+        { stage: 'positions', batch, sink: deps.deadLetters, jobOf: (w) => w.request },
       )
-      await deps.deadLetters.deadLetter(parked)
     },
   }
 }

@@ -5,11 +5,11 @@ import { ValuationJob } from '../domain/records.ts'
 import { portfolioSeries, positionSeries } from '../domain/timeseries.ts'
 import { isCashPosition } from '../domain/transactions.ts'
 import type { Batch } from '../ports/event-log.ts'
-import type { DeadLetter, DeadLetterSink } from '../ports/input-store.ts'
+import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { SeriesStore } from '../ports/series-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, inSlices, parkedJob, parseNotices } from './notices.ts'
+import { earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(ValuationJob)
 
@@ -24,7 +24,6 @@ export function timeseriesStage(deps: { store: SeriesStore; deadLetters: DeadLet
     group: 'pas.timeseries',
     inputs: [Topics.valuationsChanged],
     async process(batch: Batch) {
-      const parked: DeadLetter[] = []
       await inSlices(
         earliestPerPortfolio(parseNotices(notice, batch.records)),
         (jobs) => deps.store.load(jobs),
@@ -45,9 +44,8 @@ export function timeseriesStage(deps: { store: SeriesStore; deadLetters: DeadLet
           return { job: w.job, portfolio, positions, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
         },
         (results) => deps.store.replace(results),
-        (w, error) => parked.push(parkedJob('timeseries', batch, w.job, error)),
+        { stage: 'timeseries', batch, sink: deps.deadLetters, jobOf: (w) => w.job },
       )
-      await deps.deadLetters.deadLetter(parked)
     },
   }
 }

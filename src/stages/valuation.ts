@@ -4,11 +4,11 @@ import { FxTable, PriceTable } from '../domain/market-data.ts'
 import { FxChanged, PricesChanged, ValuationJob } from '../domain/records.ts'
 import { valuePosition } from '../domain/valuation.ts'
 import type { Batch, EventLog } from '../ports/event-log.ts'
-import type { DeadLetter, DeadLetterSink } from '../ports/input-store.ts'
+import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { ValuationStore } from '../ports/valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, inSlices, parkedJob, parseNotices } from './notices.ts'
+import { earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
 
 const job = TypeCompiler.Compile(ValuationJob)
 const priceNotice = TypeCompiler.Compile(PricesChanged)
@@ -56,7 +56,6 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
       // Work items of one load share the price and FX rows: index them once, not per portfolio.
       const priceTables = new WeakMap<object, PriceTable>()
       const fxTables = new WeakMap<object, FxTable>()
-      const parked: DeadLetter[] = []
       await inSlices(
         earliestPerPortfolio(parseNotices(job, batch.records)),
         (jobs) => deps.store.load(jobs),
@@ -82,9 +81,8 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
             results.map(({ job: j }) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
           )
         },
-        (w, error) => parked.push(parkedJob('valuation', batch, w.job, error)),
+        { stage: 'valuation', batch, sink: deps.deadLetters, jobOf: (w) => w.job },
       )
-      await deps.deadLetters.deadLetter(parked)
     },
   }
 }
