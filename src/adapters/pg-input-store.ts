@@ -112,8 +112,9 @@ export class PgInputStore implements InputStore {
 
   /**
    * Notices per portfolio from the earliest of: each record's trade date, the trade date it
-   * replaces (a correction, also for the portfolio it left), and the trade date of the
-   * transaction a CANCEL cancels.
+   * replaces (a correction, also for the portfolio it left), the trade date of the transaction a
+   * CANCEL cancels, and the trade date of a stored CANCEL naming the record (a CANCEL that arrived
+   * before its target: its rejection goes, and it now takes effect).
    */
   async #transactions(tx: Tx, { transactions }: Inputs): Promise<Dated[]> {
     if (transactions.length === 0) return []
@@ -141,6 +142,9 @@ export class PgInputStore implements InputStore {
         select t.portfolio_id, t.trade_date from transactions t join incoming on t.transaction_id = incoming.id
       ), cancelled as (
         select t.portfolio_id, t.trade_date from transactions t join received on t.transaction_id = received.r->>'cancels'
+      ), cancelling as (
+        select c.portfolio_id, c.trade_date from transactions c join received on c.record->>'cancels' = received.id
+        where c.type = 'CANCEL'
       ), merged as (
         insert into transactions as t
           (transaction_id, portfolio_id, security_id, type, trade_date, record, version, written_by, source_partition, source_offset)
@@ -154,7 +158,8 @@ export class PgInputStore implements InputStore {
       )
       select r->>'portfolioId' as key, r->>'tradeDate' as date from received
       union all select portfolio_id, trade_date::text from previous
-      union all select portfolio_id, trade_date::text from cancelled`
+      union all select portfolio_id, trade_date::text from cancelled
+      union all select portfolio_id, trade_date::text from cancelling`
   }
 
   /**

@@ -7,6 +7,7 @@ import m0005 from '../../sql/0005_series.sql' with { type: 'text' }
 import m0006 from '../../sql/0006_lineage.sql' with { type: 'text' }
 import m0007 from '../../sql/0007_benchmarks_and_reads.sql' with { type: 'text' }
 import m0008 from '../../sql/0008_api_keys_and_writers.sql' with { type: 'text' }
+import m0009 from '../../sql/0009_cancel_targets.sql' with { type: 'text' }
 import type { Sql } from './pg-client.ts'
 
 /** Every file in sql/, in order. Imported as text so the compiled binary carries them. */
@@ -19,6 +20,7 @@ export const migrations: readonly { name: string; sql: string }[] = [
   { name: '0006_lineage', sql: m0006 },
   { name: '0007_benchmarks_and_reads', sql: m0007 },
   { name: '0008_api_keys_and_writers', sql: m0008 },
+  { name: '0009_cancel_targets', sql: m0009 },
 ]
 
 const checksum = (text: string) => createHash('sha256').update(text).digest('hex')

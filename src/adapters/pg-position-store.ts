@@ -1,4 +1,12 @@
-import type { Cashflow, FxRate, Instrument, Portfolio, PositionRow, Transaction } from '../domain/records.ts'
+import type {
+  Cashflow,
+  FxRate,
+  Instrument,
+  Portfolio,
+  PositionRow,
+  Transaction,
+  TransactionType,
+} from '../domain/records.ts'
 import { applyCancels } from '../domain/transactions.ts'
 import type { PortfolioWork, PositionStore, RecomputeRequest, RecomputeResult } from '../ports/position-store.ts'
 import type { Sql } from './pg-client.ts'
@@ -68,12 +76,11 @@ export class PgPositionStore implements PositionStore {
     if (known.size === 0) return []
 
     // Transactions from each portfolio's date on, and every CANCEL (one dated earlier may cancel a
-    // later one). A CANCEL's target must be a transaction of the same portfolio: naming another
-    // portfolio's is rejected (UNKNOWN_CANCEL_TARGET), never silently ignored.
-    const txns = await this.sql<{ record: Transaction; target_known: boolean }[]>`
-      select t.record, (t.type = 'CANCEL' and exists (
-               select 1 from transactions x where x.transaction_id = t.record->>'cancels'
-                 and x.portfolio_id = t.portfolio_id)) as target_known
+    // later one) with the type of its target when the target is a transaction of the same
+    // portfolio: naming another portfolio's is rejected (UNKNOWN_CANCEL_TARGET), never ignored.
+    const txns = await this.sql<{ record: Transaction; target_type: TransactionType | null }[]>`
+      select t.record, (select x.type from transactions x where t.type = 'CANCEL'
+                          and x.transaction_id = t.record->>'cancels' and x.portfolio_id = t.portfolio_id) as target_type
       from transactions t join unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date) using (portfolio_id)
       where t.trade_date >= w.from_date or t.type = 'CANCEL'`
     const before = await this.sql<HistoryRow[]>`
@@ -96,7 +103,11 @@ export class PgPositionStore implements PositionStore {
       const portfolio = known.get(request.portfolioId)
       if (!portfolio) return []
       const mine = txnsOf.get(request.portfolioId) ?? []
-      const { active } = applyCancels(mine.map((t) => t.record))
+      const targets = new Map(mine.flatMap(({ record, target_type }) => (target_type ? [[record.cancels, target_type]] : [])))
+      const { active, refused } = applyCancels(
+        mine.map((t) => t.record),
+        (id) => targets.get(id),
+      )
       const inRange = (t: Transaction) => t.tradeDate >= request.fromDate
       return [
         {
@@ -104,9 +115,7 @@ export class PgPositionStore implements PositionStore {
           portfolio,
           before: (beforeOf.get(request.portfolioId) ?? []).map(toPositionRow),
           transactions: active.filter(inRange),
-          orphanCancels: mine
-            .filter((t) => t.record.type === 'CANCEL' && !t.target_known && inRange(t.record))
-            .map((t) => t.record),
+          refusedCancels: refused.filter((r) => inRange(r.cancel)),
           instruments: instrumentRecords,
           fx: fx.filter((r) => r.to === portfolio.baseCurrency || r.from === portfolio.baseCurrency),
           inputsAsOf: asOf,

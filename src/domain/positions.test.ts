@@ -31,9 +31,9 @@ const sell = (date: string, qty: string, price: string, fields: Partial<Transact
 
 function fold(txns: Transaction[], portfolio: Partial<Portfolio> = {}): FoldResult {
   const ctx: FoldContext = { portfolio: { ...usd, ...portfolio }, instruments, fx }
-  const { active, orphanCancels } = applyCancels(txns)
-  const result = recompute([], [...active, ...orphanCancels], ctx)
-  return result
+  const { active, refused } = applyCancels(txns)
+  const result = recompute([], active, ctx)
+  return { ...result, rejections: [...result.rejections, ...refused.map((r) => r.rejection)] }
 }
 const last = (r: FoldResult, positionId: string) => r.rows.filter((row) => row.positionId === positionId).at(-1)
 const pick = (r: FoldResult, positionId: string) => {

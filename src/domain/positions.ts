@@ -50,7 +50,7 @@ class Rejected extends Error {
 /**
  * The position fold. `before` holds, for each position, its last history row dated before the
  * first transaction in `transactions` (none when recomputing from the start); `transactions` are the
- * portfolio's effective transactions from that date on (see applyCancels), in any order. Returns
+ * portfolio's effective transactions from that date on (see applyCancels: no CANCEL), in any order. Returns
  * the history rows, cashflows and rejections from that date on: the same, digit for digit, as
  * recomputing from the first transaction. A rejected transaction changes nothing.
  */
@@ -212,10 +212,8 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
       return { states: [{ ...held, lots, quantity: lotsQuantity(lots) }] }
     }
     case 'CANCEL':
-      throw new Rejected(
-        'UNKNOWN_CANCEL_TARGET',
-        `transaction ${t.cancels ?? '(none)'} to cancel is not a transaction of portfolio ${t.portfolioId}`,
-      )
+      // A programming error, not the data's: applyCancels resolves CANCELs before the fold.
+      throw new Error(`CANCEL ${t.transactionId} reached the fold; applyCancels resolves CANCELs first`)
   }
 }
 

@@ -266,6 +266,7 @@ export const RejectionCodes = [
   'INSUFFICIENT_QUANTITY',
   'MISSING_FX',
   'UNKNOWN_CANCEL_TARGET',
+  'CANCEL_OF_CANCEL',
   'BEFORE_OPEN_DATE',
 ] as const
 export type RejectionCode = (typeof RejectionCodes)[number]

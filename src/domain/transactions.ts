@@ -1,4 +1,4 @@
-import type { Transaction, TransactionType } from './records.ts'
+import type { Rejection, Transaction, TransactionType } from './records.ts'
 
 /**
  * ORDER OF TRANSACTIONS. A portfolio's transactions are applied by trade date; within a day by
@@ -31,20 +31,60 @@ export const sortTransactions = (txns: readonly Transaction[]): Transaction[] =>
 
 /**
  * CANCELLATION. A CANCEL record names the transaction it cancels (`cancels`); both then drop out,
- * as if neither had happened. A correction is the same transaction id sent again with new content:
- * the stored version is replaced (persist's job), and positions are recomputed from the earlier of
- * the two trade dates. Returns the transactions that take effect, and CANCELs whose target is absent.
+ * as if neither had happened. A CANCEL takes effect only if its target is a transaction of the
+ * same portfolio that is not itself a CANCEL: a cancellation cannot be undone (to restore a
+ * cancelled transaction, send it again under a new id), and a CANCEL naming a CANCEL, or
+ * nothing the portfolio has, is rejected and changes nothing. The CANCEL's own date does not
+ * matter: it may be dated before or after its target, and may arrive before it.
+ * A correction is the same transaction id sent again with new content: the stored version is
+ * replaced (persist's job), and positions are recomputed from the earlier of the two trade dates.
  */
-export function applyCancels(txns: readonly Transaction[]): { active: Transaction[]; orphanCancels: Transaction[] } {
-  const ids = new Set(txns.map((t) => t.transactionId))
+export function cancelRefusal(cancel: Transaction, targetType: TransactionType | undefined): Rejection | undefined {
+  const { transactionId, cancels, portfolioId } = cancel
+  if (targetType === undefined) {
+    return {
+      transactionId,
+      code: 'UNKNOWN_CANCEL_TARGET',
+      reason: `transaction ${cancels ?? '(none)'} to cancel is not a transaction of portfolio ${portfolioId}`,
+    }
+  }
+  if (targetType === 'CANCEL') {
+    return {
+      transactionId,
+      code: 'CANCEL_OF_CANCEL',
+      reason: `transaction ${cancels} is itself a CANCEL, and a cancellation cannot be undone: send the cancelled transaction again under a new id`,
+    }
+  }
+  return undefined
+}
+
+export type Cancelled = {
+  /** The transactions that take effect: neither CANCELs nor cancelled. */
+  active: Transaction[]
+  /** CANCELs that take no effect, with their rejection. */
+  refused: { cancel: Transaction; rejection: Rejection }[]
+}
+
+/**
+ * Applies the CANCELs among one portfolio's transactions. `targetType` gives the type of the
+ * portfolio's transaction with an id, or undefined; by default it looks among `txns`, and a store
+ * that loads only part of the history passes what it knows of the rest.
+ */
+export function applyCancels(
+  txns: readonly Transaction[],
+  targetType?: (id: string) => TransactionType | undefined,
+): Cancelled {
+  const byId = new Map(txns.map((t) => [t.transactionId, t.type]))
+  const typeOf = targetType ?? ((id: string) => byId.get(id))
   const cancelled = new Set<string>()
-  const orphanCancels: Transaction[] = []
+  const refused: Cancelled['refused'] = []
   for (const t of txns) {
     if (t.type !== 'CANCEL') continue
-    if (t.cancels !== undefined && ids.has(t.cancels)) cancelled.add(t.cancels)
-    else orphanCancels.push(t)
+    const rejection = cancelRefusal(t, t.cancels === undefined ? undefined : typeOf(t.cancels))
+    if (rejection) refused.push({ cancel: t, rejection })
+    else cancelled.add(t.cancels as string)
   }
-  return { active: txns.filter((t) => t.type !== 'CANCEL' && !cancelled.has(t.transactionId)), orphanCancels }
+  return { active: txns.filter((t) => t.type !== 'CANCEL' && !cancelled.has(t.transactionId)), refused }
 }
 
 /** Cash is one position per currency. */

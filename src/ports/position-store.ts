@@ -1,4 +1,5 @@
 import type { FoldResult } from '../domain/positions.ts'
+import type { Cancelled } from '../domain/transactions.ts'
 import type { FxRate, Instrument, Portfolio, PositionRow, Transaction } from '../domain/records.ts'
 
 /** "Recompute portfolio P from date D on." */
@@ -12,8 +13,8 @@ export type PortfolioWork = {
   before: PositionRow[]
   /** Effective transactions dated fromDate or later (cancelled ones and their CANCELs removed)... */
   transactions: Transaction[]
-  /** ...plus CANCELs from fromDate on whose target does not exist, to be rejected. */
-  orphanCancels: Transaction[]
+  /** CANCELs dated fromDate or later that take no effect (see applyCancels), with their rejection. */
+  refusedCancels: Cancelled['refused']
   instruments: Instrument[]
   /** Rates from and to the portfolio's base currency. */
   fx: FxRate[]

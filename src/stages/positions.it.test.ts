@@ -172,6 +172,42 @@ function positionsSuite(transport: Transport, enabled: boolean) {
       await settles(cancelRejected, [['UNKNOWN_CANCEL_TARGET', true]])
       expect(await qCash()).toBe('500')
     }, 120_000)
+
+    test('a CANCEL that arrives before its later-dated target takes effect when the target comes; a CANCEL of a CANCEL is rejected', async () => {
+      const { sql } = pipeline.db
+      const id = (x: string) => `${x}-${run}`
+      const cancel = (x: string, date: string, cancels: string) => ({
+        transactionId: id(x),
+        portfolioId: P,
+        type: 'CANCEL',
+        tradeDate: date,
+        cancels,
+        currency: 'USD',
+      })
+      const codes = async () =>
+        Object.fromEntries(
+          (
+            await sql`select transaction_id, code from transaction_rejections
+                      where transaction_id = any(${[id('EC'), id('CC')]}::text[])`
+          ).map((r) => [r.transaction_id, r.code]),
+        )
+      const cash = async () => (await latest())['CASH:USD']?.[0]
+      expect(await cash()).toBe('9337.5')
+      // Jan 15: cancel LT, which nobody has sent yet.
+      await send('transactions', [cancel('EC', '2025-01-15', id('LT'))])
+      await settles(codes, { [id('EC')]: 'UNKNOWN_CANCEL_TARGET' })
+      // LT arrives, dated Jan 20 (after the CANCEL): a deposit of 999 that never counts, and the
+      // CANCEL's rejection (dated Jan 15, before LT) goes. Main recomputed only from Jan 20 on.
+      await send('transactions', [{ ...deposit, transactionId: id('LT'), tradeDate: '2025-01-20', grossAmount: '999' }])
+      await settles(codes, {})
+      expect(await cash()).toBe('9337.5')
+      // Cancelling the CANCEL does not bring LT back: the CANCEL of a CANCEL is refused.
+      await send('transactions', [cancel('CC', '2025-01-21', id('EC'))])
+      await settles(codes, { [id('CC')]: 'CANCEL_OF_CANCEL' })
+      expect(await cash()).toBe('9337.5')
+      const rows = await sql`select count(*)::int as n from position_history where transaction_id = ${id('LT')}`
+      expect(rows[0]?.n).toBe(0)
+    }, 120_000)
   })
 }
 

@@ -33,11 +33,12 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog; dead
             instruments: new Map(w.instruments.map((i) => [i.securityId, i])),
             fx: FxTable.of(w.fx),
           }
-          const applied = [...w.transactions, ...w.orphanCancels]
+          const folded = recompute(w.before, w.transactions, ctx)
+          const refused = w.refusedCancels
           return {
             request: w.request,
-            result: recompute(w.before, applied, ctx),
-            tradeDates: new Map(applied.map((t) => [t.transactionId, t.tradeDate])),
+            result: { ...folded, rejections: [...folded.rejections, ...refused.map((r) => r.rejection)] },
+            tradeDates: new Map([...w.transactions, ...refused.map((r) => r.cancel)].map((t) => [t.transactionId, t.tradeDate])),
             inputsAsOf: w.inputsAsOf,
           }
         },
