@@ -103,7 +103,9 @@ export class PgPositionStore implements PositionStore {
       const portfolio = known.get(request.portfolioId)
       if (!portfolio) return []
       const mine = txnsOf.get(request.portfolioId) ?? []
-      const targets = new Map(mine.flatMap(({ record, target_type }) => (target_type ? [[record.cancels, target_type]] : [])))
+      const targets = new Map(
+        mine.flatMap(({ record, target_type }) => (target_type ? [[record.cancels, target_type]] : [])),
+      )
       const { active, refused } = applyCancels(
         mine.map((t) => t.record),
         (id) => targets.get(id),

@@ -59,12 +59,16 @@ function randomCase(seed: number) {
     const qty = r.next() < 0.3 ? r.decimal(50, 3) : String(r.int(1, 200))
     switch (type) {
       case 'BUY':
-      case 'SELL':
-        txns.push({ ...base, securityId, quantity: qty, price: r.decimal(300, 4), fee: r.decimal(10, 2) })
+      case 'SELL': {
+        const accrued = r.next() < 0.2 ? { accruedInterest: r.decimal(50, 2) } : {}
+        txns.push({ ...base, securityId, quantity: qty, price: r.decimal(300, 4), fee: r.decimal(10, 2), ...accrued })
         break
+      }
       case 'TRANSFER_IN':
       case 'TRANSFER_OUT':
-        txns.push({ ...base, securityId, quantity: qty, price: r.decimal(300, 2) })
+        // A security moved at its price, or cash moved in any of the three currencies.
+        if (r.next() < 0.7) txns.push({ ...base, securityId, quantity: qty, price: r.decimal(300, 2) })
+        else txns.push({ ...base, grossAmount: r.decimal(5_000, 2), currency: r.pick(['USD', 'EUR', 'GBP']) })
         break
       case 'SPLIT':
         txns.push({ ...base, securityId, ratio: r.pick(['2', '3', '0.5', '1.5']) })
@@ -82,7 +86,8 @@ function randomCase(seed: number) {
   const ctx: FoldContext = {
     portfolio: {
       portfolioId: 'P',
-      baseCurrency: 'USD',
+      // A EUR base converts USD amounts through the inverse of EUR/USD; GBP amounts have no rate.
+      baseCurrency: r.pick(['USD', 'USD', 'EUR']),
       openDate: '2025-01-01',
       costMethod: r.pick(['FIFO', 'AVCO'] as const),
       allowShort: r.next() < 0.3,
@@ -106,12 +111,27 @@ describe('recompute (property)', () => {
   test(`recomputing from any date on the stored state equals recomputing from the start (${CASES} random streams)`, () => {
     let rowsChecked = 0
     let rejectionsSeen = 0
+    let straddles = 0
     for (let seed = 1; seed <= CASES; seed++) {
       const { txns, ctx, cutDay, shuffleSeed } = randomCase(seed)
-      const { active } = applyCancels(txns)
+      const { active, refused } = applyCancels(txns)
       const full = recompute([], active, ctx)
-      const fromCut = active.filter((t) => t.tradeDate >= cutDay)
-      const ids = new Set(fromCut.map((t) => t.transactionId))
+      full.rejections.push(...refused.map((x) => x.rejection))
+      // What the position store loads from the cut on: the transactions dated from it, and every
+      // CANCEL (one may straddle the cut, either way), with the types of all targets known.
+      const typeOf = new Map(txns.map((t) => [t.transactionId, t.type]))
+      const loaded = applyCancels(
+        txns.filter((t) => t.tradeDate >= cutDay || t.type === 'CANCEL'),
+        (id) => typeOf.get(id),
+      )
+      const fromCut = loaded.active.filter((t) => t.tradeDate >= cutDay)
+      const dateOf = new Map(txns.map((t) => [t.transactionId, t.tradeDate]))
+      for (const t of txns) {
+        const target = t.type === 'CANCEL' ? dateOf.get(t.cancels ?? '') : undefined
+        if (target !== undefined && t.tradeDate >= cutDay !== target >= cutDay) straddles++
+      }
+      const refusedFromCut = loaded.refused.filter((x) => x.cancel.tradeDate >= cutDay)
+      const ids = new Set([...fromCut, ...refusedFromCut.map((x) => x.cancel)].map((t) => t.transactionId))
       // Arrival order must not matter either: feed the tail shuffled.
       const shuffled = fromCut.map((t, i) => ({ t, k: (i * 7919 + shuffleSeed) % 104729 })).sort((a, b) => a.k - b.k)
       const partial = recompute(
@@ -119,6 +139,7 @@ describe('recompute (property)', () => {
         shuffled.map((x) => x.t),
         ctx,
       )
+      partial.rejections.push(...refusedFromCut.map((x) => x.rejection))
 
       const expected = {
         rows: full.rows.filter((row) => row.date >= cutDay),
@@ -146,5 +167,6 @@ describe('recompute (property)', () => {
     // The generator must exercise the interesting paths, or the property proves little.
     expect(rowsChecked).toBeGreaterThan(CASES * 10)
     expect(rejectionsSeen).toBeGreaterThan(CASES / 10)
+    expect(straddles).toBeGreaterThan(CASES / 10)
   }, 120_000)
 })

@@ -8,6 +8,7 @@ const usd: Portfolio = { portfolioId: 'P1', baseCurrency: 'USD', openDate: '2024
 const instruments = new Map<string, Instrument>([
   ['AAPL', { securityId: 'AAPL', name: 'Apple', currency: 'USD' }],
   ['SAP', { securityId: 'SAP', name: 'SAP', currency: 'EUR' }],
+  ['BOND', { securityId: 'BOND', name: 'A 5 % bond', currency: 'USD', assetClass: 'FIXED_INCOME' }],
 ])
 // EUR/USD 1.10 from Jan 1st, 1.20 from Mar 1st (a USD investor's EUR gains 9.09 % in between).
 const fx = FxTable.of([
@@ -135,6 +136,68 @@ describe('BUY and SELL', () => {
     expect(r.rows[0]).toMatchObject({ positionId: 'AAPL', quantity: '-10', costLocal: '-500' })
     expect(pick(r, 'AAPL')).toMatchObject({ quantity: '0', costLocal: '0', realizedLocal: '100' })
   })
+
+  test('a sale larger than the holding closes the long and opens a short, the fee split by quantity', () => {
+    // Long 10 @ 50 = 500. Sell 25 @ 60, fee 15: 1,500 − 15 = 1,485 received, 10/25 of it (594, i.e.
+    // 600 less 6 of the fee) closes the long: realized 594 − 500 = 94. The other 15/25 (891 = 900 − 9)
+    // opens a short of 15 with cost −891. Buy 15 @ 40 = 600 closes it: realized 891 − 600 = 291.
+    const r = fold([buy('2025-01-02', '10', '50'), sell('2025-01-03', '25', '60', { fee: '15' })], {
+      allowShort: true,
+    })
+    expect(pick(r, 'AAPL')).toEqual({
+      quantity: '-15',
+      costLocal: '-891',
+      costBase: '-891',
+      realizedLocal: '94',
+      realizedBase: '94',
+    })
+    expect(last(r, 'AAPL')?.lots).toEqual([
+      { openDate: '2025-01-03', quantity: '-15', costLocal: '-891', costBase: '-891' },
+    ])
+    const closed = fold(
+      [buy('2025-01-02', '10', '50'), sell('2025-01-03', '25', '60', { fee: '15' }), buy('2025-01-06', '15', '40')],
+      { allowShort: true },
+    )
+    // 94 + 291 = 385, which is also the cash left: −500 + 1,485 − 600.
+    expect(pick(closed, 'AAPL')).toMatchObject({ quantity: '0', costLocal: '0', realizedLocal: '385' })
+    expect(last(closed, 'CASH:USD')?.quantity).toBe('385')
+  })
+
+  test('AVCO shorts pool at the average price received; a partial cover realizes against it', () => {
+    // Sell 10 @ 50 and 10 @ 40: short 20, cost −900 (average 45 received). Buy 5 @ 30 = 150:
+    // cost removed −900 × 5/20 = −225, realized −150 − (−225) = 75. Left −15 at −675.
+    const r = fold([sell('2025-01-02', '10', '50'), sell('2025-01-03', '10', '40'), buy('2025-01-06', '5', '30')], {
+      allowShort: true,
+      costMethod: 'AVCO',
+    })
+    expect(pick(r, 'AAPL')).toEqual({
+      quantity: '-15',
+      costLocal: '-675',
+      costBase: '-675',
+      realizedLocal: '75',
+      realizedBase: '75',
+    })
+    expect(last(r, 'AAPL')?.lots).toHaveLength(1)
+  })
+
+  test('accrued interest moves cash on both legs but stays out of cost and realized P&L', () => {
+    // Buy 10 bonds @ 985 = 9,850 + fee 10 = cost 9,860; cash pays 9,860 + 123.45 accrued = 9,983.45.
+    // Sell 10 @ 990 = 9,900 with 200 accrued: realized 9,900 − 9,860 = 40; cash receives 10,100.
+    // Cash left: −9,983.45 + 10,100 = 116.55 = realized 40 + net accrued 76.55 (200 − 123.45).
+    const bond = (type: TransactionType, date: string, price: string, fields: Partial<Transaction>) =>
+      tx(type, date, { securityId: 'BOND', quantity: '10', price, ...fields })
+    const r = fold([
+      bond('BUY', '2025-01-02', '985', { fee: '10', accruedInterest: '123.45' }),
+      bond('SELL', '2025-02-03', '990', { accruedInterest: '200' }),
+    ])
+    expect(r.rows.find((row) => row.positionId === 'BOND')).toMatchObject({ quantity: '10', costLocal: '9860' })
+    expect(pick(r, 'BOND')).toMatchObject({ quantity: '0', costLocal: '0', realizedLocal: '40' })
+    expect(last(r, 'CASH:USD')?.quantity).toBe('116.55')
+    expect(r.cashflows.map((c) => [c.class, c.amountLocal, c.feeLocal])).toEqual([
+      ['INVESTMENT', '-9983.45', '10'],
+      ['INVESTMENT', '10100', '0'],
+    ])
+  })
 })
 
 describe('SPLIT', () => {
@@ -147,6 +210,39 @@ describe('SPLIT', () => {
     ])
     expect(r.rows.filter((row) => row.positionId === 'AAPL').map((row) => row.quantity)).toEqual(['100', '200', '150'])
     expect(pick(r, 'AAPL')).toMatchObject({ costLocal: '750', realizedLocal: '50' })
+  })
+
+  test('a 1-for-4 reverse split divides every lot, fractions kept, costs unchanged', () => {
+    // Lots 100 @ 10 (1,000) and 30 @ 12 (360) → 25 (1,000) and 7.5 (360).
+    // Sell 30 @ 50 = 1,500: the first lot whole (1,000) and 5 of 7.5 of the second (360 × 5/7.5 = 240);
+    // realized 1,500 − 1,240 = 260. Left 2.5 shares at 120.
+    const r = fold([
+      buy('2025-01-02', '100', '10'),
+      buy('2025-01-03', '30', '12'),
+      tx('SPLIT', '2025-01-05', { securityId: 'AAPL', ratio: '0.25' }),
+      sell('2025-01-06', '30', '50'),
+    ])
+    const split = r.rows.filter((row) => row.positionId === 'AAPL')[2]
+    expect(split?.lots.map((l) => [l.quantity, l.costLocal])).toEqual([
+      ['25', '1000'],
+      ['7.5', '360'],
+    ])
+    expect(pick(r, 'AAPL')).toMatchObject({ quantity: '2.5', costLocal: '120', realizedLocal: '260' })
+  })
+
+  test('under AVCO a 3-for-1 split divides the average cost by three', () => {
+    // Pool 200 shares at 2,200 (average 11) → 600 at 2,200 (average 3.666…). Sell 150 @ 5 = 750:
+    // cost removed 2,200 × 150/600 = 550; realized 200. Left 450 at 1,650.
+    const r = fold(
+      [
+        buy('2025-01-02', '100', '10'),
+        buy('2025-01-03', '100', '12'),
+        tx('SPLIT', '2025-01-05', { securityId: 'AAPL', ratio: '3' }),
+        sell('2025-01-06', '150', '5'),
+      ],
+      { costMethod: 'AVCO' },
+    )
+    expect(pick(r, 'AAPL')).toMatchObject({ quantity: '450', costLocal: '1650', realizedLocal: '200' })
   })
 })
 
@@ -170,6 +266,37 @@ describe('income, expenses and external flows', () => {
     ])
     expect(last(r, 'CASH:EUR')?.quantity).toBe('42.5')
     expect(last(r, 'SAP')).toMatchObject({ quantity: '0', incomeBase: '46.75' })
+  })
+
+  test("a dividend per share is quantity × rate, net of withholding, and counts as the holding's income", () => {
+    // 100 shares × 0.24 = 24.00 gross; 15 % withheld = 3.60; 20.40 into cash and AAPL's income.
+    const r = fold([
+      buy('2025-01-02', '100', '10'),
+      tx('DIVIDEND', '2025-01-15', { securityId: 'AAPL', quantity: '100', price: '0.24', fee: '3.60' }),
+    ])
+    expect(last(r, 'AAPL')).toMatchObject({ quantity: '100', costLocal: '1000', incomeBase: '20.4' })
+    expect(last(r, 'CASH:USD')?.quantity).toBe('-979.6')
+    expect(r.cashflows.at(-1)).toMatchObject({ class: 'INCOME', amountLocal: '20.4', feeLocal: '3.6' })
+  })
+
+  test("cash transfers move foreign cash in and out at the day's rate, without P&L", () => {
+    // In: EUR 1,000 on Jan 2 at 1.10 = USD 1,100. Out: EUR 400 on Mar 3 at 1.20 = USD 480.
+    // EUR cash 600 with base cost 1,100 − 480 = 620.
+    const r = fold([
+      tx('TRANSFER_IN', '2025-01-02', { grossAmount: '1000', currency: 'EUR' }),
+      tx('TRANSFER_OUT', '2025-03-03', { grossAmount: '400', currency: 'EUR' }),
+    ])
+    expect(pick(r, 'CASH:EUR')).toEqual({
+      quantity: '600',
+      costLocal: '600',
+      costBase: '620',
+      realizedLocal: '0',
+      realizedBase: '0',
+    })
+    expect(r.cashflows.map((c) => [c.positionId, c.class, c.timing, c.amountLocal, c.amountBase])).toEqual([
+      ['CASH:EUR', 'TRANSFER', 'SOD', '1000', '1100'],
+      ['CASH:EUR', 'TRANSFER', 'EOD', '-400', '-480'],
+    ])
   })
 
   test('deposits come in at start of day, withdrawals and fees leave at end of day', () => {
@@ -294,6 +421,18 @@ describe('reprocessing', () => {
     expect(r.cashflows).toEqual(withoutCancelled.cashflows)
     expect(r.rejections).toEqual([
       expect.objectContaining({ transactionId: orphan.transactionId, code: 'UNKNOWN_CANCEL_TARGET' }),
+    ])
+  })
+
+  test('a CANCEL may be dated before its target; a CANCEL of a CANCEL is refused and the first still holds', () => {
+    const target = buy('2025-01-10', '50', '11')
+    const early = tx('CANCEL', '2025-01-05', { cancels: target.transactionId })
+    const undo = tx('CANCEL', '2025-01-12', { cancels: early.transactionId })
+    const keep = buy('2025-01-02', '100', '10')
+    const r = fold([keep, target, early, undo])
+    expect(r.rows).toEqual(fold([keep]).rows)
+    expect(r.rejections).toEqual([
+      expect.objectContaining({ transactionId: undo.transactionId, code: 'CANCEL_OF_CANCEL' }),
     ])
   })
 

@@ -1,6 +1,6 @@
 import type { FoldResult } from '../domain/positions.ts'
-import type { Cancelled } from '../domain/transactions.ts'
 import type { FxRate, Instrument, Portfolio, PositionRow, Transaction } from '../domain/records.ts'
+import type { Cancelled } from '../domain/transactions.ts'
 
 /** "Recompute portfolio P from date D on." */
 export type RecomputeRequest = { portfolioId: string; fromDate: string }

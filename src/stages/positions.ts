@@ -38,7 +38,9 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog; dead
           return {
             request: w.request,
             result: { ...folded, rejections: [...folded.rejections, ...refused.map((r) => r.rejection)] },
-            tradeDates: new Map([...w.transactions, ...refused.map((r) => r.cancel)].map((t) => [t.transactionId, t.tradeDate])),
+            tradeDates: new Map(
+              [...w.transactions, ...refused.map((r) => r.cancel)].map((t) => [t.transactionId, t.tradeDate]),
+            ),
             inputsAsOf: w.inputsAsOf,
           }
         },
