@@ -1,3 +1,4 @@
+import { FX_PIVOT } from '../domain/market-data.ts'
 import type { FxChanged, PricesChanged, TransactionsChanged, ValuationJob } from '../domain/records.ts'
 import type { DeadLetter, InputStore, Inputs, Notices } from '../ports/input-store.ts'
 import type { Sql, Tx } from './pg-client.ts'
@@ -206,16 +207,28 @@ export class PgInputStore implements InputStore {
    * A new or corrected rate changes valuations and also positions: base-currency cost and P&L use
    * the trade date's rate, and a trade rejected for MISSING_FX may now apply. So besides the FX
    * notice it asks every portfolio with trades between its base and the other currency of the pair,
-   * from the rate's date on, to be recomputed from that date.
+   * or that the pair serves as a leg of a cross, from the rate's date on, to be recomputed from that date.
    */
   async #fx(tx: Tx, { fx }: Inputs): Promise<{ fx: FxChanged[]; trades: Dated[] }> {
     if (fx.length === 0) return { fx: [], trades: [] }
+    // A leg of a cross through the pivot (FxTable) also serves a base other than the pivot: trades
+    // in the leg's other currency, or, when that is the base itself, trades in any other currency.
     const trades = await tx<Dated[]>`
+      with w as (
+        select w.*, case when w."from" = ${FX_PIVOT} then w."to" when w."to" = ${FX_PIVOT} then w."from" end as leg
+        from jsonb_to_recordset(${JSON.stringify(fx)}::text::jsonb) as w("from" text, "to" text, date date)
+      )
       select t.portfolio_id as key, min(w.date)::text as date
-      from jsonb_to_recordset(${JSON.stringify(fx)}::text::jsonb) as w("from" text, "to" text, date date)
-      join portfolios p on p.base_currency in (w."from", w."to")
+      from w join portfolios p on p.base_currency in (w."from", w."to")
       join transactions t on t.portfolio_id = p.portfolio_id and t.trade_date >= w.date
         and t.record->>'currency' = case when p.base_currency = w."from" then w."to" else w."from" end
+      group by t.portfolio_id
+      union all
+      select t.portfolio_id, min(w.date)::text
+      from w join portfolios p on p.base_currency <> ${FX_PIVOT} and w.leg is not null
+      join transactions t on t.portfolio_id = p.portfolio_id and t.trade_date >= w.date
+        and t.record->>'currency' <> p.base_currency
+        and (p.base_currency = w.leg or t.record->>'currency' = w.leg)
       group by t.portfolio_id`
     const rows = await tx<Dated[]>`
       with incoming as (

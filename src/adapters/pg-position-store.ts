@@ -1,3 +1,4 @@
+import { FX_PIVOT } from '../domain/market-data.ts'
 import type {
   Cashflow,
   FxRate,
@@ -91,10 +92,11 @@ export class PgPositionStore implements PositionStore {
     const securities = [...new Set(txns.map((t) => t.record.securityId).filter((s): s is string => s !== undefined))]
     const instruments = await this.sql<{ record: Instrument }[]>`
       select record from instruments where security_id = any(${securities}::text[])`
-    const bases = [...new Set([...known.values()].map((p) => p.baseCurrency))]
+    // The pairs touching each base, and those touching the pivot that crosses the rest (FxTable).
+    const currencies = [...new Set([...known.values()].map((p) => p.baseCurrency)), FX_PIVOT]
     const fx = await this.sql<FxRate[]>`
       select from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
-      from fx_rates where to_currency = any(${bases}::text[]) or from_currency = any(${bases}::text[])`
+      from fx_rates where to_currency = any(${currencies}::text[]) or from_currency = any(${currencies}::text[])`
 
     const txnsOf = Map.groupBy(txns, (t) => t.record.portfolioId)
     const beforeOf = Map.groupBy(before, (b) => b.portfolio_id)
@@ -119,7 +121,7 @@ export class PgPositionStore implements PositionStore {
           transactions: active.filter(inRange),
           refusedCancels: refused.filter((r) => inRange(r.cancel)),
           instruments: instrumentRecords,
-          fx: fx.filter((r) => r.to === portfolio.baseCurrency || r.from === portfolio.baseCurrency),
+          fx: fx.filter((r) => [r.from, r.to].some((c) => c === portfolio.baseCurrency || c === FX_PIVOT)),
           inputsAsOf: asOf,
         },
       ]

@@ -1,3 +1,4 @@
+import { FX_PIVOT } from '../domain/market-data.ts'
 import type { FxChanged, FxRate, Instrument, Portfolio, Price, PricesChanged, ValuationJob } from '../domain/records.ts'
 import { isCashPosition } from '../domain/transactions.ts'
 import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
@@ -69,8 +70,8 @@ export class PgValuationStore implements ValuationStore {
       (select security_id, date::text, price::text, currency
        from prices where security_id = any(${securities}::text[]) and date >= ${since}::date and date <= ${through}::date)`
     const bases = [...new Set([...portfolios.values()].map((p) => p.baseCurrency))]
-    // Besides each base's pairs, the pairs that convert a price quoted in a currency other than its
-    // instrument's (a third currency): the rate that exists, direct or inverse (FxTable).
+    // Besides the pairs touching each base or the pivot, the pairs that convert a price quoted in a
+    // currency other than its instrument's (a third currency): direct, inverse or crossed (FxTable).
     const currencyOf = new Map(instruments.map((i) => [i.record.securityId, i.record.currency]))
     const conversions = [
       ...new Set(
@@ -81,7 +82,8 @@ export class PgValuationStore implements ValuationStore {
       ),
     ].map((pair) => pair.split('/') as [string, string])
     const [cFrom, cTo] = [conversions.map((c) => c[0]), conversions.map((c) => c[1])]
-    const wanted = this.sql`(from_currency = any(${bases}::text[]) or to_currency = any(${bases}::text[])
+    const touching = [...bases, FX_PIVOT]
+    const wanted = this.sql`(from_currency = any(${touching}::text[]) or to_currency = any(${touching}::text[])
       or exists (select 1 from unnest(${cFrom}::text[], ${cTo}::text[]) as c(a, b)
                  where (from_currency, to_currency) in ((c.a, c.b), (c.b, c.a))))`
     const fx = await this.sql<FxRate[]>`
@@ -96,7 +98,9 @@ export class PgValuationStore implements ValuationStore {
     const instrumentRecords = instruments.map((i) => i.record)
     const converts = (r: FxRate) =>
       conversions.some(([a, b]) => (r.from === a && r.to === b) || (r.from === b && r.to === a))
-    const fxOf = new Map(bases.map((b) => [b, fx.filter((r) => r.from === b || r.to === b || converts(r))]))
+    const fxOf = new Map(
+      bases.map((b) => [b, fx.filter((r) => [r.from, r.to].some((c) => c === b || c === FX_PIVOT) || converts(r))]),
+    )
     return jobs.flatMap((job) => {
       const portfolio = portfolios.get(job.portfolioId)
       if (!portfolio) return []
@@ -183,7 +187,12 @@ export class PgValuationStore implements ValuationStore {
             -- a security priced in a third currency: the pair converts its price into its own currency
             or exists (select 1 from prices pr where pr.security_id = h.position_id and pr.currency <> h.currency
                          and ((pr.currency = w.from_currency and h.currency = w.to_currency)
-                           or (pr.currency = w.to_currency and h.currency = w.from_currency)))`),
+                           or (pr.currency = w.to_currency and h.currency = w.from_currency)))
+            -- a leg of a cross through the pivot (FxTable), for a base other than the pivot: the
+            -- leg's other currency is the base, the position's or a price's
+            or (p.base_currency <> ${FX_PIVOT} and ${FX_PIVOT} in (w.from_currency, w.to_currency)
+                and (case when w.from_currency = ${FX_PIVOT} then w.to_currency else w.from_currency end)
+                    in (p.base_currency, h.currency))`),
       )
     }
     return jobs

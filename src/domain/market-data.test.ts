@@ -41,8 +41,35 @@ describe('FxTable', () => {
     expect(shown(fx.rate('EUR', 'USD', day('2025-01-05')))).toBe('1.25')
   })
 
-  test('no rate before the first one, and no triangulation', () => {
+  test('no rate before the first one; a cross without USD legs has none', () => {
     expect(fx.rate('EUR', 'USD', day('2025-01-01'))).toBeUndefined()
     expect(fx.rate('EUR', 'GBP', day('2025-02-01'))).toBeUndefined()
+  })
+
+  test('a pair with neither quote is crossed through USD, rounded once, dated by the older leg', () => {
+    const crossed = FxTable.of([
+      { from: 'EUR', to: 'USD', date: '2025-01-02', rate: '1.25' },
+      { from: 'GBP', to: 'USD', date: '2025-01-06', rate: '1.6' },
+      { from: 'CHF', to: 'JPY', date: '2025-01-02', rate: '170' },
+    ])
+    // EUR/GBP on Jan 7 = EUR/USD 1.25 × USD/GBP (1 / 1.6 = 0.625) = 0.78125, as of Jan 2 (the older leg).
+    expect(crossed.rate('EUR', 'GBP', day('2025-01-07'))).toEqual({
+      value: expect.anything(),
+      day: day('2025-01-02'),
+      currency: 'GBP',
+    })
+    expect(shown(crossed.rate('EUR', 'GBP', day('2025-01-07')))).toBe('0.78125')
+    // GBP/EUR = 1.6 × (1 / 1.25 = 0.8) = 1.28.
+    expect(shown(crossed.rate('GBP', 'EUR', day('2025-01-07')))).toBe('1.28')
+    // Before the GBP leg exists there is no cross; CHF/JPY is given, so it is not crossed.
+    expect(crossed.rate('EUR', 'GBP', day('2025-01-05'))).toBeUndefined()
+    expect(shown(crossed.rate('CHF', 'JPY', day('2025-01-07')))).toBe('170')
+    // A pair given directly wins over the cross, however old.
+    const both = FxTable.of([
+      { from: 'EUR', to: 'USD', date: '2025-01-06', rate: '1.25' },
+      { from: 'USD', to: 'GBP', date: '2025-01-06', rate: '0.625' },
+      { from: 'EUR', to: 'GBP', date: '2025-01-02', rate: '0.8' },
+    ])
+    expect(shown(both.rate('EUR', 'GBP', day('2025-01-07')))).toBe('0.8')
   })
 })

@@ -75,9 +75,17 @@ export class PriceTable {
 }
 
 /**
+ * The one currency FX crosses go through: EUR/GBP, when neither it nor GBP/EUR is given, is
+ * EUR/USD × USD/GBP. Stores load the pairs touching it besides those touching each base currency.
+ */
+export const FX_PIVOT = 'USD'
+
+/**
  * FX rates by pair: the rate of a day is the latest on or before it. A pair not given is derived
  * from its inverse (1 / rate, rounded at scale); where both are given the more recent one wins,
- * the direct pair on a tie. Same currency: 1. No triangulation through a third currency.
+ * the direct pair on a tie. Same currency: 1. A pair with neither is crossed through FX_PIVOT:
+ * the product of the two legs (each direct or inverse as above), rounded at scale once, dated by
+ * the older leg. Only when no quote of the pair itself exists on or before the day.
  */
 export class FxTable {
   private constructor(private readonly series: Map<string, Series>) {}
@@ -93,6 +101,14 @@ export class FxTable {
     )
   }
   rate(from: string, to: string, day: number): Quote | undefined {
+    const own = this.#pair(from, to, day)
+    if (own || from === FX_PIVOT || to === FX_PIVOT) return own
+    const first = this.#pair(from, FX_PIVOT, day)
+    const second = first && this.#pair(FX_PIVOT, to, day)
+    if (!first || !second) return undefined
+    return { value: atScale(first.value.times(second.value)), day: Math.min(first.day, second.day), currency: to }
+  }
+  #pair(from: string, to: string, day: number): Quote | undefined {
     if (from === to) return { value: ONE, day, currency: to }
     const direct = quoteAt(this.series.get(`${from}/${to}`), day)
     const inverse = quoteAt(this.series.get(`${to}/${from}`), day)

@@ -16,7 +16,7 @@ export type PortfolioWork = {
   /** CANCELs dated fromDate or later that take no effect (see applyCancels), with their rejection. */
   refusedCancels: Cancelled['refused']
   instruments: Instrument[]
-  /** Rates from and to the portfolio's base currency. */
+  /** Rates from and to the portfolio's base currency and FX_PIVOT. */
   fx: FxRate[]
   /** When loading began: inputs committed before are reflected (lineage). */
   inputsAsOf: string
