@@ -19,7 +19,7 @@ import { localPg, scratchDatabase } from '../src/testing/local-infra.ts'
 const { values: args } = parseArgs({ options: { requests: { type: 'string', default: '20000' } } })
 const REQUESTS = Number(args.requests)
 
-const server = await localPg('bench', 54_322)
+const server = await localPg('bench')
 const db = await scratchDatabase(server.url, `auth_bench_${Date.now().toString(36)}`)
 try {
   const keys = new PgKeyStore(db.sql)

@@ -7,7 +7,7 @@
  * Append: one producer, `batch` records per append call, each call durable before the next.
  * Consume: one group member, poll `batch` records, commit, repeat until all are read; the clock
  * starts before the first poll, so joining the group is included.
- * PostgreSQL is an embedded server in .pas/bench; Kafka is tools/kafka.sh on port 19092.
+ * PostgreSQL is an embedded server in .pas/bench; Kafka is this checkout's `bench` broker (tools/kafka.sh).
  * Prints a table and writes bench/results/event-log-<time>.json; the median of the runs is reported.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -39,7 +39,7 @@ const open: Record<string, () => Promise<Opened>> = {
     return { log, close: () => log.close() }
   },
   pg: async () => {
-    const server = await localPg('bench', 54_322)
+    const server = await localPg('bench')
     const db = await scratchDatabase(server.url, `pas_bench_${Date.now()}`)
     const log = new PgLog(db.sql)
     return {
@@ -52,7 +52,7 @@ const open: Record<string, () => Promise<Opened>> = {
     }
   },
   kafka: async () => {
-    const kafka = await localKafka(19_092)
+    const kafka = await localKafka('bench')
     const log = new KafkaLog({ brokers: kafka.brokers, clientId: 'pas-bench' })
     return {
       log,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { kafkaTestsEnabled, testPgUrl } from '../src/testing/infra.ts'
+import { kafkaTestsEnabled, testKafkaBrokers, testPgUrl } from '../src/testing/infra.ts'
 import { formatResult, runBenchmark } from './harness.ts'
 
 /**
@@ -33,8 +33,7 @@ describe('benchmark harness, size small', () => {
         clients: 2,
         seed: 2,
         databaseUrl: await testPgUrl(),
-        // A broker of its own (tools/kafka.sh, port 19094): the shared test broker holds other suites'
-        // records on the same topics, which this run's consumer groups would take in.
+        kafkaBrokers: (await testKafkaBrokers()).join(','),
         progress: () => {},
       })
       process.stderr.write(`${formatResult(result)}\n`)

@@ -10,7 +10,8 @@
  * shape; `--processes ingest=1,persist=1,positions=1,valuation=2,timeseries=1,api=1` runs a
  * process per role (N of each), as at scale. PostgreSQL is a server of the harness's own
  * (embedded, .pas/bench) unless --database-url names one; the Kafka broker likewise
- * (tools/kafka.sh on port 19094) unless --kafka-brokers. Each run uses a fresh database.
+ * (this checkout's `bench` broker from tools/kafka.sh) unless --kafka-brokers. Each run uses a fresh
+ * database and, on Kafka, topics and consumer groups of its own (a prefix), deleted at the end.
  * `--auth keys` runs pas with PAS_AUTH=keys and sends an admin key on every call (the cost of
  * the gate); `open` (default) runs without keys, as the embedded default on loopback does.
  *
@@ -35,7 +36,7 @@ import { parseArgs } from 'node:util'
 import { type Cell, copyRows, PgWriter } from '../src/adapters/pg-copy.ts'
 import { PgKeyStore } from '../src/adapters/pg-keys.ts'
 import { VALUATION_COLUMNS } from '../src/adapters/pg-valuation-store.ts'
-import { localKafka, localPg, scratchDatabase } from '../src/testing/local-infra.ts'
+import { dropKafkaTopics, freePort, localKafka, localPg, scratchDatabase } from '../src/testing/local-infra.ts'
 import { type Size, Sizes, Synthetic } from './generator.ts'
 
 const repo = resolve(import.meta.dir, '..')
@@ -133,18 +134,19 @@ function peakRssMb(pid: number): number {
 export async function runBenchmark(options: HarnessOptions): Promise<HarnessResult> {
   const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`))
   const synthetic = new Synthetic(options.size, options.seed)
-  const server = await localPg('bench', 54_322, options.databaseUrl)
+  const server = await localPg('bench', options.databaseUrl)
   const db = await scratchDatabase(server.url, `pas_harness_${options.transport}_${Date.now().toString(36)}`)
-  const kafka = options.transport === 'kafka' ? await localKafka(19_094, options.kafkaBrokers) : undefined
+  const kafka = options.transport === 'kafka' ? await localKafka('bench', options.kafkaBrokers) : undefined
   const procs: { role: string; proc: Bun.Subprocess; url: string }[] = []
-  let basePort = 20_000 + Math.floor(Math.random() * 20_000)
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     DATABASE_URL: db.url,
     PAS_LOG_LEVEL: 'warn',
     PAS_PARTITIONS: '8',
   }
-  if (kafka) env.KAFKA_BROKERS = kafka.brokers.join(',')
+  // Topics and groups of this run only: a broker may be shared with other runs or tests.
+  const kafkaPrefix = `bench-${Date.now().toString(36)}.`
+  if (kafka) Object.assign(env, { KAFKA_BROKERS: kafka.brokers.join(','), PAS_KAFKA_PREFIX: kafkaPrefix })
   const auth = options.auth ?? 'open'
   env.PAS_AUTH = auth
   // The gate's cost, not its throttle: the query clients call as fast as they can, which a
@@ -155,7 +157,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       ? { authorization: `Bearer ${await new PgKeyStore(db.sql).create('harness', ['admin'], null)}` }
       : {}
   const spawn = (role: string, extra: string[] = []) => {
-    const port = basePort++
+    const port = freePort()
     const proc = Bun.spawn(['bun', 'src/main.ts', ...extra, '--role', role, '--port', String(port)], {
       cwd: repo,
       env: { ...env, PAS_KAFKA_CLIENT_ID: `bench-${role}-${port}` },
@@ -364,6 +366,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     for (const p of procs) p.proc.kill('SIGTERM')
     await Promise.all(procs.map((p) => p.proc.exited))
     await db.drop()
+    if (kafka) await dropKafkaTopics(kafka.brokers, kafkaPrefix).catch(() => {})
     await kafka?.stop()
     await server.server?.stop()
   }

@@ -25,7 +25,7 @@ const CONCURRENCY = Number(args.concurrency)
 const SECURITIES = 50
 const progress = (m: string) => process.stderr.write(`${m}\n`)
 
-const server = await localPg('bench', 54_322)
+const server = await localPg('bench')
 const db = await scratchDatabase(server.url, `query_bench_${Date.now().toString(36)}`)
 const { sql } = db
 try {

@@ -1,5 +1,6 @@
 import { type EmbeddedPg, startEmbeddedPg } from './adapters/embedded-pg.ts'
 import { isKafkaTransient, KafkaLog } from './adapters/kafka-log.ts'
+import { namespaced } from './adapters/namespaced-log.ts'
 import { createPgClient, type Sql } from './adapters/pg-client.ts'
 import { isPgTransient } from './adapters/pg-errors.ts'
 import { PgLog } from './adapters/pg-log.ts'
@@ -52,7 +53,7 @@ export async function compose(config: Config, logger: Logger): Promise<Deps> {
   const db = await openDatabase(config, logger)
   const eventLog: EventLog =
     config.kafkaBrokers.length > 0
-      ? new KafkaLog({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId })
+      ? namespaced(new KafkaLog({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId }), config.kafkaPrefix)
       : new PgLog(db.sql)
   return {
     config,

@@ -62,6 +62,11 @@ export const ConfigSchema = Type.Object(
       description: 'Largest HTTP request body; larger is answered 413.',
     }),
     kafkaClientId: Type.String({ minLength: 1, default: 'pas', description: 'Kafka client id prefix.' }),
+    kafkaPrefix: Type.String({
+      pattern: '^[A-Za-z0-9._-]{0,100}$',
+      default: '',
+      description: 'Prefix of every Kafka topic and consumer group, so deployments can share a cluster.',
+    }),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, description: 'Drain deadline on SIGTERM.' }),
     logLevel: literals(LogLevels, { default: 'info', description: 'debug, info, warn or error.' }),
     auth: literals(AuthModes, {
@@ -105,6 +110,7 @@ const sources: Record<Field, Source> = {
   ingestMaxRecords: { env: 'PAS_INGEST_MAX_RECORDS', flag: '--ingest-max-records', kind: 'string' },
   maxBodyBytes: { env: 'PAS_MAX_BODY_BYTES', flag: '--max-body-bytes', kind: 'string' },
   kafkaClientId: { env: 'PAS_KAFKA_CLIENT_ID', flag: '--kafka-client-id', kind: 'string' },
+  kafkaPrefix: { env: 'PAS_KAFKA_PREFIX', flag: '--kafka-prefix', kind: 'string' },
   shutdownTimeoutMs: { env: 'PAS_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', kind: 'string' },
   logLevel: { env: 'PAS_LOG_LEVEL', flag: '--log-level', kind: 'string' },
   auth: { env: 'PAS_AUTH', flag: '--auth', kind: 'string' },

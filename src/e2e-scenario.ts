@@ -8,7 +8,7 @@ import { valuePosition } from './domain/valuation.ts'
 
 /**
  * The end-to-end scenario (src/e2e.it.test.ts): two portfolios, FIFO and AVCO, in a base currency
- * made for the run (FX pairs are global on a shared broker), holding a USD stock and a stock in the
+ * other than USD, holding a USD stock and a stock in the
  * base currency for five weeks: deposits, buys, partial sells, a USD dividend net of withholding, a
  * fee, a withdrawal; then a back-dated buy before the sale and a late price correction.
  * `expected` computes what the stored tables must hold by running the pure engine on the same

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { KafkaLog } from './adapters/kafka-log.ts'
+import { namespaced } from './adapters/namespaced-log.ts'
 import { scenario } from './e2e-scenario.ts'
 import { freshDatabase, kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
-import type { ScratchDatabase } from './testing/local-infra.ts'
-import { runCurrency, settles } from './testing/pipeline.ts'
+import { dropKafkaTopics, type ScratchDatabase } from './testing/local-infra.ts'
+import { settles } from './testing/pipeline.ts'
 import { type PasProcess, spawnPas, stageRecords, untilProcessed } from './testing/processes.ts'
 import { topicSpecs } from './topology.ts'
 
@@ -13,7 +14,7 @@ import { topicSpecs } from './topology.ts'
  * - distributed: Kafka, one process per role, and two valuation processes sharing the work.
  * Everything goes in over HTTP; what is checked is read from the tables the pipeline fills.
  */
-type Deployment = { ingestUrl: string; queryUrl: string; processes: PasProcess[] }
+type Deployment = { ingestUrl: string; queryUrl: string; processes: PasProcess[]; cleanup?: () => Promise<void> }
 const pas = (role: string, env: Record<string, string>) =>
   spawnPas(['bun', 'src/main.ts', '--role', role, '--port', '0', '--partitions', '4'], env)
 
@@ -30,19 +31,27 @@ const modes = [
     name: 'distributed (Kafka, a process per role, two for valuation)',
     enabled: kafkaTestsEnabled,
     async start(db: ScratchDatabase): Promise<Deployment> {
-      const brokers = (await testKafkaBrokers()).join(',')
+      const brokers = await testKafkaBrokers()
+      // Topics and groups of this run only, on a broker other runs may share.
+      const prefix = `e2e-${Date.now().toString(36)}.`
       // Only --role all creates topics at start; here the operator's setup step does it.
-      const admin = new KafkaLog({ brokers: brokers.split(','), clientId: 'e2e-setup' })
+      const admin = namespaced(new KafkaLog({ brokers, clientId: 'e2e-setup' }), prefix)
       await admin.ensureTopics(topicSpecs(4))
       await admin.close()
       const env = (role: string) => ({
         DATABASE_URL: db.url,
-        KAFKA_BROKERS: brokers,
+        KAFKA_BROKERS: brokers.join(','),
+        PAS_KAFKA_PREFIX: prefix,
         PAS_KAFKA_CLIENT_ID: `e2e-${role}`,
       })
       const roles = ['ingest', 'persist', 'positions', 'valuation', 'valuation', 'timeseries', 'api']
       const processes = await Promise.all(roles.map((role, i) => pas(role, env(`${role}${i}`))))
-      return { ingestUrl: (processes[0] as PasProcess).url, queryUrl: (processes[6] as PasProcess).url, processes }
+      return {
+        ingestUrl: (processes[0] as PasProcess).url,
+        queryUrl: (processes[6] as PasProcess).url,
+        processes,
+        cleanup: () => dropKafkaTopics(brokers, prefix),
+      }
     },
   },
 ]
@@ -51,7 +60,7 @@ for (const mode of modes) {
   describe.if(mode.enabled)(`end to end: ${mode.name}`, () => {
     let db: ScratchDatabase
     let deployment: Deployment
-    // Ids unique to this run: a shared Kafka broker still holds other suites' raw records.
+    // Ids carry the run, to tell its records from others' in a shared broker's logs.
     const run = Date.now().toString(36)
     const P = `P-e2e-${run}`
     const S = `S-e2e-${run}`
@@ -65,6 +74,7 @@ for (const mode of modes) {
       for (const p of deployment?.processes ?? []) p.proc.kill('SIGTERM')
       const codes = await Promise.all((deployment?.processes ?? []).map((p) => p.proc.exited))
       await db?.drop()
+      await deployment?.cleanup?.()
       expect(codes.every((c) => c === 0)).toBe(true) // every process drained and exited cleanly
     }, 60_000)
 
@@ -165,7 +175,7 @@ for (const mode of modes) {
     }, 120_000)
 
     describe('two portfolios, FIFO and AVCO, in two currencies over five weeks', () => {
-      const base = runCurrency(7)
+      const base = 'CHF'
       const sc = scenario(`e2e${run}`, base)
       const stored = async (portfolioId: string) => ({
         positions: (

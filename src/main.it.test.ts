@@ -3,9 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { findBinDir } from './adapters/embedded-pg.ts'
-import { KafkaLog } from './adapters/kafka-log.ts'
-import { kafkaTestsEnabled } from './testing/infra.ts'
-import { freePort, ownKafka } from './testing/local-infra.ts'
+import { kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
+import { dropKafkaTopics, freePort, kafkaTopics } from './testing/local-infra.ts'
 import { type PasProcess, spawnPas } from './testing/processes.ts'
 import { Topics } from './topology.ts'
 
@@ -82,27 +81,32 @@ describe('the compiled pas binary', () => {
   test.if(kafkaTestsEnabled)(
     'with KAFKA_BROKERS it uses Kafka and creates the topics',
     async () => {
-      // A broker of its own: on the shared one an earlier suite may have created the topics already.
-      const kafka = await ownKafka(19_100)
-      const { brokers } = kafka
-      const running = await start(
-        {
-          PAS_DATA_DIR: join(work, 'data-kafka'),
-          PAS_EMBEDDED_PG_PORT: String(freePort()),
-          KAFKA_BROKERS: brokers.join(','),
-          PAS_KAFKA_CLIENT_ID: 'pas-smoke',
-        },
-        ['--port', '0', '--partitions', '3'],
-      )
-      const body = (await (await fetch(`${running.url}/health`)).json()) as { transport: string }
-      expect(body.transport).toBe('kafka')
-      expect(await stop(running)).toBe(0)
-
-      const log = new KafkaLog({ brokers, clientId: 'pas-smoke-check' })
-      // Topics are never created on demand (auto.create.topics.enable=false): an append proves it exists.
-      await expect(log.append(Topics.rawTransactions, [{ key: 'P1', value: '{}' }])).resolves.toBeUndefined()
-      await log.close()
-      await kafka.stop()
+      // A prefix no one has used: none of its topics exists before the binary starts.
+      const brokers = await testKafkaBrokers()
+      const prefix = `smoke-${Date.now().toString(36)}.`
+      expect(await kafkaTopics(brokers, prefix)).toEqual([])
+      try {
+        const running = await start(
+          {
+            PAS_DATA_DIR: join(work, 'data-kafka'),
+            PAS_EMBEDDED_PG_PORT: String(freePort()),
+            KAFKA_BROKERS: brokers.join(','),
+            PAS_KAFKA_PREFIX: prefix,
+            PAS_KAFKA_CLIENT_ID: 'pas-smoke',
+          },
+          ['--port', '0', '--partitions', '3'],
+        )
+        const body = (await (await fetch(`${running.url}/health`)).json()) as { transport: string }
+        expect(body.transport).toBe('kafka')
+        expect(await stop(running)).toBe(0)
+        expect(await kafkaTopics(brokers, prefix)).toEqual(
+          Object.values(Topics)
+            .map((t) => prefix + t)
+            .sort(),
+        )
+      } finally {
+        await dropKafkaTopics(brokers, prefix)
+      }
     },
     120_000,
   )

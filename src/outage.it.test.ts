@@ -15,8 +15,6 @@ const startPg = () => startEmbeddedPg({ dataDir, port, database: 'pas' })
 let pg: EmbeddedPg = await startPg()
 const sql = createPgClient({ url: pg.url, max: 2, applicationName: 'pas-outage-test' })
 const running: PasProcess[] = []
-/** Below the kernel's ephemeral range and apart from the other brokers tests start (19092–19101). */
-const KAFKA_PORT = 19_098
 afterAll(async () => {
   for (const p of running) if (p.proc.exitCode === null) p.proc.kill('SIGKILL') // a failed test leaves none behind
   await sql.end({ timeout: 1 })
@@ -123,7 +121,7 @@ describe('an outage in the middle of processing: every role stays up, says so, a
     'the Kafka broker stopped for 12 s',
     async () => {
       // A broker of this test's own; the tables live in a database of their own on the test's PostgreSQL.
-      const kafka = await ownKafka(KAFKA_PORT)
+      const kafka = await ownKafka()
       const db = await scratchDatabase(pg.url, `pas_outage_kafka_${process.pid}`)
       try {
         await survives({

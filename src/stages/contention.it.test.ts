@@ -6,7 +6,6 @@ import { PgSeriesStore } from '../adapters/pg-series-store.ts'
 import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
-import { ownKafka } from '../testing/local-infra.ts'
 import { everyStage, type PipelineParts, runId, startPipeline, type Transport } from '../testing/pipeline.ts'
 import { book, dailyCloses, expectedPositions, storedPositions } from '../testing/workload.ts'
 import { persistStage } from './persist.ts'
@@ -21,9 +20,6 @@ import { valuationFanoutStage, valuationStage } from './valuation.ts'
  * what a partition that moves while its old owner is still in a batch produces, only on every
  * batch. The final tables must equal a run with one writer per stage, and nothing may stall or fail.
  */
-/** Below the kernel's ephemeral range, and apart from the shared test broker (19092) and the bench's (19094). */
-const KAFKA_PORT = 19_096
-
 function doubled({ db, log, writer }: PipelineParts): Stage[] {
   const inputs = new PgInputStore(db.sql)
   const twice = <S extends Stage>(make: () => S) => [make(), { ...make(), name: `${make().name}-twin` }]
@@ -60,11 +56,8 @@ function contentionSuite(transport: Transport, enabled: boolean) {
       const workload = book(12, 60, prefix)
       const businessDate = '2025-03-31'
       const prices = dailyCloses(workload, '25')
-      // On Kafka, a broker of this test's own: its thousands of records would otherwise be replayed
-      // by every later suite on the shared broker (they read the raw topics from the start).
-      const kafka = transport === 'kafka' ? await ownKafka(KAFKA_PORT) : undefined
       const run = async (build: (parts: PipelineParts) => Stage[]) => {
-        const pipeline = await startPipeline(transport, build, undefined, kafka?.brokers)
+        const pipeline = await startPipeline(transport, build)
         let tables: Awaited<ReturnType<typeof derived>> | undefined
         try {
           await pipeline.send('portfolios', workload.portfolios)
@@ -98,14 +91,8 @@ function contentionSuite(transport: Transport, enabled: boolean) {
         expect(pipeline.failed()).toEqual([])
         return tables
       }
-      let single: Awaited<ReturnType<typeof run>>
-      let twins: Awaited<ReturnType<typeof run>>
-      try {
-        single = await run(everyStage)
-        twins = await run(doubled)
-      } finally {
-        await kafka?.stop()
-      }
+      const single = await run(everyStage)
+      const twins = await run(doubled)
       expect(twins?.history.length).toBeGreaterThan(0)
       expect(twins?.valuations.length).toBeGreaterThan(1000)
       expect(twins).toEqual(single)

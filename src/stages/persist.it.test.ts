@@ -16,8 +16,7 @@ function persistSuite(transport: Transport, enabled: boolean) {
     let log: EventLog
     let notices: LogConsumer
     const seen: LogRecord[] = []
-    // Ids unique to this run: on a long-lived broker the raw topics still hold earlier runs' records,
-    // which a new consumer group replays into this database too.
+    // Ids carry the run, to tell this run's records from others' in a shared broker's logs.
     const run = runId(transport)
     const P = `P-${run}`
     const S = `S-${run}`

@@ -10,7 +10,7 @@ import { positionsStage } from './positions.ts'
 function positionsSuite(transport: Transport, enabled: boolean) {
   describe.if(enabled)(`positions stage over ${transport}`, () => {
     let pipeline: Awaited<ReturnType<typeof startPipeline>>
-    // Ids unique to this run: a long-lived local broker replays earlier runs' raw records.
+    // Ids carry the run, to tell this run's records from others' in a shared broker's logs.
     const run = runId(transport)
     const P = `P-${run}`
     const S = `S-${run}`
@@ -49,8 +49,7 @@ function positionsSuite(transport: Transport, enabled: boolean) {
     }
     const settlesAt = (expected: Record<string, string[]>) => settles(latest, expected)
 
-    // CHF base; CHF/USD 1.25, so a USD amount is worth 0.8 of it in CHF. FX pairs are global and a
-    // shared broker replays other suites' raw records, so this file keeps a pair no other test uses.
+    // CHF base; CHF/USD 1.25, so a USD amount is worth 0.8 of it in CHF.
     const deposit = {
       transactionId: `D1-${run}`,
       portfolioId: P,

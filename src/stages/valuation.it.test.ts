@@ -3,7 +3,7 @@ import { PgInputStore } from '../adapters/pg-input-store.ts'
 import { PgPositionStore } from '../adapters/pg-position-store.ts'
 import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
-import { runCurrency, runId, settles, startPipeline, type Transport } from '../testing/pipeline.ts'
+import { runId, settles, startPipeline, type Transport } from '../testing/pipeline.ts'
 import { persistStage } from './persist.ts'
 import { positionsStage } from './positions.ts'
 import { valuationFanoutStage, valuationStage } from './valuation.ts'
@@ -11,11 +11,9 @@ import { valuationFanoutStage, valuationStage } from './valuation.ts'
 function valuationSuite(transport: Transport, enabled: boolean) {
   describe.if(enabled)(`valuation stages over ${transport}`, () => {
     let pipeline: Awaited<ReturnType<typeof startPipeline>>
-    // Ids unique to this run: a long-lived local broker replays earlier runs' raw records, and FX
-    // pairs are global, so the base currency is an ISO 4217 code picked for this run from the
-    // hundreds there are (pas accepts no made-up ones), at 1.25 USD: a USD amount is worth 0.8 of it.
+    // The base currency is worth 1.25 USD: a USD amount is worth 0.8 of it.
     const run = runId(transport)
-    const SGD = runCurrency(transport === 'pg' ? 0 : 1)
+    const SGD = 'SGD'
     const P = `P-${run}`
     const S = `S-${run}`
     const U = `U-${run}` // bought while it has no price yet
@@ -139,7 +137,7 @@ function valuationSuite(transport: Transport, enabled: boolean) {
     test('a price quoted in a third currency is converted with the rate that exists; a late rate of that pair revalues', async () => {
       // Base B, instrument in USD, its price quoted in T (neither). 1 B = 2 USD, so USD → B is 0.5;
       // 1 T = 1.5 USD. Price 10 T = 15 USD; 10 units = 150 USD = 75 B.
-      const [B, T] = [runCurrency(transport === 'pg' ? 3 : 4), runCurrency(transport === 'pg' ? 5 : 6)]
+      const [B, T] = ['NZD', 'ZAR']
       const [P3, X3] = [`P3-${run}`, `X3-${run}`]
       await send('portfolios', [{ portfolioId: P3, baseCurrency: B, openDate: '2025-01-01' }])
       await send('instruments', [{ securityId: X3, name: 'Quoted elsewhere', currency: 'USD' }])

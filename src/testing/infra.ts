@@ -10,8 +10,9 @@ import {
 
 /**
  * Real infrastructure for integration tests, started on first use and stopped after the run:
- * - PostgreSQL: TEST_DATABASE_URL, else an embedded server in .pas/test (port 54321).
- * - Kafka: TEST_KAFKA_BROKERS, else a broker from tools/kafka.sh on port 19092 (needs java and mvn).
+ * - PostgreSQL: TEST_DATABASE_URL, else an embedded server in .pas/test.
+ * - Kafka: TEST_KAFKA_BROKERS, else this checkout's `test` broker from tools/kafka.sh (needs java and mvn).
+ * Both on ports the OS picks; each suite has its own database, and on Kafka its own topics and groups.
  * Under CI=true nothing may be skipped: a missing Kafka fails the run instead.
  * PAS_TEST_KEEP_INFRA=1 leaves what was started running, for fast local iteration.
  */
@@ -26,12 +27,12 @@ let pg: Promise<LocalPg> | undefined
 let kafka: Promise<LocalKafka> | undefined
 
 export function testPgUrl(): Promise<string> {
-  pg ??= localPg('test', 54_321, process.env.TEST_DATABASE_URL)
+  pg ??= localPg('test', process.env.TEST_DATABASE_URL)
   return pg.then((p) => p.url)
 }
 
 export function testKafkaBrokers(): Promise<string[]> {
-  kafka ??= localKafka(19_092, process.env.TEST_KAFKA_BROKERS)
+  kafka ??= localKafka('test', process.env.TEST_KAFKA_BROKERS)
   return kafka.then((k) => k.brokers)
 }
 

@@ -1,5 +1,6 @@
-import { rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { Admin } from '@platformatic/kafka'
 import { type EmbeddedPg, startEmbeddedPg } from '../adapters/embedded-pg.ts'
 import { createPgClient, type Sql } from '../adapters/pg-client.ts'
 import { migrate } from '../adapters/pg-migrate.ts'
@@ -10,59 +11,88 @@ const repo = resolve(import.meta.dir, '../..')
 export type LocalPg = { url: string; server: EmbeddedPg | undefined }
 export type LocalKafka = { brokers: string[]; stop(): Promise<void> }
 
-/** `given` if set, else an embedded server in `.pas/<name>` (shared with other processes using that folder). */
-export async function localPg(name: string, port: number, given?: string): Promise<LocalPg> {
+/**
+ * `given` if set, else an embedded server in `.pas/<name>`: the one already running on that folder
+ * (another process, or a kept earlier run), else a new one on a port the OS picks.
+ */
+export async function localPg(name: string, given?: string): Promise<LocalPg> {
   if (given) return { url: given, server: undefined }
-  const server = await startEmbeddedPg({ dataDir: join(repo, '.pas', name), port, database: 'postgres' })
+  const server = await startEmbeddedPg({ dataDir: join(repo, '.pas', name), port: freePort(), database: 'postgres' })
   return { url: server.url, server }
 }
 
-/** `given` if set, else a broker from tools/kafka.sh on `port`; stop() stops it only if this call started it. */
-export async function localKafka(port: number, given?: string): Promise<LocalKafka> {
-  if (given) return { brokers: given.split(','), stop: async () => {} }
-  const kafkaSh = (command: string) =>
+const kafkaHome = join(repo, '.cache', 'kafka')
+
+/**
+ * One tools/kafka.sh broker of this checkout on two ports the OS picked (listener, controller),
+ * recorded in `.cache/kafka/<name>.ports` so a later call, in this or another process, finds the
+ * broker while it runs. Its data and files go when it is stopped.
+ */
+function kafkaBroker(name: string) {
+  const record = join(kafkaHome, `${name}.ports`)
+  const recorded = existsSync(record) ? readFileSync(record, 'utf8').trim().split(' ').map(Number) : []
+  const [port, controller] = recorded.length === 2 ? (recorded as [number, number]) : freePorts(2)
+  const sh = (command: string) =>
     Bun.spawn(['bash', join(repo, 'tools', 'kafka.sh'), command], {
-      env: { ...process.env, KAFKA_PORT: String(port) },
+      env: { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controller) },
       stdout: 'ignore',
       stderr: 'inherit',
     }).exited
-  const wasRunning = (await kafkaSh('status')) === 0
-  if (!wasRunning && (await kafkaSh('start')) !== 0) {
-    throw new Error('could not start Kafka with tools/kafka.sh (see its output above)')
-  }
+  const files = [`data-${port}`, ...['log', 'out', 'pid'].map((x) => `kafka-${port}.${x}`), `server-${port}.properties`]
   return {
     brokers: [`127.0.0.1:${port}`],
-    stop: async () => {
-      if (!wasRunning) await kafkaSh('stop')
+    running: async () => (await sh('status')) === 0,
+    start: async () => {
+      mkdirSync(kafkaHome, { recursive: true })
+      writeFileSync(record, `${port} ${controller}`)
+      if ((await sh('start')) !== 0) throw new Error('could not start Kafka with tools/kafka.sh (see its output above)')
+    },
+    stop: () => sh('stop'),
+    remove: () => {
+      for (const f of [...files, `${name}.ports`]) rmSync(join(kafkaHome, f), { recursive: true, force: true })
     },
   }
 }
 
 /**
- * A broker of one test's own on `port`, started fresh and removed (data and files) by stop():
- * for suites that stop the broker, or whose records must not reach the shared test broker (its
- * raw topics are read from the start by every later suite).
+ * `given` if set, else this checkout's broker `name`: the running one, or a new one. stop() stops
+ * and removes it only if this call started it.
  */
-export async function ownKafka(
-  port: number,
-): Promise<LocalKafka & { pause(): Promise<void>; resume(): Promise<void> }> {
-  const home = join(repo, '.cache', 'kafka')
-  const files = [`data-${port}`, ...['log', 'out', 'pid'].map((x) => `kafka-${port}.${x}`), `server-${port}.properties`]
-  const clean = () => {
-    for (const f of files) rmSync(join(home, f), { recursive: true, force: true })
+export async function localKafka(name: string, given?: string): Promise<LocalKafka> {
+  if (given) return { brokers: given.split(','), stop: async () => {} }
+  let broker = kafkaBroker(name)
+  const wasRunning = await broker.running()
+  if (!wasRunning) {
+    broker.remove() // what a broker of that name left after a crash
+    broker = kafkaBroker(name)
+    await broker.start()
   }
-  clean()
-  let broker = await localKafka(port)
   return {
     brokers: broker.brokers,
-    /** Stops the broker, keeping its data: an outage, which resume() ends. */
-    pause: () => broker.stop(),
-    resume: async () => {
-      broker = await localKafka(port)
+    stop: async () => {
+      if (wasRunning) return
+      await broker.stop()
+      broker.remove()
     },
+  }
+}
+
+/**
+ * A broker of one test's own, started fresh and removed (data and files) by stop(): for suites
+ * that stop the broker. pause() stops it keeping its data (an outage); resume() restarts it.
+ */
+export async function ownKafka(): Promise<LocalKafka & { pause(): Promise<void>; resume(): Promise<void> }> {
+  const broker = kafkaBroker(`own-${process.pid}-${Date.now().toString(36)}`)
+  await broker.start()
+  return {
+    brokers: broker.brokers,
+    pause: async () => {
+      await broker.stop()
+    },
+    resume: () => broker.start(),
     stop: async () => {
       await broker.stop()
-      clean()
+      broker.remove()
     },
   }
 }
@@ -89,9 +119,36 @@ export async function scratchDatabase(serverUrl: string, name: string): Promise<
 }
 
 /** A loopback port free at the time of the call (the OS picks it). */
-export function freePort(): number {
-  const socket = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-  const port = socket.port
-  socket.stop(true)
-  return port
+export const freePort = (): number => freePorts(1)[0] as number
+
+/** `count` distinct loopback ports free at the time of the call (the OS picks them). */
+export function freePorts(count: number): number[] {
+  const sockets = Array.from({ length: count }, () =>
+    Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } }),
+  )
+  const ports = sockets.map((s) => s.port)
+  for (const s of sockets) s.stop(true)
+  return ports
+}
+
+/** The topics named `prefix`…, sorted: a test run's namespace (see namespaced()). */
+export async function kafkaTopics(brokers: readonly string[], prefix: string): Promise<string[]> {
+  const admin = new Admin({ clientId: 'pas-test-topics', bootstrapBrokers: [...brokers] })
+  try {
+    return (await admin.listTopics()).filter((t) => t.startsWith(prefix)).sort()
+  } finally {
+    await admin.close()
+  }
+}
+
+/** Deletes the topics named `prefix`…, so a long-lived broker does not keep every run's topics. */
+export async function dropKafkaTopics(brokers: readonly string[], prefix: string): Promise<void> {
+  const topics = await kafkaTopics(brokers, prefix)
+  if (topics.length === 0) return
+  const admin = new Admin({ clientId: 'pas-test-cleanup', bootstrapBrokers: [...brokers] })
+  try {
+    await admin.deleteTopics({ topics })
+  } finally {
+    await admin.close()
+  }
 }

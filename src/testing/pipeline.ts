@@ -1,5 +1,6 @@
 import { expect } from 'bun:test'
 import { KafkaLog } from '../adapters/kafka-log.ts'
+import { namespaced } from '../adapters/namespaced-log.ts'
 import { PgWriter } from '../adapters/pg-copy.ts'
 import { PgInputStore } from '../adapters/pg-input-store.ts'
 import { PgLog } from '../adapters/pg-log.ts'
@@ -17,28 +18,20 @@ import { timeseriesStage } from '../stages/timeseries.ts'
 import { valuationFanoutStage, valuationStage } from '../stages/valuation.ts'
 import { topicSpecs } from '../topology.ts'
 import { freshDatabase, testKafkaBrokers } from './infra.ts'
-import type { ScratchDatabase } from './local-infra.ts'
+import { dropKafkaTopics, type ScratchDatabase } from './local-infra.ts'
 
 export type Transport = 'pg' | 'kafka'
 
 /** An id for one test run, to make its records' ids unique (see startPipeline). */
-export const runId = (transport: Transport) => `${transport}${Date.now().toString(36)}`
-/**
- * An ISO 4217 code (never USD) for one test run. FX pairs are global and a long-lived broker replays
- * earlier runs' rates, so a run that needs its own pair picks one of the ~300 codes by the clock
- * (`salt` separates suites started in the same millisecond); pas accepts no made-up codes.
- */
-export function runCurrency(salt = 0): string {
-  const codes = Intl.supportedValuesOf('currency').filter((c) => c !== 'USD')
-  return codes[(Date.now() + salt) % codes.length] as string
-}
+export const runId = (transport: Transport) =>
+  `${transport}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
 export type PipelineParts = { db: ScratchDatabase; log: EventLog; writer: () => PgWriter }
 
 /**
  * Real stages over a real log and a fresh database, for integration tests: `send` posts through
- * the ingest API (expecting 202); `stop` drains the stages and releases everything. Consumer
- * groups are unique per run, so a long-lived broker's older records are replayed into this run's
- * database: tests use ids unique to the run (see `run`).
+ * the ingest API (expecting 202); `stop` drains the stages and releases everything, the run's
+ * topics included. Each run has its own database and, on Kafka, its own topics and groups (named
+ * `<run>.`…), so runs and suites share nothing, in any order, on a broker kept between runs.
  */
 export async function startPipeline(
   transport: Transport,
@@ -48,10 +41,13 @@ export async function startPipeline(
   brokers?: readonly string[],
 ) {
   const db = await freshDatabase(`${transport}_pipeline`)
+  // On Kafka, topics and groups of this run only (a prefix): nothing from another run or suite.
+  const kafkaBrokers = transport === 'kafka' ? [...(brokers ?? (await testKafkaBrokers()))] : []
+  const prefix = `${run}.`
   const log: EventLog =
     transport === 'pg'
       ? new PgLog(db.sql, { heartbeatMs: 100 })
-      : new KafkaLog({ brokers: [...(brokers ?? (await testKafkaBrokers()))], clientId: `pipeline-${run}` })
+      : namespaced(new KafkaLog({ brokers: kafkaBrokers, clientId: `pipeline-${run}` }), prefix)
   await log.ensureTopics(topicSpecs(2))
   const writers: PgWriter[] = []
   const writer = () => {
@@ -93,6 +89,7 @@ export async function startPipeline(
       for (const r of runners) await r.stop()
       for (const w of writers) await w.close()
       await log.close()
+      if (kafkaBrokers.length > 0) await dropKafkaTopics(kafkaBrokers, prefix).catch(() => {})
       await db.drop()
     },
   }
