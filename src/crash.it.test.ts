@@ -54,6 +54,18 @@ describe('crash recovery', () => {
       rejections: want.rejections,
     })
     expect(now.finals).toEqual(want.finals)
+
+    // By hand, P0's S1 (FIFO; the generator's trades i ≡ 1 mod 10, fee 1.25 each), in January:
+    //   Jan 2 buy 14 @ 53.01 (cost 743.39), Jan 4 buy 4 @ 93.31 (374.49), Jan 6 buy 34 @ 83.61 (2,843.99),
+    //   Jan 12 sell 24 @ 83.11, Jan 14 sell 14 @ 73.41, Jan 22 buy 34 @ 63.21, Jan 24 buy 24 @ 53.51.
+    // Jan 12: proceeds 24 × 83.11 − 1.25 = 1,993.39; cost 743.39 + 374.49 + 2,843.99 × 6/34 (501.8805882353)
+    // = 1,619.7605882353; realized 373.6294117647. Quantity after the quarter's 19 trades in S1:
+    // 14 + 4 + 34 − 24 − 14 + 34 + 24 | + 24 + 14 − 4 − 34 − 24 + 14 + 4 + 34 + 24 + 4 + 34 | − 14 − 4 = 144.
+    const s1 = await db.sql`select date::text as d, quantity::text as q, realized_local::text as r
+      from position_history where portfolio_id = 'P0' and position_id = 'S1' order by date, seq`
+    expect(s1.slice(0, 7).map((r) => r.q)).toEqual(['14', '18', '52', '28', '14', '48', '72'])
+    expect(s1[3]).toMatchObject({ d: '2025-01-12', r: '373.6294117647' })
+    expect(s1.at(-1)?.q).toBe('144')
     second.proc.kill('SIGTERM')
     expect(await second.proc.exited).toBe(0)
   }, 240_000)

@@ -218,6 +218,19 @@ for (const mode of modes) {
         // AVCO: (5,005 + 5,505) × 150/200 = 7,882.50 → 1,111.50.
         expect(await realizedUs(`FIFO-e2e${run}`)).toBe('1236.5')
         expect(await realizedUs(`AVCO-e2e${run}`)).toBe('1111.5')
+        // In CHF: USD → CHF is 1 / 1.10 = 0.9090909091 to Jan 12, 1 / 1.05 = 0.9523809524 from Jan 13 and
+        // 1 / 1.08 = 0.9259259259 from Jan 27 (10 places). FIFO's US lots cost 5,005 × 0.9090909091 =
+        // 4,550.0000000455 and 5,505 × 0.9523809524 = 5,242.857142962; the sale takes the first and half the
+        // second (2,621.428571481), 7,171.4285715265 in all, for 8,994 × 0.9523809524 = 8,565.7142858856.
+        const [fifo] = await db.sql`select realized_base::text as rb from position_history
+          where portfolio_id = ${`FIFO-e2e${run}`} and position_id = ${sc.US} order by date desc, seq desc limit 1`
+        expect(fifo?.rb).toBe('1394.2857143591')
+        // Feb 7 (US 50.00, LOC 20.50): both hold 50 US, 150 LOC, USD 48,552 (50,000 − 5,005 − 5,505 + 68 + 8,994)
+        // and CHF 92,072 (100,000 − 4,002 − 25 − 5,000 + 1,099). 50 × 50 × 0.9259259259 = 2,314.81481475;
+        // 150 × 20.50 = 3,075; 48,552 × 0.9259259259 = 44,955.5555542968. Total 142,417.3703690468.
+        const emv = await db.sql`select emv_base::text as e from portfolio_series
+          where portfolio_id = any(${sc.portfolios.map((p) => p.portfolioId)}::text[]) and date = ${sc.businessDate}`
+        expect(emv.map((r) => r.e)).toEqual(['142417.3703690468', '142417.3703690468'])
       }, 180_000)
 
       test('a back-dated buy before the sale, then a late price correction, then a redelivery', async () => {
@@ -234,6 +247,12 @@ for (const mode of modes) {
         )
         await send('prices', [sc.correction])
         await allMatch(withBackDated, corrected)
+        // Jan 15 at the corrected 70.00: 100 (Jan 7) + 50 (Jan 9) + 100 (Jan 14) = 250 US shares, USD 17,500
+        // × 0.9523809524 = CHF 16,666.666667 in both portfolios.
+        const jan15 = await db.sql`select market_value_base::text as mv from valuations
+          where portfolio_id = any(${sc.portfolios.map((p) => p.portfolioId)}::text[]) and position_id = ${sc.US}
+            and date = '2025-01-15'`
+        expect(jan15.map((r) => r.mv)).toEqual(['16666.666667', '16666.666667'])
 
         const counts = await stageRecords(deployment.processes)
         const again = sc.portfolios.flatMap((p) => sc.trades(p.portfolioId))
