@@ -158,7 +158,10 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       : {}
   const spawn = (role: string, extra: string[] = []) => {
     const port = freePort()
-    const proc = Bun.spawn(['bun', 'src/main.ts', ...extra, '--role', role, '--port', String(port)], {
+    // PAS_BENCH_CPU_PROF=DIR: each pas process writes a CPU profile (markdown) there when it exits.
+    const profile = process.env.PAS_BENCH_CPU_PROF
+    const profiling = profile ? ['--cpu-prof-md', `--cpu-prof-dir=${profile}`] : []
+    const proc = Bun.spawn(['bun', ...profiling, 'src/main.ts', ...extra, '--role', role, '--port', String(port)], {
       cwd: repo,
       env: { ...env, PAS_KAFKA_CLIENT_ID: `bench-${role}-${port}` },
       stdout: 'ignore',
@@ -301,7 +304,6 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       'position_history',
       'cashflows',
       'valuations',
-      'position_series',
       'portfolio_series',
       'lineage',
     ]

@@ -8,8 +8,36 @@
 export type IsoDate = string
 const MS_PER_DAY = 86_400_000
 
-export const toEpochDay = (date: IsoDate): number => Math.floor(Date.parse(`${date}T00:00:00Z`) / MS_PER_DAY)
-export const fromEpochDay = (day: number): IsoDate => new Date(day * MS_PER_DAY).toISOString().slice(0, 10)
+const parse = (date: IsoDate): number => Math.floor(Date.parse(`${date}T00:00:00Z`) / MS_PER_DAY)
+const format = (day: number): IsoDate => new Date(day * MS_PER_DAY).toISOString().slice(0, 10)
+
+/**
+ * The hot loops convert the same few thousand dates millions of times: both directions are
+ * remembered for the calendar's range (1900–2199), so each date is parsed and formatted once.
+ */
+const FIRST = parse('1900-01-01')
+const LAST = parse('2199-12-31')
+const formatted: (IsoDate | undefined)[] = []
+const parsed = new Map<IsoDate, number>()
+
+export function toEpochDay(date: IsoDate): number {
+  let day = parsed.get(date)
+  if (day === undefined) {
+    day = parse(date)
+    if (day >= FIRST && day <= LAST && parsed.size < 200_000) parsed.set(date, day)
+  }
+  return day
+}
+
+export function fromEpochDay(day: number): IsoDate {
+  if (day < FIRST || day > LAST || !Number.isInteger(day)) return format(day)
+  let date = formatted[day - FIRST]
+  if (date === undefined) {
+    date = format(day)
+    formatted[day - FIRST] = date
+  }
+  return date
+}
 
 /** 1970-01-01 was a Thursday: day 0 → weekday 4 (0 = Sunday). */
 export const weekday = (day: number): number => (((day + 4) % 7) + 7) % 7

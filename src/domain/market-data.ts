@@ -100,7 +100,25 @@ export class FxTable {
       ),
     )
   }
+  /** Answers by pair and day: valuation asks the same one for every position in a currency. */
+  readonly #answers = new Map<string, Map<number, Quote | null>>()
+
   rate(from: string, to: string, day: number): Quote | undefined {
+    const pair = `${from}/${to}`
+    let byDay = this.#answers.get(pair)
+    if (!byDay) {
+      byDay = new Map()
+      this.#answers.set(pair, byDay)
+    }
+    let answer = byDay.get(day)
+    if (answer === undefined) {
+      answer = this.#rate(from, to, day) ?? null
+      byDay.set(day, answer)
+    }
+    return answer ?? undefined
+  }
+
+  #rate(from: string, to: string, day: number): Quote | undefined {
     const own = this.#pair(from, to, day)
     if (own || from === FX_PIVOT || to === FX_PIVOT) return own
     const first = this.#pair(from, FX_PIVOT, day)

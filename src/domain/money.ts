@@ -44,6 +44,47 @@ export const str = (d: Decimal): string => {
   return s
 }
 
+/**
+ * Rule 3 in scaled integers, for the hot loops (valuation, series): a value is a BigInt of
+ * 10^SCALE units. Inputs have at most SCALE places (rule 1), so parsing is exact; a product is
+ * rounded half-even to SCALE places exactly as `atScale` rounds it, and formatting gives the same
+ * text as `str`. So the integer path and the decimal path agree digit for digit (a property test
+ * checks it).
+ */
+const UNIT = 10n ** BigInt(SCALE)
+const HALF = UNIT / 2n
+const ZEROS = '0'.repeat(SCALE)
+
+/** A decimal string (at most SCALE places, as the schemas enforce) in units of 10^-SCALE. */
+export function toScaled(s: string): bigint {
+  const point = s.indexOf('.')
+  if (point < 0) return BigInt(s) * UNIT
+  const fraction = s.slice(point + 1)
+  return BigInt(s.slice(0, point) + fraction + ZEROS.slice(fraction.length))
+}
+
+/** The canonical text of a scaled value: plain notation, no trailing zeros (as `str`). */
+export function fromScaled(n: bigint): string {
+  const negative = n < 0n
+  const digits = (negative ? -n : n).toString().padStart(SCALE + 1, '0')
+  const whole = digits.slice(0, -SCALE)
+  let end = digits.length
+  while (end > whole.length && digits.charCodeAt(end - 1) === 48) end--
+  const text = end > whole.length ? `${whole}.${digits.slice(whole.length, end)}` : whole
+  return negative ? `-${text}` : text
+}
+
+/** a × b rounded half-even to SCALE places (`atScale(a.times(b))` in scaled integers). */
+export function mulScaled(a: bigint, b: bigint): bigint {
+  const product = a * b
+  const negative = product < 0n
+  const magnitude = negative ? -product : product
+  let quotient = magnitude / UNIT
+  const remainder = magnitude - quotient * UNIT
+  if (remainder > HALF || (remainder === HALF && (quotient & 1n) === 1n)) quotient += 1n
+  return negative ? -quotient : quotient
+}
+
 /** Rule 4: money as reported, to the cent, half-even. */
 export const toCents = (d: Decimal): string => d.toFixed(2, Decimal.ROUND_HALF_EVEN)
 

@@ -1,6 +1,6 @@
 import { businessDays, fromEpochDay, toEpochDay } from './dates.ts'
 import type { FxTable, PriceTable } from './market-data.ts'
-import { atScale, type Decimal, dec, ONE, str } from './money.ts'
+import { type Decimal, fromScaled, mulScaled, str, toScaled } from './money.ts'
 import type { Instrument, Portfolio, PositionRow, Valuation } from './records.ts'
 import { isCashPosition } from './transactions.ts'
 
@@ -11,7 +11,21 @@ export type ValuationContext = {
   readonly fx: FxTable
 }
 
-type Held = { row: PositionRow; quantity: Decimal; costLocal: Decimal; costBase: Decimal }
+/** A history row with its quantity and costs in scaled integers (money.ts, rule 3). */
+type Held = { row: PositionRow; quantity: bigint; costLocal: bigint; costBase: bigint }
+
+const SCALED_ONE = toScaled('1')
+
+/** Prices and rates are shared by every position-day that uses them: each is scaled once. */
+const scaledQuotes = new WeakMap<Decimal, bigint>()
+function scaled(d: Decimal): bigint {
+  let n = scaledQuotes.get(d)
+  if (n === undefined) {
+    n = toScaled(str(d))
+    scaledQuotes.set(d, n)
+  }
+  return n
+}
 
 /**
  * Valuations of one position on each business day from `fromDay` to `toDay` (epoch days) on which
@@ -33,10 +47,15 @@ export function valuePosition(
   for (const day of businessDays(Math.max(fromDay, toEpochDay(first.date)), toDay)) {
     while (next < history.length && toEpochDay((history[next] as PositionRow).date) <= day) {
       const row = history[next++] as PositionRow
-      held = { row, quantity: dec(row.quantity), costLocal: dec(row.costLocal), costBase: dec(row.costBase) }
+      held = {
+        row,
+        quantity: toScaled(row.quantity),
+        costLocal: toScaled(row.costLocal),
+        costBase: toScaled(row.costBase),
+      }
     }
     if (!held) continue
-    const isHeld = !held.quantity.isZero()
+    const isHeld = held.quantity !== 0n
     if (isHeld || heldYesterday) out.push(valueDay(held, day, ctx))
     heldYesterday = isHeld
   }
@@ -48,8 +67,9 @@ export function valuePosition(
  * at that day's FX when quoted in another; cash is priced 1. Market value local = quantity × price;
  * base = local × FX (instrument currency → base, latest on or before the day). Unrealized P&L =
  * market value − cost, in each currency. No price or FX: the day is reported unvalued, never zero.
+ * Products are rounded by rule 3 (money.ts), in scaled integers.
  */
-export function valueDay(held: Held, day: number, ctx: ValuationContext): Valuation {
+function valueDay(held: Held, day: number, ctx: ValuationContext): Valuation {
   const { row, quantity, costLocal, costBase } = held
   const base: Valuation = {
     portfolioId: row.portfolioId,
@@ -60,35 +80,38 @@ export function valueDay(held: Held, day: number, ctx: ValuationContext): Valuat
     costLocal: row.costLocal,
     costBase: row.costBase,
   }
-  if (quantity.isZero()) {
+  if (quantity === 0n) {
     // Closed that day: nothing left to price; the value (and the cost) left through the sale.
     return { ...base, marketValueLocal: '0', marketValueBase: '0', unrealizedLocal: '0', unrealizedBase: '0' }
   }
-  let price = ONE
+  let price: bigint = SCALED_ONE
+  let priceText = '1'
   let priceDate = base.date
   if (!isCashPosition(row.positionId)) {
     const quote = ctx.prices.latest(row.positionId, day)
     if (!quote) return { ...base, status: 'MISSING_PRICE' }
-    price = quote.value
+    price = scaled(quote.value)
+    priceText = str(quote.value)
     priceDate = fromEpochDay(quote.day)
     if (quote.currency !== row.currency) {
       const conversion = ctx.fx.rate(quote.currency, row.currency, day)
       if (!conversion) return { ...base, status: 'MISSING_FX' }
-      price = atScale(price.times(conversion.value))
+      price = mulScaled(price, scaled(conversion.value))
+      priceText = fromScaled(price)
     }
   }
   const fx = ctx.fx.rate(row.currency, ctx.portfolio.baseCurrency, day)
   if (!fx) return { ...base, status: 'MISSING_FX' }
-  const mvLocal = atScale(quantity.times(price))
-  const mvBase = atScale(mvLocal.times(fx.value))
+  const mvLocal = mulScaled(quantity, price)
+  const mvBase = mulScaled(mvLocal, scaled(fx.value))
   return {
     ...base,
-    price: str(price),
+    price: priceText,
     priceDate,
     fxRate: str(fx.value),
-    marketValueLocal: str(mvLocal),
-    marketValueBase: str(mvBase),
-    unrealizedLocal: str(mvLocal.minus(costLocal)),
-    unrealizedBase: str(mvBase.minus(costBase)),
+    marketValueLocal: fromScaled(mvLocal),
+    marketValueBase: fromScaled(mvBase),
+    unrealizedLocal: fromScaled(mvLocal - costLocal),
+    unrealizedBase: fromScaled(mvBase - costBase),
   }
 }
