@@ -5,8 +5,8 @@
  *   bun bench/query.bench.ts [--requests 300] [--concurrency 4]
  *
  * The rows are generated inside PostgreSQL (embedded, .pas/bench) with generate_series, in the
- * tables' own shapes: ~2,600 portfolio-series days, ~133k position-days of valuations and of
- * position series, 2,000 transactions with their history rows and cashflows. The API runs in this
+ * tables' own shapes: ~2,600 portfolio-series days, ~133k position-days of valuations (position
+ * series are derived from them on read), 2,000 transactions with their history rows and cashflows. The API runs in this
  * process on Bun.serve; each endpoint is called `requests` times one at a time (after a warm-up),
  * then with `concurrency` clients. Reports p50, p99 and requests/s per endpoint; JSON goes to
  * bench/results/. It checks first that the review answers 200 with 51 holdings.
@@ -64,10 +64,6 @@ try {
     await tx`insert into valuations (portfolio_id, position_id, date, status, quantity, price, price_date, fx_rate,
         market_value_local, market_value_base, cost_local, cost_base, unrealized_local, unrealized_base)
       select 'R', p.id, d.date, 'VALUED', 100, 100 + d.n / 100.0, d.date, 1, 10000 + d.n, 10000 + d.n, 10000, 10000, d.n, d.n
-      from days d, (select 'S' || i as id from generate_series(0, ${SECURITIES - 1}) i union all select 'CASH:EUR') p`
-    await tx`insert into position_series (portfolio_id, position_id, date, bmv_base, emv_base, sod_flow_base, eod_flow_base,
-        fees_base, income_base, quantity, cost_base)
-      select 'R', p.id, d.date, 10000 + d.n - 1 + 50 * sin(d.n - 1), 10000 + d.n + 50 * sin(d.n), 0, 0, 0, 0, 100, 10000
       from days d, (select 'S' || i as id from generate_series(0, ${SECURITIES - 1}) i union all select 'CASH:EUR') p`
     await tx`insert into portfolio_series (portfolio_id, date, bmv_base, emv_base, sod_flow_base, eod_flow_base, fees_base,
         income_base, complete)

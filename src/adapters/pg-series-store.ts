@@ -1,4 +1,5 @@
-import type { Cashflow, PortfolioSeriesPoint, PositionSeriesPoint, Valuation, ValuationJob } from '../domain/records.ts'
+import { fromScaled, toScaled } from '../domain/money.ts'
+import type { Cashflow, ValuationJob } from '../domain/records.ts'
 import type { SeriesResult, SeriesStore, SeriesWork } from '../ports/series-store.ts'
 import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
@@ -8,7 +9,10 @@ import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineag
 const COPY_TIMEOUT_MS = 60_000
 const SERIES = ['bmv_base', 'emv_base', 'sod_flow_base', 'eod_flow_base', 'fees_base', 'income_base'] as const
 
-/** SeriesStore on PostgreSQL (sql/0005_series.sql). */
+/**
+ * SeriesStore on PostgreSQL (sql/0005_series.sql). Only the portfolio series is stored: a position's
+ * series is derived on read from its valuations and cashflows (src/query/pg-reads.ts).
+ */
 export class PgSeriesStore implements SeriesStore {
   constructor(
     private readonly sql: Sql,
@@ -22,10 +26,17 @@ export class PgSeriesStore implements SeriesStore {
     const froms = jobs.map((j) => j.fromDate)
     const scope = this.sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
     const through = await businessDate(this.sql)
-    const valuations = await this.sql<Valuation[]>`
-      select v.portfolio_id as "portfolioId", v.position_id as "positionId", v.date::text as date, v.status,
-             v.quantity::text as quantity, v.market_value_base::text as "marketValueBase",
-             v.cost_local::text as "costLocal", v.cost_base::text as "costBase"
+    // The days' sums where the rows are: one row per portfolio-day crosses the wire, not one per
+    // position-day. numeric sums are exact; the text is made canonical below (toScaled/fromScaled).
+    const totals = await this.sql<{ portfolio_id: string; date: string; emv: string; complete: boolean }[]>`
+      select v.portfolio_id, v.date::text as date,
+             coalesce(sum(v.market_value_base) filter (where v.status = 'VALUED'), 0)::text as emv,
+             bool_and(v.status = 'VALUED') as complete
+      from valuations v join ${scope} using (portfolio_id)
+      where v.date >= w.from_date and v.date <= ${through}::date
+      group by v.portfolio_id, v.date`
+    const positions = await this.sql<{ portfolio_id: string; position_id: string }[]>`
+      select distinct v.portfolio_id, v.position_id
       from valuations v join ${scope} using (portfolio_id)
       where v.date >= w.from_date and v.date <= ${through}::date`
     // Flows dated on the weekend before fromDate count on fromDate (a Monday): read three days back.
@@ -40,24 +51,22 @@ export class PgSeriesStore implements SeriesStore {
       select distinct on (s.portfolio_id) s.portfolio_id, s.emv_base::text as emv
       from portfolio_series s join ${scope} using (portfolio_id)
       where s.date < w.from_date order by s.portfolio_id, s.date desc`
-    const positionOpen = await this.sql<{ portfolio_id: string; position_id: string; emv: string }[]>`
-      select distinct on (s.portfolio_id, s.position_id) s.portfolio_id, s.position_id, s.emv_base::text as emv
-      from position_series s join ${scope} using (portfolio_id)
-      where s.date < w.from_date order by s.portfolio_id, s.position_id, s.date desc`
-    const valuationsOf = Map.groupBy(valuations, (v) => v.portfolioId)
+    const totalsOf = Map.groupBy(totals, (t) => t.portfolio_id)
+    const positionsOf = Map.groupBy(positions, (p) => p.portfolio_id)
     const cashflowsOf = Map.groupBy(cashflows, (c) => c.portfolioId)
     const openingOf = new Map(portfolioOpen.map((p) => [p.portfolio_id, p.emv]))
-    const positionOpeningOf = Map.groupBy(positionOpen, (p) => p.portfolio_id)
     return jobs.map((job) => ({
       job,
       businessDate: through,
       inputsAsOf: asOf,
-      valuations: valuationsOf.get(job.portfolioId) ?? [],
+      totals: (totalsOf.get(job.portfolioId) ?? []).map((t) => ({
+        date: t.date,
+        emvBase: fromScaled(toScaled(t.emv)),
+        complete: t.complete,
+      })),
+      positionIds: (positionsOf.get(job.portfolioId) ?? []).map((p) => p.position_id),
       cashflows: cashflowsOf.get(job.portfolioId) ?? [],
-      openingEmv: {
-        portfolio: openingOf.get(job.portfolioId) ?? '0',
-        positions: new Map((positionOpeningOf.get(job.portfolioId) ?? []).map((p) => [p.position_id, p.emv])),
-      },
+      openingEmv: openingOf.get(job.portfolioId) ?? '0',
     }))
   }
 
@@ -65,19 +74,18 @@ export class PgSeriesStore implements SeriesStore {
     if (results.length === 0) return
     const ids = results.map((r) => r.job.portfolioId)
     const froms = results.map((r) => r.job.fromDate)
-    const values = (p: PortfolioSeriesPoint | PositionSeriesPoint) => [
-      p.bmvBase,
-      p.emvBase,
-      p.sodFlowBase,
-      p.eodFlowBase,
-      p.feesBase,
-      p.incomeBase,
-    ]
     const portfolioRows = results.flatMap((r) =>
-      r.portfolio.map((p) => [p.portfolioId, p.date, ...values(p), String(p.complete)]),
-    )
-    const positionRows = results.flatMap((r) =>
-      r.positions.map((p) => [p.portfolioId, p.positionId, p.date, ...values(p), p.quantity, p.costBase]),
+      r.portfolio.map((p) => [
+        p.portfolioId,
+        p.date,
+        p.bmvBase,
+        p.emvBase,
+        p.sodFlowBase,
+        p.eodFlowBase,
+        p.feesBase,
+        p.incomeBase,
+        String(p.complete),
+      ]),
     )
     await this.writer.transaction(async (tx) => {
       await lockPortfolios(
@@ -87,7 +95,6 @@ export class PgSeriesStore implements SeriesStore {
       )
       const scope = tx`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
       await tx`delete from portfolio_series s using ${scope} where s.portfolio_id = w.portfolio_id and s.date >= w.from_date`
-      await tx`delete from position_series s using ${scope} where s.portfolio_id = w.portfolio_id and s.date >= w.from_date`
       await copyRows(
         tx,
         'portfolio_series',
@@ -95,17 +102,10 @@ export class PgSeriesStore implements SeriesStore {
         portfolioRows,
         COPY_TIMEOUT_MS,
       )
-      await copyRows(
-        tx,
-        'position_series',
-        ['portfolio_id', 'position_id', 'date', ...SERIES, 'quantity', 'cost_base'],
-        positionRows,
-        COPY_TIMEOUT_MS,
-      )
       await writeLineage(
         tx,
         'timeseries',
-        lineageOf(results, (r) => r.positions.map((p) => p.positionId)),
+        lineageOf(results, (r) => r.positionIds),
       )
     })
   }

@@ -1,5 +1,5 @@
 import { businessDays, fromEpochDay, onOrAfterBusinessDay, toEpochDay } from './dates.ts'
-import { type Decimal, dec, str, ZERO } from './money.ts'
+import { type Decimal, dec, fromScaled, str, toScaled, ZERO } from './money.ts'
 import type { Cashflow, PortfolioSeriesPoint, PositionSeriesPoint, Valuation } from './records.ts'
 import { isCashPosition } from './transactions.ts'
 
@@ -67,22 +67,23 @@ export function positionSeries(
   const flows = byDay(cashflows, (c) => positionFlow(c, positionId))
   const valued = new Map(valuations.map((v) => [toEpochDay(v.date), v]))
   const out: PositionSeriesPoint[] = []
-  let bmv = openingEmv
+  // The value is carried as stored: a position's emv is its valuation's market value, unchanged.
+  let bmv = str(openingEmv)
   for (const day of businessDays(fromDay, toDay)) {
     const v = valued.get(day)
     const f = flows.get(day)
     if (v?.status !== 'VALUED') {
-      if (f) bmv = ZERO // flows without a value: the next day starts from nothing known
+      if (f) bmv = '0' // flows without a value: the next day starts from nothing known
       continue
     }
-    const emv = dec(v.marketValueBase as string)
+    const emv = v.marketValueBase as string
     const d = f ?? emptyDay()
     out.push({
       portfolioId: v.portfolioId,
       positionId,
       date: v.date,
-      bmvBase: str(bmv),
-      emvBase: str(emv),
+      bmvBase: bmv,
+      emvBase: emv,
       sodFlowBase: str(d.sod),
       eodFlowBase: str(d.eod),
       feesBase: str(d.fees),
@@ -93,6 +94,24 @@ export function positionSeries(
     bmv = emv
   }
   return out
+}
+
+/** One day of a portfolio's valuations: the sum of the valued positions, and whether all were valued. */
+export type DayTotal = { date: string; emvBase: string; complete: boolean }
+
+/** Valuations (any order) summed per day, in scaled integers (money.ts): exact, as decimal addition is. */
+export function dailyTotals(valuations: readonly Valuation[]): DayTotal[] {
+  const byDay = new Map<string, { emv: bigint; complete: boolean }>()
+  for (const v of valuations) {
+    let acc = byDay.get(v.date)
+    if (!acc) {
+      acc = { emv: 0n, complete: true }
+      byDay.set(v.date, acc)
+    }
+    if (v.status === 'VALUED') acc.emv += toScaled(v.marketValueBase as string)
+    else acc.complete = false
+  }
+  return [...byDay].map(([date, t]) => ({ date, emvBase: fromScaled(t.emv), complete: t.complete }))
 }
 
 /**
@@ -108,33 +127,39 @@ export function portfolioSeries(
   toDay: number,
   openingEmv: Decimal = ZERO,
 ): PortfolioSeriesPoint[] {
+  return seriesOfTotals(portfolioId, dailyTotals(valuations), cashflows, fromDay, toDay, openingEmv)
+}
+
+/** portfolioSeries from the days' totals (which the store sums where the valuations are). */
+export function seriesOfTotals(
+  portfolioId: string,
+  totals: readonly DayTotal[],
+  cashflows: readonly Cashflow[],
+  fromDay: number,
+  toDay: number,
+  openingEmv: Decimal = ZERO,
+): PortfolioSeriesPoint[] {
   const flows = byDay(cashflows, portfolioFlow)
-  const values = new Map<number, { emv: Decimal; complete: boolean }>()
-  for (const v of valuations) {
-    const day = toEpochDay(v.date)
-    const acc = values.get(day) ?? { emv: ZERO, complete: true }
-    if (v.status === 'VALUED') acc.emv = acc.emv.plus(dec(v.marketValueBase as string))
-    else acc.complete = false
-    values.set(day, acc)
-  }
+  const values = new Map(totals.map((t) => [toEpochDay(t.date), t]))
   const out: PortfolioSeriesPoint[] = []
-  let bmv = openingEmv
+  let bmv = str(openingEmv)
   for (const day of businessDays(fromDay, toDay)) {
-    const value = values.get(day) ?? { emv: ZERO, complete: true }
+    const value = values.get(day)
     const d = flows.get(day) ?? emptyDay()
-    if (out.length === 0 && bmv.isZero() && !values.has(day) && !flows.has(day)) continue
+    if (out.length === 0 && bmv === '0' && !value && !flows.has(day)) continue
+    const emv = value?.emvBase ?? '0'
     out.push({
       portfolioId,
       date: fromEpochDay(day),
-      bmvBase: str(bmv),
-      emvBase: str(value.emv),
+      bmvBase: bmv,
+      emvBase: emv,
       sodFlowBase: str(d.sod),
       eodFlowBase: str(d.eod),
       feesBase: str(d.fees),
       incomeBase: str(d.income),
-      complete: value.complete,
+      complete: value?.complete ?? true,
     })
-    bmv = value.emv
+    bmv = emv
   }
   return out
 }

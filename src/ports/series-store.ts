@@ -1,13 +1,17 @@
-import type { Cashflow, PortfolioSeriesPoint, PositionSeriesPoint, Valuation, ValuationJob } from '../domain/records.ts'
+import type { Cashflow, PortfolioSeriesPoint, ValuationJob } from '../domain/records.ts'
+import type { DayTotal } from '../domain/timeseries.ts'
 
 /** Everything needed to recompute one portfolio's series from `job.fromDate` to the business date. */
 export type SeriesWork = {
   job: ValuationJob
   businessDate: string
-  valuations: Valuation[]
+  /** Per business day from fromDate, the sum of the valued positions (summed by the store). */
+  totals: DayTotal[]
+  /** The positions valued from fromDate on (for lineage). */
+  positionIds: string[]
   cashflows: Cashflow[]
-  /** The stored emv of the last point before fromDate: the portfolio's, and each position's. */
-  openingEmv: { portfolio: string; positions: ReadonlyMap<string, string> }
+  /** The stored emv of the portfolio's last point before fromDate. */
+  openingEmv: string
   /** When loading began: inputs committed before are reflected (lineage). */
   inputsAsOf: string
 }
@@ -15,7 +19,7 @@ export type SeriesWork = {
 export type SeriesResult = {
   job: ValuationJob
   portfolio: PortfolioSeriesPoint[]
-  positions: PositionSeriesPoint[]
+  positionIds: string[]
   businessDate: string
   inputsAsOf: string
 }

@@ -1,5 +1,9 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
+import { toEpochDay } from '../domain/dates.ts'
+import type { Cashflow, Valuation } from '../domain/records.ts'
+import { positionSeries } from '../domain/timeseries.ts'
+import { isCashPosition } from '../domain/transactions.ts'
 import type {
   BenchmarkView,
   CashflowView,
@@ -224,15 +228,58 @@ export class PgReads {
       order by date`
   }
 
-  async positionSeries(portfolioId: string, filter: Range & { positionId?: string | undefined }) {
-    return this.sql<Static<typeof PositionSeriesView>[]>`
-      select position_id as "positionId", date::text as date, bmv_base::text as "bmvBase", emv_base::text as "emvBase",
-             sod_flow_base::text as "sodFlowBase", eod_flow_base::text as "eodFlowBase", fees_base::text as "feesBase",
-             income_base::text as "incomeBase", quantity::text as quantity, cost_base::text as "costBase"
-      from position_series
-      where portfolio_id = ${portfolioId} and date between ${lo(filter)}::date and ${hi(filter)}::date
-        and (${filter.positionId ?? null}::text is null or position_id = ${filter.positionId ?? null})
-      order by date, position_id`
+  /**
+   * A position's daily series, derived on read (nothing stores it): the position's valuations and
+   * cashflows run through the same positionSeries as the engine's. Each position's series is
+   * computed from its last valued day before `from`, so the first point's bmv is what it was.
+   */
+  async positionSeries(
+    portfolioId: string,
+    filter: Range & { positionId?: string | undefined },
+  ): Promise<Static<typeof PositionSeriesView>[]> {
+    const position = filter.positionId ?? null
+    const valuations = await this.sql<Valuation[]>`
+      with inside as (
+        select distinct position_id from valuations
+        where portfolio_id = ${portfolioId} and date between ${lo(filter)}::date and ${hi(filter)}::date
+          and (${position}::text is null or position_id = ${position})
+      ), starts as (
+        select i.position_id, coalesce((
+                 select max(x.date) from valuations x where x.portfolio_id = ${portfolioId}
+                   and x.position_id = i.position_id and x.date < ${lo(filter)}::date and x.status = 'VALUED'),
+               ${lo(filter)}::date) as start
+        from inside i
+      )
+      select v.portfolio_id as "portfolioId", v.position_id as "positionId", v.date::text as date, v.status,
+             v.quantity::text as quantity, v.market_value_base::text as "marketValueBase",
+             v.cost_local::text as "costLocal", v.cost_base::text as "costBase"
+      from valuations v join starts s using (position_id)
+      where v.portfolio_id = ${portfolioId} and v.date >= s.start and v.date <= ${hi(filter)}::date
+      order by v.position_id, v.date`
+    if (valuations.length === 0) return []
+    const byPosition = [...Map.groupBy(valuations, (v) => v.positionId)]
+    // Each position starts at its first row read: its last valued day before `from`, else its first in range.
+    const firstOf = (rows: readonly Valuation[]) => (rows[0] as Valuation).date
+    let [since, last] = [firstOf(valuations), firstOf(valuations)]
+    for (const [, rows] of byPosition) if (firstOf(rows) < since) since = firstOf(rows)
+    for (const v of valuations) if (v.date > last) last = v.date
+    const cashflows = await this.sql<Cashflow[]>`
+      select portfolio_id as "portfolioId", transaction_id as "transactionId", position_id as "positionId",
+             date::text as date, type, class, timing, scope, currency, amount_local::text as "amountLocal",
+             amount_base::text as "amountBase", fee_local::text as "feeLocal", fee_base::text as "feeBase"
+      from cashflows where portfolio_id = ${portfolioId} and date >= ${since}::date - 2 and date <= ${last}::date`
+    const points = byPosition.flatMap(([positionId, rows]) => {
+      const start = firstOf(rows)
+      const flows = isCashPosition(positionId)
+        ? cashflows.filter((c) => c.currency === positionId.slice('CASH:'.length))
+        : cashflows.filter((c) => c.positionId === positionId)
+      return positionSeries(positionId, rows, flows, toEpochDay(start), toEpochDay(last)).filter(
+        (p) => p.date >= lo(filter),
+      )
+    })
+    return points
+      .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.positionId < b.positionId ? -1 : 1))
+      .map(({ portfolioId: _, ...p }) => p)
   }
 
   /** The first day of the portfolio's series: its inception for performance. */
@@ -351,7 +398,8 @@ export class PgReads {
       select date::text as date, status from valuations
       where portfolio_id = ${portfolioId} and position_id = ${positionId} order by date desc limit 1`
     const [series] = await this.sql<{ date: string | null }[]>`
-      select max(date)::text as date from position_series where portfolio_id = ${portfolioId} and position_id = ${positionId}`
+      select max(date)::text as date from valuations
+      where portfolio_id = ${portfolioId} and position_id = ${positionId} and status = 'VALUED'`
     return { transaction, price, stages, valuation, latestSeriesDate: series?.date ?? null }
   }
 }

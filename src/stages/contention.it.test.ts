@@ -32,7 +32,7 @@ function doubled({ db, log, writer }: PipelineParts): Stage[] {
   ]
 }
 
-/** Everything the three stages wrote for this run's portfolios, as comparable text. */
+/** Everything the three stages wrote for this run's portfolios, and the lineage's coverage, as comparable text. */
 async function derived(sql: Sql, prefix: string) {
   const like = `${prefix}%`
   const rows = (q: Promise<readonly Record<string, unknown>[]>) =>
@@ -42,8 +42,6 @@ async function derived(sql: Sql, prefix: string) {
       realized_base::text from position_history where portfolio_id like ${like} order by 1, 2, 3, 4`),
     valuations: await rows(sql`select portfolio_id, position_id, date::text, status, market_value_base::text
       from valuations where portfolio_id like ${like} order by 1, 2, 3`),
-    positionSeries: await rows(sql`select portfolio_id, position_id, date::text, bmv_base::text, emv_base::text,
-      sod_flow_base::text, eod_flow_base::text from position_series where portfolio_id like ${like} order by 1, 2, 3`),
     portfolioSeries: await rows(sql`select portfolio_id, date::text, bmv_base::text, emv_base::text, complete
       from portfolio_series where portfolio_id like ${like} order by 1, 2`),
   }
