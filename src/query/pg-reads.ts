@@ -238,45 +238,57 @@ export class PgReads {
     filter: Range & { positionId?: string | undefined },
   ): Promise<Static<typeof PositionSeriesView>[]> {
     const position = filter.positionId ?? null
-    const valuations = await this.sql<Valuation[]>`
-      with inside as (
-        select distinct position_id from valuations
-        where portfolio_id = ${portfolioId} and date between ${lo(filter)}::date and ${hi(filter)}::date
-          and (${position}::text is null or position_id = ${position})
-      ), starts as (
-        select i.position_id, coalesce((
-                 select max(x.date) from valuations x where x.portfolio_id = ${portfolioId}
-                   and x.position_id = i.position_id and x.date < ${lo(filter)}::date and x.status = 'VALUED'),
-               ${lo(filter)}::date) as start
-        from inside i
-      )
-      select v.portfolio_id as "portfolioId", v.position_id as "positionId", v.date::text as date, v.status,
-             v.quantity::text as quantity, v.market_value_base::text as "marketValueBase",
-             v.cost_local::text as "costLocal", v.cost_base::text as "costBase"
-      from valuations v join starts s using (position_id)
-      where v.portfolio_id = ${portfolioId} and v.date >= s.start and v.date <= ${hi(filter)}::date
-      order by v.position_id, v.date`
-    if (valuations.length === 0) return []
-    const byPosition = [...Map.groupBy(valuations, (v) => v.positionId)]
-    // Each position starts at its first row read: its last valued day before `from`, else its first in range.
-    const firstOf = (rows: readonly Valuation[]) => (rows[0] as Valuation).date
-    let [since, last] = [firstOf(valuations), firstOf(valuations)]
-    for (const [, rows] of byPosition) if (firstOf(rows) < since) since = firstOf(rows)
-    for (const v of valuations) if (v.date > last) last = v.date
+    const from = lo(filter)
+    // Where each position's series resumes: its last valued day before `from`. Two weeks back
+    // finds it for every position held then; a position held but unvalued all that time is looked
+    // up further back; one not held then resumes from nothing (its last point was worth 0).
+    const recent = await this.sql<{ position_id: string; valued: string | null }[]>`
+      select position_id, max(date) filter (where status = 'VALUED')::text as valued from valuations
+      where portfolio_id = ${portfolioId} and date >= ${from}::date - 14 and date < ${from}::date
+        and (${position}::text is null or position_id = ${position})
+      group by position_id`
+    const starts = new Map(recent.flatMap((r) => (r.valued ? [[r.position_id, r.valued]] : [])))
+    const unvalued = recent.filter((r) => r.valued === null).map((r) => r.position_id)
+    if (unvalued.length > 0) {
+      const older = await this.sql<{ position_id: string; valued: string }[]>`
+        select p.position_id, (select max(v.date)::text from valuations v where v.portfolio_id = ${portfolioId}
+                                 and v.position_id = p.position_id and v.date < ${from}::date and v.status = 'VALUED') as valued
+        from unnest(${unvalued}::text[]) as p(position_id)`
+      for (const o of older) if (o.valued) starts.set(o.position_id, o.valued)
+    }
+    let since = from
+    for (const start of starts.values()) if (start < since) since = start
+    const rows = await this.sql<Valuation[]>`
+      select portfolio_id as "portfolioId", position_id as "positionId", date::text as date, status,
+             quantity::text as quantity, market_value_base::text as "marketValueBase",
+             cost_local::text as "costLocal", cost_base::text as "costBase"
+      from valuations
+      where portfolio_id = ${portfolioId} and date >= ${since}::date and date <= ${hi(filter)}::date
+        and (${position}::text is null or position_id = ${position})
+      order by date, position_id` // the primary key's order: no sort; grouping keeps each position's days in order
+    const valuations = rows.filter((v) => v.date >= (starts.get(v.positionId) ?? from))
+    const inRange = new Set(valuations.filter((v) => v.date >= from).map((v) => v.positionId))
+    if (inRange.size === 0) return []
+    const first = (valuations[0] as Valuation).date
+    let [earliest, last] = [first, first]
+    for (const v of valuations) {
+      if (v.date < earliest) earliest = v.date
+      if (v.date > last) last = v.date
+    }
     const cashflows = await this.sql<Cashflow[]>`
       select portfolio_id as "portfolioId", transaction_id as "transactionId", position_id as "positionId",
              date::text as date, type, class, timing, scope, currency, amount_local::text as "amountLocal",
              amount_base::text as "amountBase", fee_local::text as "feeLocal", fee_base::text as "feeBase"
-      from cashflows where portfolio_id = ${portfolioId} and date >= ${since}::date - 2 and date <= ${last}::date`
-    const points = byPosition.flatMap(([positionId, rows]) => {
-      const start = firstOf(rows)
-      const flows = isCashPosition(positionId)
-        ? cashflows.filter((c) => c.currency === positionId.slice('CASH:'.length))
-        : cashflows.filter((c) => c.positionId === positionId)
-      return positionSeries(positionId, rows, flows, toEpochDay(start), toEpochDay(last)).filter(
-        (p) => p.date >= lo(filter),
-      )
-    })
+      from cashflows where portfolio_id = ${portfolioId} and date >= ${earliest}::date - 2 and date <= ${last}::date`
+    const points = [...Map.groupBy(valuations, (v) => v.positionId)]
+      .filter(([positionId]) => inRange.has(positionId))
+      .flatMap(([positionId, mine]) => {
+        const flows = isCashPosition(positionId)
+          ? cashflows.filter((c) => c.currency === positionId.slice('CASH:'.length))
+          : cashflows.filter((c) => c.positionId === positionId)
+        const start = toEpochDay((mine[0] as Valuation).date)
+        return positionSeries(positionId, mine, flows, start, toEpochDay(last)).filter((p) => p.date >= from)
+      })
     return points
       .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.positionId < b.positionId ? -1 : 1))
       .map(({ portfolioId: _, ...p }) => p)
