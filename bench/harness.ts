@@ -80,6 +80,9 @@ export type HarnessResult = {
   /** Per stage, summed over processes: batches, records and busy seconds (processing + commit). */
   stages: Record<string, { batches: number; records: number; busyS: number }>
   rows: Record<string, number>
+  /** The run's database on disk (tables, indexes, TOAST), and that size per position-day valued. */
+  databaseMb: number
+  bytesPerPositionDay: number
   reconciliation: { ok: boolean; problems: string[] }
 }
 
@@ -337,6 +340,9 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     latencies.sort((a, b) => a - b)
     const positionDays = rowsWritten.valuations ?? 0
     const positionDaysPerS = positionDays / endToEndS
+    await db.sql`vacuum analyze`
+    const [size] = await db.sql<{ bytes: string }[]>`select pg_database_size(current_database())::text as bytes`
+    const databaseBytes = Number(size?.bytes ?? 0)
     return {
       size: options.size,
       transport: options.transport,
@@ -362,6 +368,8 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       peakMemoryMb,
       stages,
       rows: rowsWritten,
+      databaseMb: Math.round(databaseBytes / 2 ** 20),
+      bytesPerPositionDay: positionDays > 0 ? Math.round(databaseBytes / positionDays) : 0,
       reconciliation: { ok: problems.length === 0, problems },
     }
   } finally {
@@ -400,6 +408,7 @@ export function formatResult(r: HarnessResult): string {
     `| rows written | ${Object.entries(r.rows)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')} |`,
+    `| database on disk MB (bytes per position-day) | ${r.databaseMb} (${r.bytesPerPositionDay}) |`,
     `| stages: batches / records / busy s | ${Object.entries(r.stages)
       .map(([k, v]) => `${k} ${v.batches} / ${v.records} / ${v.busyS.toFixed(1)}`)
       .join(', ')} |`,

@@ -58,16 +58,28 @@ export async function copyRows(
       clearTimeout(timer)
       resolve()
     })
-    // Chunks of ~1 MB keep memory flat for large batches.
-    let chunk = ''
-    for (const row of rows) {
-      chunk += copyLine(row)
-      if (chunk.length > 1 << 20) {
-        writable.write(chunk)
-        chunk = ''
+    // Chunks of ~1 MB, each written once the socket took the previous one (backpressure): memory
+    // stays flat, and the socket layer never piles pending chunks up (copying them as it did).
+    // A refused COPY may never drain: its end (close or error) releases the wait too.
+    const drained = () =>
+      new Promise<void>((done) => {
+        const finish = () => {
+          for (const event of ['drain', 'close', 'error']) writable.off(event, finish)
+          done()
+        }
+        for (const event of ['drain', 'close', 'error']) writable.on(event, finish)
+      })
+    void (async () => {
+      let chunk = ''
+      for (const row of rows) {
+        chunk += copyLine(row)
+        if (chunk.length > 1 << 20) {
+          if (!writable.write(chunk)) await drained()
+          chunk = ''
+        }
       }
-    }
-    writable.end(chunk)
+      writable.end(chunk)
+    })().catch(reject)
   })
 }
 
