@@ -62,8 +62,8 @@ try {
       select portfolio_id, transaction_id, security_id, trade_date, 'BUY', 'INVESTMENT', 'EOD', 'position', 'EUR', -1000, -1000, 0, 0
       from transactions`
     await tx`insert into valuations (portfolio_id, position_id, date, status, quantity, price, price_date, fx_rate,
-        market_value_local, market_value_base, cost_local, cost_base, unrealized_local, unrealized_base)
-      select 'R', p.id, d.date, 'VALUED', 100, 100 + d.n / 100.0, d.date, 1, 10000 + d.n, 10000 + d.n, 10000, 10000, d.n, d.n
+        market_value_local, market_value_base, cost_local, cost_base)
+      select 'R', p.id, d.date, 'VALUED', 100, 100 + d.n / 100.0, d.date, 1, 10000 + d.n, 10000 + d.n, 10000, 10000
       from days d, (select 'S' || i as id from generate_series(0, ${SECURITIES - 1}) i union all select 'CASH:EUR') p`
     await tx`insert into portfolio_series (portfolio_id, date, bmv_base, emv_base, sod_flow_base, eod_flow_base, fees_base,
         income_base, complete)

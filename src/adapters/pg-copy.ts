@@ -34,10 +34,10 @@ export async function copyRows(
   tx: Tx,
   table: string,
   columns: readonly string[],
-  rows: readonly (readonly Cell[])[],
+  rows: Iterable<readonly Cell[]>,
   timeoutMs: number,
 ) {
-  if (rows.length === 0) return
+  if (Array.isArray(rows) && rows.length === 0) return
   const writable =
     await tx`copy ${tx(table)} (${tx.unsafe(columns.map((c) => `"${c}"`).join(', '))}) from stdin`.writable()
   await new Promise<void>((resolve, reject) => {

@@ -10,7 +10,7 @@ import { HISTORY_COLUMNS, type HistoryRow, toPositionRow } from './pg-position-s
 
 const COPY_TIMEOUT_MS = 60_000
 /** The columns of `valuations` in COPY order (the benchmark harness copies the same shape). */
-export const VALUATION_COLUMNS = [
+const VALUATION_COLUMNS = [
   'portfolio_id',
   'position_id',
   'date',
@@ -23,8 +23,6 @@ export const VALUATION_COLUMNS = [
   'market_value_base',
   'cost_local',
   'cost_base',
-  'unrealized_local',
-  'unrealized_base',
 ] as const
 
 /**
@@ -124,24 +122,25 @@ export class PgValuationStore implements ValuationStore {
     if (results.length === 0) return
     const ids = results.map((r) => r.job.portfolioId)
     const froms = results.map((r) => r.job.fromDate)
-    const cells: Cell[][] = results.flatMap((r) =>
-      r.valuations.map((v) => [
-        v.portfolioId,
-        v.positionId,
-        v.date,
-        v.status,
-        v.quantity,
-        v.price ?? null,
-        v.priceDate ?? null,
-        v.fxRate ?? null,
-        v.marketValueLocal ?? null,
-        v.marketValueBase ?? null,
-        v.costLocal,
-        v.costBase,
-        v.unrealizedLocal ?? null,
-        v.unrealizedBase ?? null,
-      ]),
-    )
+    // One row's cells at a time, as COPY takes them: never an array of every row's cells.
+    function* cells(): Generator<Cell[]> {
+      for (const r of results)
+        for (const v of r.valuations)
+          yield [
+            v.portfolioId,
+            v.positionId,
+            v.date,
+            v.status,
+            v.quantity,
+            v.price ?? null,
+            v.priceDate ?? null,
+            v.fxRate ?? null,
+            v.marketValueLocal ?? null,
+            v.marketValueBase ?? null,
+            v.costLocal,
+            v.costBase,
+          ]
+    }
     await this.writer.transaction(async (tx) => {
       await lockPortfolios(
         tx,
@@ -150,7 +149,7 @@ export class PgValuationStore implements ValuationStore {
       )
       await tx`delete from valuations v using unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)
                where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
-      await copyRows(tx, 'valuations', VALUATION_COLUMNS, cells, COPY_TIMEOUT_MS)
+      await copyRows(tx, 'valuations', VALUATION_COLUMNS, cells(), COPY_TIMEOUT_MS)
       await writeLineage(
         tx,
         'valuation',

@@ -141,7 +141,7 @@ export class PgReads {
              h.realized_price_base::text as "realizedPriceBase", h.realized_fx_base::text as "realizedFxBase",
              h.income_base::text as "incomeBase", v.date::text as "valuationDate", v.status,
              v.market_value_local::text as "marketValueLocal", v.market_value_base::text as "marketValueBase",
-             v.unrealized_base::text as "unrealizedBase"
+             trim_scale(v.market_value_base - v.cost_base)::text as "unrealizedBase"
       from latest h
       left join lateral (
         select * from valuations v
@@ -209,7 +209,8 @@ export class PgReads {
                'quantity', quantity::text, 'price', price::text, 'priceDate', price_date::text, 'fxRate', fx_rate::text,
                'marketValueLocal', market_value_local::text, 'marketValueBase', market_value_base::text,
                'costLocal', cost_local::text, 'costBase', cost_base::text,
-               'unrealizedLocal', unrealized_local::text, 'unrealizedBase', unrealized_base::text) as v,
+               'unrealizedLocal', trim_scale(market_value_local - cost_local)::text,
+               'unrealizedBase', trim_scale(market_value_base - cost_base)::text) as v,
              count(*) over () as total
       from valuations
       where portfolio_id = ${portfolioId} and date between ${lo(filter)}::date and ${hi(filter)}::date
