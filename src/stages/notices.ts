@@ -31,6 +31,13 @@ export function earliestPerPortfolio(requests: readonly { portfolioId: string; f
 export const PORTFOLIOS_PER_SLICE = 50
 
 /**
+ * A slice whose results reach this many rows is written before the rest is computed: a slice of
+ * portfolios with years of history would otherwise hold millions of rows at once. Each write holds
+ * whole portfolios, so it stays idempotent. One write per slice on the daily path (a day's rows).
+ */
+export const ROWS_PER_WRITE = 100_000
+
+/**
  * The shape every per-portfolio stage shares: for each slice of jobs, load their inputs in one
  * round trip, compute each portfolio, then write the slice. Between portfolios it lets timers run:
  * the log's lease and session heartbeats live on the event loop, and a batch that computed for
@@ -41,33 +48,47 @@ export async function inSlices<J, W, R>(
   load: (slice: J[]) => Promise<readonly W[]>,
   compute: (work: W) => R,
   write: (results: R[]) => Promise<void>,
-  parking: Parking<W>,
+  parking: Parking<W, R>,
 ): Promise<void> {
   const parked: DeadLetter[] = []
   for (let i = 0; i < jobs.length; i += PORTFOLIOS_PER_SLICE) {
     const work = await load(jobs.slice(i, i + PORTFOLIOS_PER_SLICE))
-    const results: R[] = []
+    let results: R[] = []
+    let rows = 0
     for (const w of work) {
       // The engine refusing one portfolio's data (a row stored before today's rules, a bug) must
       // not stop every other portfolio: that one is parked, the rest go on.
       try {
-        results.push(compute(w))
+        const result = compute(w)
+        results.push(result)
+        rows += parking.rowsOf?.(result) ?? 0
       } catch (error) {
         parked.push(parkedJob(parking.stage, parking.batch, parking.jobOf(w), error))
       }
+      // Long histories make many rows: what is computed is written before it piles up.
+      if (rows >= ROWS_PER_WRITE) {
+        await write(results)
+        results = []
+        rows = 0
+      }
       await new Promise<void>((resolve) => setImmediate(resolve))
     }
-    await write(results)
+    if (results.length > 0) await write(results)
   }
   await parking.sink.deadLetter(parked)
 }
 
-/** Where inSlices parks a portfolio the engine could not compute: the stage, its batch, and the job of a work item. */
-export type Parking<W> = {
+/**
+ * Where inSlices parks a portfolio the engine could not compute: the stage, its batch, and the job
+ * of a work item. `rowsOf` counts the rows a result will write, for stages whose results can be
+ * large (valuation: one per position-day).
+ */
+export type Parking<W, R = unknown> = {
   stage: string
   batch: Batch
   sink: DeadLetterSink
   jobOf: (work: W) => { portfolioId: string; fromDate: string }
+  rowsOf?: (result: R) => number
 }
 
 /**

@@ -81,7 +81,13 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
             results.map(({ job: j }) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
           )
         },
-        { stage: 'valuation', batch, sink: deps.deadLetters, jobOf: (w) => w.job },
+        {
+          stage: 'valuation',
+          batch,
+          sink: deps.deadLetters,
+          jobOf: (w) => w.job,
+          rowsOf: (r) => r.valuations.length,
+        },
       )
     },
   }

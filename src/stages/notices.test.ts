@@ -1,0 +1,58 @@
+import { describe, expect, test } from 'bun:test'
+import type { DeadLetter } from '../ports/input-store.ts'
+import { inSlices, PORTFOLIOS_PER_SLICE, ROWS_PER_WRITE } from './notices.ts'
+
+type Job = { portfolioId: string; fromDate: string }
+const jobs = (n: number): Job[] =>
+  Array.from({ length: n }, (_, i) => ({ portfolioId: `P${i}`, fromDate: '2025-01-01' }))
+
+/** Runs inSlices with results of `rows(i)` rows for portfolio i; returns the writes (portfolio ids) and the parked letters. */
+async function run(count: number, rows: (i: number) => number, failing = new Set<number>()) {
+  const writes: string[][] = []
+  const loads: number[] = []
+  const parked: DeadLetter[] = []
+  await inSlices(
+    jobs(count),
+    async (slice) => {
+      loads.push(slice.length)
+      return slice
+    },
+    (job) => {
+      const i = Number(job.portfolioId.slice(1))
+      if (failing.has(i)) throw new Error(`cannot value ${job.portfolioId}`)
+      return { job, rows: rows(i) }
+    },
+    async (results) => {
+      writes.push(results.map((r) => r.job.portfolioId))
+    },
+    {
+      stage: 'valuation',
+      batch: { records: [], nextOffsets: [] },
+      sink: { deadLetter: async (letters) => void parked.push(...letters) },
+      jobOf: (job) => job,
+      rowsOf: (r) => r.rows,
+    },
+  )
+  return { writes, loads, parked }
+}
+
+describe('inSlices', () => {
+  test('loads and writes in slices of portfolios; a day of rows each is one write per slice', async () => {
+    const { writes, loads } = await run(PORTFOLIOS_PER_SLICE + 3, () => 21)
+    expect(loads).toEqual([PORTFOLIOS_PER_SLICE, 3])
+    expect(writes.map((w) => w.length)).toEqual([PORTFOLIOS_PER_SLICE, 3])
+  })
+
+  test('long histories are written as soon as they reach the row budget, whole portfolios each time', async () => {
+    // 0.4 of the budget each: the third portfolio reaches it (1.2), so writes hold 3, 3, 3, then the last 1.
+    const { writes } = await run(10, () => ROWS_PER_WRITE * 0.4)
+    expect(writes.map((w) => w.length)).toEqual([3, 3, 3, 1])
+    expect(writes.flat()).toEqual(jobs(10).map((j) => j.portfolioId))
+  })
+
+  test('a portfolio the engine cannot compute is parked; the others are written', async () => {
+    const { writes, parked } = await run(4, () => 10, new Set([2]))
+    expect(writes.flat()).toEqual(['P0', 'P1', 'P3'])
+    expect(parked.map((l) => [l.key, l.code])).toEqual([['P2', 'COMPUTE_FAILED']])
+  })
+})
