@@ -317,6 +317,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       'position_history',
       'cashflows',
       'valuations',
+      'portfolio_values',
       'portfolio_series',
       'lineage',
     ]

@@ -10,6 +10,7 @@ import m0008 from '../../sql/0008_api_keys_and_writers.sql' with { type: 'text' 
 import m0009 from '../../sql/0009_cancel_targets.sql' with { type: 'text' }
 import m0010 from '../../sql/0010_position_series_on_read.sql' with { type: 'text' }
 import m0011 from '../../sql/0011_valuations_without_unrealized.sql' with { type: 'text' }
+import m0012 from '../../sql/0012_portfolio_values.sql' with { type: 'text' }
 import type { Sql } from './pg-client.ts'
 
 /** Every file in sql/, in order. Imported as text so the compiled binary carries them. */
@@ -25,6 +26,7 @@ export const migrations: readonly { name: string; sql: string }[] = [
   { name: '0009_cancel_targets', sql: m0009 },
   { name: '0010_position_series_on_read', sql: m0010 },
   { name: '0011_valuations_without_unrealized', sql: m0011 },
+  { name: '0012_portfolio_values', sql: m0012 },
 ]
 
 const checksum = (text: string) => createHash('sha256').update(text).digest('hex')

@@ -26,19 +26,18 @@ export class PgSeriesStore implements SeriesStore {
     const froms = jobs.map((j) => j.fromDate)
     const scope = this.sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
     const through = await businessDate(this.sql)
-    // The days' sums where the rows are: one row per portfolio-day crosses the wire, not one per
-    // position-day. numeric sums are exact; the text is made canonical below (toScaled/fromScaled).
-    const totals = await this.sql<{ portfolio_id: string; date: string; emv: string; complete: boolean }[]>`
-      select v.portfolio_id, v.date::text as date,
-             coalesce(sum(v.market_value_base) filter (where v.status = 'VALUED'), 0)::text as emv,
-             bool_and(v.status = 'VALUED') as complete
-      from valuations v join ${scope} using (portfolio_id)
-      where v.date >= w.from_date and v.date <= ${through}::date
-      group by v.portfolio_id, v.date`
-    const positions = await this.sql<{ portfolio_id: string; position_id: string }[]>`
-      select distinct v.portfolio_id, v.position_id
-      from valuations v join ${scope} using (portfolio_id)
+    // The day sums the valuation stage wrote with the valuations: one row per portfolio-day, never
+    // the position-days again. The text is made canonical (sums of older rows may carry zeros).
+    const totals = await this.sql<
+      { portfolio_id: string; date: string; emv: string; positions: number; complete: boolean }[]
+    >`
+      select v.portfolio_id, v.date::text as date, v.emv_base::text as emv, v.positions, v.complete
+      from portfolio_values v join ${scope} using (portfolio_id)
       where v.date >= w.from_date and v.date <= ${through}::date`
+    // The positions the valuation stage valued, from its lineage (for this stage's lineage).
+    const positions = await this.sql<{ portfolio_id: string; position_id: string }[]>`
+      select l.portfolio_id, l.position_id from lineage l
+      where l.stage = 'valuation' and l.position_id <> '' and l.portfolio_id = any(${ids}::text[])`
     // Flows dated on the weekend before fromDate count on fromDate (a Monday): read three days back.
     const cashflows = await this.sql<Cashflow[]>`
       select c.portfolio_id as "portfolioId", c.transaction_id as "transactionId", c.position_id as "positionId",
@@ -62,6 +61,7 @@ export class PgSeriesStore implements SeriesStore {
       totals: (totalsOf.get(job.portfolioId) ?? []).map((t) => ({
         date: t.date,
         emvBase: fromScaled(toScaled(t.emv)),
+        positions: t.positions,
         complete: t.complete,
       })),
       positionIds: (positionsOf.get(job.portfolioId) ?? []).map((p) => p.position_id),

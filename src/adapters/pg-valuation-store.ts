@@ -1,5 +1,6 @@
 import { FX_PIVOT } from '../domain/market-data.ts'
 import type { FxChanged, FxRate, Instrument, Portfolio, Price, PricesChanged, ValuationJob } from '../domain/records.ts'
+import { dailyTotals } from '../domain/timeseries.ts'
 import { isCashPosition } from '../domain/transactions.ts'
 import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
 import { businessDate } from './pg-business-date.ts'
@@ -150,6 +151,24 @@ export class PgValuationStore implements ValuationStore {
       await tx`delete from valuations v using unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)
                where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
       await copyRows(tx, 'valuations', VALUATION_COLUMNS, cells(), COPY_TIMEOUT_MS)
+      // The day sums the series stage continues from, with the rows they sum (one transaction).
+      await tx`delete from portfolio_values v using unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)
+               where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
+      await copyRows(
+        tx,
+        'portfolio_values',
+        ['portfolio_id', 'date', 'emv_base', 'positions', 'complete'],
+        results.flatMap((r) =>
+          dailyTotals(r.valuations).map((t) => [
+            r.job.portfolioId,
+            t.date,
+            t.emvBase,
+            String(t.positions),
+            String(t.complete),
+          ]),
+        ),
+        COPY_TIMEOUT_MS,
+      )
       await writeLineage(
         tx,
         'valuation',

@@ -96,22 +96,31 @@ export function positionSeries(
   return out
 }
 
-/** One day of a portfolio's valuations: the sum of the valued positions, and whether all were valued. */
-export type DayTotal = { date: string; emvBase: string; complete: boolean }
+/**
+ * One day of a portfolio's valuations: the sum of the valued positions, how many positions had a
+ * valuation that day, and whether all were valued.
+ */
+export type DayTotal = { date: string; emvBase: string; positions: number; complete: boolean }
 
 /** Valuations (any order) summed per day, in scaled integers (money.ts): exact, as decimal addition is. */
 export function dailyTotals(valuations: readonly Valuation[]): DayTotal[] {
-  const byDay = new Map<string, { emv: bigint; complete: boolean }>()
+  const byDay = new Map<string, { emv: bigint; positions: number; complete: boolean }>()
   for (const v of valuations) {
     let acc = byDay.get(v.date)
     if (!acc) {
-      acc = { emv: 0n, complete: true }
+      acc = { emv: 0n, positions: 0, complete: true }
       byDay.set(v.date, acc)
     }
+    acc.positions++
     if (v.status === 'VALUED') acc.emv += toScaled(v.marketValueBase as string)
     else acc.complete = false
   }
-  return [...byDay].map(([date, t]) => ({ date, emvBase: fromScaled(t.emv), complete: t.complete }))
+  return [...byDay].map(([date, t]) => ({
+    date,
+    emvBase: fromScaled(t.emv),
+    positions: t.positions,
+    complete: t.complete,
+  }))
 }
 
 /**
