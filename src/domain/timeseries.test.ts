@@ -74,6 +74,7 @@ describe('portfolioSeries', () => {
 describe('positionSeries', () => {
   test("a security's flows are its purchases and sales, from the position's side", () => {
     const points = positionSeries(
+      'P1',
       'AAPL',
       valuations.filter((v) => v.positionId === 'AAPL'),
       fold.cashflows.filter((c) => c.positionId === 'AAPL'),

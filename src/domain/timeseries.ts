@@ -56,9 +56,13 @@ export const portfolioFlow = (c: Cashflow): Decimal =>
  * cashflows (for cash: every cashflow in its currency). Days the position was not valued are left
  * out; the portfolio series marks them incomplete.
  */
+/** What a position series reads of a valuation. */
+export type SeriesInput = Pick<Valuation, 'date' | 'status' | 'marketValueBase' | 'quantity' | 'costBase'>
+
 export function positionSeries(
+  portfolioId: string,
   positionId: string,
-  valuations: readonly Valuation[],
+  valuations: readonly SeriesInput[],
   cashflows: readonly Cashflow[],
   fromDay: number,
   toDay: number,
@@ -79,7 +83,7 @@ export function positionSeries(
     const emv = v.marketValueBase as string
     const d = f ?? emptyDay()
     out.push({
-      portfolioId: v.portfolioId,
+      portfolioId,
       positionId,
       date: v.date,
       bmvBase: bmv,

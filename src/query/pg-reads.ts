@@ -1,8 +1,8 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { toEpochDay } from '../domain/dates.ts'
-import type { Cashflow, Valuation } from '../domain/records.ts'
-import { positionSeries } from '../domain/timeseries.ts'
+import type { Cashflow } from '../domain/records.ts'
+import { positionSeries, type SeriesInput } from '../domain/timeseries.ts'
 import { isCashPosition } from '../domain/transactions.ts'
 import type {
   BenchmarkView,
@@ -259,10 +259,10 @@ export class PgReads {
     }
     let since = from
     for (const start of starts.values()) if (start < since) since = start
-    const rows = await this.sql<Valuation[]>`
-      select portfolio_id as "portfolioId", position_id as "positionId", date::text as date, status,
-             quantity::text as quantity, market_value_base::text as "marketValueBase",
-             cost_local::text as "costLocal", cost_base::text as "costBase"
+    // Only what positionSeries reads and shows (the portfolio is this one).
+    const rows = await this.sql<(SeriesInput & { positionId: string })[]>`
+      select position_id as "positionId", date::text as date, status, quantity::text as quantity,
+             market_value_base::text as "marketValueBase", cost_base::text as "costBase"
       from valuations
       where portfolio_id = ${portfolioId} and date >= ${since}::date and date <= ${hi(filter)}::date
         and (${position}::text is null or position_id = ${position})
@@ -270,7 +270,7 @@ export class PgReads {
     const valuations = rows.filter((v) => v.date >= (starts.get(v.positionId) ?? from))
     const inRange = new Set(valuations.filter((v) => v.date >= from).map((v) => v.positionId))
     if (inRange.size === 0) return []
-    const first = (valuations[0] as Valuation).date
+    const first = (valuations[0] as SeriesInput).date
     let [earliest, last] = [first, first]
     for (const v of valuations) {
       if (v.date < earliest) earliest = v.date
@@ -287,8 +287,10 @@ export class PgReads {
         const flows = isCashPosition(positionId)
           ? cashflows.filter((c) => c.currency === positionId.slice('CASH:'.length))
           : cashflows.filter((c) => c.positionId === positionId)
-        const start = toEpochDay((mine[0] as Valuation).date)
-        return positionSeries(positionId, mine, flows, start, toEpochDay(last)).filter((p) => p.date >= from)
+        const start = toEpochDay((mine[0] as SeriesInput).date)
+        return positionSeries(portfolioId, positionId, mine, flows, start, toEpochDay(last)).filter(
+          (p) => p.date >= from,
+        )
       })
     return points
       .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.positionId < b.positionId ? -1 : 1))
