@@ -64,6 +64,16 @@ describe('valuePosition', () => {
     ])
   })
 
+  test('valued from the closing day itself (a recompute from the sale), the closing day is still valued at zero', () => {
+    const ctx = ctxWith([{ securityId: 'AAPL', date: '2025-01-14', price: '16', currency: 'USD' }])
+    // The sale on Wed Jan 15 asks for a recompute from Jan 15: the position was held on Jan 14, so
+    // Jan 15 is its closing day and is valued at 0, exactly as a run from Jan 1 values it.
+    const fromSale = valuePosition(apple, ...days('2025-01-15', '2025-01-20'), ctx)
+    expect(fromSale.map((x) => [x.date, x.marketValueBase])).toEqual([['2025-01-15', '0']])
+    const fromStart = valuePosition(apple, ...days('2025-01-01', '2025-01-20'), ctx)
+    expect(fromStart.filter((x) => x.date >= '2025-01-15')).toEqual(fromSale)
+  })
+
   test('a day with no price yet is reported unvalued, not valued at zero', () => {
     const ctx = ctxWith([{ securityId: 'AAPL', date: '2025-01-10', price: '15', currency: 'USD' }])
     const v = valuePosition(apple, ...days('2025-01-08', '2025-01-10'), ctx)

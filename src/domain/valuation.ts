@@ -1,4 +1,4 @@
-import { businessDays, fromEpochDay, toEpochDay } from './dates.ts'
+import { businessDays, fromEpochDay, isBusinessDay, toEpochDay } from './dates.ts'
 import type { FxTable, PriceTable } from './market-data.ts'
 import { type Decimal, fromScaled, mulScaled, str, toScaled } from './money.ts'
 import type { Instrument, Portfolio, PositionRow, Valuation } from './records.ts'
@@ -43,9 +43,8 @@ export function valuePosition(
   if (!first) return out
   let next = 0
   let held: Held | undefined
-  let heldYesterday = false
-  for (const day of businessDays(Math.max(fromDay, toEpochDay(first.date)), toDay)) {
-    while (next < history.length && toEpochDay((history[next] as PositionRow).date) <= day) {
+  const apply = (through: number) => {
+    while (next < history.length && toEpochDay((history[next] as PositionRow).date) <= through) {
       const row = history[next++] as PositionRow
       held = {
         row,
@@ -54,6 +53,16 @@ export function valuePosition(
         costBase: toScaled(row.costBase),
       }
     }
+  }
+  const days = businessDays(Math.max(fromDay, toEpochDay(first.date)), toDay)
+  // Whether it was held on the business day before the first: a recompute that starts on the day
+  // a position closed must still value that closing day, as a run from the start does.
+  let before = (days[0] ?? toDay) - 1
+  while (!isBusinessDay(before)) before--
+  apply(before)
+  let heldYesterday = held !== undefined && held.quantity !== 0n
+  for (const day of days) {
+    apply(day)
     if (!held) continue
     const isHeld = held.quantity !== 0n
     if (isHeld || heldYesterday) out.push(valueDay(held, day, ctx))
