@@ -62,9 +62,12 @@ export class PgValuationStore implements ValuationStore {
     const since = [...froms].sort()[0] as string // ISO dates sort as strings
     const instruments = await this.sql<{ record: Instrument }[]>`
       select record from instruments where security_id = any(${securities}::text[])`
+    // The latest price before `since`, one index probe per security (not a scan of all earlier days).
     const prices = await this.sql<Price[]>`
-      (select distinct on (security_id) security_id as "securityId", date::text as date, price::text as price, currency
-       from prices where security_id = any(${securities}::text[]) and date < ${since}::date order by security_id, date desc)
+      (select p.security_id as "securityId", p.date::text as date, p.price::text as price, p.currency
+       from unnest(${securities}::text[]) as s(id)
+       cross join lateral (select * from prices where security_id = s.id and date < ${since}::date
+                           order by date desc limit 1) as p)
       union all
       (select security_id, date::text, price::text, currency
        from prices where security_id = any(${securities}::text[]) and date >= ${since}::date and date <= ${through}::date)`
