@@ -1,9 +1,27 @@
 import { toEpochDay } from './dates.ts'
-import { atScale, type Decimal, dec, ONE } from './money.ts'
+import { atScale, type Decimal, dec, ONE, str } from './money.ts'
 import type { FxRate, Price } from './records.ts'
 
-type Series = { days: number[]; values: Decimal[]; currencies: string[] }
-export type Quote = { value: Decimal; day: number; currency: string }
+type Series = { days: number[]; texts: string[]; currencies: string[]; quotes: (Quote | undefined)[] }
+
+/**
+ * A price or rate of a day. `text` is its decimal text (at most SCALE places); `value` is parsed
+ * from it on first use, so a table of thousands of prices parses only those asked for.
+ */
+export type Quote = { readonly value: Decimal; readonly text: string; readonly day: number; readonly currency: string }
+
+function quoteOf(text: string, day: number, currency: string): Quote {
+  let value: Decimal | undefined
+  return {
+    get value() {
+      value ??= dec(text)
+      return value
+    },
+    text,
+    day,
+    currency,
+  }
+}
 
 /** Index of the last element of sorted `days` that is <= day, or -1. */
 function lastOnOrBefore(days: readonly number[], day: number): number {
@@ -27,10 +45,10 @@ function index<T>(
   value: (t: T) => string,
   ccy: (t: T) => string,
 ) {
-  const byKey = new Map<string, { day: number; value: Decimal; currency: string }[]>()
+  const byKey = new Map<string, { day: number; text: string; currency: string }[]>()
   for (const item of items) {
     const list = byKey.get(key(item)) ?? []
-    list.push({ day: toEpochDay(day(item)), value: dec(value(item)), currency: ccy(item) })
+    list.push({ day: toEpochDay(day(item)), text: value(item), currency: ccy(item) })
     byKey.set(key(item), list)
   }
   const out = new Map<string, Series>()
@@ -40,19 +58,25 @@ function index<T>(
     const sorted = [...dedup.values()].sort((a, b) => a.day - b.day)
     out.set(k, {
       days: sorted.map((q) => q.day),
-      values: sorted.map((q) => q.value),
+      texts: sorted.map((q) => q.text),
       currencies: sorted.map((q) => q.currency),
+      quotes: [],
     })
   }
   return out
 }
 
+/** The quote of the day (the latest on or before it); the same object each time it is asked for. */
 const quoteAt = (s: Series | undefined, day: number): Quote | undefined => {
   if (!s) return undefined
   const i = lastOnOrBefore(s.days, day)
-  return i < 0
-    ? undefined
-    : { value: s.values[i] as Decimal, day: s.days[i] as number, currency: s.currencies[i] as string }
+  if (i < 0) return undefined
+  let quote = s.quotes[i]
+  if (!quote) {
+    quote = quoteOf(s.texts[i] as string, s.days[i] as number, s.currencies[i] as string)
+    s.quotes[i] = quote
+  }
+  return quote
 }
 
 /** Prices by security: the price of a day is the latest on or before it. */
@@ -124,14 +148,16 @@ export class FxTable {
     const first = this.#pair(from, FX_PIVOT, day)
     const second = first && this.#pair(FX_PIVOT, to, day)
     if (!first || !second) return undefined
-    return { value: atScale(first.value.times(second.value)), day: Math.min(first.day, second.day), currency: to }
+    const value = atScale(first.value.times(second.value))
+    return { value, text: str(value), day: Math.min(first.day, second.day), currency: to }
   }
   #pair(from: string, to: string, day: number): Quote | undefined {
-    if (from === to) return { value: ONE, day, currency: to }
+    if (from === to) return quoteOf('1', day, to)
     const direct = quoteAt(this.series.get(`${from}/${to}`), day)
     const inverse = quoteAt(this.series.get(`${to}/${from}`), day)
     if (inverse && (!direct || inverse.day > direct.day) && !inverse.value.isZero()) {
-      return { value: atScale(ONE.div(inverse.value)), day: inverse.day, currency: to }
+      const value = atScale(ONE.div(inverse.value))
+      return { value, text: str(value), day: inverse.day, currency: to }
     }
     return direct
   }

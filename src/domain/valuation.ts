@@ -1,6 +1,6 @@
 import { businessDays, fromEpochDay, isBusinessDay, toEpochDay } from './dates.ts'
-import type { FxTable, PriceTable } from './market-data.ts'
-import { type Decimal, fromScaled, mulScaled, str, toScaled } from './money.ts'
+import type { FxTable, PriceTable, Quote } from './market-data.ts'
+import { fromScaled, mulScaled, toScaled } from './money.ts'
 import type { Instrument, Portfolio, PositionRow, Valuation } from './records.ts'
 import { isCashPosition } from './transactions.ts'
 
@@ -16,15 +16,19 @@ type Held = { row: PositionRow; quantity: bigint; costLocal: bigint; costBase: b
 
 const SCALED_ONE = toScaled('1')
 
-/** Prices and rates are shared by every position-day that uses them: each is scaled once. */
-const scaledQuotes = new WeakMap<Decimal, bigint>()
-function scaled(d: Decimal): bigint {
-  let n = scaledQuotes.get(d)
-  if (n === undefined) {
-    n = toScaled(str(d))
-    scaledQuotes.set(d, n)
+/**
+ * Prices and rates are shared by every position-day that uses them (a table hands out the same
+ * quote object each time): each is scaled, and its canonical text made, once.
+ */
+const scaledQuotes = new WeakMap<Quote, { scaled: bigint; text: string }>()
+function scaled(quote: Quote): { scaled: bigint; text: string } {
+  let s = scaledQuotes.get(quote)
+  if (s === undefined) {
+    const n = toScaled(quote.text)
+    s = { scaled: n, text: fromScaled(n) }
+    scaledQuotes.set(quote, s)
   }
-  return n
+  return s
 }
 
 /**
@@ -99,25 +103,27 @@ function valueDay(held: Held, day: number, ctx: ValuationContext): Valuation {
   if (!isCashPosition(row.positionId)) {
     const quote = ctx.prices.latest(row.positionId, day)
     if (!quote) return { ...base, status: 'MISSING_PRICE' }
-    price = scaled(quote.value)
-    priceText = str(quote.value)
+    const own = scaled(quote)
+    price = own.scaled
+    priceText = own.text
     priceDate = fromEpochDay(quote.day)
     if (quote.currency !== row.currency) {
       const conversion = ctx.fx.rate(quote.currency, row.currency, day)
       if (!conversion) return { ...base, status: 'MISSING_FX' }
-      price = mulScaled(price, scaled(conversion.value))
+      price = mulScaled(price, scaled(conversion).scaled)
       priceText = fromScaled(price)
     }
   }
   const fx = ctx.fx.rate(row.currency, ctx.portfolio.baseCurrency, day)
   if (!fx) return { ...base, status: 'MISSING_FX' }
   const mvLocal = mulScaled(quantity, price)
-  const mvBase = mulScaled(mvLocal, scaled(fx.value))
+  const rate = scaled(fx)
+  const mvBase = mulScaled(mvLocal, rate.scaled)
   return {
     ...base,
     price: priceText,
     priceDate,
-    fxRate: str(fx.value),
+    fxRate: rate.text,
     marketValueLocal: fromScaled(mvLocal),
     marketValueBase: fromScaled(mvBase),
     unrealizedLocal: fromScaled(mvLocal - costLocal),
