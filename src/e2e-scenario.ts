@@ -2,7 +2,7 @@ import { businessDays, fromEpochDay, toEpochDay } from './domain/dates.ts'
 import { FxTable, PriceTable } from './domain/market-data.ts'
 import { recompute } from './domain/positions.ts'
 import type { FxRate, Instrument, Portfolio, Price, Transaction } from './domain/records.ts'
-import { portfolioSeries } from './domain/timeseries.ts'
+import { portfolioSeries, seriesMoney } from './domain/timeseries.ts'
 import { applyCancels } from './domain/transactions.ts'
 import { valuePosition } from './domain/valuation.ts'
 
@@ -98,12 +98,7 @@ export function scenario(run: string, base: string) {
         .sort((a, b) => byteOrder(String(a[1]), String(b[1])) || byteOrder(String(a[0]), String(b[0]))),
       series: portfolioSeries(portfolio.portfolioId, valuations, fold.cashflows, from, to).map((p) => [
         p.date,
-        p.bmvBase,
-        p.emvBase,
-        p.sodFlowBase,
-        p.eodFlowBase,
-        p.feesBase,
-        p.incomeBase,
+        ...seriesMoney(p),
       ]),
     }
   }

@@ -1,5 +1,6 @@
 import { fromScaled, toScaled } from '../domain/money.ts'
 import type { Cashflow, ValuationJob } from '../domain/records.ts'
+import { seriesMoney } from '../domain/timeseries.ts'
 import type { SeriesResult, SeriesStore, SeriesWork } from '../ports/series-store.ts'
 import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
@@ -75,17 +76,7 @@ export class PgSeriesStore implements SeriesStore {
     const ids = results.map((r) => r.job.portfolioId)
     const froms = results.map((r) => r.job.fromDate)
     const portfolioRows = results.flatMap((r) =>
-      r.portfolio.map((p) => [
-        p.portfolioId,
-        p.date,
-        p.bmvBase,
-        p.emvBase,
-        p.sodFlowBase,
-        p.eodFlowBase,
-        p.feesBase,
-        p.incomeBase,
-        String(p.complete),
-      ]),
+      r.portfolio.map((p) => [p.portfolioId, p.date, ...seriesMoney(p), String(p.complete)]),
     )
     await this.writer.transaction(async (tx) => {
       await lockPortfolios(

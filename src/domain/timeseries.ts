@@ -100,6 +100,16 @@ export function positionSeries(
   return out
 }
 
+/** A series point's money, in the order the series tables store it. */
+export const seriesMoney = (p: PortfolioSeriesPoint | PositionSeriesPoint): string[] => [
+  p.bmvBase,
+  p.emvBase,
+  p.sodFlowBase,
+  p.eodFlowBase,
+  p.feesBase,
+  p.incomeBase,
+]
+
 /**
  * One day of a portfolio's valuations: the sum of the valued positions, how many positions had a
  * valuation that day, and whether all were valued.
