@@ -55,6 +55,12 @@ export const HISTORY_COLUMNS = `h.portfolio_id, h.position_id, h.date::text as d
   h.realized_price_base::text as realized_price_base, h.realized_fx_base::text as realized_fx_base,
   h.income_base::text as income_base, h.lots`
 
+/** The columns of a cashflows read (alias c), as the Cashflow record holds them. */
+export const CASHFLOW_COLUMNS = `c.portfolio_id as "portfolioId", c.transaction_id as "transactionId",
+  c.position_id as "positionId", c.date::text as date, c.type, c.class, c.timing, c.scope, c.currency,
+  c.amount_local::text as "amountLocal", c.amount_base::text as "amountBase",
+  c.fee_local::text as "feeLocal", c.fee_base::text as "feeBase"`
+
 export type HistoryRow = {
   [K in (typeof HISTORY)[number]]: K extends 'lots' ? PositionRow['lots'] : K extends 'seq' ? number : string
 }

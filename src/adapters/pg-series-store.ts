@@ -6,6 +6,7 @@ import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
 import { copyRows, type PgWriter } from './pg-copy.ts'
 import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
+import { CASHFLOW_COLUMNS } from './pg-position-store.ts'
 
 const COPY_TIMEOUT_MS = 60_000
 const SERIES = ['bmv_base', 'emv_base', 'sod_flow_base', 'eod_flow_base', 'fees_base', 'income_base'] as const
@@ -41,10 +42,7 @@ export class PgSeriesStore implements SeriesStore {
       where l.stage = 'valuation' and l.position_id <> '' and l.portfolio_id = any(${ids}::text[])`
     // Flows dated on the weekend before fromDate count on fromDate (a Monday): read three days back.
     const cashflows = await this.sql<Cashflow[]>`
-      select c.portfolio_id as "portfolioId", c.transaction_id as "transactionId", c.position_id as "positionId",
-             c.date::text as date, c.type, c.class, c.timing, c.scope, c.currency,
-             c.amount_local::text as "amountLocal", c.amount_base::text as "amountBase",
-             c.fee_local::text as "feeLocal", c.fee_base::text as "feeBase"
+      select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
       from cashflows c join ${scope} using (portfolio_id)
       where c.date >= w.from_date - 2 and c.date <= ${through}::date`
     const portfolioOpen = await this.sql<{ portfolio_id: string; emv: string }[]>`

@@ -51,14 +51,14 @@ export function positionFlow(c: Cashflow, positionId: string): Decimal {
 export const portfolioFlow = (c: Cashflow): Decimal =>
   c.class === 'EXTERNAL' || c.class === 'TRANSFER' ? dec(c.amountBase) : ZERO
 
+/** What a position series reads of a valuation. */
+export type SeriesInput = Pick<Valuation, 'date' | 'status' | 'marketValueBase' | 'quantity' | 'costBase'>
+
 /**
  * Position points from `fromDay` to `toDay` from that position's valuations (any order) and its
  * cashflows (for cash: every cashflow in its currency). Days the position was not valued are left
  * out; the portfolio series marks them incomplete.
  */
-/** What a position series reads of a valuation. */
-export type SeriesInput = Pick<Valuation, 'date' | 'status' | 'marketValueBase' | 'quantity' | 'costBase'>
-
 export function positionSeries(
   portfolioId: string,
   positionId: string,

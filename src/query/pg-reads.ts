@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
+import { CASHFLOW_COLUMNS } from '../adapters/pg-position-store.ts'
 import { toEpochDay } from '../domain/dates.ts'
 import type { Cashflow } from '../domain/records.ts'
 import { positionSeries, type SeriesInput } from '../domain/timeseries.ts'
@@ -270,17 +271,12 @@ export class PgReads {
     const valuations = rows.filter((v) => v.date >= (starts.get(v.positionId) ?? from))
     const inRange = new Set(valuations.filter((v) => v.date >= from).map((v) => v.positionId))
     if (inRange.size === 0) return []
-    const first = (valuations[0] as SeriesInput).date
-    let [earliest, last] = [first, first]
-    for (const v of valuations) {
-      if (v.date < earliest) earliest = v.date
-      if (v.date > last) last = v.date
-    }
+    // Rows come in date order: the first and last are the range read.
+    const earliest = (valuations[0] as SeriesInput).date
+    const last = (valuations.at(-1) as SeriesInput).date
     const cashflows = await this.sql<Cashflow[]>`
-      select portfolio_id as "portfolioId", transaction_id as "transactionId", position_id as "positionId",
-             date::text as date, type, class, timing, scope, currency, amount_local::text as "amountLocal",
-             amount_base::text as "amountBase", fee_local::text as "feeLocal", fee_base::text as "feeBase"
-      from cashflows where portfolio_id = ${portfolioId} and date >= ${earliest}::date - 2 and date <= ${last}::date`
+      select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
+      from cashflows c where c.portfolio_id = ${portfolioId} and c.date >= ${earliest}::date - 2 and c.date <= ${last}::date`
     const points = [...Map.groupBy(valuations, (v) => v.positionId)]
       .filter(([positionId]) => inRange.has(positionId))
       .flatMap(([positionId, mine]) => {
