@@ -86,6 +86,14 @@ async function survives(outage: Outage) {
     await Bun.sleep(250)
     now = await storedPositions(db.sql)
   }
+  if (!Bun.deepEquals(now, want)) {
+    // Not resumed: say why, from pas's own warnings and errors, before the assertion fails.
+    const problems = pas
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('"level":"warn"') || l.includes('"level":"error"'))
+    process.stderr.write(`pas did not catch up; its last warnings and errors:\n${problems.slice(-20).join('\n')}\n`)
+  }
   expect({ rows: now.rows, cashflows: now.cashflows, rejections: now.rejections }).toEqual({
     rows: want.rows,
     cashflows: want.cashflows,
