@@ -17,7 +17,7 @@ import { FxTable, PriceTable } from '../src/domain/market-data.ts'
 import { recompute } from '../src/domain/positions.ts'
 import type { FxRate, Instrument, Portfolio, Price, Transaction } from '../src/domain/records.ts'
 import { portfolioSeries } from '../src/domain/timeseries.ts'
-import { valuePosition } from '../src/domain/valuation.ts'
+import { valueDays } from '../src/domain/valuation.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -134,7 +134,7 @@ for (let run = 1; run <= RUNS; run++) {
     const rows = (folds[p] as (typeof folds)[number]).rows
     const byPosition = Map.groupBy(rows, (r) => r.positionId)
     const valuations = [...byPosition.values()].flatMap((history) =>
-      valuePosition(history, first, last, { portfolio, instruments, prices: priceTable, fx }),
+      valueDays(history, first, last, { portfolio, instruments, prices: priceTable, fx }),
     )
     positionDays += valuations.length
     valuedSets.push(valuations)

@@ -316,8 +316,8 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       'prices',
       'position_history',
       'cashflows',
-      'valuations',
       'portfolio_values',
+      'unvalued_days',
       'portfolio_series',
       'lineage',
     ]
@@ -349,7 +349,9 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
 
     const lags = [...doneAt].map(([id, t]) => (t - (ackedAt.get(id) ?? t0)) / 1000).sort((a, b) => a - b)
     latencies.sort((a, b) => a - b)
-    const positionDays = rowsWritten.valuations ?? 0
+    // Position-days valued: the stage stores their count per portfolio-day, not the days themselves.
+    const [valued] = await db.sql<{ n: string }[]>`select coalesce(sum(positions), 0)::text as n from portfolio_values`
+    const positionDays = Number(valued?.n ?? 0)
     const positionDaysPerS = positionDays / endToEndS
     await db.sql`vacuum analyze`
     const [size] = await db.sql<{ bytes: string }[]>`select pg_database_size(current_database())::text as bytes`

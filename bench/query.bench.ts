@@ -2,11 +2,12 @@
  * Latency of the query API on a large portfolio: 10 years of business days × 50 securities and a
  * cash position, as the stages would have stored them.
  *
- *   bun bench/query.bench.ts [--requests 300] [--concurrency 4]
+ *   bun bench/query.bench.ts [--requests 300] [--concurrency 4] [--only NAME]   (NAME: an endpoint's name, e.g. contribution)
  *
  * The rows are generated inside PostgreSQL (embedded, .pas/bench) with generate_series, in the
- * tables' own shapes: ~2,600 portfolio-series days, ~133k position-days of valuations (position
- * series are derived from them on read), 2,000 transactions with their history rows and cashflows. The API runs in this
+ * tables' own shapes: ~2,600 portfolio-series days, a close per security per business day (~130k
+ * prices: position-days and position series are valued from them on read), 2,000 transactions with
+ * their history rows and cashflows. The API runs in this
  * process on Bun.serve; each endpoint is called `requests` times one at a time (after a warm-up),
  * then with `concurrency` clients. Reports p50, p99 and requests/s per endpoint; JSON goes to
  * bench/results/. It checks first that the review answers 200 with 51 holdings.
@@ -18,7 +19,11 @@ import { queryRoutes } from '../src/http/query.ts'
 import { localPg, scratchDatabase } from '../src/testing/local-infra.ts'
 
 const { values: args } = parseArgs({
-  options: { requests: { type: 'string', default: '300' }, concurrency: { type: 'string', default: '4' } },
+  options: {
+    requests: { type: 'string', default: '300' },
+    concurrency: { type: 'string', default: '4' },
+    only: { type: 'string' },
+  },
 })
 const REQUESTS = Number(args.requests)
 const CONCURRENCY = Number(args.concurrency)
@@ -61,10 +66,10 @@ try {
         amount_local, amount_base, fee_local, fee_base)
       select portfolio_id, transaction_id, security_id, trade_date, 'BUY', 'INVESTMENT', 'EOD', 'position', 'EUR', -1000, -1000, 0, 0
       from transactions`
-    await tx`insert into valuations (portfolio_id, position_id, date, status, quantity, price, price_date, fx_rate,
-        market_value_local, market_value_base, cost_local, cost_base)
-      select 'R', p.id, d.date, 'VALUED', 100, 100 + d.n / 100.0, d.date, 1, 10000 + d.n, 10000 + d.n, 10000, 10000
-      from days d, (select 'S' || i as id from generate_series(0, ${SECURITIES - 1}) i union all select 'CASH:EUR') p`
+    // A close per security per business day: the position-days are valued from these on read.
+    await tx`insert into prices (security_id, date, price, currency)
+      select 'S' || i, d.date, 100 + d.n / 100.0 + i, 'EUR'
+      from days d, generate_series(0, ${SECURITIES - 1}) i`
     await tx`insert into portfolio_series (portfolio_id, date, bmv_base, emv_base, sod_flow_base, eod_flow_base, fees_base,
         income_base, complete)
       select 'R', d.date, (10000 + d.n - 1 + 50 * sin(d.n - 1)) * 51, (10000 + d.n + 50 * sin(d.n)) * 51,
@@ -72,10 +77,10 @@ try {
       from days d`
   })
   await sql`analyze`
-  const [counts] = await sql<{ days: number; valuations: number }[]>`
-    select (select count(*)::int from portfolio_series) as days, (select count(*)::int from valuations) as valuations`
+  const [counts] = await sql<{ days: number; prices: number }[]>`
+    select (select count(*)::int from portfolio_series) as days, (select count(*)::int from prices) as prices`
   progress(
-    `  ${counts?.days} series days, ${counts?.valuations} valuations in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `  ${counts?.days} series days, ${counts?.prices} prices in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   )
 
   const app = new Elysia().use(queryRoutes(sql)).listen({ hostname: '127.0.0.1', port: 0 })
@@ -113,6 +118,7 @@ try {
   }
   const results: Result[] = []
   for (const [name, path] of Object.entries(endpoints)) {
+    if (args.only && !name.startsWith(args.only)) continue
     const url = base + path
     for (let i = 0; i < 10; i++) await timeOne(url)
     const serial: number[] = []

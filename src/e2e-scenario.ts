@@ -4,7 +4,7 @@ import { recompute } from './domain/positions.ts'
 import type { FxRate, Instrument, Portfolio, Price, Transaction } from './domain/records.ts'
 import { portfolioSeries, seriesMoney } from './domain/timeseries.ts'
 import { applyCancels } from './domain/transactions.ts'
-import { valuePosition } from './domain/valuation.ts'
+import { valuationOf, valueDays } from './domain/valuation.ts'
 
 /**
  * The end-to-end scenario (src/e2e.it.test.ts): two portfolios, FIFO and AVCO, in a base currency
@@ -80,9 +80,10 @@ export function scenario(run: string, base: string) {
     const fold = recompute([], applyCancels(txns).active, ctx)
     const from = toEpochDay(portfolio.openDate)
     const to = toEpochDay(businessDate)
-    const valuations = [...Map.groupBy(fold.rows, (r) => r.positionId).values()].flatMap((history) =>
-      valuePosition(history, from, to, { ...ctx, prices: PriceTable.of(pricesSoFar) }),
+    const days = [...Map.groupBy(fold.rows, (r) => r.positionId).values()].flatMap((history) =>
+      valueDays(history, from, to, { ...ctx, prices: PriceTable.of(pricesSoFar) }),
     )
+    const valuations = days.map(valuationOf)
     return {
       positions: fold.rows.map((r) => [
         r.positionId,
@@ -96,7 +97,7 @@ export function scenario(run: string, base: string) {
       valuations: valuations
         .map((v) => [v.positionId, v.date, v.status, v.marketValueBase ?? null])
         .sort((a, b) => byteOrder(String(a[1]), String(b[1])) || byteOrder(String(a[0]), String(b[0]))),
-      series: portfolioSeries(portfolio.portfolioId, valuations, fold.cashflows, from, to).map((p) => [
+      series: portfolioSeries(portfolio.portfolioId, days, fold.cashflows, from, to).map((p) => [
         p.date,
         ...seriesMoney(p),
       ]),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { KafkaLog } from './adapters/kafka-log.ts'
 import { namespaced } from './adapters/namespaced-log.ts'
 import { scenario } from './e2e-scenario.ts'
+import { positionValuations } from './query/position-days.ts'
 import { freshDatabase, kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
 import { dropKafkaTopics, type ScratchDatabase } from './testing/local-infra.ts'
 import { settles } from './testing/pipeline.ts'
@@ -183,10 +184,13 @@ for (const mode of modes) {
                          realized_local::text as rl, realized_base::text as rb
                        from position_history where portfolio_id = ${portfolioId} order by date, seq`
         ).map((r) => [r.position_id, r.d, r.q, r.cl, r.cb, r.rl, r.rb]),
-        valuations: (
-          await db.sql`select position_id, date::text as d, status, market_value_base::text as mv
-                       from valuations where portfolio_id = ${portfolioId} order by date, position_id`
-        ).map((r) => [r.position_id, r.d, r.status, r.mv]),
+        // Valued on read from the stored inputs (src/query/position-days.ts), to the business date.
+        valuations: (await positionValuations(db.sql, portfolioId, '2025-01-01', sc.businessDate)).map((v) => [
+          v.positionId,
+          v.date,
+          v.status,
+          v.marketValueBase ?? null,
+        ]),
         series: (
           await db.sql`select date::text as d, bmv_base::text as b, emv_base::text as e, sod_flow_base::text as s,
                          eod_flow_base::text as f, fees_base::text as fee, income_base::text as i
@@ -249,10 +253,10 @@ for (const mode of modes) {
         await allMatch(withBackDated, corrected)
         // Jan 15 at the corrected 70.00: 100 (Jan 7) + 50 (Jan 9) + 100 (Jan 14) = 250 US shares, USD 17,500
         // × 0.9523809524 = CHF 16,666.666667 in both portfolios.
-        const jan15 = await db.sql`select market_value_base::text as mv from valuations
-          where portfolio_id = any(${sc.portfolios.map((p) => p.portfolioId)}::text[]) and position_id = ${sc.US}
-            and date = '2025-01-15'`
-        expect(jan15.map((r) => r.mv)).toEqual(['16666.666667', '16666.666667'])
+        const jan15 = await Promise.all(
+          sc.portfolios.map((p) => positionValuations(db.sql, p.portfolioId, '2025-01-15', '2025-01-15', [sc.US])),
+        )
+        expect(jan15.flat().map((v) => v.marketValueBase)).toEqual(['16666.666667', '16666.666667'])
 
         const counts = await stageRecords(deployment.processes)
         const again = sc.portfolios.flatMap((p) => sc.trades(p.portfolioId))

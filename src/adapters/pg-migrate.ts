@@ -11,6 +11,7 @@ import m0009 from '../../sql/0009_cancel_targets.sql' with { type: 'text' }
 import m0010 from '../../sql/0010_position_series_on_read.sql' with { type: 'text' }
 import m0011 from '../../sql/0011_valuations_without_unrealized.sql' with { type: 'text' }
 import m0012 from '../../sql/0012_portfolio_values.sql' with { type: 'text' }
+import m0013 from '../../sql/0013_position_days_on_read.sql' with { type: 'text' }
 import type { Sql } from './pg-client.ts'
 
 /** Every file in sql/, in order. Imported as text so the compiled binary carries them. */
@@ -27,6 +28,7 @@ export const migrations: readonly { name: string; sql: string }[] = [
   { name: '0010_position_series_on_read', sql: m0010 },
   { name: '0011_valuations_without_unrealized', sql: m0011 },
   { name: '0012_portfolio_values', sql: m0012 },
+  { name: '0013_position_days_on_read', sql: m0013 },
 ]
 
 const checksum = (text: string) => createHash('sha256').update(text).digest('hex')

@@ -1,7 +1,7 @@
+import { fromEpochDay } from '../domain/dates.ts'
 import { FX_PIVOT } from '../domain/market-data.ts'
 import type { FxChanged, FxRate, Instrument, Portfolio, Price, PricesChanged, ValuationJob } from '../domain/records.ts'
 import { dailyTotals } from '../domain/timeseries.ts'
-import { isCashPosition } from '../domain/transactions.ts'
 import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
 import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
@@ -11,20 +11,6 @@ import { HISTORY_COLUMNS, type HistoryRow, toPositionRow } from './pg-position-s
 
 const COPY_TIMEOUT_MS = 60_000
 /** The columns of `valuations` in COPY order (the benchmark harness copies the same shape). */
-const VALUATION_COLUMNS = [
-  'portfolio_id',
-  'position_id',
-  'date',
-  'status',
-  'quantity',
-  'price',
-  'price_date',
-  'fx_rate',
-  'market_value_local',
-  'market_value_base',
-  'cost_local',
-  'cost_base',
-] as const
 
 /**
  * ValuationStore on PostgreSQL (sql/0004_valuations.sql). Without a business date yet, valuations
@@ -36,114 +22,26 @@ export class PgValuationStore implements ValuationStore {
     private readonly writer: PgWriter,
   ) {}
 
-  async load(jobs: readonly ValuationJob[]): Promise<ValuationWork[]> {
-    if (jobs.length === 0) return []
-    const asOf = await inputsAsOf(this.sql)
-    const ids = jobs.map((j) => j.portfolioId)
-    const froms = jobs.map((j) => j.fromDate)
-    const through = await businessDate(this.sql)
-    const portfolios = new Map(
-      (
-        await this.sql<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = any(${ids}::text[])`
-      ).map((p) => [p.record.portfolioId, p.record]),
-    )
-    const scope = this.sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
-    const rows = await this.sql<HistoryRow[]>`
-      (select distinct on (h.portfolio_id, h.position_id) ${this.sql.unsafe(HISTORY_COLUMNS)}
-       from position_history h join ${scope} using (portfolio_id)
-       where h.date < w.from_date
-       order by h.portfolio_id, h.position_id, h.date desc, h.seq desc)
-      union all
-      (select ${this.sql.unsafe(HISTORY_COLUMNS)}
-       from position_history h join ${scope} using (portfolio_id)
-       where h.date >= w.from_date and h.date <= ${through}::date)
-      order by portfolio_id, position_id, date, seq`
-    const securities = [...new Set(rows.map((r) => r.position_id).filter((id) => !isCashPosition(id)))]
-    const since = [...froms].sort()[0] as string // ISO dates sort as strings
-    const instruments = await this.sql<{ record: Instrument }[]>`
-      select record from instruments where security_id = any(${securities}::text[])`
-    // The latest price before `since`, one index probe per security (not a scan of all earlier days).
-    const prices = await this.sql<Price[]>`
-      (select p.security_id as "securityId", p.date::text as date, p.price::text as price, p.currency
-       from unnest(${securities}::text[]) as s(id)
-       cross join lateral (select * from prices where security_id = s.id and date < ${since}::date
-                           order by date desc limit 1) as p)
-      union all
-      (select security_id, date::text, price::text, currency
-       from prices where security_id = any(${securities}::text[]) and date >= ${since}::date and date <= ${through}::date)`
-    const bases = [...new Set([...portfolios.values()].map((p) => p.baseCurrency))]
-    // Besides the pairs touching each base or the pivot, the pairs that convert a price quoted in a
-    // currency other than its instrument's (a third currency): direct, inverse or crossed (FxTable).
-    const currencyOf = new Map(instruments.map((i) => [i.record.securityId, i.record.currency]))
-    const conversions = [
-      ...new Set(
-        prices.flatMap((p) => {
-          const own = currencyOf.get(p.securityId)
-          return own === undefined || own === p.currency ? [] : [`${p.currency}/${own}`]
-        }),
-      ),
-    ].map((pair) => pair.split('/') as [string, string])
-    const [cFrom, cTo] = [conversions.map((c) => c[0]), conversions.map((c) => c[1])]
-    const touching = [...bases, FX_PIVOT]
-    const wanted = this.sql`(from_currency = any(${touching}::text[]) or to_currency = any(${touching}::text[])
-      or exists (select 1 from unnest(${cFrom}::text[], ${cTo}::text[]) as c(a, b)
-                 where (from_currency, to_currency) in ((c.a, c.b), (c.b, c.a))))`
-    const fx = await this.sql<FxRate[]>`
-      (select distinct on (from_currency, to_currency) from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
-       from fx_rates where ${wanted} and date < ${since}::date
-       order by from_currency, to_currency, date desc)
-      union all
-      (select from_currency, to_currency, date::text, rate::text
-       from fx_rates where ${wanted} and date >= ${since}::date and date <= ${through}::date)`
-
-    const byPortfolio = Map.groupBy(rows, (r) => r.portfolio_id)
-    const instrumentRecords = instruments.map((i) => i.record)
-    const converts = (r: FxRate) =>
-      conversions.some(([a, b]) => (r.from === a && r.to === b) || (r.from === b && r.to === a))
-    const fxOf = new Map(
-      bases.map((b) => [b, fx.filter((r) => [r.from, r.to].some((c) => c === b || c === FX_PIVOT) || converts(r))]),
-    )
-    return jobs.flatMap((job) => {
-      const portfolio = portfolios.get(job.portfolioId)
-      if (!portfolio) return []
-      const byPosition = Map.groupBy(byPortfolio.get(job.portfolioId) ?? [], (r) => r.position_id)
-      return [
-        {
-          job,
-          portfolio,
-          businessDate: through,
-          histories: [...byPosition.values()].map((h) => h.map(toPositionRow)),
-          instruments: instrumentRecords,
-          prices,
-          fx: fxOf.get(portfolio.baseCurrency) ?? [],
-          inputsAsOf: asOf,
-        },
-      ]
-    })
+  load(jobs: readonly ValuationJob[]): Promise<ValuationWork[]> {
+    return loadValuationWork(this.sql, jobs)
   }
 
+  /**
+   * Replaces each portfolio's day sums and unvalued position-days from its date on, with its
+   * lineage, in one transaction. The position-days themselves are not stored: the query API values
+   * them on read with the same function (src/query/position-days.ts).
+   */
   async replace(results: readonly ValuationResult[]): Promise<void> {
     if (results.length === 0) return
     const ids = results.map((r) => r.job.portfolioId)
     const froms = results.map((r) => r.job.fromDate)
-    // One row's cells at a time, as COPY takes them: never an array of every row's cells.
-    function* cells(): Generator<Cell[]> {
-      for (const r of results)
-        for (const v of r.valuations)
-          yield [
-            v.portfolioId,
-            v.positionId,
-            v.date,
-            v.status,
-            v.quantity,
-            v.price ?? null,
-            v.priceDate ?? null,
-            v.fxRate ?? null,
-            v.marketValueLocal ?? null,
-            v.marketValueBase ?? null,
-            v.costLocal,
-            v.costBase,
-          ]
+    const totals: Cell[][] = []
+    const unvalued: Cell[][] = []
+    for (const r of results) {
+      for (const t of dailyTotals(r.days))
+        totals.push([r.job.portfolioId, t.date, t.emvBase, String(t.positions), String(t.complete)])
+      for (const d of r.days)
+        if (d.status !== 'VALUED') unvalued.push([d.row.portfolioId, d.row.positionId, fromEpochDay(d.day), d.status])
     }
     await this.writer.transaction(async (tx) => {
       await lockPortfolios(
@@ -151,31 +49,21 @@ export class PgValuationStore implements ValuationStore {
         'valuation',
         results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
-      await tx`delete from valuations v using unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)
-               where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
-      await copyRows(tx, 'valuations', VALUATION_COLUMNS, cells(), COPY_TIMEOUT_MS)
-      // The day sums the series stage continues from, with the rows they sum (one transaction).
-      await tx`delete from portfolio_values v using unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)
-               where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
+      const scope = tx`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
+      await tx`delete from portfolio_values v using ${scope} where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
+      await tx`delete from unvalued_days v using ${scope} where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
       await copyRows(
         tx,
         'portfolio_values',
         ['portfolio_id', 'date', 'emv_base', 'positions', 'complete'],
-        results.flatMap((r) =>
-          dailyTotals(r.valuations).map((t) => [
-            r.job.portfolioId,
-            t.date,
-            t.emvBase,
-            String(t.positions),
-            String(t.complete),
-          ]),
-        ),
+        totals,
         COPY_TIMEOUT_MS,
       )
+      await copyRows(tx, 'unvalued_days', ['portfolio_id', 'position_id', 'date', 'status'], unvalued, COPY_TIMEOUT_MS)
       await writeLineage(
         tx,
         'valuation',
-        lineageOf(results, (r) => r.valuations.map((v) => v.positionId)),
+        lineageOf(results, (r) => r.days.map((d) => d.row.positionId)),
       )
     })
   }
@@ -222,4 +110,101 @@ export class PgValuationStore implements ValuationStore {
   async close(): Promise<void> {
     await this.writer.close()
   }
+}
+
+/**
+ * What valuing each job's portfolio from its date needs: per position its last history row
+ * before the date and its rows up to `until` (default: the business date), the instruments, the
+ * prices and FX rates from the date on plus the latest before it. Shared by the valuation stage
+ * and the query API, which values position-days on read (src/query/position-days.ts).
+ */
+export async function loadValuationWork(
+  sql: Sql,
+  jobs: readonly ValuationJob[],
+  until?: string,
+): Promise<ValuationWork[]> {
+  if (jobs.length === 0) return []
+  const asOf = await inputsAsOf(sql)
+  const ids = jobs.map((j) => j.portfolioId)
+  const froms = jobs.map((j) => j.fromDate)
+  const through = until ?? (await businessDate(sql))
+  const scope = sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
+  const since = [...froms].sort()[0] as string // ISO dates sort as strings
+  // The securities the portfolios held by the business date, found where the history is, so that
+  // the history, instruments and prices load at once (on connections of their own).
+  const securities = sql`(select distinct position_id from position_history
+    where portfolio_id = any(${ids}::text[]) and date <= ${through}::date and position_id not like 'CASH:%')`
+  const [portfolioRows, rows, instruments, prices] = await Promise.all([
+    sql<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = any(${ids}::text[])`,
+    sql<HistoryRow[]>`
+      (select distinct on (h.portfolio_id, h.position_id) ${sql.unsafe(HISTORY_COLUMNS)}
+       from position_history h join ${scope} using (portfolio_id)
+       where h.date < w.from_date
+       order by h.portfolio_id, h.position_id, h.date desc, h.seq desc)
+      union all
+      (select ${sql.unsafe(HISTORY_COLUMNS)}
+       from position_history h join ${scope} using (portfolio_id)
+       where h.date >= w.from_date and h.date <= ${through}::date)
+      order by portfolio_id, position_id, date, seq`,
+    sql<{ record: Instrument }[]>`select record from instruments where security_id in ${securities}`,
+    // The latest price before `since`, one index probe per security (not a scan of all earlier days).
+    sql<Price[]>`
+      (select p.security_id as "securityId", p.date::text as date, p.price::text as price, p.currency
+       from ${securities} as s(id)
+       cross join lateral (select * from prices where security_id = s.id and date < ${since}::date
+                           order by date desc limit 1) as p)
+      union all
+      (select security_id, date::text, price::text, currency
+       from prices where security_id in ${securities} and date >= ${since}::date and date <= ${through}::date)`,
+  ])
+  const portfolios = new Map(portfolioRows.map((p) => [p.record.portfolioId, p.record]))
+  const bases = [...new Set([...portfolios.values()].map((p) => p.baseCurrency))]
+  // Besides the pairs touching each base or the pivot, the pairs that convert a price quoted in a
+  // currency other than its instrument's (a third currency): direct, inverse or crossed (FxTable).
+  const currencyOf = new Map(instruments.map((i) => [i.record.securityId, i.record.currency]))
+  const conversions = [
+    ...new Set(
+      prices.flatMap((p) => {
+        const own = currencyOf.get(p.securityId)
+        return own === undefined || own === p.currency ? [] : [`${p.currency}/${own}`]
+      }),
+    ),
+  ].map((pair) => pair.split('/') as [string, string])
+  const [cFrom, cTo] = [conversions.map((c) => c[0]), conversions.map((c) => c[1])]
+  const touching = [...bases, FX_PIVOT]
+  const wanted = sql`(from_currency = any(${touching}::text[]) or to_currency = any(${touching}::text[])
+      or exists (select 1 from unnest(${cFrom}::text[], ${cTo}::text[]) as c(a, b)
+                 where (from_currency, to_currency) in ((c.a, c.b), (c.b, c.a))))`
+  const fx = await sql<FxRate[]>`
+      (select distinct on (from_currency, to_currency) from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
+       from fx_rates where ${wanted} and date < ${since}::date
+       order by from_currency, to_currency, date desc)
+      union all
+      (select from_currency, to_currency, date::text, rate::text
+       from fx_rates where ${wanted} and date >= ${since}::date and date <= ${through}::date)`
+
+  const byPortfolio = Map.groupBy(rows, (r) => r.portfolio_id)
+  const instrumentRecords = instruments.map((i) => i.record)
+  const converts = (r: FxRate) =>
+    conversions.some(([a, b]) => (r.from === a && r.to === b) || (r.from === b && r.to === a))
+  const fxOf = new Map(
+    bases.map((b) => [b, fx.filter((r) => [r.from, r.to].some((c) => c === b || c === FX_PIVOT) || converts(r))]),
+  )
+  return jobs.flatMap((job) => {
+    const portfolio = portfolios.get(job.portfolioId)
+    if (!portfolio) return []
+    const byPosition = Map.groupBy(byPortfolio.get(job.portfolioId) ?? [], (r) => r.position_id)
+    return [
+      {
+        job,
+        portfolio,
+        businessDate: through,
+        histories: [...byPosition.values()].map((h) => h.map(toPositionRow)),
+        instruments: instrumentRecords,
+        prices,
+        fx: fxOf.get(portfolio.baseCurrency) ?? [],
+        inputsAsOf: asOf,
+      },
+    ]
+  })
 }

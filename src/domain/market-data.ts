@@ -1,27 +1,35 @@
 import { toEpochDay } from './dates.ts'
-import { atScale, type Decimal, dec, ONE, str } from './money.ts'
+import { atScale, type Decimal, dec, ONE, str, toScaled } from './money.ts'
 import type { FxRate, Price } from './records.ts'
 
 type Series = { days: number[]; texts: string[]; currencies: string[]; quotes: (Quote | undefined)[] }
 
 /**
- * A price or rate of a day. `text` is its decimal text (at most SCALE places); `value` is parsed
- * from it on first use, so a table of thousands of prices parses only those asked for.
+ * A price or rate of a day. `text` is its decimal text (at most SCALE places); `value` (a Decimal)
+ * and `scaled` (money.ts's scaled integer) are parsed from it on first use, so a table of
+ * thousands of prices parses only those asked for, once each.
  */
-export type Quote = { readonly value: Decimal; readonly text: string; readonly day: number; readonly currency: string }
-
-function quoteOf(text: string, day: number, currency: string): Quote {
-  let value: Decimal | undefined
-  return {
-    get value() {
-      value ??= dec(text)
-      return value
-    },
-    text,
-    day,
-    currency,
+export class Quote {
+  #value: Decimal | undefined
+  #scaled: bigint | undefined
+  constructor(
+    readonly text: string,
+    readonly day: number,
+    readonly currency: string,
+  ) {}
+  get value(): Decimal {
+    this.#value ??= dec(this.text)
+    return this.#value
+  }
+  get scaled(): bigint {
+    this.#scaled ??= toScaled(this.text)
+    return this.#scaled
   }
 }
+
+const quoteOf = (text: string, day: number, currency: string) => new Quote(text, day, currency)
+/** A derived rate (inverse or cross), at SCALE places by rule 3. */
+const derived = (value: Decimal, day: number, currency: string) => new Quote(str(value), day, currency)
 
 /** Index of the last element of sorted `days` that is <= day, or -1. */
 function lastOnOrBefore(days: readonly number[], day: number): number {
@@ -96,6 +104,11 @@ export class PriceTable {
   latest(securityId: string, day: number): Quote | undefined {
     return quoteAt(this.series.get(securityId), day)
   }
+  /** `latest` for one security, its prices found once (valuation asks for every day of a position). */
+  of(securityId: string): (day: number) => Quote | undefined {
+    const series = this.series.get(securityId)
+    return (day) => quoteAt(series, day)
+  }
 }
 
 /**
@@ -128,18 +141,25 @@ export class FxTable {
   readonly #answers = new Map<string, Map<number, Quote | null>>()
 
   rate(from: string, to: string, day: number): Quote | undefined {
+    return this.pair(from, to)(day)
+  }
+  /** `rate` for one pair, its answers found once (valuation asks for every day of a position). */
+  pair(from: string, to: string): (day: number) => Quote | undefined {
     const pair = `${from}/${to}`
     let byDay = this.#answers.get(pair)
     if (!byDay) {
       byDay = new Map()
       this.#answers.set(pair, byDay)
     }
-    let answer = byDay.get(day)
-    if (answer === undefined) {
-      answer = this.#rate(from, to, day) ?? null
-      byDay.set(day, answer)
+    const answers = byDay
+    return (day) => {
+      let answer = answers.get(day)
+      if (answer === undefined) {
+        answer = this.#rate(from, to, day) ?? null
+        answers.set(day, answer)
+      }
+      return answer ?? undefined
     }
-    return answer ?? undefined
   }
 
   #rate(from: string, to: string, day: number): Quote | undefined {
@@ -149,7 +169,7 @@ export class FxTable {
     const second = first && this.#pair(FX_PIVOT, to, day)
     if (!first || !second) return undefined
     const value = atScale(first.value.times(second.value))
-    return { value, text: str(value), day: Math.min(first.day, second.day), currency: to }
+    return derived(value, Math.min(first.day, second.day), to)
   }
   #pair(from: string, to: string, day: number): Quote | undefined {
     if (from === to) return quoteOf('1', day, to)
@@ -157,7 +177,7 @@ export class FxTable {
     const inverse = quoteAt(this.series.get(`${to}/${from}`), day)
     if (inverse && (!direct || inverse.day > direct.day) && !inverse.value.isZero()) {
       const value = atScale(ONE.div(inverse.value))
-      return { value, text: str(value), day: inverse.day, currency: to }
+      return derived(value, inverse.day, to)
     }
     return direct
   }

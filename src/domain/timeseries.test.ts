@@ -4,7 +4,7 @@ import { FxTable, PriceTable } from './market-data.ts'
 import { recompute } from './positions.ts'
 import type { Instrument, Portfolio, Transaction } from './records.ts'
 import { portfolioSeries, positionSeries } from './timeseries.ts'
-import { valuePosition } from './valuation.ts'
+import { valueDays } from './valuation.ts'
 
 const portfolio: Portfolio = { portfolioId: 'P1', baseCurrency: 'USD', openDate: '2025-01-01' }
 const instruments = new Map<string, Instrument>([['AAPL', { securityId: 'AAPL', name: 'Apple', currency: 'USD' }]])
@@ -31,7 +31,7 @@ const txns = [
 const fold = recompute([], txns, { portfolio, instruments, fx })
 const [from, to] = [toEpochDay('2025-01-06'), toEpochDay('2025-01-13')]
 const valuations = ['AAPL', 'CASH:USD'].flatMap((id) =>
-  valuePosition(
+  valueDays(
     fold.rows.filter((r) => r.positionId === id),
     from,
     to,
@@ -64,7 +64,9 @@ describe('portfolioSeries', () => {
 
   test('a day with an unvalued position is marked incomplete', () => {
     const missing = valuations.map((v) =>
-      v.positionId === 'AAPL' && v.date === '2025-01-08' ? { ...v, status: 'MISSING_PRICE' as const } : v,
+      v.row.positionId === 'AAPL' && v.day === toEpochDay('2025-01-08')
+        ? { ...v, status: 'MISSING_PRICE' as const }
+        : v,
     )
     const point = portfolioSeries('P1', missing, fold.cashflows, from, to).find((p) => p.date === '2025-01-08')
     expect(point).toMatchObject({ complete: false, emvBase: '8475' })
@@ -76,7 +78,7 @@ describe('positionSeries', () => {
     const points = positionSeries(
       'P1',
       'AAPL',
-      valuations.filter((v) => v.positionId === 'AAPL'),
+      valuations.filter((v) => v.row.positionId === 'AAPL'),
       fold.cashflows.filter((c) => c.positionId === 'AAPL'),
       from,
       toEpochDay('2025-01-07'),

@@ -1,7 +1,8 @@
 import { businessDays, fromEpochDay, onOrAfterBusinessDay, toEpochDay } from './dates.ts'
-import { type Decimal, dec, fromScaled, str, toScaled, ZERO } from './money.ts'
-import type { Cashflow, PortfolioSeriesPoint, PositionSeriesPoint, Valuation } from './records.ts'
+import { type Decimal, dec, fromScaled, str, ZERO } from './money.ts'
+import type { Cashflow, PortfolioSeriesPoint, PositionSeriesPoint } from './records.ts'
 import { isCashPosition } from './transactions.ts'
+import type { PositionDay } from './valuation.ts'
 
 /**
  * DAILY SERIES, in base currency, one point per business day (see dates.ts for the calendar; a
@@ -51,49 +52,46 @@ export function positionFlow(c: Cashflow, positionId: string): Decimal {
 export const portfolioFlow = (c: Cashflow): Decimal =>
   c.class === 'EXTERNAL' || c.class === 'TRANSFER' ? dec(c.amountBase) : ZERO
 
-/** What a position series reads of a valuation. */
-export type SeriesInput = Pick<Valuation, 'date' | 'status' | 'marketValueBase' | 'quantity' | 'costBase'>
-
 /**
- * Position points from `fromDay` to `toDay` from that position's valuations (any order) and its
+ * Position points from `fromDay` to `toDay` from that position's days (in date order) and its
  * cashflows (for cash: every cashflow in its currency). Days the position was not valued are left
  * out; the portfolio series marks them incomplete.
  */
 export function positionSeries(
   portfolioId: string,
   positionId: string,
-  valuations: readonly SeriesInput[],
+  days: readonly PositionDay[],
   cashflows: readonly Cashflow[],
   fromDay: number,
   toDay: number,
   openingEmv: Decimal = ZERO,
 ): PositionSeriesPoint[] {
   const flows = byDay(cashflows, (c) => positionFlow(c, positionId))
-  const valued = new Map(valuations.map((v) => [toEpochDay(v.date), v]))
   const out: PositionSeriesPoint[] = []
   // The value is carried as stored: a position's emv is its valuation's market value, unchanged.
   let bmv = str(openingEmv)
+  let next = 0
   for (const day of businessDays(fromDay, toDay)) {
-    const v = valued.get(day)
+    while (next < days.length && (days[next] as PositionDay).day < day) next++
+    const v = days[next]?.day === day ? days[next] : undefined
     const f = flows.get(day)
     if (v?.status !== 'VALUED') {
       if (f) bmv = '0' // flows without a value: the next day starts from nothing known
       continue
     }
-    const emv = v.marketValueBase as string
-    const d = f ?? emptyDay()
+    const emv = fromScaled(v.mvBase)
     out.push({
       portfolioId,
       positionId,
-      date: v.date,
+      date: fromEpochDay(day),
       bmvBase: bmv,
       emvBase: emv,
-      sodFlowBase: str(d.sod),
-      eodFlowBase: str(d.eod),
-      feesBase: str(d.fees),
-      incomeBase: str(d.income),
-      quantity: v.quantity,
-      costBase: v.costBase,
+      sodFlowBase: f ? str(f.sod) : '0',
+      eodFlowBase: f ? str(f.eod) : '0',
+      feesBase: f ? str(f.fees) : '0',
+      incomeBase: f ? str(f.income) : '0',
+      quantity: v.row.quantity,
+      costBase: v.row.costBase,
     })
     bmv = emv
   }
@@ -116,21 +114,21 @@ export const seriesMoney = (p: PortfolioSeriesPoint | PositionSeriesPoint): stri
  */
 export type DayTotal = { date: string; emvBase: string; positions: number; complete: boolean }
 
-/** Valuations (any order) summed per day, in scaled integers (money.ts): exact, as decimal addition is. */
-export function dailyTotals(valuations: readonly Valuation[]): DayTotal[] {
-  const byDay = new Map<string, { emv: bigint; positions: number; complete: boolean }>()
-  for (const v of valuations) {
-    let acc = byDay.get(v.date)
+/** Position-days (any order) summed per day, in scaled integers (money.ts): exact, as decimal addition is. */
+export function dailyTotals(days: readonly PositionDay[]): DayTotal[] {
+  const byDay = new Map<number, { emv: bigint; positions: number; complete: boolean }>()
+  for (const v of days) {
+    let acc = byDay.get(v.day)
     if (!acc) {
       acc = { emv: 0n, positions: 0, complete: true }
-      byDay.set(v.date, acc)
+      byDay.set(v.day, acc)
     }
     acc.positions++
-    if (v.status === 'VALUED') acc.emv += toScaled(v.marketValueBase as string)
+    if (v.status === 'VALUED') acc.emv += v.mvBase
     else acc.complete = false
   }
-  return [...byDay].map(([date, t]) => ({
-    date,
+  return [...byDay].map(([day, t]) => ({
+    date: fromEpochDay(day),
     emvBase: fromScaled(t.emv),
     positions: t.positions,
     complete: t.complete,
@@ -144,13 +142,13 @@ export function dailyTotals(valuations: readonly Valuation[]): DayTotal[] {
  */
 export function portfolioSeries(
   portfolioId: string,
-  valuations: readonly Valuation[],
+  days: readonly PositionDay[],
   cashflows: readonly Cashflow[],
   fromDay: number,
   toDay: number,
   openingEmv: Decimal = ZERO,
 ): PortfolioSeriesPoint[] {
-  return seriesOfTotals(portfolioId, dailyTotals(valuations), cashflows, fromDay, toDay, openingEmv)
+  return seriesOfTotals(portfolioId, dailyTotals(days), cashflows, fromDay, toDay, openingEmv)
 }
 
 /** portfolioSeries from the days' totals (which the store sums where the valuations are). */

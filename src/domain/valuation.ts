@@ -1,7 +1,7 @@
 import { businessDays, fromEpochDay, isBusinessDay, toEpochDay } from './dates.ts'
 import type { FxTable, PriceTable, Quote } from './market-data.ts'
 import { fromScaled, mulScaled, toScaled } from './money.ts'
-import type { Instrument, Portfolio, PositionRow, Valuation } from './records.ts'
+import type { Instrument, Portfolio, PositionRow, Valuation, ValuationStatus } from './records.ts'
 import { isCashPosition } from './transactions.ts'
 
 export type ValuationContext = {
@@ -11,45 +11,68 @@ export type ValuationContext = {
   readonly fx: FxTable
 }
 
+/** What valuation reads of a position's history row. */
+export type HeldRow = Pick<
+  PositionRow,
+  'portfolioId' | 'positionId' | 'date' | 'currency' | 'quantity' | 'costLocal' | 'costBase'
+>
+
 /** A history row with its quantity and costs in scaled integers (money.ts, rule 3). */
-type Held = { row: PositionRow; quantity: bigint; costLocal: bigint; costBase: bigint }
+type Held = { row: HeldRow; quantity: bigint; costLocal: bigint; costBase: bigint }
+
+/** Where one position's prices and rates come from: its tables' lookups, found once per position. */
+type Lookups = {
+  price: (day: number) => Quote | undefined
+  /** Instrument currency → base. */
+  fx: (day: number) => Quote | undefined
+  ctx: ValuationContext
+}
 
 const SCALED_ONE = toScaled('1')
 
 /**
- * Prices and rates are shared by every position-day that uses them (a table hands out the same
- * quote object each time): each is scaled, and its canonical text made, once.
+ * A position-day as valuation computes it: money in scaled integers (money.ts, rule 3), the
+ * history row in force that day, and what priced it. `valuationOf` gives its record form (decimal
+ * text); sums and series read the integers directly, so no text is made for a day nobody shows.
+ * A day is VALUED with `priced` undefined when the position closed that day (valued at zero).
  */
-const scaledQuotes = new WeakMap<Quote, { scaled: bigint; text: string }>()
-function scaled(quote: Quote): { scaled: bigint; text: string } {
-  let s = scaledQuotes.get(quote)
-  if (s === undefined) {
-    const n = toScaled(quote.text)
-    s = { scaled: n, text: fromScaled(n) }
-    scaledQuotes.set(quote, s)
-  }
-  return s
+export type PositionDay = {
+  readonly row: HeldRow
+  readonly day: number
+  readonly status: ValuationStatus
+  readonly costLocal: bigint
+  readonly costBase: bigint
+  /** 0n unless VALUED */
+  readonly mvLocal: bigint
+  readonly mvBase: bigint
+  /** The price in the instrument currency and its date, and the rate to base (scaled); none on a closing day. */
+  readonly priced?: { price: bigint; day: number; fxRate: bigint }
 }
 
 /**
- * Valuations of one position on each business day from `fromDay` to `toDay` (epoch days) on which
- * it is held, plus the day it was closed (valued at zero, so the series sees the value leave).
- * `history` is the position's rows sorted by date, including the last row before `fromDay`.
+ * Position-days of one position on each business day from `fromDay` to `toDay` (epoch days) on
+ * which it is held, plus the day it was closed (valued at zero, so the series sees the value
+ * leave). `history` is the position's rows sorted by date, including the last row before `fromDay`.
  */
-export function valuePosition(
-  history: readonly PositionRow[],
+export function valueDays(
+  history: readonly HeldRow[],
   fromDay: number,
   toDay: number,
   ctx: ValuationContext,
-): Valuation[] {
-  const out: Valuation[] = []
+): PositionDay[] {
+  const out: PositionDay[] = []
   const first = history[0]
   if (!first) return out
+  const lookups: Lookups = {
+    price: ctx.prices.of(first.positionId),
+    fx: ctx.fx.pair(first.currency, ctx.portfolio.baseCurrency),
+    ctx,
+  }
   let next = 0
   let held: Held | undefined
   const apply = (through: number) => {
-    while (next < history.length && toEpochDay((history[next] as PositionRow).date) <= through) {
-      const row = history[next++] as PositionRow
+    while (next < history.length && toEpochDay((history[next] as HeldRow).date) <= through) {
+      const row = history[next++] as HeldRow
       held = {
         row,
         quantity: toScaled(row.quantity),
@@ -69,10 +92,48 @@ export function valuePosition(
     apply(day)
     if (!held) continue
     const isHeld = held.quantity !== 0n
-    if (isHeld || heldYesterday) out.push(valueDay(held, day, ctx))
+    if (isHeld || heldYesterday) out.push(valueDay(held, day, lookups))
     heldYesterday = isHeld
   }
   return out
+}
+
+/** valueDays in record form (the valuations API, tests). */
+export function valuePosition(
+  history: readonly PositionRow[],
+  fromDay: number,
+  toDay: number,
+  ctx: ValuationContext,
+): Valuation[] {
+  return valueDays(history, fromDay, toDay, ctx).map(valuationOf)
+}
+
+/** A position-day's record form: its money as canonical decimal text. */
+export function valuationOf(p: PositionDay): Valuation {
+  const { row, priced } = p
+  const base: Valuation = {
+    portfolioId: row.portfolioId,
+    positionId: row.positionId,
+    date: fromEpochDay(p.day),
+    status: p.status,
+    quantity: row.quantity,
+    costLocal: row.costLocal,
+    costBase: row.costBase,
+  }
+  if (p.status !== 'VALUED') return base
+  // Closed that day: nothing left to price; the value (and the cost) left through the sale.
+  if (!priced)
+    return { ...base, marketValueLocal: '0', marketValueBase: '0', unrealizedLocal: '0', unrealizedBase: '0' }
+  return {
+    ...base,
+    price: fromScaled(priced.price),
+    priceDate: fromEpochDay(priced.day),
+    fxRate: fromScaled(priced.fxRate),
+    marketValueLocal: fromScaled(p.mvLocal),
+    marketValueBase: fromScaled(p.mvBase),
+    unrealizedLocal: fromScaled(p.mvLocal - p.costLocal),
+    unrealizedBase: fromScaled(p.mvBase - p.costBase),
+  }
 }
 
 /**
@@ -82,51 +143,43 @@ export function valuePosition(
  * market value − cost, in each currency. No price or FX: the day is reported unvalued, never zero.
  * Products are rounded by rule 3 (money.ts), in scaled integers.
  */
-function valueDay(held: Held, day: number, ctx: ValuationContext): Valuation {
+function valueDay(held: Held, day: number, lookups: Lookups): PositionDay {
   const { row, quantity, costLocal, costBase } = held
-  const base: Valuation = {
-    portfolioId: row.portfolioId,
-    positionId: row.positionId,
-    date: fromEpochDay(day),
-    status: 'VALUED',
-    quantity: row.quantity,
-    costLocal: row.costLocal,
-    costBase: row.costBase,
-  }
-  if (quantity === 0n) {
-    // Closed that day: nothing left to price; the value (and the cost) left through the sale.
-    return { ...base, marketValueLocal: '0', marketValueBase: '0', unrealizedLocal: '0', unrealizedBase: '0' }
-  }
+  const unvalued = (status: ValuationStatus): PositionDay => ({
+    row,
+    day,
+    status,
+    costLocal,
+    costBase,
+    mvLocal: 0n,
+    mvBase: 0n,
+  })
+  if (quantity === 0n) return { row, day, status: 'VALUED', costLocal, costBase, mvLocal: 0n, mvBase: 0n }
   let price: bigint = SCALED_ONE
-  let priceText = '1'
-  let priceDate = base.date
+  let priceDay = day
   if (!isCashPosition(row.positionId)) {
-    const quote = ctx.prices.latest(row.positionId, day)
-    if (!quote) return { ...base, status: 'MISSING_PRICE' }
-    const own = scaled(quote)
-    price = own.scaled
-    priceText = own.text
-    priceDate = fromEpochDay(quote.day)
+    const quote = lookups.price(day)
+    if (!quote) return unvalued('MISSING_PRICE')
+    price = quote.scaled
+    priceDay = quote.day
     if (quote.currency !== row.currency) {
-      const conversion = ctx.fx.rate(quote.currency, row.currency, day)
-      if (!conversion) return { ...base, status: 'MISSING_FX' }
-      price = mulScaled(price, scaled(conversion).scaled)
-      priceText = fromScaled(price)
+      const conversion = lookups.ctx.fx.rate(quote.currency, row.currency, day)
+      if (!conversion) return unvalued('MISSING_FX')
+      price = mulScaled(price, conversion.scaled)
     }
   }
-  const fx = ctx.fx.rate(row.currency, ctx.portfolio.baseCurrency, day)
-  if (!fx) return { ...base, status: 'MISSING_FX' }
+  const fx = lookups.fx(day)
+  if (!fx) return unvalued('MISSING_FX')
   const mvLocal = mulScaled(quantity, price)
-  const rate = scaled(fx)
-  const mvBase = mulScaled(mvLocal, rate.scaled)
+  const fxRate = fx.scaled
   return {
-    ...base,
-    price: priceText,
-    priceDate,
-    fxRate: rate.text,
-    marketValueLocal: fromScaled(mvLocal),
-    marketValueBase: fromScaled(mvBase),
-    unrealizedLocal: fromScaled(mvLocal - costLocal),
-    unrealizedBase: fromScaled(mvBase - costBase),
+    row,
+    day,
+    status: 'VALUED',
+    costLocal,
+    costBase,
+    mvLocal,
+    mvBase: mulScaled(mvLocal, fxRate),
+    priced: { price, day: priceDay, fxRate },
   }
 }

@@ -7,8 +7,8 @@ import type {
   Price,
   PricesChanged,
   ValuationJob,
-  Valuation as ValuationRow,
 } from '../domain/records.ts'
+import type { PositionDay } from '../domain/valuation.ts'
 
 /** Everything needed to value one portfolio from `job.fromDate` to the business date. */
 export type ValuationWork = {
@@ -28,7 +28,8 @@ export type ValuationWork = {
 
 export type ValuationResult = {
   job: ValuationJob
-  valuations: ValuationRow[]
+  /** Every position-day valued, in scaled integers (domain/valuation.ts). */
+  days: PositionDay[]
   businessDate: string
   inputsAsOf: string
 }

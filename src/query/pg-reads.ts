@@ -1,10 +1,13 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { CASHFLOW_COLUMNS } from '../adapters/pg-position-store.ts'
-import { toEpochDay } from '../domain/dates.ts'
-import type { Cashflow } from '../domain/records.ts'
-import { positionSeries, type SeriesInput } from '../domain/timeseries.ts'
+import { fromEpochDay, isBusinessDay, onOrAfterBusinessDay, toEpochDay } from '../domain/dates.ts'
+import { dec } from '../domain/money.ts'
+import type { Cashflow, Valuation } from '../domain/records.ts'
+import { positionSeries } from '../domain/timeseries.ts'
 import { isCashPosition } from '../domain/transactions.ts'
+import { type HeldRow, type PositionDay, valuationOf } from '../domain/valuation.ts'
+import { heldOn, positionDays, positionValuations } from './position-days.ts'
 import type {
   BenchmarkView,
   CashflowView,
@@ -126,32 +129,73 @@ export class PgReads {
   }
 
   /**
-   * Every position as of `asOf`: the last history row on or before it, with the latest valuation on
-   * or before it. Closed positions (quantity 0) only when asked.
+   * Every position as of `asOf`: the last history row on or before it, with its latest position-day
+   * on or before it (valued on read, src/query/position-days.ts). Closed positions (quantity 0)
+   * only when asked.
    */
   async positions(portfolioId: string, asOf: string, includeClosed: boolean): Promise<Omit<PositionView, 'weight'>[]> {
-    return this.sql<Omit<PositionView, 'weight'>[]>`
-      with latest as (
-        select distinct on (position_id) *
-        from position_history
-        where portfolio_id = ${portfolioId} and date <= ${asOf}::date
-        order by position_id, date desc, seq desc
-      )
-      select h.position_id as "positionId", h.currency, h.date::text as "asOf", h.quantity::text as quantity,
-             h.cost_local::text as "costLocal", h.cost_base::text as "costBase", h.realized_base::text as "realizedBase",
-             h.realized_price_base::text as "realizedPriceBase", h.realized_fx_base::text as "realizedFxBase",
-             h.income_base::text as "incomeBase", v.date::text as "valuationDate", v.status,
-             v.market_value_local::text as "marketValueLocal", v.market_value_base::text as "marketValueBase",
-             trim_scale(v.market_value_base - v.cost_base)::text as "unrealizedBase"
-      from latest h
-      left join lateral (
-        select * from valuations v
-        where v.portfolio_id = h.portfolio_id and v.position_id = h.position_id and v.date <= ${asOf}::date
-          and v.date >= h.date
-        order by v.date desc limit 1
-      ) v on true
-      where ${includeClosed} or h.quantity <> 0
-      order by h.position_id`
+    const rows = await this.sql<(Omit<PositionView, 'weight'> & { quantity: string })[]>`
+      select distinct on (position_id) position_id as "positionId", currency, date::text as "asOf",
+             quantity::text as quantity, cost_local::text as "costLocal", cost_base::text as "costBase",
+             realized_base::text as "realizedBase", realized_price_base::text as "realizedPriceBase",
+             realized_fx_base::text as "realizedFxBase", income_base::text as "incomeBase"
+      from position_history
+      where portfolio_id = ${portfolioId} and date <= ${asOf}::date
+      order by position_id, date desc, seq desc`
+    const shown = rows.filter((r) => includeClosed || dec(r.quantity).toString() !== '0')
+    const latest = await this.latestPositionDays(
+      portfolioId,
+      asOf,
+      shown.map((r) => ({ ...r, date: r.asOf })),
+    )
+    return shown
+      .sort((a, b) => (a.positionId < b.positionId ? -1 : a.positionId > b.positionId ? 1 : 0))
+      .map((r) => {
+        const v = latest.get(r.positionId)
+        return {
+          ...r,
+          valuationDate: v?.date ?? null,
+          status: v?.status ?? null,
+          marketValueLocal: v?.marketValueLocal ?? null,
+          marketValueBase: v?.marketValueBase ?? null,
+          unrealizedBase: v?.unrealizedBase ?? null,
+        }
+      })
+  }
+
+  /**
+   * Each position's latest position-day on or before `asOf`, not before its history row `date`: for
+   * a position held then, the last business day to `asOf` (or the business date); for a closed
+   * one, the day it closed, if it was held the day before.
+   */
+  async latestPositionDays(
+    portfolioId: string,
+    asOf: string,
+    positions: readonly Omit<HeldRow, 'portfolioId'>[],
+  ): Promise<Map<string, Valuation>> {
+    const latest = new Map<string, Valuation>()
+    const held = positions.filter((p) => dec(p.quantity).toString() !== '0')
+    const closed = positions.filter((p) => dec(p.quantity).toString() === '0')
+    const bd = (await this.businessDate()) ?? asOf
+    let day = toEpochDay(asOf < bd ? asOf : bd)
+    while (!isBusinessDay(day)) day--
+    const lastDay = fromEpochDay(day)
+    // A row dated after the last day (a weekend trade after it) has no position-day yet.
+    const rows = held.filter((p) => p.date <= lastDay).map((p) => ({ portfolioId, ...p }))
+    for (const v of await heldOn(this.sql, portfolioId, rows, lastDay)) {
+      const record = valuationOf(v)
+      latest.set(record.positionId, record)
+    }
+    for (const p of closed) {
+      const closing = fromEpochDay(onOrAfterBusinessDay(toEpochDay(p.date)))
+      if (closing > lastDay) continue
+      for (const v of await positionValuations(this.sql, portfolioId, closing, closing, [p.positionId]))
+        latest.set(v.positionId, v)
+    }
+    // Not before the history row: a trade on a weekend after the last business day has no day yet.
+    const since = new Map(positions.map((p) => [p.positionId, p.date]))
+    for (const [id, v] of latest) if (v.date < (since.get(id) ?? v.date)) latest.delete(id)
+    return latest
   }
 
   async positionHistory(portfolioId: string, positionId: string, range: Range) {
@@ -205,19 +249,27 @@ export class PgReads {
     filter: Range & { positionId?: string | undefined },
     page: Paging,
   ): Promise<Paged<Static<typeof ValuationView>>> {
-    const rows = await this.sql<{ v: Static<typeof ValuationView>; total: bigint }[]>`
-      select json_build_object('positionId', position_id, 'date', date::text, 'status', status,
-               'quantity', quantity::text, 'price', price::text, 'priceDate', price_date::text, 'fxRate', fx_rate::text,
-               'marketValueLocal', market_value_local::text, 'marketValueBase', market_value_base::text,
-               'costLocal', cost_local::text, 'costBase', cost_base::text,
-               'unrealizedLocal', trim_scale(market_value_local - cost_local)::text,
-               'unrealizedBase', trim_scale(market_value_base - cost_base)::text) as v,
-             count(*) over () as total
-      from valuations
-      where portfolio_id = ${portfolioId} and date between ${lo(filter)}::date and ${hi(filter)}::date
-        and (${filter.positionId ?? null}::text is null or position_id = ${filter.positionId ?? null})
-      order by date, position_id limit ${page.limit} offset ${page.offset}`
-    return paged(rows, page)
+    const ids = filter.positionId ? [filter.positionId] : undefined
+    const all = await positionDays(this.sql, portfolioId, lo(filter), hi(filter), ids)
+    const items = all
+      .slice(page.offset, page.offset + page.limit)
+      .map(valuationOf)
+      .map((v) => ({
+        positionId: v.positionId,
+        date: v.date,
+        status: v.status,
+        quantity: v.quantity,
+        price: v.price ?? null,
+        priceDate: v.priceDate ?? null,
+        fxRate: v.fxRate ?? null,
+        marketValueLocal: v.marketValueLocal ?? null,
+        marketValueBase: v.marketValueBase ?? null,
+        costLocal: v.costLocal,
+        costBase: v.costBase,
+        unrealizedLocal: v.unrealizedLocal ?? null,
+        unrealizedBase: v.unrealizedBase ?? null,
+      }))
+    return { items, total: all.length, ...page }
   }
 
   async portfolioSeries(portfolioId: string, range: Range) {
@@ -231,66 +283,83 @@ export class PgReads {
   }
 
   /**
-   * A position's daily series, derived on read (nothing stores it): the position's valuations and
-   * cashflows run through the same positionSeries as the engine's. Each position's series is
+   * A position's daily series, derived on read (nothing stores it): the position-days (valued on
+   * read) and cashflows run through the engine's positionSeries. Each position's series is
    * computed from its last valued day before `from`, so the first point's bmv is what it was.
    */
   async positionSeries(
     portfolioId: string,
     filter: Range & { positionId?: string | undefined },
   ): Promise<Static<typeof PositionSeriesView>[]> {
-    const position = filter.positionId ?? null
-    const from = lo(filter)
+    const ids = filter.positionId ? [filter.positionId] : undefined
+    const from = lo(filter) < '1970-01-05' ? '1970-01-05' : lo(filter)
     // Where each position's series resumes: its last valued day before `from`. Two weeks back
-    // finds it for every position held then; a position held but unvalued all that time is looked
-    // up further back; one not held then resumes from nothing (its last point was worth 0).
-    const recent = await this.sql<{ position_id: string; valued: string | null }[]>`
-      select position_id, max(date) filter (where status = 'VALUED')::text as valued from valuations
-      where portfolio_id = ${portfolioId} and date >= ${from}::date - 14 and date < ${from}::date
-        and (${position}::text is null or position_id = ${position})
-      group by position_id`
-    const starts = new Map(recent.flatMap((r) => (r.valued ? [[r.position_id, r.valued]] : [])))
-    const unvalued = recent.filter((r) => r.valued === null).map((r) => r.position_id)
-    if (unvalued.length > 0) {
-      const older = await this.sql<{ position_id: string; valued: string }[]>`
-        select p.position_id, (select max(v.date)::text from valuations v where v.portfolio_id = ${portfolioId}
-                                 and v.position_id = p.position_id and v.date < ${from}::date and v.status = 'VALUED') as valued
-        from unnest(${unvalued}::text[]) as p(position_id)`
-      for (const o of older) if (o.valued) starts.set(o.position_id, o.valued)
+    // finds it for every position held then; one held but unvalued all that time is looked up
+    // from its first day; one not held then resumes from nothing (its last point was worth 0).
+    const fromDay = toEpochDay(from)
+    const lookback = fromEpochDay(fromDay - 14)
+    // Cashflows from two days before (a weekend's flow counts on Monday), read meanwhile.
+    const flowsBetween = (a: string, b: string) =>
+      this.sql<Cashflow[]>`
+        select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
+        from cashflows c where c.portfolio_id = ${portfolioId} and c.date >= ${a}::date - 2 and c.date <= ${b}::date`
+    let [days, recentFlows] = await Promise.all([
+      positionDays(this.sql, portfolioId, lookback, hi(filter), ids, false),
+      flowsBetween(lookback, hi(filter)),
+    ])
+    const lastValued = (rows: readonly PositionDay[]) => {
+      const starts = new Map<string, number>()
+      for (const v of rows) if (v.day < fromDay && v.status === 'VALUED') starts.set(v.row.positionId, v.day)
+      return starts
     }
-    let since = from
-    for (const start of starts.values()) if (start < since) since = start
-    // Only what positionSeries reads and shows (the portfolio is this one).
-    const rows = await this.sql<(SeriesInput & { positionId: string })[]>`
-      select position_id as "positionId", date::text as date, status, quantity::text as quantity,
-             market_value_base::text as "marketValueBase", cost_base::text as "costBase"
-      from valuations
-      where portfolio_id = ${portfolioId} and date >= ${since}::date and date <= ${hi(filter)}::date
-        and (${position}::text is null or position_id = ${position})
-      order by date, position_id` // the primary key's order: no sort; grouping keeps each position's days in order
-    const valuations = rows.filter((v) => v.date >= (starts.get(v.positionId) ?? from))
-    const inRange = new Set(valuations.filter((v) => v.date >= from).map((v) => v.positionId))
+    let starts = lastValued(days)
+    const unvalued = [...new Set(days.filter((v) => v.day < fromDay).map((v) => v.row.positionId))].filter(
+      (id) => !starts.has(id),
+    )
+    if (unvalued.length > 0) {
+      const older = await positionDays(
+        this.sql,
+        portfolioId,
+        '1970-01-05',
+        fromEpochDay(toEpochDay(lookback) - 1),
+        unvalued,
+        false,
+      )
+      const olderStarts = lastValued(older)
+      if (olderStarts.size > 0) {
+        days = [...older.filter((v) => olderStarts.has(v.row.positionId)), ...days]
+        starts = new Map([...olderStarts, ...starts])
+      }
+    }
+    const valued = days.filter((v) => v.day >= (starts.get(v.row.positionId) ?? fromDay))
+    const inRange = new Set(valued.filter((v) => v.day >= fromDay).map((v) => v.row.positionId))
     if (inRange.size === 0) return []
-    // Rows come in date order: the first and last are the range read.
-    const earliest = (valuations[0] as SeriesInput).date
-    const last = (valuations.at(-1) as SeriesInput).date
-    const cashflows = await this.sql<Cashflow[]>`
-      select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
-      from cashflows c where c.portfolio_id = ${portfolioId} and c.date >= ${earliest}::date - 2 and c.date <= ${last}::date`
-    const points = [...Map.groupBy(valuations, (v) => v.positionId)]
+    const byPosition = Map.groupBy(valued, (v) => v.row.positionId)
+    let [earliest, last] = [fromDay, fromDay]
+    for (const v of valued) {
+      if (v.day < earliest) earliest = v.day
+      if (v.day > last) last = v.day
+    }
+    const lookbackDay = toEpochDay(lookback)
+    const cashflows: Cashflow[] =
+      earliest < lookbackDay
+        ? [...(await flowsBetween(fromEpochDay(earliest), fromEpochDay(lookbackDay - 3))), ...recentFlows]
+        : recentFlows
+    const flowsOf = Map.groupBy(cashflows, (c) => c.positionId)
+    const cashOf = Map.groupBy(cashflows, (c) => c.currency)
+    // Positions in id order, then a stable sort by date: the points come by date, then position.
+    const points = [...byPosition]
       .filter(([positionId]) => inRange.has(positionId))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
       .flatMap(([positionId, mine]) => {
         const flows = isCashPosition(positionId)
-          ? cashflows.filter((c) => c.currency === positionId.slice('CASH:'.length))
-          : cashflows.filter((c) => c.positionId === positionId)
-        const start = toEpochDay((mine[0] as SeriesInput).date)
-        return positionSeries(portfolioId, positionId, mine, flows, start, toEpochDay(last)).filter(
-          (p) => p.date >= from,
-        )
+          ? (cashOf.get(positionId.slice('CASH:'.length)) ?? [])
+          : (flowsOf.get(positionId) ?? [])
+        // Each position's days are in date order (an earlier start's older days come first).
+        const start = (mine[0] as PositionDay).day
+        return positionSeries(portfolioId, positionId, mine, flows, start, last).filter((p) => p.date >= from)
       })
-    return points
-      .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.positionId < b.positionId ? -1 : 1))
-      .map(({ portfolioId: _, ...p }) => p)
+    return points.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0)).map(({ portfolioId: _, ...p }) => p)
   }
 
   /** The first day of the portfolio's series: its inception for performance. */
@@ -304,8 +373,8 @@ export class PgReads {
   async unvalued(portfolioId: string, range: Range) {
     return this.sql<{ date: string; reason: string; positionIds: string[] }[]>`
       select date::text as date, status as reason, array_agg(position_id order by position_id) as "positionIds"
-      from valuations
-      where portfolio_id = ${portfolioId} and status <> 'VALUED' and date between ${lo(range)}::date and ${hi(range)}::date
+      from unvalued_days
+      where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date
       group by date, status order by date limit 1000`
   }
 
@@ -353,7 +422,7 @@ export class PgReads {
 
   async unvaluedCount(portfolioId: string): Promise<number> {
     const [row] = await this.sql<{ n: bigint }[]>`
-      select count(*) as n from valuations where portfolio_id = ${portfolioId} and status <> 'VALUED'`
+      select count(*) as n from unvalued_days where portfolio_id = ${portfolioId}`
     return Number(row?.n ?? 0)
   }
 
@@ -405,13 +474,18 @@ export class PgReads {
                   else inputs_as_of >= ${price?.receivedAt ?? null}::timestamptz end as "reflectsLatestPrice"
       from lineage where portfolio_id = ${portfolioId} and position_id = ${positionId}
       order by array_position(array['positions', 'valuation', 'timeseries'], stage)`
-    const [valuation] = await this.sql<{ date: string; status: string }[]>`
-      select date::text as date, status from valuations
-      where portfolio_id = ${portfolioId} and position_id = ${positionId} order by date desc limit 1`
-    const [series] = await this.sql<{ date: string | null }[]>`
-      select max(date)::text as date from valuations
-      where portfolio_id = ${portfolioId} and position_id = ${positionId} and status = 'VALUED'`
-    return { transaction, price, stages, valuation, latestSeriesDate: series?.date ?? null }
+    // Its latest position-day to the business date (valued on read), as the positions view gives it.
+    const [row] = await this.sql<Omit<HeldRow, 'portfolioId' | 'positionId'>[]>`
+      select date::text as date, currency, quantity::text as quantity, cost_local::text as "costLocal",
+             cost_base::text as "costBase" from position_history
+      where portfolio_id = ${portfolioId} and position_id = ${positionId} order by date desc, seq desc limit 1`
+    const bd = await this.businessDate()
+    const latest =
+      row && bd ? (await this.latestPositionDays(portfolioId, bd, [{ positionId, ...row }])).get(positionId) : undefined
+    const valuation = latest && { date: latest.date, status: latest.status }
+    // The series has a point on each valued day: the latest is that day when it was valued.
+    const latestSeriesDate = latest?.status === 'VALUED' ? latest.date : null
+    return { transaction, price, stages, valuation, latestSeriesDate }
   }
 }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { positionValuations } from '../query/position-days.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
 import { everyStage, runId, settles, startPipeline, type Transport } from '../testing/pipeline.ts'
 
@@ -28,13 +29,13 @@ function arrivalSuite(transport: Transport, enabled: boolean) {
     }
     const rejections = async () =>
       (await pipeline.db.sql`select code from transaction_rejections where portfolio_id = ${P}`).map((r) => r.code)
-    /** position → [status, market value in base] on the business date. */
+    /** position → [status, market value in base] on a day, as the query API values it. */
     const valuedOn = async (date: string) =>
       Object.fromEntries(
-        (
-          await pipeline.db.sql`select position_id, status, market_value_base::text as mv from valuations
-                                where portfolio_id = ${P} and date = ${date}`
-        ).map((r) => [r.position_id, [r.status, r.mv]]),
+        (await positionValuations(pipeline.db.sql, P, date, date)).map((v) => [
+          v.positionId,
+          [v.status, v.marketValueBase],
+        ]),
       )
     const seriesOn = async (date: string) =>
       (

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, test } from 'bun:test'
 import { PgInputStore } from '../adapters/pg-input-store.ts'
 import { PgPositionStore } from '../adapters/pg-position-store.ts'
 import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
+import { positionValuations } from '../query/position-days.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
 import { runId, settles, startPipeline, type Transport } from '../testing/pipeline.ts'
 import { persistStage } from './persist.ts'
@@ -40,13 +41,19 @@ function valuationSuite(transport: Transport, enabled: boolean) {
     afterAll(() => pipeline?.stop())
 
     const send = (path: string, records: unknown[]) => pipeline.send(path, records)
-    /** date → [status, market value in base] of one position, as stored. */
-    const valued = async (positionId: string) =>
-      (
-        await pipeline.db.sql`select date::text as d, status, market_value_base::text as mv from valuations
-                     where portfolio_id = ${P} and position_id = ${positionId} order by date`
-      ).map((r) => [r.d, r.status === 'VALUED' ? r.mv : r.status])
+    /** date → [status, market value in base] of one position, as the query API values it. */
+    const valued = async (positionId: string, portfolioId = P) =>
+      (await positionValuations(pipeline.db.sql, portfolioId, '2025-01-01', '2025-12-31', [positionId])).map((v) => [
+        v.date,
+        v.status === 'VALUED' ? (v.marketValueBase as string) : v.status,
+      ])
     const settlesTo = (positionId: string, expected: (string | null)[][]) => settles(() => valued(positionId), expected)
+    /** date → [sum of the valued positions, all valued], as the valuation stage stored it. */
+    const totals = async (portfolioId = P) =>
+      (
+        await pipeline.db.sql`select date::text as d, emv_base::text as e, complete from portfolio_values
+                              where portfolio_id = ${portfolioId} order by date`
+      ).map((r) => [r.d, r.e, r.complete])
 
     test('every business day from the first holding day to the business date is valued; a day without a price is not', async () => {
       await send('portfolios', [{ portfolioId: P, baseCurrency: SGD, openDate: '2025-01-01' }])
@@ -96,6 +103,14 @@ function valuationSuite(transport: Transport, enabled: boolean) {
         ['-1200', '-1200', '-1200', '-1200', '-1200'],
       )
       await settles(async () => (await valued(U)).map((v) => v[1]), Array(5).fill('MISSING_PRICE'))
+      // What the stage stored: S + cash, incomplete while U has no price: 800 − 1,200 and 880 − 1,200.
+      await settles(totals, [
+        ['2025-01-06', '-400', false],
+        ['2025-01-07', '-400', false],
+        ['2025-01-08', '-320', false],
+        ['2025-01-09', '-320', false],
+        ['2025-01-10', '-320', false],
+      ])
     }, 120_000)
 
     test('a late or corrected price revalues the days it covers, and fills the unvalued ones', async () => {
@@ -117,6 +132,14 @@ function valuationSuite(transport: Transport, enabled: boolean) {
         ['2025-01-09', '440'],
         ['2025-01-10', '440'],
       ])
+      // The stage revalued: Jan 7 960 − 1,200; from Jan 8 880 − 1,200 + 440, complete.
+      await settles(totals, [
+        ['2025-01-06', '-400', false],
+        ['2025-01-07', '-240', false],
+        ['2025-01-08', '120', true],
+        ['2025-01-09', '120', true],
+        ['2025-01-10', '120', true],
+      ])
     }, 120_000)
 
     test('a late FX rate revalues from its date; moving the business date on values the new days', async () => {
@@ -132,6 +155,17 @@ function valuationSuite(transport: Transport, enabled: boolean) {
         ['2025-01-13', '687.5'],
         ['2025-01-14', '687.5'],
       ])
+      // From Jan 9 at 0.625: 1,100 − 1,500 + 550 = 150 USD = SGD 93.75; Jan 13 and 14 added.
+      await settles(
+        async () => (await totals()).slice(2),
+        [
+          ['2025-01-08', '120', true],
+          ['2025-01-09', '93.75', true],
+          ['2025-01-10', '93.75', true],
+          ['2025-01-13', '93.75', true],
+          ['2025-01-14', '93.75', true],
+        ],
+      )
     }, 120_000)
 
     test('a price quoted in a third currency is converted with the rate that exists; a late rate of that pair revalues', async () => {
@@ -167,11 +201,13 @@ function valuationSuite(transport: Transport, enabled: boolean) {
         },
       ])
       const x3 = async () =>
-        (
-          await pipeline.db.sql`select date::text as d, status, price::text as p, market_value_local::text as l,
-            market_value_base::text as b from valuations where portfolio_id = ${P3} and position_id = ${X3}
-            and date <= '2025-01-07' order by date`
-        ).map((r) => [r.d, r.status, r.p, r.l, r.b])
+        (await positionValuations(pipeline.db.sql, P3, '2025-01-06', '2025-01-07', [X3])).map((v) => [
+          v.date,
+          v.status,
+          v.price,
+          v.marketValueLocal,
+          v.marketValueBase,
+        ])
       await settles(x3, [
         ['2025-01-06', 'VALUED', '15', '150', '75'],
         ['2025-01-07', 'VALUED', '15', '150', '75'],
@@ -182,6 +218,14 @@ function valuationSuite(transport: Transport, enabled: boolean) {
         ['2025-01-06', 'VALUED', '15', '150', '75'],
         ['2025-01-07', 'VALUED', '16', '160', '80'],
       ])
+      // The stage revalued the holder: cash USD 1,000 − 150 = 850 = B 425, plus X3 75, then 80 on Jan 7.
+      await settles(
+        async () => (await totals(P3)).slice(0, 2),
+        [
+          ['2025-01-06', '500', true],
+          ['2025-01-07', '505', true],
+        ],
+      )
     }, 120_000)
   })
 }

@@ -2,7 +2,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { toEpochDay } from '../domain/dates.ts'
 import { FxTable, PriceTable } from '../domain/market-data.ts'
 import { FxChanged, PricesChanged, ValuationJob } from '../domain/records.ts'
-import { valuePosition } from '../domain/valuation.ts'
+import { valueDays } from '../domain/valuation.ts'
 import type { Batch, EventLog } from '../ports/event-log.ts'
 import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { ValuationStore } from '../ports/valuation-store.ts'
@@ -71,8 +71,8 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
             fx,
           }
           const [from, to] = [toEpochDay(w.job.fromDate), toEpochDay(w.businessDate)]
-          const valuations = w.histories.flatMap((h) => valuePosition(h, from, to, ctx))
-          return { job: w.job, valuations, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
+          const days = w.histories.flatMap((h) => valueDays(h, from, to, ctx))
+          return { job: w.job, days, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
         },
         async (results) => {
           await deps.store.replace(results)
@@ -86,7 +86,7 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
           batch,
           sink: deps.deadLetters,
           jobOf: (w) => w.job,
-          rowsOf: (r) => r.valuations.length,
+          rowsOf: (r) => r.days.length,
         },
       )
     },

@@ -97,10 +97,10 @@ describe('operator tools', () => {
   }, 60_000)
 
   test('reprocess: lost valuations of a portfolio come back from the date given', async () => {
-    const valuations = `select count(*) as n from valuations where portfolio_id = 'T1'`
+    const valuations = `select count(*) as n from portfolio_values where portfolio_id = 'T1'`
     const before = await count(valuations)
     expect(before).toBeGreaterThan(0)
-    await db.sql`delete from valuations where portfolio_id = 'T1'`
+    await db.sql`delete from portfolio_values where portfolio_id = 'T1'`
     expect(await reprocess(db.sql, log, { portfolioId: 'T1', from: '2025-01-06', security: 'NOPE' }, out)).toBe(2)
     expect(await reprocess(db.sql, log, { portfolioId: 'T1', from: '2025-02-30' }, out)).toBe(2)
     expect(await reprocess(db.sql, log, { portfolioId: 'T1', from: '2025-01-06', security: 'X' }, out)).toBe(0)

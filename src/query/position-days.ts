@@ -1,0 +1,114 @@
+import { businessDate } from '../adapters/pg-business-date.ts'
+import type { Sql } from '../adapters/pg-client.ts'
+import { loadValuationWork } from '../adapters/pg-valuation-store.ts'
+import { fromEpochDay, isBusinessDay, toEpochDay } from '../domain/dates.ts'
+import { FX_PIVOT, FxTable, PriceTable } from '../domain/market-data.ts'
+import type { FxRate, Portfolio, Price, Valuation } from '../domain/records.ts'
+import { isCashPosition } from '../domain/transactions.ts'
+import { type HeldRow, type PositionDay, valuationOf, valueDays } from '../domain/valuation.ts'
+
+/**
+ * POSITION-DAYS ON READ. Nothing stores a row per position-day: a position-day is valued when it
+ * is asked for, by the valuation stage's own function over the same stored inputs (position
+ * history, prices, FX rates), so the answer is the one the stage computes. Values run to the
+ * business date at most.
+ *
+ * The run starts on the business day before `from`, so the state the first day inherits (held
+ * yesterday or not, which decides whether a closing day is shown) is the real one. Rows come
+ * sorted by date, then position, unless `bySort` is false (each position's days stay in date
+ * order, positions one after another). `positionIds` limits the positions valued.
+ */
+export async function positionDays(
+  sql: Sql,
+  portfolioId: string,
+  from: string,
+  to: string,
+  positionIds?: readonly string[],
+  bySort = true,
+): Promise<PositionDay[]> {
+  const through = minDate(to, await businessDate(sql))
+  const start = from < FIRST_DAY ? FIRST_DAY : from
+  if (through < start) return []
+  let before = toEpochDay(start) - 1
+  while (!isBusinessDay(before)) before--
+  const [work] = await loadValuationWork(sql, [{ portfolioId, fromDate: fromEpochDay(before) }], through)
+  if (!work) return []
+  const ctx = {
+    portfolio: work.portfolio,
+    instruments: new Map(work.instruments.map((i) => [i.securityId, i])),
+    prices: PriceTable.of(work.prices),
+    fx: FxTable.of(work.fx),
+  }
+  const wanted = positionIds ? new Set(positionIds) : undefined
+  const [first, last] = [before, toEpochDay(through)]
+  const startDay = toEpochDay(start)
+  const days = work.histories
+    .filter((h) => !wanted || wanted.has((h[0] as { positionId: string }).positionId))
+    .flatMap((h) => valueDays(h, first, last, ctx))
+    .filter((v) => v.day >= startDay)
+  return bySort ? days.sort((a, b) => a.day - b.day || (a.row.positionId < b.row.positionId ? -1 : 1)) : days
+}
+
+/** positionDays in record form (decimal text), sorted by date, then position. */
+export async function positionValuations(
+  sql: Sql,
+  portfolioId: string,
+  from: string,
+  to: string,
+  positionIds?: readonly string[],
+): Promise<Valuation[]> {
+  return (await positionDays(sql, portfolioId, from, to, positionIds)).map(valuationOf)
+}
+
+/**
+ * The position-days of `day` for positions whose history rows in force that day are `rows` (each
+ * dated on or before it, quantity not zero): what the latest-positions views need, with the
+ * latest price of each security and the latest rate of each pair on or before the day, one index
+ * probe each, instead of the history and market data of a range. The same valuation as
+ * positionDays gives for that day.
+ */
+export async function heldOn(
+  sql: Sql,
+  portfolioId: string,
+  rows: readonly HeldRow[],
+  day: string,
+): Promise<PositionDay[]> {
+  if (rows.length === 0) return []
+  const securities = rows.map((r) => r.positionId).filter((id) => !isCashPosition(id))
+  const [[portfolio], prices] = await Promise.all([
+    sql<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = ${portfolioId}`,
+    sql<Price[]>`
+      select p.security_id as "securityId", p.date::text as date, p.price::text as price, p.currency
+      from unnest(${securities}::text[]) as s(id)
+      cross join lateral (select * from prices where security_id = s.id and date <= ${day}::date
+                          order by date desc limit 1) as p`,
+  ])
+  if (!portfolio) return []
+  // Every pair FxTable may read among these currencies: direct, inverse or through the pivot.
+  const currencies = [
+    ...new Set([
+      ...rows.map((r) => r.currency),
+      ...prices.map((p) => p.currency),
+      portfolio.record.baseCurrency,
+      FX_PIVOT,
+    ]),
+  ]
+  const pairs = currencies.flatMap((a) => currencies.filter((b) => b !== a).map((b) => [a, b] as const))
+  const fx = await sql<FxRate[]>`
+    select f.from_currency as "from", f.to_currency as "to", f.date::text as date, f.rate::text as rate
+    from unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) as w(a, b)
+    cross join lateral (select * from fx_rates where from_currency = w.a and to_currency = w.b and date <= ${day}::date
+                        order by date desc limit 1) as f`
+  const ctx = {
+    portfolio: portfolio.record,
+    instruments: new Map(),
+    prices: PriceTable.of(prices),
+    fx: FxTable.of(fx),
+  }
+  const d = toEpochDay(day)
+  return rows.flatMap((r) => valueDays([r], d, d, ctx))
+}
+
+const minDate = (a: string, b: string) => (a < b ? a : b)
+/** No record is dated before 1970 (docs/domain.md, Limits): an open range starts there. */
+const FIRST_DAY = '1970-01-05'
