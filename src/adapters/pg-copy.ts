@@ -1,5 +1,6 @@
 import { AppError } from '../errors.ts'
 import { createPgClient, type Sql, type Tx } from './pg-client.ts'
+import { isPgTransient } from './pg-errors.ts'
 
 /** A COPY cell: text, or null for SQL NULL. */
 export type Cell = string | null
@@ -28,7 +29,9 @@ export function copyLine(cells: readonly Cell[]): string {
 /**
  * Writes `rows` into `table` with COPY FROM STDIN inside `tx`. If the server refuses the data,
  * postgres.js 3.4.9 never settles the COPY (upstream #1173): after `timeoutMs` this rejects with
- * COPY_TIMEOUT, and the caller must discard the connection (see PgWriter).
+ * COPY_TIMEOUT, and the caller must discard the connection (see PgWriter). If the connection
+ * goes away under it (the stream errs or closes before it finished), this rejects at once with
+ * a retryable error.
  */
 export async function copyRows(
   tx: Tx,
@@ -54,9 +57,17 @@ export async function copyRows(
       clearTimeout(timer)
       reject(error)
     })
+    let finished = false
     writable.on('finish', () => {
+      finished = true
       clearTimeout(timer)
       resolve()
+    })
+    // Closed before it finished, with or without an error: the connection went away under it.
+    writable.on('close', () => {
+      if (finished) return
+      clearTimeout(timer)
+      reject(new AppError('STORE_UNAVAILABLE', `COPY into ${table} was cut off: the connection closed`, true))
     })
     // Chunks of ~1 MB, each written once the socket took the previous one (backpressure): memory
     // stays flat, and the socket layer never piles pending chunks up (copying them as it did).
@@ -84,9 +95,11 @@ export async function copyRows(
 }
 
 /**
- * A single-connection client for a stage's derived writes. A transaction whose COPY timed out is
- * torn down with its connection (the server then rolls it back) and a fresh connection replaces
- * it, so a refused COPY can neither hang the stage nor leak an aborted transaction into a pool.
+ * A single-connection client for a stage's derived writes. A transaction whose COPY timed out, or
+ * whose connection failed (a server stopped or restarted under it), is torn down with its
+ * connection (the server then rolls it back) and a fresh connection replaces it: postgres.js
+ * does not settle a transaction whose COPY stream died, so reusing the client would wait forever.
+ * A refused COPY can neither hang the stage nor leak an aborted transaction into a pool.
  */
 export class PgWriter {
   #sql: Sql
@@ -103,7 +116,7 @@ export class PgWriter {
     try {
       return (await sql.begin(work)) as T
     } catch (error) {
-      if (error instanceof AppError && error.code === 'COPY_TIMEOUT') {
+      if ((error instanceof AppError && error.code === 'COPY_TIMEOUT') || isPgTransient(error)) {
         this.#sql = createPgClient({ url: this.url, max: 1, applicationName: this.applicationName })
         void sql.end({ timeout: 0 }) // tear the stuck connection down; do not wait for it
       }
