@@ -54,7 +54,10 @@ export async function compose(config: Config, logger: Logger): Promise<Deps> {
   const eventLog: EventLog =
     config.kafkaBrokers.length > 0
       ? namespaced(new KafkaLog({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId }), config.kafkaPrefix)
-      : new PgLog(db.sql)
+      : new PgLog(db.sql, {
+          retentionMs: config.logRetentionHours * 3_600_000,
+          onPruneError: (error) => logger.warn('pruning the log failed; trying again later', { error: String(error) }),
+        })
   return {
     config,
     logger,

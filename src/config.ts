@@ -68,6 +68,12 @@ export const ConfigSchema = Type.Object(
       description: 'Prefix of every Kafka topic and consumer group, so deployments can share a cluster.',
     }),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, description: 'Drain deadline on SIGTERM.' }),
+    logRetentionHours: Type.Number({
+      minimum: 0,
+      default: 168,
+      description:
+        'pg log only: records every consumer group has read are deleted this many hours after they were appended; 0 keeps them all.',
+    }),
     logLevel: literals(LogLevels, { default: 'info', description: 'debug, info, warn or error.' }),
     auth: literals(AuthModes, {
       default: 'auto',
@@ -112,6 +118,7 @@ const sources: Record<Field, Source> = {
   kafkaClientId: { env: 'PAS_KAFKA_CLIENT_ID', flag: '--kafka-client-id', kind: 'string' },
   kafkaPrefix: { env: 'PAS_KAFKA_PREFIX', flag: '--kafka-prefix', kind: 'string' },
   shutdownTimeoutMs: { env: 'PAS_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', kind: 'string' },
+  logRetentionHours: { env: 'PAS_LOG_RETENTION_HOURS', flag: '--log-retention-hours', kind: 'string' },
   logLevel: { env: 'PAS_LOG_LEVEL', flag: '--log-level', kind: 'string' },
   auth: { env: 'PAS_AUTH', flag: '--auth', kind: 'string' },
   allowedHosts: { env: 'PAS_ALLOWED_HOSTS', flag: '--allowed-hosts', kind: 'list' },

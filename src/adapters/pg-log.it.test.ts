@@ -13,6 +13,51 @@ eventLogContract('pg', {
 })
 
 describe('PgLog', () => {
+  test('retention deletes old records every group has read, and keeps the rest', async () => {
+    const log = new PgLog(db.sql, { heartbeatMs: 100, retentionMs: 60_000 })
+    await log.ensureTopics([
+      { name: 'kept.read', partitions: 1 },
+      { name: 'kept.unread', partitions: 1 },
+    ])
+    await log.append(
+      'kept.read',
+      [0, 1, 2, 3, 4].map((n) => ({ key: 'k', value: String(n) })),
+    )
+    await log.append('kept.unread', [{ key: 'k', value: 'nobody reads me' }])
+    // Group a read offsets 0–3 of kept.read, group b only 0–1: b holds 2 and 3 back.
+    const commit = async (group: string, upTo: number) => {
+      const c = log.consumer({ group, topics: ['kept.read'], maxRecords: upTo, maxWaitMs: 2_000 })
+      const batch = await c.poll()
+      expect(batch.records.length).toBe(upTo)
+      await c.commit(batch.nextOffsets)
+      await c.close()
+    }
+    await commit('g-a', 4)
+    await commit('g-b', 2)
+    expect(await log.prune()).toBe(0) // nothing is older than a minute yet
+    // Age every record by two minutes, as if appended then.
+    await db.sql`update log_records set appended_at = appended_at - interval '2 minutes' where topic like 'kept.%'`
+    expect(await log.prune()).toBe(2)
+    const left = async (topic: string) =>
+      (await db.sql`select "offset" from log_records where topic = ${topic} order by "offset"`).map((r) =>
+        Number(r.offset),
+      )
+    expect(await left('kept.read')).toEqual([2, 3, 4]) // read by a alone, read by none
+    expect(await left('kept.unread')).toEqual([0]) // no group committed on it
+    // A fresh record is not old enough even once every group has read it.
+    await commit('g-b', 3)
+    await log.append('kept.read', [{ key: 'k', value: '5' }])
+    await commit('g-a', 2)
+    await commit('g-b', 1)
+    // Both groups have read through offset 5 now: 2, 3 and 4 are old and go; 5 is new and stays.
+    expect(await log.prune()).toBe(3)
+    expect(await left('kept.read')).toEqual([5])
+    // Without a retention nothing is ever deleted.
+    await db.sql`update log_records set appended_at = appended_at - interval '1 day' where topic like 'kept.%'`
+    expect(await new PgLog(db.sql).prune()).toBe(0)
+    await log.close()
+  })
+
   test('commitWithin makes the consumer write and its progress one transaction', async () => {
     const log = new PgLog(db.sql, { heartbeatMs: 100 })
     await log.ensureTopics([{ name: 'tx.topic', partitions: 1 }])

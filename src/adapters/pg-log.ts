@@ -19,7 +19,19 @@ export type PgLogOptions = {
   sessionTimeoutMs?: number
   /** How often a member renews its leases and rebalances. Default 1 s. */
   heartbeatMs?: number
+  /**
+   * Records every group has read are deleted this long after they were appended (`prune`, every
+   * `pruneEveryMs`, default 10 minutes); 0 keeps every record. Default 0 here; pas sets it from
+   * PAS_LOG_RETENTION_HOURS.
+   */
+  retentionMs?: number
+  pruneEveryMs?: number
+  /** Told when a periodic prune fails (it is tried again at the next period). */
+  onPruneError?: (error: unknown) => void
 }
+
+/** Records deleted per statement while pruning: short transactions, bounded memory. */
+const PRUNE_BATCH = 50_000
 
 const CHANNEL = 'pas_log'
 
@@ -33,6 +45,8 @@ const CHANNEL = 'pas_log'
  *   (ceil(partitions / live members)); a member that stops releases its leases, one that dies lets
  *   them expire. Commits are fenced on the lease, and `commitWithin` puts the commit inside the
  *   consumer's own transaction, so writes and progress become durable together (exactly once).
+ * - Retention: records older than `retentionMs` that every group reading their partition has
+ *   committed past are deleted (`prune`), so the log does not grow with the book's history.
  */
 export class PgLog implements EventLog {
   readonly kind = 'pg'
@@ -41,13 +55,57 @@ export class PgLog implements EventLog {
   readonly #heartbeatMs: number
   readonly #partitionCounts = new Map<string, number>()
   readonly #waiters = new Set<(topic: string) => void>()
+  readonly #retentionMs: number
   #listening: Promise<unknown> | undefined
   #unlisten: (() => Promise<void>) | undefined
+  #pruning: ReturnType<typeof setInterval> | undefined
 
   constructor(sql: Sql, options: PgLogOptions = {}) {
     this.#sql = sql
     this.#sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000
     this.#heartbeatMs = options.heartbeatMs ?? 1_000
+    this.#retentionMs = options.retentionMs ?? 0
+    if (this.#retentionMs > 0) {
+      const onError = options.onPruneError ?? (() => {})
+      this.#pruning = setInterval(
+        () => {
+          this.prune().catch(onError)
+        },
+        options.pruneEveryMs ?? 10 * 60_000,
+      )
+      this.#pruning.unref()
+    }
+  }
+
+  /**
+   * Deletes the records appended more than the retention ago that every group which committed on
+   * their partition has read; returns how many. Records a group has not read yet stay, however
+   * old, and so does every record of a partition no group has committed on. A group started later
+   * from the earliest offset sees only what is left (as with Kafka's retention); a group no longer
+   * used holds records back until its rows in log_group_offsets are deleted.
+   */
+  async prune(): Promise<number> {
+    if (this.#retentionMs <= 0) return 0
+    let deleted = 0
+    for (;;) {
+      const [row] = await this.#sql<{ n: number }[]>`
+        with read as (
+          select topic, partition, min(next_offset) as below from log_group_offsets group by topic, partition
+        ), old as (
+          select r.topic, r.partition, r."offset" from log_records r join read using (topic, partition)
+          where r."offset" < read.below
+            and r.appended_at < clock_timestamp() - ${this.#retentionMs} * interval '1 millisecond'
+          limit ${PRUNE_BATCH}
+        ), gone as (
+          delete from log_records r using old
+          where r.topic = old.topic and r.partition = old.partition and r."offset" = old."offset"
+          returning 1
+        )
+        select count(*)::int as n from gone`
+      const n = row?.n ?? 0
+      deleted += n
+      if (n < PRUNE_BATCH) return deleted
+    }
   }
 
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
@@ -97,6 +155,7 @@ export class PgLog implements EventLog {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#pruning)
     for (const wake of this.#waiters) wake('')
     await this.#unlisten?.()
   }
