@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { atScale, dec, fromScaled, mulScaled, str, toScaled } from './money.ts'
+import { atScale, dec, fromScaled, mulScaled, str, toFloat, toScaled } from './money.ts'
 
 describe('scaled integers (rule 3 in the hot loops)', () => {
   test('parse and format: 10^-10 units, plain notation, no trailing zeros', () => {
@@ -12,6 +12,21 @@ describe('scaled integers (rule 3 in the hot loops)', () => {
     expect(fromScaled(-2_500_000_000n)).toBe('-0.25')
     expect(fromScaled(125_000_000_000n)).toBe('12.5')
     expect(fromScaled(123_456_789_012_345_678_901_234_567n)).toBe('12345678901234567.8901234567')
+  })
+
+  test('toFloat is the double the decimal text parses to, on either side of 2^53', () => {
+    expect(toFloat(toScaled('0.1'))).toBe(0.1)
+    expect(toFloat(toScaled('-1234.5678901234'))).toBe(-1234.5678901234)
+    let seed = 7
+    const next = () => {
+      seed = (seed * 48271) % 2147483647
+      return BigInt(seed)
+    }
+    for (let i = 0; i < 20_000; i++) {
+      // Magnitudes from 10^-10 to ~10^17 units, so both branches are taken.
+      const n = (next() * next() * next()) >> BigInt(i % 60)
+      for (const v of [n, -n]) expect(toFloat(v)).toBe(Number(fromScaled(v)))
+    }
   })
 
   test('a product rounds half-even at the tenth place', () => {

@@ -77,6 +77,14 @@ export function fromScaled(n: bigint): string {
   return negative ? `-${text}` : text
 }
 
+/**
+ * The double nearest a scaled value, as `Number(fromScaled(n))` gives it. Below 2^53 both n and
+ * 10^SCALE are exact doubles, so their quotient is correctly rounded: the same double, without the
+ * text.
+ */
+const POWER = 10 ** SCALE
+export const toFloat = (n: bigint): number => (n <= SAFE && n >= -SAFE ? Number(n) / POWER : Number(fromScaled(n)))
+
 /** a × b rounded half-even to SCALE places (`atScale(a.times(b))` in scaled integers). */
 export function mulScaled(a: bigint, b: bigint): bigint {
   const product = a * b

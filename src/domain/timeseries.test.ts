@@ -3,7 +3,7 @@ import { toEpochDay } from './dates.ts'
 import { FxTable, PriceTable } from './market-data.ts'
 import { recompute } from './positions.ts'
 import type { Instrument, Portfolio, Transaction } from './records.ts'
-import { portfolioSeries, positionSeries } from './timeseries.ts'
+import { portfolioSeries, positionSeries, positionSeriesFloats } from './timeseries.ts'
 import { valueDays } from './valuation.ts'
 
 const portfolio: Portfolio = { portfolioId: 'P1', baseCurrency: 'USD', openDate: '2025-01-01' }
@@ -89,5 +89,26 @@ describe('positionSeries', () => {
       ['2025-01-06', '0', '1000', '1005', '5', '100', '1005'],
       ['2025-01-07', '1000', '1100', '0', '0', '100', '1005'],
     ])
+  })
+
+  test('in float64, each point is the double its decimal text parses to', () => {
+    for (const id of ['AAPL', 'CASH:USD']) {
+      const days = valuations.filter((v) => v.row.positionId === id)
+      const flows = id === 'AAPL' ? fold.cashflows.filter((c) => c.positionId === id) : fold.cashflows
+      const text = positionSeries('P1', id, days, flows, from, to)
+      expect(text.length).toBeGreaterThan(3)
+      expect(positionSeriesFloats(id, days, flows, from, to)).toEqual(
+        text.map((p) => ({
+          positionId: id,
+          date: p.date,
+          bmv: Number(p.bmvBase),
+          emv: Number(p.emvBase),
+          sod: Number(p.sodFlowBase),
+          eod: Number(p.eodFlowBase),
+          fees: Number(p.feesBase),
+          income: Number(p.incomeBase),
+        })),
+      )
+    }
   })
 })

@@ -1,5 +1,5 @@
 import { businessDays, fromEpochDay, onOrAfterBusinessDay, toEpochDay } from './dates.ts'
-import { type Decimal, dec, fromScaled, str, ZERO } from './money.ts'
+import { type Decimal, dec, fromScaled, str, toFloat, ZERO } from './money.ts'
 import type { Cashflow, PortfolioSeriesPoint, PositionSeriesPoint } from './records.ts'
 import { isCashPosition } from './transactions.ts'
 import type { PositionDay } from './valuation.ts'
@@ -52,11 +52,41 @@ export function positionFlow(c: Cashflow, positionId: string): Decimal {
 export const portfolioFlow = (c: Cashflow): Decimal =>
   c.class === 'EXTERNAL' || c.class === 'TRANSFER' ? dec(c.amountBase) : ZERO
 
+/** A position series point before its money takes a form: values in scaled integers, flows as decimals. */
+type PositionPoint = { day: number; v: PositionDay; bmv: bigint; f: Day | undefined }
+
 /**
- * Position points from `fromDay` to `toDay` from that position's days (in date order) and its
- * cashflows (for cash: every cashflow in its currency). Days the position was not valued are left
- * out; the portfolio series marks them incomplete.
+ * The position's points from `fromDay` to `toDay`, from its days (in date order) and cashflows
+ * (for cash: every cashflow in its currency). Days the position was not valued are left out; the
+ * portfolio series marks them incomplete. bmv is the previous point's emv, as valued (nothing
+ * before `fromDay`: 0).
  */
+function positionPoints(
+  positionId: string,
+  days: readonly PositionDay[],
+  cashflows: readonly Cashflow[],
+  fromDay: number,
+  toDay: number,
+): PositionPoint[] {
+  const flows = byDay(cashflows, (c) => positionFlow(c, positionId))
+  const out: PositionPoint[] = []
+  let bmv = 0n
+  let next = 0
+  for (const day of businessDays(fromDay, toDay)) {
+    while (next < days.length && (days[next] as PositionDay).day < day) next++
+    const v = days[next]?.day === day ? days[next] : undefined
+    const f = flows.get(day)
+    if (v?.status !== 'VALUED') {
+      if (f) bmv = 0n // flows without a value: the next day starts from nothing known
+      continue
+    }
+    out.push({ day, v, bmv, f })
+    bmv = v.mvBase
+  }
+  return out
+}
+
+/** A position's series with its money as decimal text (the API's form): see positionPoints. */
 export function positionSeries(
   portfolioId: string,
   positionId: string,
@@ -64,38 +94,61 @@ export function positionSeries(
   cashflows: readonly Cashflow[],
   fromDay: number,
   toDay: number,
-  openingEmv: Decimal = ZERO,
 ): PositionSeriesPoint[] {
-  const flows = byDay(cashflows, (c) => positionFlow(c, positionId))
-  const out: PositionSeriesPoint[] = []
-  // The value is carried as stored: a position's emv is its valuation's market value, unchanged.
-  let bmv = str(openingEmv)
-  let next = 0
-  for (const day of businessDays(fromDay, toDay)) {
-    while (next < days.length && (days[next] as PositionDay).day < day) next++
-    const v = days[next]?.day === day ? days[next] : undefined
-    const f = flows.get(day)
-    if (v?.status !== 'VALUED') {
-      if (f) bmv = '0' // flows without a value: the next day starts from nothing known
-      continue
-    }
-    const emv = fromScaled(v.mvBase)
-    out.push({
+  let last = { scaled: 0n, text: '0' } // a day's emv is the next day's bmv: formatted once
+  return positionPoints(positionId, days, cashflows, fromDay, toDay).map(({ day, v, bmv, f }) => {
+    const bmvBase = bmv === last.scaled ? last.text : fromScaled(bmv)
+    last = { scaled: v.mvBase, text: fromScaled(v.mvBase) }
+    return {
       portfolioId,
       positionId,
       date: fromEpochDay(day),
-      bmvBase: bmv,
-      emvBase: emv,
+      bmvBase,
+      emvBase: last.text,
       sodFlowBase: f ? str(f.sod) : '0',
       eodFlowBase: f ? str(f.eod) : '0',
       feesBase: f ? str(f.fees) : '0',
       incomeBase: f ? str(f.income) : '0',
       quantity: v.row.quantity,
       costBase: v.row.costBase,
-    })
-    bmv = emv
-  }
-  return out
+    }
+  })
+}
+
+/** A position series point in float64, as the return analytics read it. */
+export type PositionSeriesFloats = {
+  positionId: string
+  date: string
+  bmv: number
+  emv: number
+  sod: number
+  eod: number
+  fees: number
+  income: number
+}
+
+/**
+ * A position's series in float64 for the analytics (contribution): the same points as
+ * positionSeries, each number the nearest double to its decimal text, without making the text.
+ */
+export function positionSeriesFloats(
+  positionId: string,
+  days: readonly PositionDay[],
+  cashflows: readonly Cashflow[],
+  fromDay: number,
+  toDay: number,
+): PositionSeriesFloats[] {
+  const flow = (d: Decimal) => Number(str(d))
+  return positionPoints(positionId, days, cashflows, fromDay, toDay).map(({ day, v, bmv, f }) => ({
+    positionId,
+    date: fromEpochDay(day),
+    bmv: toFloat(bmv),
+    emv: toFloat(v.mvBase),
+    sod: f ? flow(f.sod) : 0,
+    eod: f ? flow(f.eod) : 0,
+    fees: f ? flow(f.fees) : 0,
+    income: f ? flow(f.income) : 0,
+  }))
 }
 
 /** A series point's money, in the order the series tables store it. */

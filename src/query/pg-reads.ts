@@ -4,7 +4,7 @@ import { CASHFLOW_COLUMNS } from '../adapters/pg-position-store.ts'
 import { fromEpochDay, isBusinessDay, onOrAfterBusinessDay, toEpochDay } from '../domain/dates.ts'
 import { dec } from '../domain/money.ts'
 import type { Cashflow, Valuation } from '../domain/records.ts'
-import { positionSeries } from '../domain/timeseries.ts'
+import { type PositionSeriesFloats, positionSeries, positionSeriesFloats } from '../domain/timeseries.ts'
 import { isCashPosition } from '../domain/transactions.ts'
 import { type HeldRow, type PositionDay, valuationOf } from '../domain/valuation.ts'
 import { heldOn, positionDays, positionValuations } from './position-days.ts'
@@ -286,11 +286,34 @@ export class PgReads {
    * A position's daily series, derived on read (nothing stores it): the position-days (valued on
    * read) and cashflows run through the engine's positionSeries. Each position's series is
    * computed from its last valued day before `from`, so the first point's bmv is what it was.
+   * Points by date, then position.
    */
   async positionSeries(
     portfolioId: string,
     filter: Range & { positionId?: string | undefined },
   ): Promise<Static<typeof PositionSeriesView>[]> {
+    const inputs = await this.#positionSeriesInputs(portfolioId, filter)
+    const from = fromEpochDay(inputs.fromDay)
+    // Positions come in id order; a stable sort by date puts the points by date, then position.
+    return inputs.positions
+      .flatMap(({ positionId, days, flows, start }) =>
+        positionSeries(portfolioId, positionId, days, flows, start, inputs.last).filter((p) => p.date >= from),
+      )
+      .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0))
+      .map(({ portfolioId: _, ...p }) => p)
+  }
+
+  /** positionSeries's points in float64 for the analytics (contribution), in no particular order. */
+  async positionSeriesFloats(portfolioId: string, range: Range): Promise<PositionSeriesFloats[]> {
+    const inputs = await this.#positionSeriesInputs(portfolioId, range)
+    const from = fromEpochDay(inputs.fromDay)
+    return inputs.positions.flatMap(({ positionId, days, flows, start }) =>
+      positionSeriesFloats(positionId, days, flows, start, inputs.last).filter((p) => p.date >= from),
+    )
+  }
+
+  /** Per position shown (in id order): its days from where its series resumes, and its cashflows. */
+  async #positionSeriesInputs(portfolioId: string, filter: Range & { positionId?: string | undefined }) {
     const ids = filter.positionId ? [filter.positionId] : undefined
     const from = lo(filter) < '1970-01-05' ? '1970-01-05' : lo(filter)
     // Where each position's series resumes: its last valued day before `from`. Two weeks back
@@ -333,7 +356,7 @@ export class PgReads {
     }
     const valued = days.filter((v) => v.day >= (starts.get(v.row.positionId) ?? fromDay))
     const inRange = new Set(valued.filter((v) => v.day >= fromDay).map((v) => v.row.positionId))
-    if (inRange.size === 0) return []
+    if (inRange.size === 0) return { fromDay, last: fromDay, positions: [] }
     const byPosition = Map.groupBy(valued, (v) => v.row.positionId)
     let [earliest, last] = [fromDay, fromDay]
     for (const v of valued) {
@@ -347,19 +370,19 @@ export class PgReads {
         : recentFlows
     const flowsOf = Map.groupBy(cashflows, (c) => c.positionId)
     const cashOf = Map.groupBy(cashflows, (c) => c.currency)
-    // Positions in id order, then a stable sort by date: the points come by date, then position.
-    const points = [...byPosition]
+    const positions = [...byPosition]
       .filter(([positionId]) => inRange.has(positionId))
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .flatMap(([positionId, mine]) => {
-        const flows = isCashPosition(positionId)
-          ? (cashOf.get(positionId.slice('CASH:'.length)) ?? [])
-          : (flowsOf.get(positionId) ?? [])
+      .map(([positionId, mine]) => ({
+        positionId,
         // Each position's days are in date order (an earlier start's older days come first).
-        const start = (mine[0] as PositionDay).day
-        return positionSeries(portfolioId, positionId, mine, flows, start, last).filter((p) => p.date >= from)
-      })
-    return points.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0)).map(({ portfolioId: _, ...p }) => p)
+        days: mine,
+        start: (mine[0] as PositionDay).day,
+        flows: isCashPosition(positionId)
+          ? (cashOf.get(positionId.slice('CASH:'.length)) ?? [])
+          : (flowsOf.get(positionId) ?? []),
+      }))
+    return { fromDay, last, positions }
   }
 
   /** The first day of the portfolio's series: its inception for performance. */

@@ -199,13 +199,9 @@ export class QueryService {
     return this.#inPortfolio(portfolioId, request.to, async (ctx) => {
       const period = this.#period(ctx, request)
       const days = await this.#series(ctx, period)
-      const rows = await ctx.reads.positionSeries(portfolioId, period)
-      const positions = rows.map((r) => ({
-        ...seriesDay(r),
-        positionId: r.positionId,
-        // A cash position's income is a flow of that cash, not a return of its own.
-        income: r.positionId.startsWith('CASH:') ? 0 : Number(r.incomeBase),
-      }))
+      const positions = await ctx.reads.positionSeriesFloats(portfolioId, period)
+      // A cash position's income is a flow of that cash, not a return of its own.
+      for (const p of positions) if (p.positionId.startsWith('CASH:')) p.income = 0
       const c = contribution(days, positions)
       return {
         portfolioId,
