@@ -1,13 +1,18 @@
 import { describe, expect, test } from 'bun:test'
 import type { DeadLetter } from '../ports/input-store.ts'
-import { inSlices, PORTFOLIOS_PER_SLICE, ROWS_PER_WRITE } from './notices.ts'
+import { DAYS_PER_SLICE, inSlices, PORTFOLIOS_PER_SLICE, ROWS_PER_WRITE } from './notices.ts'
 
 type Job = { portfolioId: string; fromDate: string }
 const jobs = (n: number): Job[] =>
   Array.from({ length: n }, (_, i) => ({ portfolioId: `P${i}`, fromDate: '2025-01-01' }))
 
 /** Runs inSlices with results of `rows(i)` rows for portfolio i; returns the writes (portfolio ids) and the parked letters. */
-async function run(count: number, rows: (i: number) => number, failing = new Set<number>()) {
+async function run(
+  count: number,
+  rows: (i: number) => number,
+  failing = new Set<number>(),
+  daysOf?: (job: Job) => number,
+) {
   const writes: string[][] = []
   const loads: number[] = []
   const parked: DeadLetter[] = []
@@ -31,6 +36,7 @@ async function run(count: number, rows: (i: number) => number, failing = new Set
       sink: { deadLetter: async (letters) => void parked.push(...letters) },
       jobOf: (job) => job,
       rowsOf: (r) => r.rows,
+      daysOf,
     },
   )
   return { writes, loads, parked }
@@ -54,5 +60,31 @@ describe('inSlices', () => {
     const { writes, parked } = await run(4, () => 10, new Set([2]))
     expect(writes.flat()).toEqual(['P0', 'P1', 'P3'])
     expect(parked.map((l) => [l.key, l.code])).toEqual([['P2', 'COMPUTE_FAILED']])
+  })
+
+  test('jobs spanning many days come in smaller slices, so a slice loads a bounded span of prices', async () => {
+    // Five years each: DAYS_PER_SLICE (fifty portfolios' year) holds ten; a day each still holds fifty.
+    const long = await run(
+      25,
+      () => 10,
+      new Set(),
+      () => DAYS_PER_SLICE / 10,
+    )
+    expect(long.loads).toEqual([10, 10, 5])
+    const daily = await run(
+      PORTFOLIOS_PER_SLICE + 1,
+      () => 10,
+      new Set(),
+      () => 1,
+    )
+    expect(daily.loads).toEqual([PORTFOLIOS_PER_SLICE, 1])
+    // One job longer than the whole budget still goes, alone.
+    const huge = await run(
+      2,
+      () => 10,
+      new Set(),
+      () => DAYS_PER_SLICE * 3,
+    )
+    expect(huge.loads).toEqual([1, 1])
   })
 })

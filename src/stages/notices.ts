@@ -38,6 +38,31 @@ export const PORTFOLIOS_PER_SLICE = 50
 export const ROWS_PER_WRITE = 100_000
 
 /**
+ * A slice also ends once its jobs span this many days (`Parking.daysOf`): fifty portfolios'
+ * year. The valuation stage loads every price its slice's portfolios hold over the slice's days,
+ * so fifty new portfolios with five years each, holding fifty of 2,000 securities, would load
+ * nearly every price of five years at once (GBs); by days, a slice of long jobs holds about ten.
+ */
+export const DAYS_PER_SLICE = 50 * 366
+
+/** Jobs in slices of at most PORTFOLIOS_PER_SLICE, and DAYS_PER_SLICE days where jobs have days. */
+function* slices<J>(jobs: readonly J[], daysOf: ((job: J) => number) | undefined): Generator<J[]> {
+  let slice: J[] = []
+  let days = 0
+  for (const job of jobs) {
+    const d = daysOf?.(job) ?? 0
+    if (slice.length > 0 && (slice.length >= PORTFOLIOS_PER_SLICE || days + d > DAYS_PER_SLICE)) {
+      yield slice
+      slice = []
+      days = 0
+    }
+    slice.push(job)
+    days += d
+  }
+  if (slice.length > 0) yield slice
+}
+
+/**
  * The shape every per-portfolio stage shares: for each slice of jobs, load their inputs in one
  * round trip, compute each portfolio, then write the slice. Between portfolios it lets timers run:
  * the log's lease and session heartbeats live on the event loop, and a batch that computed for
@@ -48,11 +73,11 @@ export async function inSlices<J, W, R>(
   load: (slice: J[]) => Promise<readonly W[]>,
   compute: (work: W) => R,
   write: (results: R[]) => Promise<void>,
-  parking: Parking<W, R>,
+  parking: Parking<W, R, J>,
 ): Promise<void> {
   const parked: DeadLetter[] = []
-  for (let i = 0; i < jobs.length; i += PORTFOLIOS_PER_SLICE) {
-    const work = await load(jobs.slice(i, i + PORTFOLIOS_PER_SLICE))
+  for (const slice of slices(jobs, parking.daysOf)) {
+    const work = await load(slice)
     let results: R[] = []
     let rows = 0
     for (const w of work) {
@@ -83,12 +108,14 @@ export async function inSlices<J, W, R>(
  * of a work item. `rowsOf` counts the rows a result will write, for stages whose results can be
  * large (valuation: one per position-day).
  */
-export type Parking<W, R = unknown> = {
+export type Parking<W, R = unknown, J = unknown> = {
   stage: string
   batch: Batch
   sink: DeadLetterSink
   jobOf: (work: W) => { portfolioId: string; fromDate: string }
   rowsOf?: (result: R) => number
+  /** The days a job covers, for stages whose loads grow with them (DAYS_PER_SLICE). */
+  daysOf?: (job: J) => number
 }
 
 /**

@@ -87,8 +87,12 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
           sink: deps.deadLetters,
           jobOf: (w) => w.job,
           rowsOf: (r) => r.days.length,
+          // Days to value, counted to today: the business date is not known before the load.
+          daysOf: (j) => Math.max(1, todayEpochDay() - toEpochDay(j.fromDate) + 1),
         },
       )
     },
   }
 }
+
+const todayEpochDay = () => Math.floor(Date.now() / 86_400_000)
