@@ -50,15 +50,16 @@ export type Expected = {
 }
 
 export class Synthetic {
-  readonly size: (typeof Sizes)[Size]
+  readonly size: { portfolios: number; positions: number; instruments: number; days: number }
   readonly days: string[]
   readonly expected: Expected
   /** Price paths, instrument-major: paths[i * days + d]. */
   readonly #paths: Float64Array
   readonly #seed: number
 
-  constructor(size: Size, seed = 1) {
-    this.size = Sizes[size]
+  /** `portfolios` runs the size's shape (positions, instruments, days) with fewer or more portfolios. */
+  constructor(size: Size, seed = 1, portfolios?: number) {
+    this.size = { ...Sizes[size], ...(portfolios ? { portfolios } : {}) }
     this.#seed = seed
     const end = toEpochDay(END)
     const all = businessDays(end - Math.ceil(this.size.days * 1.5) - 10, end).map(fromEpochDay)

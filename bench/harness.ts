@@ -2,7 +2,7 @@
  * The benchmark harness: one command runs a generated data set (bench/generator.ts) through the
  * whole system and reports what it achieved, after checking that the results are right.
  *
- *   bun bench/harness.ts --size small|medium|large [--transport pg|kafka] [--processes all|ROLE=N,...]
+ *   bun bench/harness.ts --size small|medium|large [--portfolios N] [--transport pg|kafka] [--processes all|ROLE=N,...]
  *                        [--clients 4] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
  *   bun bench/harness.ts --compare OLD.json NEW.json
  *
@@ -43,6 +43,8 @@ const ROLES = ['ingest', 'persist', 'positions', 'valuation', 'timeseries', 'api
 
 export type HarnessOptions = {
   size: Size
+  /** The size's shape with this many portfolios instead (a slice of `large`, say). */
+  portfolios?: number | undefined
   transport: 'pg' | 'kafka'
   /** 'all' or role → process count */
   processes: 'all' | Partial<Record<(typeof ROLES)[number], number>>
@@ -57,6 +59,7 @@ export type HarnessOptions = {
 
 export type HarnessResult = {
   size: Size
+  portfolios: number
   transport: string
   layout: string
   auth: string
@@ -146,7 +149,7 @@ function peakRssMb(pid: number): number {
 
 export async function runBenchmark(options: HarnessOptions): Promise<HarnessResult> {
   const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`))
-  const synthetic = new Synthetic(options.size, options.seed)
+  const synthetic = new Synthetic(options.size, options.seed, options.portfolios)
   const server = await localPg('bench', options.databaseUrl)
   const db = await scratchDatabase(server.url, `pas_harness_${options.transport}_${Date.now().toString(36)}`)
   const kafka = options.transport === 'kafka' ? await localKafka('bench', options.kafkaBrokers) : undefined
@@ -361,6 +364,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     const databaseBytes = Number(size?.bytes ?? 0)
     return {
       size: options.size,
+      portfolios: synthetic.size.portfolios,
       transport: options.transport,
       auth,
       layout:
@@ -401,7 +405,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
 export function formatResult(r: HarnessResult): string {
   const f = (x: number, d = 0) => x.toFixed(d)
   return [
-    `size ${r.size}, transport ${r.transport}, processes ${r.layout}, auth ${r.auth}: reconciliation ${r.reconciliation.ok ? 'passed' : `FAILED: ${r.reconciliation.problems.join('; ')}`}`,
+    `size ${r.size} (${r.portfolios} portfolios), transport ${r.transport}, processes ${r.layout}, auth ${r.auth}: reconciliation ${r.reconciliation.ok ? 'passed' : `FAILED: ${r.reconciliation.problems.join('; ')}`}`,
     '| metric | value |',
     '|---|---|',
     `| transactions | ${r.transactions} |`,
@@ -449,6 +453,7 @@ if (import.meta.main) {
   const { values } = parseArgs({
     options: {
       size: { type: 'string', default: 'small' },
+      portfolios: { type: 'string' },
       transport: { type: 'string', default: 'pg' },
       processes: { type: 'string', default: 'all' },
       clients: { type: 'string', default: '4' },
@@ -481,6 +486,7 @@ if (import.meta.main) {
           )
     const result = await runBenchmark({
       size: values.size as Size,
+      portfolios: values.portfolios ? Number(values.portfolios) : undefined,
       transport: values.transport,
       processes,
       clients: Number(values.clients),
