@@ -1,7 +1,6 @@
 import { fromEpochDay } from '../domain/dates.ts'
 import { FX_PIVOT } from '../domain/market-data.ts'
 import type { FxChanged, FxRate, Instrument, Portfolio, Price, PricesChanged, ValuationJob } from '../domain/records.ts'
-import { dailyTotals } from '../domain/timeseries.ts'
 import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
 import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
@@ -38,10 +37,9 @@ export class PgValuationStore implements ValuationStore {
     const totals: Cell[][] = []
     const unvalued: Cell[][] = []
     for (const r of results) {
-      for (const t of dailyTotals(r.days))
+      for (const t of r.totals)
         totals.push([r.job.portfolioId, t.date, t.emvBase, String(t.positions), String(t.complete)])
-      for (const d of r.days)
-        if (d.status !== 'VALUED') unvalued.push([d.row.portfolioId, d.row.positionId, fromEpochDay(d.day), d.status])
+      for (const d of r.unvalued) unvalued.push([d.row.portfolioId, d.row.positionId, fromEpochDay(d.day), d.status])
     }
     await this.writer.transaction(async (tx) => {
       await lockPortfolios(
@@ -63,7 +61,7 @@ export class PgValuationStore implements ValuationStore {
       await writeLineage(
         tx,
         'valuation',
-        lineageOf(results, (r) => r.days.map((d) => d.row.positionId)),
+        lineageOf(results, (r) => r.positionIds),
       )
     })
   }

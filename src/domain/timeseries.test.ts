@@ -3,7 +3,7 @@ import { toEpochDay } from './dates.ts'
 import { FxTable, PriceTable } from './market-data.ts'
 import { recompute } from './positions.ts'
 import type { Instrument, Portfolio, Transaction } from './records.ts'
-import { portfolioSeries, positionSeries, positionSeriesFloats } from './timeseries.ts'
+import { portfolioSeries, positionSeries, positionSeriesFloats, summarize } from './timeseries.ts'
 import { valueDays } from './valuation.ts'
 
 const portfolio: Portfolio = { portfolioId: 'P1', baseCurrency: 'USD', openDate: '2025-01-01' }
@@ -70,6 +70,18 @@ describe('portfolioSeries', () => {
     )
     const point = portfolioSeries('P1', missing, fold.cashflows, from, to).find((p) => p.date === '2025-01-08')
     expect(point).toMatchObject({ complete: false, emvBase: '8475' })
+    // What the valuation stage keeps of the same days: that sum, the one unvalued day, both positions.
+    const kept = summarize(missing)
+    expect(kept.totals.find((t) => t.date === '2025-01-08')).toEqual({
+      date: '2025-01-08',
+      emvBase: '8475',
+      positions: 2,
+      complete: false,
+    })
+    expect(kept.unvalued.map((d) => [d.row.positionId, d.day, d.status])).toEqual([
+      ['AAPL', toEpochDay('2025-01-08'), 'MISSING_PRICE'],
+    ])
+    expect(kept.positionIds.sort()).toEqual(['AAPL', 'CASH:USD'])
   })
 })
 

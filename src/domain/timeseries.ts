@@ -168,8 +168,23 @@ export const seriesMoney = (p: PortfolioSeriesPoint | PositionSeriesPoint): stri
 export type DayTotal = { date: string; emvBase: string; positions: number; complete: boolean }
 
 /** Position-days (any order) summed per day, in scaled integers (money.ts): exact, as decimal addition is. */
-export function dailyTotals(days: readonly PositionDay[]): DayTotal[] {
+export function dailyTotals(days: Iterable<PositionDay>): DayTotal[] {
+  return summarize(days).totals
+}
+
+/**
+ * What the valuation stage keeps of a portfolio's position-days, in one pass: the day sums
+ * (dailyTotals), the days it could not value, and the positions it valued. `days` may be a
+ * generator, so that no more than one position's days exist at a time.
+ */
+export function summarize(days: Iterable<PositionDay>): {
+  totals: DayTotal[]
+  unvalued: PositionDay[]
+  positionIds: string[]
+} {
   const byDay = new Map<number, { emv: bigint; positions: number; complete: boolean }>()
+  const unvalued: PositionDay[] = []
+  const positionIds = new Set<string>()
   for (const v of days) {
     let acc = byDay.get(v.day)
     if (!acc) {
@@ -177,15 +192,20 @@ export function dailyTotals(days: readonly PositionDay[]): DayTotal[] {
       byDay.set(v.day, acc)
     }
     acc.positions++
+    positionIds.add(v.row.positionId)
     if (v.status === 'VALUED') acc.emv += v.mvBase
-    else acc.complete = false
+    else {
+      acc.complete = false
+      unvalued.push(v)
+    }
   }
-  return [...byDay].map(([day, t]) => ({
+  const totals = [...byDay].map(([day, t]) => ({
     date: fromEpochDay(day),
     emvBase: fromScaled(t.emv),
     positions: t.positions,
     complete: t.complete,
   }))
+  return { totals, unvalued, positionIds: [...positionIds] }
 }
 
 /**

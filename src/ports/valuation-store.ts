@@ -8,6 +8,7 @@ import type {
   PricesChanged,
   ValuationJob,
 } from '../domain/records.ts'
+import type { DayTotal } from '../domain/timeseries.ts'
 import type { PositionDay } from '../domain/valuation.ts'
 
 /** Everything needed to value one portfolio from `job.fromDate` to the business date. */
@@ -28,8 +29,12 @@ export type ValuationWork = {
 
 export type ValuationResult = {
   job: ValuationJob
-  /** Every position-day valued, in scaled integers (domain/valuation.ts). */
-  days: PositionDay[]
+  /** The portfolio's day sums from the job's date on (what the series reads). */
+  totals: DayTotal[]
+  /** The position-days that could not be valued (domain/valuation.ts), with their reason. */
+  unvalued: PositionDay[]
+  /** The positions valued (lineage). */
+  positionIds: string[]
   businessDate: string
   inputsAsOf: string
 }

@@ -2,6 +2,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { toEpochDay } from '../domain/dates.ts'
 import { FxTable, PriceTable } from '../domain/market-data.ts'
 import { FxChanged, PricesChanged, ValuationJob } from '../domain/records.ts'
+import { summarize } from '../domain/timeseries.ts'
 import { valueDays } from '../domain/valuation.ts'
 import type { Batch, EventLog } from '../ports/event-log.ts'
 import type { DeadLetterSink } from '../ports/input-store.ts'
@@ -71,8 +72,13 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
             fx,
           }
           const [from, to] = [toEpochDay(w.job.fromDate), toEpochDay(w.businessDate)]
-          const days = w.histories.flatMap((h) => valueDays(h, from, to, ctx))
-          return { job: w.job, days, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
+          // One position's days at a time: only the sums and the unvalued days are kept.
+          const kept = summarize(
+            (function* () {
+              for (const h of w.histories) yield* valueDays(h, from, to, ctx)
+            })(),
+          )
+          return { job: w.job, ...kept, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
         },
         async (results) => {
           await deps.store.replace(results)
@@ -86,7 +92,7 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
           batch,
           sink: deps.deadLetters,
           jobOf: (w) => w.job,
-          rowsOf: (r) => r.days.length,
+          rowsOf: (r) => r.totals.length + r.unvalued.length,
           // Days to value, counted to today: the business date is not known before the load.
           daysOf: (j) => Math.max(1, todayEpochDay() - toEpochDay(j.fromDate) + 1),
         },
