@@ -12,6 +12,7 @@ import m0010 from '../../sql/0010_position_series_on_read.sql' with { type: 'tex
 import m0011 from '../../sql/0011_valuations_without_unrealized.sql' with { type: 'text' }
 import m0012 from '../../sql/0012_portfolio_values.sql' with { type: 'text' }
 import m0013 from '../../sql/0013_position_days_on_read.sql' with { type: 'text' }
+import m0014 from '../../sql/0014_holders_by_security.sql' with { type: 'text' }
 import type { Sql } from './pg-client.ts'
 
 /** Every file in sql/, in order. Imported as text so the compiled binary carries them. */
@@ -29,6 +30,7 @@ export const migrations: readonly { name: string; sql: string }[] = [
   { name: '0011_valuations_without_unrealized', sql: m0011 },
   { name: '0012_portfolio_values', sql: m0012 },
   { name: '0013_position_days_on_read', sql: m0013 },
+  { name: '0014_holders_by_security', sql: m0014 },
 ]
 
 const checksum = (text: string) => createHash('sha256').update(text).digest('hex')

@@ -74,12 +74,19 @@ export class PgValuationStore implements ValuationStore {
   async holders(prices: readonly PricesChanged[], fx: readonly FxChanged[]): Promise<ValuationJob[]> {
     const jobs: ValuationJob[] = []
     if (prices.length > 0) {
+      // A batch carries a notice per security and date: the earliest date per security is the job.
+      const earliest = new Map<string, string>()
+      for (const p of prices) {
+        const seen = earliest.get(p.securityId)
+        if (seen === undefined || p.fromDate < seen) earliest.set(p.securityId, p.fromDate)
+      }
       jobs.push(
         ...(await this.sql<ValuationJob[]>`
-          select distinct h.portfolio_id as "portfolioId", w.from_date::text as "fromDate"
-          from position_history h
-          join unnest(${prices.map((p) => p.securityId)}::text[], ${prices.map((p) => p.fromDate)}::date[])
-            as w(security_id, from_date) on h.position_id = w.security_id`),
+          select h.portfolio_id as "portfolioId", min(w.from_date)::text as "fromDate"
+          from unnest(${[...earliest.keys()]}::text[], ${[...earliest.values()]}::date[]) as w(security_id, from_date)
+          join lateral (select distinct portfolio_id from position_history
+                        where position_id = w.security_id) as h on true
+          group by h.portfolio_id`),
       )
     }
     if (fx.length > 0) {
