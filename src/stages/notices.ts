@@ -1,3 +1,4 @@
+import { toEpochDay } from '../domain/dates.ts'
 import type { Batch } from '../ports/event-log.ts'
 import type { DeadLetter, DeadLetterSink } from '../ports/input-store.ts'
 
@@ -42,8 +43,17 @@ export const ROWS_PER_WRITE = 100_000
  * year. The valuation stage loads every price its slice's portfolios hold over the slice's days,
  * so fifty new portfolios with five years each, holding fifty of 2,000 securities, would load
  * nearly every price of five years at once (GBs); by days, a slice of long jobs holds about ten.
+ * The positions and series stages load each portfolio's transactions or days since its date, so
+ * they slice the same way.
  */
 export const DAYS_PER_SLICE = 50 * 366
+
+/**
+ * A job's days, counted from its date to today (the business date is not known before the
+ * load): the weight DAYS_PER_SLICE bounds.
+ */
+export const daysToToday = (job: { fromDate: string }): number =>
+  Math.max(1, Math.floor(Date.now() / 86_400_000) - toEpochDay(job.fromDate) + 1)
 
 /** Jobs in slices of at most PORTFOLIOS_PER_SLICE, and DAYS_PER_SLICE days where jobs have days. */
 function* slices<J>(jobs: readonly J[], daysOf: ((job: J) => number) | undefined): Generator<J[]> {

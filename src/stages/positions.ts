@@ -7,7 +7,7 @@ import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { PositionStore, RecomputeResult } from '../ports/position-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
+import { daysToToday, earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(TransactionsChanged)
 
@@ -55,7 +55,7 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog; dead
               .map(({ request }) => ({ key: request.portfolioId, value: JSON.stringify(request) })),
           )
         },
-        { stage: 'positions', batch, sink: deps.deadLetters, jobOf: (w) => w.request },
+        { stage: 'positions', batch, sink: deps.deadLetters, jobOf: (w) => w.request, daysOf: daysToToday },
       )
     },
   }

@@ -8,7 +8,7 @@ import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { SeriesStore } from '../ports/series-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
+import { daysToToday, earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(ValuationJob)
 
@@ -40,7 +40,7 @@ export function timeseriesStage(deps: { store: SeriesStore; deadLetters: DeadLet
           }
         },
         (results) => deps.store.replace(results),
-        { stage: 'timeseries', batch, sink: deps.deadLetters, jobOf: (w) => w.job },
+        { stage: 'timeseries', batch, sink: deps.deadLetters, jobOf: (w) => w.job, daysOf: daysToToday },
       )
     },
   }

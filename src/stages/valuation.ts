@@ -9,7 +9,7 @@ import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { ValuationStore } from '../ports/valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
+import { daysToToday, earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
 
 const job = TypeCompiler.Compile(ValuationJob)
 const priceNotice = TypeCompiler.Compile(PricesChanged)
@@ -93,12 +93,9 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
           sink: deps.deadLetters,
           jobOf: (w) => w.job,
           rowsOf: (r) => r.totals.length + r.unvalued.length,
-          // Days to value, counted to today: the business date is not known before the load.
-          daysOf: (j) => Math.max(1, todayEpochDay() - toEpochDay(j.fromDate) + 1),
+          daysOf: daysToToday,
         },
       )
     },
   }
 }
-
-const todayEpochDay = () => Math.floor(Date.now() / 86_400_000)
