@@ -32,6 +32,25 @@ const until = async (check: () => boolean) => {
 }
 
 describe('StageRunner', () => {
+  test("a stage's own maxRecords sizes its batches instead of the process's", async () => {
+    const log = await logWith(['a', 'b', 'c', 'd', 'e'])
+    const sizes: number[] = []
+    const stage: Stage = {
+      name: 's',
+      group: 'g-size',
+      inputs: ['in'],
+      maxRecords: 2,
+      process: async (batch: Batch) => {
+        sizes.push(batch.records.length)
+      },
+    }
+    const runner = new StageRunner(stage, log, policy, quiet) // the policy says 100
+    await runner.start()
+    await until(() => sizes.reduce((a, b) => a + b, 0) === 5)
+    await runner.stop()
+    expect(sizes).toEqual([2, 2, 1])
+  })
+
   test('stop waits for the batch in flight, commits it, and only then returns', async () => {
     const log = await logWith(['a', 'b'])
     let release = () => {}

@@ -52,7 +52,8 @@ export class StageRunner implements Service {
 
   async start(): Promise<void> {
     const { group, inputs } = this.stage
-    this.#consumer = this.log.consumer({ group, topics: inputs, ...this.policy })
+    const maxRecords = this.stage.maxRecords ?? this.policy.maxRecords
+    this.#consumer = this.log.consumer({ group, topics: inputs, ...this.policy, maxRecords })
     this.#state = 'running'
     this.#loop = this.#run(this.#consumer)
     this.#loop.catch(() => {}) // observed through `done` and health; avoid an unhandled rejection here

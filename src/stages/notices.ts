@@ -24,6 +24,15 @@ export function earliestPerPortfolio(requests: readonly { portfolioId: string; f
 }
 
 /**
+ * Notices per batch of the stages that read them (positions, valuation, series). A notice names a
+ * portfolio and a date, and a batch's notices coalesce into one job per portfolio (its earliest
+ * date), so a big batch costs what its portfolios cost. On a large book a late price for each of
+ * 2,000 securities fans out into a job for every holder, batch after batch: read 5,000 at a time,
+ * that backlog made the valuation stage value every portfolio again per 5,000 jobs.
+ */
+export const NOTICES_PER_BATCH = 100_000
+
+/**
  * How many portfolios one store round trip (load, compute, replace) takes. A batch can carry
  * hundreds of portfolio jobs; in slices, memory stays bounded and each write transaction short.
  * Each slice is idempotent (it replaces from a date), so a batch replayed after a crash between

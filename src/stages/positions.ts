@@ -7,7 +7,7 @@ import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { PositionStore, RecomputeResult } from '../ports/position-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { daysToToday, earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
+import { daysToToday, earliestPerPortfolio, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(TransactionsChanged)
 
@@ -21,6 +21,7 @@ const notice = TypeCompiler.Compile(TransactionsChanged)
 export function positionsStage(deps: { store: PositionStore; log: EventLog; deadLetters: DeadLetterSink }): Stage {
   return {
     name: 'positions',
+    maxRecords: NOTICES_PER_BATCH,
     group: 'pas.positions',
     inputs: [Topics.transactionsChanged],
     async process(batch: Batch) {

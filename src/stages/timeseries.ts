@@ -8,7 +8,7 @@ import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { SeriesStore } from '../ports/series-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { daysToToday, earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
+import { daysToToday, earliestPerPortfolio, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(ValuationJob)
 
@@ -21,6 +21,7 @@ const notice = TypeCompiler.Compile(ValuationJob)
 export function timeseriesStage(deps: { store: SeriesStore; deadLetters: DeadLetterSink }): Stage {
   return {
     name: 'timeseries',
+    maxRecords: NOTICES_PER_BATCH,
     group: 'pas.timeseries',
     inputs: [Topics.valuationsChanged],
     async process(batch: Batch) {

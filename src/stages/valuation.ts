@@ -9,7 +9,7 @@ import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { ValuationStore } from '../ports/valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { daysToToday, earliestPerPortfolio, inSlices, parseNotices } from './notices.ts'
+import { daysToToday, earliestPerPortfolio, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
 
 const job = TypeCompiler.Compile(ValuationJob)
 const priceNotice = TypeCompiler.Compile(PricesChanged)
@@ -51,6 +51,7 @@ export function valuationFanoutStage(deps: { store: ValuationStore; log: EventLo
 export function valuationStage(deps: { store: ValuationStore; log: EventLog; deadLetters: DeadLetterSink }): Stage {
   return {
     name: 'valuation',
+    maxRecords: NOTICES_PER_BATCH,
     group: 'pas.valuation',
     inputs: [Topics.positionsChanged, Topics.valuationJobs],
     async process(batch: Batch) {
