@@ -24,11 +24,12 @@ export function earliestPerPortfolio(requests: readonly { portfolioId: string; f
 }
 
 /**
- * Notices per batch of the stages that read them (positions, valuation, series). A notice names a
- * portfolio and a date, and a batch's notices coalesce into one job per portfolio (its earliest
- * date), so a big batch costs what its portfolios cost. On a large book a late price for each of
- * 2,000 securities fans out into a job for every holder, batch after batch: read 5,000 at a time,
- * that backlog made the valuation stage value every portfolio again per 5,000 jobs.
+ * Notices per batch of the stages that read them (positions, the fan-out, valuation, series). A
+ * notice names a portfolio (or a security) and a date, and a batch's notices coalesce into one
+ * job per portfolio (or security) with its earliest date, so a big batch costs what its
+ * portfolios cost. On a large book, late prices read 5,000 notices at a time fanned out into a job
+ * for every holder per batch (~570k jobs), and the valuation stage valued every portfolio again
+ * per 5,000 of them.
  */
 export const NOTICES_PER_BATCH = 100_000
 

@@ -23,6 +23,7 @@ const fxNotice = TypeCompiler.Compile(FxChanged)
 export function valuationFanoutStage(deps: { store: ValuationStore; log: EventLog }): Stage {
   return {
     name: 'valuation-fanout',
+    maxRecords: NOTICES_PER_BATCH,
     group: 'pas.valuation-fanout',
     inputs: [Topics.pricesChanged, Topics.fxChanged],
     async process(batch: Batch) {
