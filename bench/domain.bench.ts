@@ -134,7 +134,7 @@ for (let run = 1; run <= RUNS; run++) {
     const rows = (folds[p] as (typeof folds)[number]).rows
     const byPosition = Map.groupBy(rows, (r) => r.positionId)
     const valuations = [...byPosition.values()].flatMap((history) =>
-      valueDays(history, first, last, { portfolio, instruments, prices: priceTable, fx }),
+      valueDays(history, first, last, { portfolio, prices: priceTable, fx }),
     )
     positionDays += valuations.length
     valuedSets.push(valuations)

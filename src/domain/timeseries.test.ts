@@ -35,7 +35,7 @@ const valuations = ['AAPL', 'CASH:USD'].flatMap((id) =>
     fold.rows.filter((r) => r.positionId === id),
     from,
     to,
-    { portfolio, instruments, fx, prices },
+    { portfolio, fx, prices },
   ),
 )
 

@@ -20,7 +20,7 @@ const t = (id: string, fields: Omit<Transaction, 'transactionId' | 'portfolioId'
 function history(txns: Transaction[], positionId: string) {
   return recompute([], txns, { portfolio, instruments, fx }).rows.filter((r) => r.positionId === positionId)
 }
-const ctxWith = (prices: Price[]): ValuationContext => ({ portfolio, instruments, fx, prices: PriceTable.of(prices) })
+const ctxWith = (prices: Price[]): ValuationContext => ({ portfolio, fx, prices: PriceTable.of(prices) })
 const days = (from: string, to: string) => [toEpochDay(from), toEpochDay(to)] as const
 
 describe('valuePosition', () => {
@@ -132,7 +132,6 @@ describe('valuePosition', () => {
     ).rows.filter((r) => r.positionId === 'TM')
     const ctx: ValuationContext = {
       portfolio,
-      instruments: jpy,
       fx,
       prices: PriceTable.of([{ securityId: 'TM', date: '2025-01-06', price: '2600', currency: 'JPY' }]),
     }

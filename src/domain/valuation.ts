@@ -1,12 +1,11 @@
 import { businessDays, fromEpochDay, isBusinessDay, toEpochDay } from './dates.ts'
 import type { FxTable, PriceTable, Quote } from './market-data.ts'
 import { fromScaled, mulScaled, toScaled } from './money.ts'
-import type { Instrument, Portfolio, PositionRow, Valuation, ValuationStatus } from './records.ts'
+import type { Portfolio, PositionRow, Valuation, ValuationStatus } from './records.ts'
 import { isCashPosition } from './transactions.ts'
 
 export type ValuationContext = {
   readonly portfolio: Portfolio
-  readonly instruments: ReadonlyMap<string, Instrument>
   readonly prices: PriceTable
   readonly fx: FxTable
 }
@@ -98,7 +97,7 @@ export function valueDays(
   return out
 }
 
-/** valueDays in record form (the valuations API, tests). */
+/** valueDays in record form (valuationOf each day). */
 export function valuePosition(
   history: readonly PositionRow[],
   fromDay: number,

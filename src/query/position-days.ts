@@ -35,7 +35,6 @@ export async function positionDays(
   if (!work) return []
   const ctx = {
     portfolio: work.portfolio,
-    instruments: new Map(work.instruments.map((i) => [i.securityId, i])),
     prices: PriceTable.of(work.prices),
     fx: FxTable.of(work.fx),
   }
@@ -101,7 +100,6 @@ export async function heldOn(
                         order by date desc limit 1) as f`
   const ctx = {
     portfolio: portfolio.record,
-    instruments: new Map(),
     prices: PriceTable.of(prices),
     fx: FxTable.of(fx),
   }

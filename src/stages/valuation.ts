@@ -69,7 +69,6 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
           fxTables.set(w.fx, fx)
           const ctx = {
             portfolio: w.portfolio,
-            instruments: new Map(w.instruments.map((i) => [i.securityId, i])),
             prices,
             fx,
           }
