@@ -199,8 +199,13 @@ export class PgInputStore implements InputStore {
           written_by = excluded.written_by, updated_at = now()
         where (p.price, p.currency) is distinct from (excluded.price, excluded.currency)
       )
-      select r->>'securityId' as key, r->>'date' as date from incoming`
-    return earliest(rows, (securityId, fromDate) => ({ securityId, fromDate }))
+      select r->>'securityId' as key, r->>'date' as date from incoming order by 1, 2`
+    // Per security its days, ascending (the query sorts them): the fan-out bounds each by the next price.
+    return [...Map.groupBy(rows, (r) => r.key)].map(([securityId, days]) => ({
+      securityId,
+      fromDate: (days[0] as Dated).date,
+      dates: days.map((d) => d.date),
+    }))
   }
 
   /**

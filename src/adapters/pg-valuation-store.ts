@@ -1,6 +1,16 @@
 import { fromEpochDay } from '../domain/dates.ts'
 import { FX_PIVOT } from '../domain/market-data.ts'
-import type { FxChanged, FxRate, Instrument, Portfolio, Price, PricesChanged, ValuationJob } from '../domain/records.ts'
+import type {
+  FxChanged,
+  FxRate,
+  Instrument,
+  Portfolio,
+  Price,
+  PricesChanged,
+  Span,
+  ValuationJob,
+} from '../domain/records.ts'
+import { jobOf, spansOf } from '../domain/spans.ts'
 import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
 import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
@@ -26,14 +36,14 @@ export class PgValuationStore implements ValuationStore {
   }
 
   /**
-   * Replaces each portfolio's day sums and unvalued position-days from its date on, with its
-   * lineage, in one transaction. The position-days themselves are not stored: the query API values
+   * Replaces each portfolio's day sums and unvalued position-days from its date on (or over its
+   * job's spans), with its lineage, in one transaction. The position-days themselves are not stored: the query API values
    * them on read with the same function (src/query/position-days.ts).
    */
   async replace(results: readonly ValuationResult[]): Promise<void> {
     if (results.length === 0) return
-    const ids = results.map((r) => r.job.portfolioId)
-    const froms = results.map((r) => r.job.fromDate)
+    const spans = results.flatMap((r) => spansOf(r.job).map((s) => ({ id: r.job.portfolioId, ...s })))
+    const [ids, froms, untils] = [spans.map((s) => s.id), spans.map((s) => s.from), spans.map((s) => s.until ?? null)]
     const totals: Cell[][] = []
     const unvalued: Cell[][] = []
     for (const r of results) {
@@ -47,9 +57,10 @@ export class PgValuationStore implements ValuationStore {
         'valuation',
         results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
-      const scope = tx`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
-      await tx`delete from portfolio_values v using ${scope} where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
-      await tx`delete from unvalued_days v using ${scope} where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
+      const scope = tx`unnest(${ids}::text[], ${froms}::date[], ${untils}::date[]) as w(portfolio_id, from_date, until)`
+      const within = tx`v.portfolio_id = w.portfolio_id and v.date >= w.from_date and (w.until is null or v.date < w.until)`
+      await tx`delete from portfolio_values v using ${scope} where ${within}`
+      await tx`delete from unvalued_days v using ${scope} where ${within}`
       await copyRows(
         tx,
         'portfolio_values',
@@ -73,22 +84,7 @@ export class PgValuationStore implements ValuationStore {
    */
   async holders(prices: readonly PricesChanged[], fx: readonly FxChanged[]): Promise<ValuationJob[]> {
     const jobs: ValuationJob[] = []
-    if (prices.length > 0) {
-      // A batch carries a notice per security and date: the earliest date per security is the job.
-      const earliest = new Map<string, string>()
-      for (const p of prices) {
-        const seen = earliest.get(p.securityId)
-        if (seen === undefined || p.fromDate < seen) earliest.set(p.securityId, p.fromDate)
-      }
-      jobs.push(
-        ...(await this.sql<ValuationJob[]>`
-          select h.portfolio_id as "portfolioId", min(w.from_date)::text as "fromDate"
-          from unnest(${[...earliest.keys()]}::text[], ${[...earliest.values()]}::date[]) as w(security_id, from_date)
-          join lateral (select distinct portfolio_id from position_history
-                        where position_id = w.security_id) as h on true
-          group by h.portfolio_id`),
-      )
-    }
+    if (prices.length > 0) jobs.push(...(await this.#priceHolders(prices)))
     if (fx.length > 0) {
       jobs.push(
         ...(await this.sql<ValuationJob[]>`
@@ -110,6 +106,39 @@ export class PgValuationStore implements ValuationStore {
       )
     }
     return jobs
+  }
+
+  /**
+   * A price written for day D is in force until the security's next price: each holder revalues
+   * those days only. Without the written days (an older notice), from D on. Securities nobody
+   * holds cost one index probe each, and no lookup of their next prices.
+   */
+  async #priceHolders(prices: readonly PricesChanged[]): Promise<ValuationJob[]> {
+    const days = prices.flatMap((p) => (p.dates ?? [p.fromDate]).map((date) => ({ security: p.securityId, date })))
+    const open = new Set(prices.filter((p) => p.dates === undefined).map((p) => p.securityId))
+    const [bounded, holders] = await Promise.all([
+      this.sql<{ security: string; date: string; until: string | null }[]>`
+        select c.security, c.date::text as date,
+               (select min(p.date) from prices p where p.security_id = c.security and p.date > c.date)::text as until
+        from unnest(${days.map((d) => d.security)}::text[], ${days.map((d) => d.date)}::date[]) as c(security, date)
+        where exists (select 1 from position_history h where h.position_id = c.security)`.execute(),
+      this.sql<{ portfolioId: string; security: string }[]>`
+        select h.portfolio_id as "portfolioId", s.id as security
+        from unnest(${[...new Set(prices.map((p) => p.securityId))]}::text[]) as s(id)
+        join lateral (select distinct portfolio_id from position_history where position_id = s.id) as h on true`.execute(),
+    ])
+    const spans = new Map<string, Span[]>()
+    for (const { security, date, until } of bounded) {
+      const own = spans.get(security) ?? []
+      own.push(until === null || open.has(security) ? { from: date } : { from: date, until })
+      spans.set(security, own)
+    }
+    // A holder the first query did not see yet (its positions arrived in between) is valued by its
+    // own positions notice.
+    return [...Map.groupBy(holders, (h) => h.portfolioId)].flatMap(([portfolioId, held]) => {
+      const own = held.flatMap((h) => spans.get(h.security) ?? [])
+      return own.length > 0 ? [jobOf(portfolioId, own)] : []
+    })
   }
 
   async close(): Promise<void> {

@@ -316,11 +316,33 @@ export const TransactionsChanged = Type.Object(
   { $id: 'TransactionsChanged' },
 )
 export type TransactionsChanged = Static<typeof TransactionsChanged>
-export const PricesChanged = Type.Object({ securityId: Id, fromDate: IsoDateString }, { $id: 'PricesChanged' })
+/**
+ * `dates`: the days whose prices were written, ascending (the first is `fromDate`). With them the
+ * fan-out revalues only the days each price is in force (until the security's next price); a
+ * notice without them (written before they existed) revalues from `fromDate` on.
+ */
+export const PricesChanged = Type.Object(
+  { securityId: Id, fromDate: IsoDateString, dates: Type.Optional(Type.Array(IsoDateString)) },
+  { $id: 'PricesChanged' },
+)
 export type PricesChanged = Static<typeof PricesChanged>
 export const FxChanged = Type.Object({ from: Currency, to: Currency, fromDate: IsoDateString }, { $id: 'FxChanged' })
 export type FxChanged = Static<typeof FxChanged>
 
-/** "Value portfolio P from date D to the business date": from positions.changed, fan-out, or the business date. */
-export const ValuationJob = Type.Object({ portfolioId: Id, fromDate: IsoDateString }, { $id: 'ValuationJob' })
+/**
+ * Days to revalue: from `from` to the day before `until`, or to the business date when `until` is
+ * absent (an open span).
+ */
+export const Span = Type.Object({ from: IsoDateString, until: Type.Optional(IsoDateString) })
+export type Span = Static<typeof Span>
+
+/**
+ * "Value portfolio P from date D to the business date": from positions.changed, fan-out, or the
+ * business date. With `spans` (ascending, disjoint, the first starting at `fromDate`), only their
+ * days: a late price changes the days it is in force, not the portfolio's whole history since.
+ */
+export const ValuationJob = Type.Object(
+  { portfolioId: Id, fromDate: IsoDateString, spans: Type.Optional(Type.Array(Span)) },
+  { $id: 'ValuationJob' },
+)
 export type ValuationJob = Static<typeof ValuationJob>

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PgInputStore } from '../adapters/pg-input-store.ts'
+import type { PricesChanged } from '../domain/records.ts'
 import type { EventLog, LogConsumer, LogRecord } from '../ports/event-log.ts'
 import type { Inputs } from '../ports/input-store.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
@@ -100,7 +101,10 @@ function persistSuite(transport: Transport, enabled: boolean) {
       await noticeFor((n) => n.portfolioId === P && n.fromDate === '2025-01-01')
       const forP = seen.map((r) => JSON.parse(r.value)).filter((n) => n.portfolioId === P)
       expect(forP.every((n) => ['2025-01-01', '2025-01-02', '2025-01-03'].includes(n.fromDate))).toBe(true)
-      expect(await noticeFor((n) => n.securityId === S)).toEqual({ securityId: S, fromDate: '2025-01-03' })
+      // A price notice names the days written (the fan-out bounds each by the next price).
+      const forS = (await noticeFor((n) => n.securityId === S)) as unknown as PricesChanged
+      expect([forS.fromDate, forS.dates?.[0]]).toEqual(['2025-01-03', '2025-01-03'])
+      expect(forS.dates?.every((d) => ['2025-01-03', '2025-01-06'].includes(d))).toBe(true)
       expect(await noticeFor((n) => n.from === 'EUR')).toMatchObject({ from: 'EUR', to: 'USD' })
     }, 120_000)
 

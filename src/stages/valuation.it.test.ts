@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PgInputStore } from '../adapters/pg-input-store.ts'
 import { PgPositionStore } from '../adapters/pg-position-store.ts'
 import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
@@ -226,6 +226,28 @@ function valuationSuite(transport: Transport, enabled: boolean) {
           ['2025-01-07', '505', true],
         ],
       )
+    }, 120_000)
+
+    test('a corrected price rewrites only the days it is in force, up to the next price', async () => {
+      // The row versions (xmin) of P's day sums: a day rewritten gets a new one.
+      const versions = async () =>
+        Object.fromEntries(
+          (
+            await pipeline.db.sql`select date::text as d, xmin::text as x from portfolio_values
+                                  where portfolio_id = ${P} order by date`
+          ).map((r) => [r.d, r.x]),
+        )
+      const before = await versions()
+      // S on Jan 7: 12 → 12.4, in force until the Jan 8 price. 100 × 12.4 = USD 1,240 = SGD 992;
+      // with cash −1,200 and U still unpriced that day: −208, incomplete.
+      await send('prices', [{ securityId: S, date: '2025-01-07', price: '12.4', currency: 'USD' }])
+      await settles(async () => (await totals()).slice(1, 2), [['2025-01-07', '-208', false]])
+      const after = await versions()
+      expect(Object.keys(after)).toEqual(Object.keys(before))
+      for (const day of Object.keys(before)) {
+        if (day === '2025-01-07') expect(after[day]).not.toBe(before[day])
+        else expect([day, after[day]]).toEqual([day, before[day]])
+      }
     }, 120_000)
   })
 }

@@ -2,6 +2,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { toEpochDay } from '../domain/dates.ts'
 import { FxTable, PriceTable } from '../domain/market-data.ts'
 import { FxChanged, PricesChanged, ValuationJob } from '../domain/records.ts'
+import { coalesceJobs, spansOf } from '../domain/spans.ts'
 import { summarize } from '../domain/timeseries.ts'
 import { valueDays } from '../domain/valuation.ts'
 import type { Batch, EventLog } from '../ports/event-log.ts'
@@ -9,16 +10,17 @@ import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { ValuationStore } from '../ports/valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { daysToToday, earliestPerPortfolio, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
+import { daysToToday, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
 
 const job = TypeCompiler.Compile(ValuationJob)
 const priceNotice = TypeCompiler.Compile(PricesChanged)
 const fxNotice = TypeCompiler.Compile(FxChanged)
 
 /**
- * The fan-out: a new or corrected price of security S from date D becomes one valuation job per
- * portfolio holding S, keyed by portfolio, so the valuation stage's partitions spread the work
- * and jobs for one portfolio coalesce; FX changes the same for the currency's holders.
+ * The fan-out: a new or corrected price of security S on date D becomes one valuation job per
+ * portfolio holding S, for the days from D to S's next price, keyed by portfolio, so the valuation
+ * stage's partitions spread the work and jobs for one portfolio coalesce; FX changes revalue the
+ * currency's holders from the rate's date on.
  */
 export function valuationFanoutStage(deps: { store: ValuationStore; log: EventLog }): Stage {
   return {
@@ -35,7 +37,7 @@ export function valuationFanoutStage(deps: { store: ValuationStore; log: EventLo
         fxNotice,
         batch.records.filter((r) => r.topic === Topics.fxChanged),
       )
-      const jobs = earliestPerPortfolio(await deps.store.holders(prices, fx))
+      const jobs = coalesceJobs(await deps.store.holders(prices, fx))
       await deps.log.append(
         Topics.valuationJobs,
         jobs.map((j) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
@@ -46,8 +48,9 @@ export function valuationFanoutStage(deps: { store: ValuationStore; log: EventLo
 
 /**
  * valuation: positions.changed and valuation.jobs → daily valuations of every position from the
- * job's date to the business date (docs/domain.md, Valuation), replacing what was there from that
- * date, then valuations.changed. A price or FX rate that arrives late fills the unvalued days.
+ * job's date to the business date (docs/domain.md, Valuation), or over the job's spans only,
+ * replacing what was there on those days, then valuations.changed. A price or FX rate that arrives
+ * late fills the unvalued days.
  */
 export function valuationStage(deps: { store: ValuationStore; log: EventLog; deadLetters: DeadLetterSink }): Stage {
   return {
@@ -60,7 +63,7 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
       const priceTables = new WeakMap<object, PriceTable>()
       const fxTables = new WeakMap<object, FxTable>()
       await inSlices(
-        earliestPerPortfolio(parseNotices(job, batch.records)),
+        coalesceJobs(parseNotices(job, batch.records)),
         (jobs) => deps.store.load(jobs),
         (w) => {
           const prices = priceTables.get(w.prices) ?? PriceTable.of(w.prices)
@@ -72,11 +75,15 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
             prices,
             fx,
           }
-          const [from, to] = [toEpochDay(w.job.fromDate), toEpochDay(w.businessDate)]
+          const last = toEpochDay(w.businessDate)
+          const days = spansOf(w.job).map(({ from, until }): [number, number] => [
+            toEpochDay(from),
+            until === undefined ? last : Math.min(last, toEpochDay(until) - 1),
+          ])
           // One position's days at a time: only the sums and the unvalued days are kept.
           const kept = summarize(
             (function* () {
-              for (const h of w.histories) yield* valueDays(h, from, to, ctx)
+              for (const h of w.histories) for (const [from, to] of days) yield* valueDays(h, from, to, ctx)
             })(),
           )
           return { job: w.job, ...kept, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
@@ -85,7 +92,11 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
           await deps.store.replace(results)
           await deps.log.append(
             Topics.valuationsChanged,
-            results.map(({ job: j }) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
+            // The series continue from the first day revalued: they compound day by day.
+            results.map(({ job: j }) => ({
+              key: j.portfolioId,
+              value: JSON.stringify({ portfolioId: j.portfolioId, fromDate: j.fromDate }),
+            })),
           )
         },
         {

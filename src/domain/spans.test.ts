@@ -1,0 +1,68 @@
+import { describe, expect, test } from 'bun:test'
+import { coalesceJobs, jobOf, mergeSpans, spansOf } from './spans.ts'
+
+describe('spans of days to revalue', () => {
+  test('overlapping and touching spans merge; disjoint ones stay apart, sorted', () => {
+    expect(
+      mergeSpans([
+        { from: '2025-03-01', until: '2025-03-05' },
+        { from: '2025-01-01', until: '2025-01-02' },
+        { from: '2025-03-05', until: '2025-03-07' }, // touches the first: [Mar 1, Mar 7)
+        { from: '2025-03-02', until: '2025-03-03' }, // inside it
+      ]),
+    ).toEqual([
+      { from: '2025-01-01', until: '2025-01-02' },
+      { from: '2025-03-01', until: '2025-03-07' },
+    ])
+  })
+
+  test('an open span absorbs every span that starts on or after it, and extends one it overlaps', () => {
+    expect(
+      mergeSpans([
+        { from: '2025-02-01', until: '2025-02-10' },
+        { from: '2025-02-05' },
+        { from: '2025-03-01', until: '2025-03-02' },
+        { from: '2025-01-01', until: '2025-01-02' },
+      ]),
+    ).toEqual([{ from: '2025-01-01', until: '2025-01-02' }, { from: '2025-02-01' }])
+  })
+
+  test('a job of one open span is the plain job; otherwise it carries its spans from the first', () => {
+    expect(jobOf('P', [{ from: '2025-02-01' }, { from: '2025-03-01', until: '2025-03-02' }])).toEqual({
+      portfolioId: 'P',
+      fromDate: '2025-02-01',
+    })
+    expect(
+      jobOf('P', [
+        { from: '2025-03-01', until: '2025-03-02' },
+        { from: '2025-01-07', until: '2025-01-08' },
+      ]),
+    ).toEqual({
+      portfolioId: 'P',
+      fromDate: '2025-01-07',
+      spans: [
+        { from: '2025-01-07', until: '2025-01-08' },
+        { from: '2025-03-01', until: '2025-03-02' },
+      ],
+    })
+    expect(() => jobOf('P', [])).toThrow('at least one span')
+  })
+
+  test('jobs coalesce per portfolio: a plain job is an open span from its date', () => {
+    const jobs = coalesceJobs([
+      { portfolioId: 'A', fromDate: '2025-01-07', spans: [{ from: '2025-01-07', until: '2025-01-08' }] },
+      { portfolioId: 'B', fromDate: '2025-05-01' },
+      { portfolioId: 'A', fromDate: '2025-01-20' },
+      { portfolioId: 'A', fromDate: '2025-02-03', spans: [{ from: '2025-02-03', until: '2025-02-04' }] },
+    ])
+    expect(jobs).toEqual([
+      {
+        portfolioId: 'A',
+        fromDate: '2025-01-07',
+        spans: [{ from: '2025-01-07', until: '2025-01-08' }, { from: '2025-01-20' }],
+      },
+      { portfolioId: 'B', fromDate: '2025-05-01' },
+    ])
+    expect(spansOf(jobs[1] as (typeof jobs)[number])).toEqual([{ from: '2025-05-01' }])
+  })
+})

@@ -1,0 +1,44 @@
+import type { Span, ValuationJob } from './records.ts'
+
+/**
+ * Spans of days to revalue (records.ts `Span`: from `from` to the day before `until`, or open to
+ * the business date). ISO dates compare as strings.
+ */
+
+/** A job's spans: its own, or one open span from its date. */
+export const spansOf = (job: Pick<ValuationJob, 'fromDate' | 'spans'>): Span[] => job.spans ?? [{ from: job.fromDate }]
+
+/** Spans sorted and merged where they overlap or touch; an open span absorbs every later one. */
+export function mergeSpans(spans: readonly Span[]): Span[] {
+  const sorted = [...spans].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0))
+  const out: Span[] = []
+  for (const span of sorted) {
+    const last = out.at(-1)
+    if (last === undefined || (last.until !== undefined && span.from > last.until)) {
+      out.push(span)
+      continue
+    }
+    if (last.until === undefined) continue
+    out[out.length - 1] =
+      span.until === undefined ? { from: last.from } : { from: last.from, until: maxDate(last.until, span.until) }
+  }
+  return out
+}
+
+const maxDate = (a: string, b: string) => (a > b ? a : b)
+
+/** A job for these spans: the plain job (from a date on) when they are one open span. */
+export function jobOf(portfolioId: string, spans: readonly Span[]): ValuationJob {
+  const merged = mergeSpans(spans)
+  const first = merged[0]
+  if (first === undefined) throw new Error(`a valuation job for ${portfolioId} needs at least one span`)
+  if (merged.length === 1 && first.until === undefined) return { portfolioId, fromDate: first.from }
+  return { portfolioId, fromDate: first.from, spans: merged }
+}
+
+/** One job per portfolio: the union of the spans its jobs ask for. */
+export function coalesceJobs(jobs: readonly ValuationJob[]): ValuationJob[] {
+  return [...Map.groupBy(jobs, (j) => j.portfolioId)].map(([portfolioId, own]) =>
+    jobOf(portfolioId, own.flatMap(spansOf)),
+  )
+}
