@@ -1,15 +1,6 @@
 import { fromEpochDay } from '../domain/dates.ts'
-import { FX_PIVOT } from '../domain/market-data.ts'
-import type {
-  FxChanged,
-  FxRate,
-  Instrument,
-  Portfolio,
-  Price,
-  PricesChanged,
-  Span,
-  ValuationJob,
-} from '../domain/records.ts'
+import { FX_PIVOT, type PriceSeries, PriceTable } from '../domain/market-data.ts'
+import type { FxChanged, FxRate, Instrument, Portfolio, PricesChanged, Span, ValuationJob } from '../domain/records.ts'
 import { jobOf, spansOf } from '../domain/spans.ts'
 import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
 import { businessDate } from './pg-business-date.ts'
@@ -181,16 +172,29 @@ export async function loadValuationWork(
        where h.date >= w.from_date and h.date <= ${through}::date)
       order by portfolio_id, position_id, date, seq`,
     sql<{ record: Instrument }[]>`select record from instruments where security_id in ${securities}`,
-    // The latest price before `since`, one index probe per security (not a scan of all earlier days).
-    sql<Price[]>`
-      (select p.security_id as "securityId", p.date::text as date, p.price::text as price, p.currency
-       from ${securities} as s(id)
-       cross join lateral (select * from prices where security_id = s.id and date < ${since}::date
-                           order by date desc limit 1) as p)
-      union all
-      (select security_id, date::text, price::text, currency
-       from prices where security_id in ${securities} and date >= ${since}::date and date <= ${through}::date)`,
+    // Per security its prices in one row (the latest before `since`, one index probe, then those
+    // from `since` on): days as epoch days, the texts and currencies comma-joined. A row per price
+    // cost more to decode than valuing a position-day costs.
+    sql<{ securityId: string; days: string; texts: string; currencies: string }[]>`
+      select s.id as "securityId",
+             string_agg((p.date - date '1970-01-01')::text, ',' order by p.date) as days,
+             string_agg(p.price::text, ',' order by p.date) as texts,
+             string_agg(p.currency, ',' order by p.date) as currencies
+      from ${securities} as s(id)
+      cross join lateral (
+        (select date, price, currency from prices where security_id = s.id and date < ${since}::date
+         order by date desc limit 1)
+        union all
+        (select date, price, currency from prices
+         where security_id = s.id and date >= ${since}::date and date <= ${through}::date)) as p
+      group by s.id`,
   ])
+  const priceSeries: PriceSeries[] = prices.map((p) => ({
+    securityId: p.securityId,
+    days: p.days.split(',').map(Number),
+    texts: p.texts.split(','),
+    currencies: p.currencies.split(','),
+  }))
   const portfolios = new Map(portfolioRows.map((p) => [p.record.portfolioId, p.record]))
   const bases = [...new Set([...portfolios.values()].map((p) => p.baseCurrency))]
   // Besides the pairs touching each base or the pivot, the pairs that convert a price quoted in a
@@ -198,9 +202,9 @@ export async function loadValuationWork(
   const currencyOf = new Map(instruments.map((i) => [i.record.securityId, i.record.currency]))
   const conversions = [
     ...new Set(
-      prices.flatMap((p) => {
+      priceSeries.flatMap((p) => {
         const own = currencyOf.get(p.securityId)
-        return own === undefined || own === p.currency ? [] : [`${p.currency}/${own}`]
+        return own === undefined ? [] : p.currencies.filter((c) => c !== own).map((c) => `${c}/${own}`)
       }),
     ),
   ].map((pair) => pair.split('/') as [string, string])
@@ -217,6 +221,7 @@ export async function loadValuationWork(
       (select from_currency, to_currency, date::text, rate::text
        from fx_rates where ${wanted} and date >= ${since}::date and date <= ${through}::date)`
 
+  const priceTable = PriceTable.ofSeries(priceSeries)
   const byPortfolio = Map.groupBy(rows, (r) => r.portfolio_id)
   const instrumentRecords = instruments.map((i) => i.record)
   const converts = (r: FxRate) =>
@@ -235,7 +240,7 @@ export async function loadValuationWork(
         businessDate: through,
         histories: [...byPosition.values()].map((h) => h.map(toPositionRow)),
         instruments: instrumentRecords,
-        prices,
+        prices: priceTable,
         fx: fxOf.get(portfolio.baseCurrency) ?? [],
         inputsAsOf: asOf,
       },

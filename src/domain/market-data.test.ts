@@ -20,6 +20,27 @@ describe('PriceTable', () => {
     expect(shown(prices.latest('A', day('2025-02-01')))).toBe('11.5')
     expect(prices.latest('B', day('2025-02-01'))).toBeUndefined()
   })
+
+  test('from series read in bulk (epoch days ascending), the same answers, currency per day', () => {
+    const bulk = PriceTable.ofSeries([
+      {
+        securityId: 'A',
+        days: [day('2025-01-03'), day('2025-01-07')],
+        texts: ['10', '11.5'],
+        currencies: ['USD', 'EUR'],
+      },
+    ])
+    expect(bulk.latest('A', day('2025-01-02'))).toBeUndefined()
+    expect([shown(bulk.latest('A', day('2025-01-06'))), bulk.latest('A', day('2025-01-06'))?.currency]).toEqual([
+      '10',
+      'USD',
+    ])
+    expect([shown(bulk.latest('A', day('2025-02-01'))), bulk.latest('A', day('2025-02-01'))?.currency]).toEqual([
+      '11.5',
+      'EUR',
+    ])
+    expect(bulk.of('B')(day('2025-02-01'))).toBeUndefined()
+  })
 })
 
 describe('FxTable', () => {

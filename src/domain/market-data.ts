@@ -87,9 +87,24 @@ const quoteAt = (s: Series | undefined, day: number): Quote | undefined => {
   return quote
 }
 
+/**
+ * One security's prices as a store reads them in bulk: epoch days ascending (one price a day),
+ * with each day's decimal text and currency.
+ */
+export type PriceSeries = {
+  readonly securityId: string
+  readonly days: number[]
+  readonly texts: string[]
+  readonly currencies: string[]
+}
+
 /** Prices by security: the price of a day is the latest on or before it. */
 export class PriceTable {
   private constructor(private readonly series: Map<string, Series>) {}
+  /** From series already sorted and one a day: nothing to parse, sort or deduplicate. */
+  static ofSeries(series: readonly PriceSeries[]): PriceTable {
+    return new PriceTable(new Map(series.map((s) => [s.securityId, { ...s, quotes: [] }])))
+  }
   static of(prices: readonly Price[]): PriceTable {
     return new PriceTable(
       index(

@@ -1,10 +1,10 @@
+import type { PriceTable } from '../domain/market-data.ts'
 import type {
   FxChanged,
   FxRate,
   Instrument,
   Portfolio,
   PositionRow,
-  Price,
   PricesChanged,
   ValuationJob,
 } from '../domain/records.ts'
@@ -19,8 +19,8 @@ export type ValuationWork = {
   /** Per position: its last history row before fromDate (if any), then its rows up to the business date. */
   histories: PositionRow[][]
   instruments: Instrument[]
-  /** Prices from fromDate on, plus the latest before it, of the securities held. */
-  prices: Price[]
+  /** Prices from fromDate on, plus the latest before it, of the securities held (one table per load). */
+  prices: PriceTable
   /** Rates from fromDate on, plus the latest before it, of the pairs with the base currency. */
   fx: FxRate[]
   /** When loading began: inputs committed before are reflected (lineage). */

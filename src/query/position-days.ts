@@ -35,7 +35,7 @@ export async function positionDays(
   if (!work) return []
   const ctx = {
     portfolio: work.portfolio,
-    prices: PriceTable.of(work.prices),
+    prices: work.prices,
     fx: FxTable.of(work.fx),
   }
   const wanted = positionIds ? new Set(positionIds) : undefined

@@ -1,6 +1,6 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { toEpochDay } from '../domain/dates.ts'
-import { FxTable, PriceTable } from '../domain/market-data.ts'
+import { FxTable } from '../domain/market-data.ts'
 import { FxChanged, PricesChanged, ValuationJob } from '../domain/records.ts'
 import { coalesceJobs, spansOf } from '../domain/spans.ts'
 import { summarize } from '../domain/timeseries.ts'
@@ -59,20 +59,17 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
     group: 'pas.valuation',
     inputs: [Topics.positionsChanged, Topics.valuationJobs],
     async process(batch: Batch) {
-      // Work items of one load share the price and FX rows: index them once, not per portfolio.
-      const priceTables = new WeakMap<object, PriceTable>()
+      // Work items of one load share the FX rows: index them once, not per portfolio.
       const fxTables = new WeakMap<object, FxTable>()
       await inSlices(
         coalesceJobs(parseNotices(job, batch.records)),
         (jobs) => deps.store.load(jobs),
         (w) => {
-          const prices = priceTables.get(w.prices) ?? PriceTable.of(w.prices)
-          priceTables.set(w.prices, prices)
           const fx = fxTables.get(w.fx) ?? FxTable.of(w.fx)
           fxTables.set(w.fx, fx)
           const ctx = {
             portfolio: w.portfolio,
-            prices,
+            prices: w.prices,
             fx,
           }
           const last = toEpochDay(w.businessDate)
