@@ -69,8 +69,10 @@ export function valueDays(
   }
   let next = 0
   let held: Held | undefined
+  // Each row's date parsed once, not once per day it is checked against.
+  const rowDays = history.map((r) => toEpochDay(r.date))
   const apply = (through: number) => {
-    while (next < history.length && toEpochDay((history[next] as HeldRow).date) <= through) {
+    while (next < history.length && (rowDays[next] as number) <= through) {
       const row = history[next++] as HeldRow
       held = {
         row,
@@ -80,7 +82,7 @@ export function valueDays(
       }
     }
   }
-  const days = businessDays(Math.max(fromDay, toEpochDay(first.date)), toDay)
+  const days = businessDays(Math.max(fromDay, rowDays[0] as number), toDay)
   // Whether it was held on the business day before the first: a recompute that starts on the day
   // a position closed must still value that closing day, as a run from the start does.
   let before = (days[0] ?? toDay) - 1
