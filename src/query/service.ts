@@ -360,13 +360,19 @@ export class QueryService {
   async review(portfolioId: string, request: { asOf?: string | undefined }): Promise<Static<typeof ReviewView>> {
     return this.#inPortfolio(portfolioId, request.asOf, async (ctx) => {
       const { reads, asOf, inception } = ctx
-      const holdings = await this.#holdings(ctx)
-      const total = sum(holdings.map((h) => h.value))
-      const complete = holdings.every((h) => h.position.marketValueBase !== null)
-      const rows = await reads.portfolioSeries(portfolioId, { from: inception, to: asOf })
-      const all = rows.map(toPortfolioDay)
       const ytd = resolvePreset('YTD', asOf, inception)
       const ytdFrom = ytd.ok ? ytd.from : asOf
+      // Asked at once, the reads pipeline on the snapshot's connection: PostgreSQL answers the next
+      // while this process parses the one before.
+      const [holdings, rows, cashflows, ytdTransactions] = await Promise.all([
+        this.#holdings(ctx),
+        reads.portfolioSeries(portfolioId, { from: inception, to: asOf }),
+        reads.cashflows(portfolioId, { from: ytdFrom, to: asOf }),
+        reads.transactions(portfolioId, { from: ytdFrom, to: asOf, sort: '-tradeDate' }, { limit: 20, offset: 0 }),
+      ])
+      const total = sum(holdings.map((h) => h.value))
+      const complete = holdings.every((h) => h.position.marketValueBase !== null)
+      const all = rows.map(toPortfolioDay)
       const ytdRows = rows.filter((r) => r.date >= ytdFrom)
       const ytdSum = (pick: (r: (typeof rows)[number]) => Decimal) => sum(ytdRows.map(pick))
       const net = dailyReturns(all, 'recorded', 'net')
@@ -409,15 +415,9 @@ export class QueryService {
         return { preset, volatility: finite(volatility(r, 252)), sharpe: finite(sharpe(r, 252)), unavailable: null }
       }
 
-      const cashflows = await reads.cashflows(portfolioId, { from: ytdFrom, to: asOf })
       const external = cashflows
         .filter((c) => c.class === 'EXTERNAL' || c.class === 'TRANSFER')
         .map((c) => dec(c.amountBase))
-      const ytdTransactions = await reads.transactions(
-        portfolioId,
-        { from: ytdFrom, to: asOf, sort: '-tradeDate' },
-        { limit: 20, offset: 0 },
-      )
       const withWeights = holdings.map((h) => withWeight(h.position, complete ? total : null))
       const groups = Map.groupBy(
         holdings.map((h, i) => ({ h, view: withWeights[i] as PositionView })),
