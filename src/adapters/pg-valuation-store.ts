@@ -149,10 +149,9 @@ export async function loadValuationWork(
   until?: string,
 ): Promise<ValuationWork[]> {
   if (jobs.length === 0) return []
-  const asOf = await inputsAsOf(sql)
+  const [asOf, through] = await Promise.all([inputsAsOf(sql), until ?? businessDate(sql)])
   const ids = jobs.map((j) => j.portfolioId)
   const froms = jobs.map((j) => j.fromDate)
-  const through = until ?? (await businessDate(sql))
   const scope = sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
   const since = [...froms].sort()[0] as string // ISO dates sort as strings
   // The securities the portfolios held by the business date, found where the history is, so that

@@ -186,12 +186,14 @@ export class PgReads {
       const record = valuationOf(v)
       latest.set(record.positionId, record)
     }
-    for (const p of closed) {
-      const closing = fromEpochDay(onOrAfterBusinessDay(toEpochDay(p.date)))
-      if (closing > lastDay) continue
-      for (const v of await positionValuations(this.sql, portfolioId, closing, closing, [p.positionId]))
-        latest.set(v.positionId, v)
-    }
+    // Closed positions, each its closing day; asked at once, they pipeline on the connection.
+    const closings = await Promise.all(
+      closed.map((p) => {
+        const closing = fromEpochDay(onOrAfterBusinessDay(toEpochDay(p.date)))
+        return closing > lastDay ? [] : positionValuations(this.sql, portfolioId, closing, closing, [p.positionId])
+      }),
+    )
+    for (const v of closings.flat()) latest.set(v.positionId, v)
     // Not before the history row: a trade on a weekend after the last business day has no day yet.
     const since = new Map(positions.map((p) => [p.positionId, p.date]))
     for (const [id, v] of latest) if (v.date < (since.get(id) ?? v.date)) latest.delete(id)
