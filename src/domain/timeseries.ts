@@ -1,3 +1,4 @@
+import type { SeriesDay } from '../analytics/returns.ts'
 import { businessDays, fromEpochDay, onOrAfterBusinessDay, toEpochDay } from './dates.ts'
 import { type Decimal, dec, fromScaled, str, toFloat, ZERO } from './money.ts'
 import type { Cashflow, PortfolioSeriesPoint, PositionSeriesPoint } from './records.ts'
@@ -115,17 +116,8 @@ export function positionSeries(
   })
 }
 
-/** A position series point in float64, as the return analytics read it. */
-export type PositionSeriesFloats = {
-  positionId: string
-  date: string
-  bmv: number
-  emv: number
-  sod: number
-  eod: number
-  fees: number
-  income: number
-}
+/** A position series point in float64: a day of the return analytics, with its position. */
+export type PositionSeriesFloats = SeriesDay & { positionId: string; income: number }
 
 /**
  * A position's series in float64 for the analytics (contribution): the same points as
