@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { findBinDir } from './adapters/embedded-pg.ts'
 import { kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
 import { dropKafkaTopics, freePort, kafkaTopics } from './testing/local-infra.ts'
+import { sample, samples } from './testing/metrics-text.ts'
 import { type PasProcess, spawnPas } from './testing/processes.ts'
 import { Topics } from './topology.ts'
 
@@ -71,6 +72,24 @@ describe('the compiled pas binary', () => {
     const deadline = Date.now() + 30_000
     while ((await persisted()) < 1 && Date.now() < deadline) await Bun.sleep(100)
     expect(await persisted()).toBe(1)
+
+    // Prometheus metrics: what the stages did, the consumer lag (none left on what persist read),
+    // the answers by route and status, the process itself. README.md, Metrics, names each one.
+    const metrics = await fetch(`${running.url}/metrics`)
+    expect(metrics.headers.get('content-type')).toContain('text/plain')
+    const text = await metrics.text()
+    expect(sample(text, 'pas_stage_records_total', { role: 'all', stage: 'persist' })).toBe(1)
+    expect(sample(text, 'pas_stage_batches_total', { stage: 'persist' })).toBe(1)
+    const lag = samples(text, 'pas_consumer_lag_records', { group: 'pas.persist', topic: 'raw.reference' })
+    expect([lag.length > 0, lag.reduce((a, b) => a + b, 0)]).toEqual([true, 0])
+    const ingest = { method: 'POST', route: '/v1/ingest/portfolios' }
+    expect(sample(text, 'pas_http_requests_total', { ...ingest, status: '202' })).toBe(1)
+    expect(sample(text, 'pas_http_requests_total', { ...ingest, status: '422' })).toBe(1)
+    expect(sample(text, 'pas_process_resident_memory_bytes')).toBeGreaterThan(0)
+    expect(sample(text, 'pas_pg_connections', { state: 'idle' })).toBeGreaterThan(0)
+    const readme = await Bun.file(join(repo, 'README.md')).text()
+    const names = new Set([...text.matchAll(/^# TYPE (pas_\w+) /gm)].map((m) => m[1] as string))
+    expect([...names].filter((n) => !readme.includes(n.replace(/^pas_(process|nodejs)_.*/, 'pas_$1_')))).toEqual([])
 
     expect(await stop(running)).toBe(0)
     expect(running.logs()).toContain('"msg":"stopped cleanly"')

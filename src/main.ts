@@ -1,4 +1,5 @@
 import pkg from '../package.json' with { type: 'json' }
+import { PROCESS_TAG } from './adapters/pg-client.ts'
 import { PgKeyStore } from './adapters/pg-keys.ts'
 import { migrate } from './adapters/pg-migrate.ts'
 import { compose, type Deps, isTransient, openDatabase } from './compose.ts'
@@ -9,8 +10,9 @@ import { createApp } from './http/app.ts'
 import { createGuard, isLoopback } from './http/auth.ts'
 import type { KeyStore } from './ports/key-store.ts'
 import { Roles } from './role-names.ts'
-import { partsFor, planFor } from './roles.ts'
+import { partsFor, planFor, type RoleParts } from './roles.ts'
 import { createLogger, type Logger } from './runtime/logger.ts'
+import { Metrics } from './runtime/metrics.ts'
 import { RoleService } from './runtime/role-service.ts'
 import { manageKeys } from './tools/keys.ts'
 import { createTopics, ingestFiles, listDeadLetters, replayDeadLetters, reprocess } from './tools/ops.ts'
@@ -125,6 +127,32 @@ async function refuseOpenExposure(config: Config, deps: Deps, keys: KeyStore, lo
 }
 
 /**
+ * The metrics of this process: its stages' counters, the lag of the groups it consumes in, the
+ * dead letters stored, and its own PostgreSQL connections (src/runtime/metrics.ts).
+ */
+function processMetrics(config: Config, deps: Deps, parts: readonly RoleParts[]): Metrics {
+  const groups = parts.flatMap((p) => p.stages.map((s) => ({ group: s.group, topics: s.inputs })))
+  const { sql } = deps.db
+  return new Metrics(config.role, {
+    lag: async () =>
+      (
+        await Promise.all(
+          groups.map(async ({ group, topics }) =>
+            (await deps.eventLog.lag(group, topics)).map((l) => ({ group, ...l })),
+          ),
+        )
+      ).flat(),
+    deadLetters: () =>
+      sql<{ stage: string; count: number }[]>`
+      select stage, count(*)::int as count from dead_letters group by stage`.execute(),
+    connections: () =>
+      sql<{ state: string; count: number }[]>`
+      select coalesce(state, 'unknown') as state, count(*)::int as count from pg_stat_activity
+      where application_name like ${`%${PROCESS_TAG}`} group by 1`.execute(),
+  })
+}
+
+/**
  * Starts the role(s) of `config` and their HTTP server; SIGTERM and SIGINT drain and stop them.
  * The signal handlers come first: a signal during start-up lets start-up finish, then drains and
  * exits 0 like any other stop.
@@ -156,7 +184,8 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
   await refuseOpenExposure(config, deps, keys, logger)
   const policy = { maxRecords: config.batchMaxRecords, maxWaitMs: POLL_WAIT_MS, isTransient }
   const parts = plan.members.map((role) => ({ role, ...partsFor(role, deps) }))
-  const services = parts.map((p) => new RoleService(p.role, p.stages, deps.eventLog, policy, logger))
+  const metrics = processMetrics(config, deps, parts)
+  const services = parts.map((p) => new RoleService(p.role, p.stages, deps.eventLog, policy, logger, metrics))
   for (const service of services) await service.start()
 
   const app = createApp({
@@ -170,6 +199,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
       allowedOrigins: config.allowedOrigins,
       rateLimit: config.rateLimit,
     }),
+    metrics,
     role: config.role,
     transport: deps.eventLog.kind,
     version: pkg.version,

@@ -18,6 +18,7 @@ import type {
   EventLog,
   LogConsumer,
   LogRecord,
+  PartitionLag,
   PartitionOffset,
 } from '../ports/event-log.ts'
 import { nextOffsetsOf } from '../ports/event-log.ts'
@@ -86,6 +87,35 @@ export class KafkaLog implements EventLog {
   /** Throws when no broker answers a metadata request (readiness). */
   async ping(): Promise<void> {
     await this.#admin.metadata({ topics: [], forceUpdate: true })
+  }
+
+  /** End offsets from the partition leaders, committed offsets from the group coordinator. */
+  async lag(group: string, topics: readonly string[]): Promise<PartitionLag[]> {
+    const counts = await Promise.all(topics.map((t) => this.#partitionCount(t)))
+    const latest = -1n // ListOffsets: the offset the next record will get
+    const [ends, groups] = await Promise.all([
+      this.#admin.listOffsets({
+        topics: topics.map((name, i) => ({
+          name,
+          partitions: Array.from({ length: counts[i] ?? 0 }, (_, partitionIndex) => ({
+            partitionIndex,
+            timestamp: latest,
+          })),
+        })),
+      }),
+      this.#admin.listConsumerGroupOffsets({ groups: [group] }),
+    ])
+    const committed = new Map(
+      (groups[0]?.topics ?? []).flatMap((t) =>
+        t.partitions.map((p) => [`${t.name}/${p.partitionIndex}`, p.committedOffset] as const),
+      ),
+    )
+    return ends.flatMap((t) =>
+      t.partitions.map((p) => {
+        const done = committed.get(`${t.name}/${p.partitionIndex}`) ?? 0n
+        return { topic: t.name, partition: p.partitionIndex, lag: Number(p.offset - (done < 0n ? 0n : done)) }
+      }),
+    )
   }
 
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {

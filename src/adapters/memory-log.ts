@@ -6,6 +6,7 @@ import type {
   EventLog,
   LogConsumer,
   LogRecord,
+  PartitionLag,
   PartitionOffset,
 } from '../ports/event-log.ts'
 import { nextOffsetsOf, splitTp } from '../ports/event-log.ts'
@@ -52,6 +53,17 @@ export class MemoryLog implements EventLog {
     const member = `m${this.#nextMember++}`
     group.members.push(member)
     return new MemoryConsumer(this, group, member, options)
+  }
+
+  async lag(group: string, topics: readonly string[]): Promise<PartitionLag[]> {
+    const committed = this.#groups.get(group)?.committed
+    return topics.flatMap((topic) =>
+      (this.#partitions.get(topic) ?? []).map((records, partition) => ({
+        topic,
+        partition,
+        lag: records.length - Number(committed?.get(`${topic}/${partition}`) ?? 0n),
+      })),
+    )
   }
 
   async close(): Promise<void> {

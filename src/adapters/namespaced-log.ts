@@ -35,6 +35,13 @@ export function namespaced(log: EventLog, prefix: string): EventLog {
       }
     },
     ...(log.ping ? { ping: () => (log.ping as () => Promise<void>)() } : {}),
+    lag: async (group, topics) =>
+      (
+        await log.lag(
+          prefix + group,
+          topics.map((t) => prefix + t),
+        )
+      ).map((l) => ({ ...l, topic: outside(l.topic) })),
     close: () => log.close(),
   }
 }

@@ -58,7 +58,7 @@ describe('copyRows', () => {
         // Once the first megabyte or so is on its way, an administrator ends the connection.
         if (i === 50_000) {
           terminated =
-            db.sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'pas-test-cut'`.execute()
+            db.sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name like 'pas-test-cut/%'`.execute()
         }
         yield [String(1000 + i), 'cut', '1']
       }

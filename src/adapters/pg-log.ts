@@ -7,6 +7,7 @@ import type {
   EventLog,
   LogConsumer,
   LogRecord,
+  PartitionLag,
   PartitionOffset,
 } from '../ports/event-log.ts'
 import { nextOffsetsOf, splitTp } from '../ports/event-log.ts'
@@ -152,6 +153,15 @@ export class PgLog implements EventLog {
       sessionTimeoutMs: this.#sessionTimeoutMs,
       heartbeatMs: this.#heartbeatMs,
     })
+  }
+
+  async lag(group: string, topics: readonly string[]): Promise<PartitionLag[]> {
+    return this.#sql<PartitionLag[]>`
+      select p.topic, p.partition, (p.next_offset - coalesce(o.next_offset, 0))::float8 as lag
+      from log_partitions p
+      left join log_group_offsets o on o.grp = ${group} and o.topic = p.topic and o.partition = p.partition
+      where p.topic = any(${topics as string[]}::text[])
+      order by p.topic, p.partition`
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { Elysia, t } from 'elysia'
+import type { Metrics } from '../runtime/metrics.ts'
 import { type Health, ServiceStates } from '../runtime/service.ts'
 import { docsRoutes } from './docs.ts'
 import { correlationIdOf, errorResponse } from './errors.ts'
@@ -17,6 +18,17 @@ export type AppContext = {
   maxBodyBytes?: number
   /** Where a 500's cause goes (its body carries only the correlation id). */
   logError?: (message: string, fields: Record<string, unknown>) => void
+  /** The process's metrics: served at `/metrics`, and every answer counted by route and status. */
+  metrics?: Metrics
+}
+
+/** What onAfterResponse sees of an answer: the value a handler or hook returned, or `set.status`. */
+type Answered = { route?: string; set: { status?: unknown }; responseValue?: unknown; response?: unknown }
+const statusOf = (c: Answered): number => {
+  const value = c.responseValue ?? c.response
+  if (value instanceof Response) return value.status
+  const status = Number(c.set.status ?? 200)
+  return Number.isFinite(status) ? status : 200
 }
 
 /** `/v1/portfolios/:portfolioId` → a pattern matching `/v1/portfolios/anything`. */
@@ -67,8 +79,10 @@ async function probe(ctx: AppContext): Promise<string | undefined> {
  */
 export function createApp(ctx: AppContext) {
   let routes: () => readonly { method: string; path: string }[] = () => []
+  const arrived = new WeakMap<Request, number>()
   const app = new Elysia()
     .onRequest(async ({ request, set }) => {
+      arrived.set(request, performance.now())
       set.headers['x-correlation-id'] = correlationIdOf(request)
       const declared = Number(request.headers.get('content-length') ?? 0)
       if (ctx.maxBodyBytes !== undefined && declared > ctx.maxBodyBytes) {
@@ -80,31 +94,51 @@ export function createApp(ctx: AppContext) {
       }
       return ctx.guard ? await ctx.guard(request) : undefined
     })
-    .onError({ as: 'global' }, ({ code, error, request, path }): Response | undefined => {
-      switch (code) {
-        case 'NOT_FOUND': {
-          const methods = routes()
-            .filter((r) => routePattern(r.path).test(path))
-            .map((r) => r.method)
-          if (methods.length > 0 && !methods.includes(request.method)) {
-            return errorResponse(request, 405, `${request.method} ${path}: this route answers ${methods.join(', ')}`, {
-              allow: methods.join(', '),
-            })
+    .onAfterResponse({ as: 'global' }, (c) => {
+      const started = arrived.get(c.request)
+      if (!ctx.metrics || started === undefined) return
+      const answered = c as unknown as Answered
+      ctx.metrics.request(
+        c.request.method,
+        answered.route ?? 'unmatched',
+        statusOf(answered),
+        (performance.now() - started) / 1000,
+      )
+    })
+    .onError({ as: 'global' }, ({ code, error, request, path, set }): Response | undefined => {
+      const response = ((): Response | undefined => {
+        switch (code) {
+          case 'NOT_FOUND': {
+            const methods = routes()
+              .filter((r) => routePattern(r.path).test(path))
+              .map((r) => r.method)
+            if (methods.length > 0 && !methods.includes(request.method)) {
+              return errorResponse(
+                request,
+                405,
+                `${request.method} ${path}: this route answers ${methods.join(', ')}`,
+                {
+                  allow: methods.join(', '),
+                },
+              )
+            }
+            return errorResponse(request, 404, `no route ${request.method} ${path}`)
           }
-          return errorResponse(request, 404, `no route ${request.method} ${path}`)
+          case 'PARSE':
+            return errorResponse(request, 400, `the body could not be read as its content type says: ${error.message}`)
+          case 'VALIDATION':
+            if (error.type === 'response') break
+            return errorResponse(request, 400, `${error.type}: ${error.message.split('\n')[0]}`, {}, error.type)
+          case 'INVALID_COOKIE_SIGNATURE':
+          case 'INVALID_FILE_TYPE':
+            return errorResponse(request, 400, error.message)
         }
-        case 'PARSE':
-          return errorResponse(request, 400, `the body could not be read as its content type says: ${error.message}`)
-        case 'VALIDATION':
-          if (error.type === 'response') break
-          return errorResponse(request, 400, `${error.type}: ${error.message.split('\n')[0]}`, {}, error.type)
-        case 'INVALID_COOKIE_SIGNATURE':
-        case 'INVALID_FILE_TYPE':
-          return errorResponse(request, 400, error.message)
-      }
-      const correlationId = correlationIdOf(request)
-      ctx.logError?.('request failed', { correlationId, method: request.method, path, error })
-      return errorResponse(request, 500, 'internal error; quote the correlation id when reporting it')
+        const correlationId = correlationIdOf(request)
+        ctx.logError?.('request failed', { correlationId, method: request.method, path, error })
+        return errorResponse(request, 500, 'internal error; quote the correlation id when reporting it')
+      })()
+      if (response) set.status = response.status // what onAfterResponse counts
+      return response
     })
     .use(docsRoutes(ctx.version))
     .get(
@@ -128,6 +162,19 @@ export function createApp(ctx: AppContext) {
       {
         response: { 200: HealthBody, 503: HealthBody },
         detail: { tags: ['service'], summary: 'Liveness and per-service state' },
+      },
+    )
+    .get(
+      '/metrics',
+      async ({ status }) => {
+        if (!ctx.metrics) return status(404, 'no metrics in this process')
+        return new Response(await ctx.metrics.text(), { headers: { 'content-type': ctx.metrics.contentType } })
+      },
+      {
+        detail: {
+          tags: ['service'],
+          summary: 'Prometheus metrics of this process (text exposition format); README.md, Metrics, lists them',
+        },
       },
     )
     .get(

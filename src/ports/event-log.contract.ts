@@ -131,6 +131,34 @@ export function eventLogContract(name: string, target: ContractTarget) {
     )
 
     test(
+      'lag counts, per partition, the records a group has not committed: all before it commits, none once it has read them',
+      async () => {
+        const topic = unique('lag')
+        await log.ensureTopics([{ name: topic, partitions: 2 }])
+        const keys = ['K1', 'K2', 'K3', 'K4']
+        await appendSequences(log, topic, keys, 5) // 20 records, 5 per key
+        const group = unique('g')
+        const onPartition = (p: number) => 5 * keys.filter((k) => partitionFor(k, 2) === p).length
+        const lag = async () =>
+          (await log.lag(group, [topic])).sort((a, b) => a.partition - b.partition).map((l) => [l.partition, l.lag])
+        expect(await lag()).toEqual([
+          [0, onPartition(0)],
+          [1, onPartition(1)],
+        ])
+        const consumer = log.consumer(opts(group, topic, 100))
+        await consumeCommitted(consumer, 20, 30_000)
+        expect(await lag()).toEqual([
+          [0, 0],
+          [1, 0],
+        ])
+        await appendSequences(log, topic, ['K1'], 3)
+        expect((await lag()).find(([p]) => p === partitionFor('K1', 2))).toEqual([partitionFor('K1', 2), 3])
+        await consumer.close()
+      },
+      SLOW_MS,
+    )
+
+    test(
       'a restarted consumer resumes after its last commit: no gaps, no duplicates',
       async () => {
         const topic = unique('restart')

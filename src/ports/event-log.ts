@@ -14,6 +14,9 @@ export type LogRecord = {
   readonly timestampMs: number
 }
 
+/** Records of one partition a consumer group has not committed yet. */
+export type PartitionLag = { readonly topic: string; readonly partition: number; readonly lag: number }
+
 /** The next offset to read for one partition: what a consumer group commits. */
 export type PartitionOffset = { readonly topic: string; readonly partition: number; readonly offset: bigint }
 
@@ -64,6 +67,11 @@ export interface EventLog {
   consumer(options: ConsumerOptions): LogConsumer
   /** Throws when the log cannot be reached (readiness); absent where the log is the database itself. */
   ping?(): Promise<void>
+  /**
+   * Per partition of `topics`: records appended that `group` has not committed yet (all of them
+   * when it never committed there). What `/metrics` reports as consumer lag.
+   */
+  lag(group: string, topics: readonly string[]): Promise<PartitionLag[]>
   close(): Promise<void>
 }
 

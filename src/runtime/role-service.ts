@@ -1,5 +1,6 @@
 import type { EventLog } from '../ports/event-log.ts'
 import type { Logger } from './logger.ts'
+import type { StageObserver } from './metrics.ts'
 import { type StagePolicy, StageRunner } from './run-stage.ts'
 import type { Health, Service, ServiceState } from './service.ts'
 import type { Stage } from './stage.ts'
@@ -10,9 +11,16 @@ export class RoleService implements Service {
   readonly #runners: StageRunner[]
   #state: ServiceState = 'starting'
 
-  constructor(role: string, stages: readonly Stage[], log: EventLog, policy: StagePolicy, logger: Logger) {
+  constructor(
+    role: string,
+    stages: readonly Stage[],
+    log: EventLog,
+    policy: StagePolicy,
+    logger: Logger,
+    observer?: StageObserver,
+  ) {
     this.name = `role:${role}`
-    this.#runners = stages.map((s) => new StageRunner(s, log, policy, logger.child({ role, stage: s.name })))
+    this.#runners = stages.map((s) => new StageRunner(s, log, policy, logger.child({ role, stage: s.name }), observer))
   }
 
   get done(): Promise<void> {

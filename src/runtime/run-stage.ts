@@ -1,6 +1,7 @@
 import { AppError, worthRetrying } from '../errors.ts'
 import type { EventLog, LogConsumer } from '../ports/event-log.ts'
 import type { Logger } from './logger.ts'
+import type { StageObserver } from './metrics.ts'
 import type { Health, Service, ServiceState } from './service.ts'
 import type { Stage } from './stage.ts'
 
@@ -42,6 +43,7 @@ export class StageRunner implements Service {
     private readonly log: EventLog,
     private readonly policy: StagePolicy,
     private readonly logger: Logger,
+    private readonly observer?: StageObserver,
   ) {
     this.name = `stage:${stage.name}`
   }
@@ -101,7 +103,9 @@ export class StageRunner implements Service {
           this.logger.warn('commit failed; the next commit covers the batch', { stage: this.stage.name, error })
         } else throw this.#fail(error)
       }
-      this.#busyMs += performance.now() - started
+      const tookMs = performance.now() - started
+      this.#busyMs += tookMs
+      this.observer?.batch(this.stage.name, batch.records.length, tookMs / 1000)
       this.#batches++
       this.#records += batch.records.length
       this.#lastBatchAt = new Date().toISOString()
@@ -125,6 +129,7 @@ export class StageRunner implements Service {
         return { value }
       } catch (error) {
         if (!this.#transient(error)) throw this.#fail(error)
+        this.observer?.error(this.stage.name, 'retry')
         if (this.#stopRequested) return undefined
         if (this.#state === 'running') this.#state = 'retrying'
         this.#error = error instanceof Error ? error.message : String(error)
@@ -143,6 +148,7 @@ export class StageRunner implements Service {
   }
 
   #fail(error: unknown): unknown {
+    this.observer?.error(this.stage.name, 'fatal')
     this.#state = 'failed'
     this.#error = error instanceof Error ? error.message : String(error)
     this.logger.error('stage failed', { stage: this.stage.name, error })

@@ -1,0 +1,144 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+/** What a stage runner reports as it works (src/runtime/run-stage.ts). */
+export interface StageObserver {
+  /** A batch processed and committed: its records and how long it took, in seconds. */
+  batch(stage: string, records: number, seconds: number): void
+  /** A step failed: `retry` when it backs off and tries again, `fatal` when the stage stops. */
+  error(stage: string, kind: 'retry' | 'fatal'): void
+}
+
+/** Consumer lag of one group on one partition: records appended and not yet committed. */
+export type Lag = { readonly group: string; readonly topic: string; readonly partition: number; readonly lag: number }
+
+/** What a scrape reads from outside the process's own counters; each may fail (then it is left out). */
+export type MetricSources = {
+  /** The lag of the consumer groups this process runs. */
+  lag?: () => Promise<readonly Lag[]>
+  /** Dead letters stored, by stage. */
+  deadLetters?: () => Promise<readonly { stage: string; count: number }[]>
+  /** This process's PostgreSQL connections by state (pg_stat_activity). */
+  connections?: () => Promise<readonly { state: string; count: number }[]>
+}
+
+/**
+ * The metrics of one pas process, in Prometheus text format at `/metrics` (prom-client). Names
+ * follow Prometheus conventions: the `pas_` prefix, base units (seconds, bytes), `_total` for
+ * counters; every series carries the process's `role`. README.md, Metrics, lists them all.
+ */
+export class Metrics implements StageObserver {
+  readonly registry = new Registry()
+  readonly #stageRecords: Counter<'stage'>
+  readonly #stageBatches: Counter<'stage'>
+  readonly #stageBusy: Counter<'stage'>
+  readonly #stageErrors: Counter<'stage' | 'kind'>
+  readonly #httpRequests: Counter<'method' | 'route' | 'status'>
+  readonly #httpDuration: Histogram<'method' | 'route'>
+
+  constructor(role: string, sources: MetricSources = {}) {
+    const registers = [this.registry]
+    this.registry.setDefaultLabels({ role })
+    collectDefaultMetrics({ register: this.registry, prefix: 'pas_' })
+    this.#stageRecords = new Counter({
+      name: 'pas_stage_records_total',
+      help: 'Records a stage processed (committed batches)',
+      labelNames: ['stage'],
+      registers,
+    })
+    this.#stageBatches = new Counter({
+      name: 'pas_stage_batches_total',
+      help: 'Batches a stage processed and committed',
+      labelNames: ['stage'],
+      registers,
+    })
+    this.#stageBusy = new Counter({
+      name: 'pas_stage_busy_seconds_total',
+      help: 'Wall time a stage spent processing and committing batches',
+      labelNames: ['stage'],
+      registers,
+    })
+    this.#stageErrors = new Counter({
+      name: 'pas_stage_errors_total',
+      help: 'Failed steps of a stage: kind=retry (a dependency unreachable, backing off) or fatal (the stage stopped)',
+      labelNames: ['stage', 'kind'],
+      registers,
+    })
+    this.#httpRequests = new Counter({
+      name: 'pas_http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    })
+    this.#httpDuration = new Histogram({
+      name: 'pas_http_request_duration_seconds',
+      help: 'Time from a request arriving to its response, by method and route pattern',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    })
+    const { lag, deadLetters, connections } = sources
+    if (lag) {
+      new Gauge({
+        name: 'pas_consumer_lag_records',
+        help: 'Records appended to a partition that the consumer group has not committed yet',
+        labelNames: ['group', 'topic', 'partition'],
+        registers,
+        async collect() {
+          this.reset()
+          for (const l of await lag().catch(() => [])) {
+            this.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag)
+          }
+        },
+      })
+    }
+    if (deadLetters) {
+      new Gauge({
+        name: 'pas_dead_letters',
+        help: 'Dead letters stored (parked records waiting for a fix and a replay), by stage',
+        labelNames: ['stage'],
+        registers,
+        async collect() {
+          this.reset()
+          for (const d of await deadLetters().catch(() => [])) this.set({ stage: d.stage }, d.count)
+        },
+      })
+    }
+    if (connections) {
+      new Gauge({
+        name: 'pas_pg_connections',
+        help: "This process's PostgreSQL connections by state (active = running a query, idle, idle in transaction)",
+        labelNames: ['state'],
+        registers,
+        async collect() {
+          this.reset()
+          for (const c of await connections().catch(() => [])) this.set({ state: c.state }, c.count)
+        },
+      })
+    }
+  }
+
+  batch(stage: string, records: number, seconds: number): void {
+    this.#stageBatches.inc({ stage })
+    this.#stageRecords.inc({ stage }, records)
+    this.#stageBusy.inc({ stage }, seconds)
+  }
+
+  error(stage: string, kind: 'retry' | 'fatal'): void {
+    this.#stageErrors.inc({ stage, kind })
+  }
+
+  /** One HTTP answer: `route` is the route's pattern (`/v1/portfolios/:portfolioId`), never the raw path. */
+  request(method: string, route: string, status: number, seconds: number): void {
+    this.#httpRequests.inc({ method, route, status: String(status) })
+    this.#httpDuration.observe({ method, route }, seconds)
+  }
+
+  /** The exposition: Prometheus text format. */
+  text(): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  get contentType(): string {
+    return this.registry.contentType
+  }
+}
