@@ -10,7 +10,7 @@ import { createApp } from './http/app.ts'
 import { createGuard, isLoopback } from './http/auth.ts'
 import type { KeyStore } from './ports/key-store.ts'
 import { Roles } from './role-names.ts'
-import { partsFor, planFor, type RoleParts } from './roles.ts'
+import { partsFor, planFor } from './roles.ts'
 import { createLogger, type Logger } from './runtime/logger.ts'
 import { Metrics } from './runtime/metrics.ts'
 import { RoleService } from './runtime/role-service.ts'
@@ -127,11 +127,15 @@ async function refuseOpenExposure(config: Config, deps: Deps, keys: KeyStore, lo
 }
 
 /**
- * The metrics of this process: its stages' counters, the lag of the groups it consumes in, the
- * dead letters stored, and its own PostgreSQL connections (src/runtime/metrics.ts).
+ * The metrics of this process: its stages' counters, the lag of the groups it consumes in
+ * (`groups`, filled once its roles' stages exist), the dead letters stored, and its own PostgreSQL
+ * connections (src/runtime/metrics.ts).
  */
-function processMetrics(config: Config, deps: Deps, parts: readonly RoleParts[]): Metrics {
-  const groups = parts.flatMap((p) => p.stages.map((s) => ({ group: s.group, topics: s.inputs })))
+function processMetrics(
+  config: Config,
+  deps: Deps,
+  groups: readonly { group: string; topics: readonly string[] }[],
+): Metrics {
   const { sql } = deps.db
   return new Metrics(config.role, {
     lag: async () =>
@@ -183,8 +187,10 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
   const keys = new PgKeyStore(deps.db.sql)
   await refuseOpenExposure(config, deps, keys, logger)
   const policy = { maxRecords: config.batchMaxRecords, maxWaitMs: POLL_WAIT_MS, isTransient }
-  const parts = plan.members.map((role) => ({ role, ...partsFor(role, deps) }))
-  const metrics = processMetrics(config, deps, parts)
+  const groups: { group: string; topics: readonly string[] }[] = []
+  const metrics = processMetrics(config, deps, groups)
+  const parts = plan.members.map((role) => ({ role, ...partsFor(role, deps, metrics) }))
+  groups.push(...parts.flatMap((p) => p.stages.map((s) => ({ group: s.group, topics: s.inputs }))))
   const services = parts.map((p) => new RoleService(p.role, p.stages, deps.eventLog, policy, logger, metrics))
   for (const service of services) await service.start()
 

@@ -8,6 +8,7 @@ import { type Deps, isTransient } from './compose.ts'
 import { ingestRoutes } from './http/ingest.ts'
 import { queryRoutes } from './http/query.ts'
 import { type Role, Roles, type SingleRole } from './role-names.ts'
+import type { Metrics } from './runtime/metrics.ts'
 import type { Stage } from './runtime/stage.ts'
 import { persistStage } from './stages/persist.ts'
 import { positionsStage } from './stages/positions.ts'
@@ -37,7 +38,7 @@ export type RoleParts = {
   close?: () => Promise<void>
 }
 
-export function partsFor(role: SingleRole, deps: Deps): RoleParts {
+export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleParts {
   const { db, eventLog, config } = deps
   switch (role) {
     case 'ingest':
@@ -74,7 +75,11 @@ export function partsFor(role: SingleRole, deps: Deps): RoleParts {
     }
     case 'timeseries': {
       const store = new PgSeriesStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))
-      const stage = timeseriesStage({ store, deadLetters: new PgInputStore(db.sql) })
+      const stage = timeseriesStage({
+        store,
+        deadLetters: new PgInputStore(db.sql),
+        ...(metrics ? { freshness: (seconds: number) => metrics.fresh(seconds) } : {}),
+      })
       return { stages: [stage], routes: [], close: () => store.close() }
     }
     case 'api':

@@ -310,9 +310,16 @@ export const RawEnvelope = Type.Object(
 )
 export type RawEnvelope = Static<typeof RawEnvelope>
 
+/**
+ * When the oldest input behind a notice was ingested (its raw record's append time, ms since the
+ * epoch). Each stage passes on the earliest of the notices it coalesces; the series stage measures
+ * freshness (ingest to series) from it. Absent on notices written before it existed.
+ */
+const Since = Type.Optional(Type.Number({ description: 'ms since the epoch' }))
+
 /** Change notices: "recompute this key from this date on". Replaying one is harmless. */
 export const TransactionsChanged = Type.Object(
-  { portfolioId: Id, fromDate: IsoDateString },
+  { portfolioId: Id, fromDate: IsoDateString, since: Since },
   { $id: 'TransactionsChanged' },
 )
 export type TransactionsChanged = Static<typeof TransactionsChanged>
@@ -322,11 +329,14 @@ export type TransactionsChanged = Static<typeof TransactionsChanged>
  * notice without them (written before they existed) revalues from `fromDate` on.
  */
 export const PricesChanged = Type.Object(
-  { securityId: Id, fromDate: IsoDateString, dates: Type.Optional(Type.Array(IsoDateString)) },
+  { securityId: Id, fromDate: IsoDateString, dates: Type.Optional(Type.Array(IsoDateString)), since: Since },
   { $id: 'PricesChanged' },
 )
 export type PricesChanged = Static<typeof PricesChanged>
-export const FxChanged = Type.Object({ from: Currency, to: Currency, fromDate: IsoDateString }, { $id: 'FxChanged' })
+export const FxChanged = Type.Object(
+  { from: Currency, to: Currency, fromDate: IsoDateString, since: Since },
+  { $id: 'FxChanged' },
+)
 export type FxChanged = Static<typeof FxChanged>
 
 /**
@@ -342,7 +352,7 @@ export type Span = Static<typeof Span>
  * days: a late price changes the days it is in force, not the portfolio's whole history since.
  */
 export const ValuationJob = Type.Object(
-  { portfolioId: Id, fromDate: IsoDateString, spans: Type.Optional(Type.Array(Span)) },
+  { portfolioId: Id, fromDate: IsoDateString, spans: Type.Optional(Type.Array(Span)), since: Since },
   { $id: 'ValuationJob' },
 )
 export type ValuationJob = Static<typeof ValuationJob>

@@ -27,18 +27,29 @@ export function mergeSpans(spans: readonly Span[]): Span[] {
 
 const maxDate = (a: string, b: string) => (a > b ? a : b)
 
-/** A job for these spans: the plain job (from a date on) when they are one open span. */
-export function jobOf(portfolioId: string, spans: readonly Span[]): ValuationJob {
+/**
+ * A job for these spans: the plain job (from a date on) when they are one open span. `since`: the
+ * earliest ingest time behind it (records.ts), when known.
+ */
+export function jobOf(portfolioId: string, spans: readonly Span[], since?: number): ValuationJob {
   const merged = mergeSpans(spans)
   const first = merged[0]
   if (first === undefined) throw new Error(`a valuation job for ${portfolioId} needs at least one span`)
-  if (merged.length === 1 && first.until === undefined) return { portfolioId, fromDate: first.from }
-  return { portfolioId, fromDate: first.from, spans: merged }
+  const job: ValuationJob =
+    merged.length === 1 && first.until === undefined
+      ? { portfolioId, fromDate: first.from }
+      : { portfolioId, fromDate: first.from, spans: merged }
+  if (since !== undefined) job.since = since
+  return job
 }
 
-/** One job per portfolio: the union of the spans its jobs ask for. */
+/** One job per portfolio: the union of the spans its jobs ask for, since the earliest of them. */
 export function coalesceJobs(jobs: readonly ValuationJob[]): ValuationJob[] {
-  return [...Map.groupBy(jobs, (j) => j.portfolioId)].map(([portfolioId, own]) =>
-    jobOf(portfolioId, own.flatMap(spansOf)),
-  )
+  return [...Map.groupBy(jobs, (j) => j.portfolioId)].map(([portfolioId, own]) => {
+    const since = own.reduce<number | undefined>(
+      (min, j) => (j.since === undefined ? min : min === undefined ? j.since : Math.min(min, j.since)),
+      undefined,
+    )
+    return jobOf(portfolioId, own.flatMap(spansOf), since)
+  })
 }

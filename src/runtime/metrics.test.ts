@@ -34,6 +34,16 @@ describe('Metrics', () => {
     expect(sample(text, 'pas_http_request_duration_seconds_count', { route })).toBe(3)
   })
 
+  test('freshness: each series written is one observation', async () => {
+    const metrics = new Metrics('timeseries')
+    metrics.fresh(0.08)
+    metrics.fresh(3)
+    const text = await metrics.text()
+    expect(sample(text, 'pas_freshness_seconds_bucket', { le: '0.1' })).toBe(1)
+    expect(sample(text, 'pas_freshness_seconds_bucket', { le: '5' })).toBe(2)
+    expect(sample(text, 'pas_freshness_seconds_sum')).toBe(3.08)
+  })
+
   test('lag, dead letters and connections are read at scrape time; a source that fails is left out', async () => {
     let lag = 7
     const metrics = new Metrics('all', {

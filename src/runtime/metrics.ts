@@ -34,6 +34,7 @@ export class Metrics implements StageObserver {
   readonly #stageErrors: Counter<'stage' | 'kind'>
   readonly #httpRequests: Counter<'method' | 'route' | 'status'>
   readonly #httpDuration: Histogram<'method' | 'route'>
+  readonly #freshness: Histogram
 
   constructor(role: string, sources: MetricSources = {}) {
     const registers = [this.registry]
@@ -74,6 +75,12 @@ export class Metrics implements StageObserver {
       help: 'Time from a request arriving to its response, by method and route pattern',
       labelNames: ['method', 'route'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    })
+    this.#freshness = new Histogram({
+      name: 'pas_freshness_seconds',
+      help: "From the oldest input behind a portfolio's change being ingested to its series being written",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
       registers,
     })
     const { lag, deadLetters, connections } = sources
@@ -131,6 +138,11 @@ export class Metrics implements StageObserver {
   request(method: string, route: string, status: number, seconds: number): void {
     this.#httpRequests.inc({ method, route, status: String(status) })
     this.#httpDuration.observe({ method, route }, seconds)
+  }
+
+  /** A portfolio's series written, this long after the oldest input behind it was ingested. */
+  fresh(seconds: number): void {
+    this.#freshness.observe(seconds)
   }
 
   /** The exposition: Prometheus text format. */

@@ -13,15 +13,33 @@ export function parseNotices<T>(check: Check<T>, records: Batch['records']): T[]
   })
 }
 
-/** One request per portfolio, from the earliest date any of them asked for. */
-export function earliestPerPortfolio(requests: readonly { portfolioId: string; fromDate: string }[]) {
-  const earliest = new Map<string, string>()
+type Request = { portfolioId: string; fromDate: string; since?: number | undefined }
+
+/**
+ * One request per portfolio, from the earliest date any of them asked for, with the earliest
+ * ingest time (`since`) any of them carries.
+ */
+export function earliestPerPortfolio(requests: readonly Request[]): Request[] {
+  const earliest = new Map<string, Request>()
   for (const r of requests) {
     const seen = earliest.get(r.portfolioId)
-    if (seen === undefined || r.fromDate < seen) earliest.set(r.portfolioId, r.fromDate)
+    const since = earlier(seen?.since, r.since)
+    const fromDate = seen === undefined || r.fromDate < seen.fromDate ? r.fromDate : seen.fromDate
+    earliest.set(
+      r.portfolioId,
+      since === undefined ? { portfolioId: r.portfolioId, fromDate } : { portfolioId: r.portfolioId, fromDate, since },
+    )
   }
-  return [...earliest].map(([portfolioId, fromDate]) => ({ portfolioId, fromDate }))
+  return [...earliest.values()]
 }
+
+/** The earlier of two optional ingest times. */
+export const earlier = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.min(a, b)
+
+/** The earliest append time of a batch's records: the `since` of the notices it makes. */
+export const sinceOf = (records: readonly { timestampMs: number }[]): number | undefined =>
+  records.reduce<number | undefined>((min, r) => earlier(min, r.timestampMs), undefined)
 
 /**
  * Notices per batch of the stages that read them (positions, the fan-out, valuation, series). A

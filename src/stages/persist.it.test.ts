@@ -22,6 +22,7 @@ function persistSuite(transport: Transport, enabled: boolean) {
     const P = `P-${run}`
     const S = `S-${run}`
     const T = (n: number) => `T${n}-${run}`
+    const startedAt = Date.now()
 
     beforeAll(async () => {
       pipeline = await startPipeline(
@@ -44,13 +45,24 @@ function persistSuite(transport: Transport, enabled: boolean) {
     })
 
     const send = (path: string, records: unknown[]) => pipeline.send(path, records)
-    /** Notices received so far whose value matches; polls the notice topics meanwhile. */
+    /**
+     * Notices received so far whose value matches; polls the notice topics meanwhile. Every notice
+     * carries `since`, the append time of the oldest raw record of its batch, which is never after
+     * the notice's own; it is checked here and left out of what the tests compare.
+     */
     const noticeFor = (match: (n: Record<string, string>) => boolean) =>
       until(async () => {
         const batch = await notices.poll()
         seen.push(...batch.records)
         if (batch.records.length > 0) await notices.commit(batch.nextOffsets)
-        return seen.map((r) => JSON.parse(r.value) as Record<string, string>).find(match)
+        return seen
+          .map((r) => {
+            const { since, ...notice } = JSON.parse(r.value) as Record<string, string> & { since?: number }
+            if (typeof since !== 'number' || since > r.timestampMs || since < startedAt)
+              throw new Error(`notice without a plausible since: ${r.value}`)
+            return notice as Record<string, string>
+          })
+          .find(match)
       }, 'a notice')
     const txn = (id: string, tradeDate: string, quantity = '10') => ({
       transactionId: id,

@@ -6,6 +6,7 @@ import type { Batch, EventLog, LogRecord } from '../ports/event-log.ts'
 import type { DeadLetter, InputStore, Inputs, Notices } from '../ports/input-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { type Topic, Topics } from '../topology.ts'
+import { sinceOf } from './notices.ts'
 
 const envelope = TypeCompiler.Compile(RawEnvelope)
 /** Where each kind of raw record goes (validateRecord has checked it against its schema). */
@@ -111,13 +112,17 @@ const routes: { [K in keyof Notices]: { topic: Topic; key: (n: Notices[K][number
   valuationJobs: { topic: Topics.valuationJobs, key: (n) => n.portfolioId },
 }
 
-/** Appends the notices: recompute positions from D per portfolio, revalue from D per security, pair or portfolio. */
-async function announce(log: EventLog, merged: readonly Notices[]): Promise<void> {
+/**
+ * Appends the notices: recompute positions from D per portfolio, revalue from D per security, pair
+ * or portfolio. Each carries `since`, the batch's earliest ingest time (records.ts).
+ */
+async function announce(log: EventLog, merged: readonly Notices[], since: number | undefined): Promise<void> {
+  const stamped = (n: object) => JSON.stringify(since === undefined ? n : { ...n, since })
   for (const kind of Object.keys(routes) as (keyof Notices)[]) {
     const { topic, key } = routes[kind] as { topic: Topic; key: (n: unknown) => string }
     await log.append(
       topic,
-      merged.flatMap((notices) => notices[kind].map((n) => ({ key: key(n), value: JSON.stringify(n) }))),
+      merged.flatMap((notices) => notices[kind].map((n) => ({ key: key(n), value: stamped(n) }))),
     )
   }
 }
@@ -138,7 +143,7 @@ export function persistStage(deps: { store: InputStore; log: EventLog }): Stage 
       const parked: DeadLetter[] = []
       const notices = await mergeOrPark(deps.store, accepted, parked)
       await deps.store.deadLetter(parked)
-      await announce(deps.log, notices)
+      await announce(deps.log, notices, sinceOf(accepted.map((a) => a.source)))
     },
   }
 }

@@ -1,12 +1,15 @@
-import { afterAll, beforeAll, describe, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
 import { everyStage, settles, startPipeline, type Transport } from '../testing/pipeline.ts'
 
 function timeseriesSuite(transport: Transport, enabled: boolean) {
   describe.if(enabled)(`the whole flow to daily series over ${transport}`, () => {
     let pipeline: Awaited<ReturnType<typeof startPipeline>>
+    /** What the series stage reported as freshness, in seconds, and when this suite began. */
+    const fresh: number[] = []
+    const startedAt = Date.now()
     beforeAll(async () => {
-      pipeline = await startPipeline(transport, everyStage)
+      pipeline = await startPipeline(transport, (parts) => everyStage(parts, (s) => fresh.push(s)))
     }, 120_000)
     afterAll(() => pipeline?.stop())
 
@@ -48,6 +51,14 @@ function timeseriesSuite(transport: Transport, enabled: boolean) {
         ['2025-01-08', '9575', '9575', '0', '0', '0', true],
       ])
     }, 120_000)
+
+    test('each series written reports its freshness: the ingest time travelled through every stage', async () => {
+      // The first test's inputs went through persist, positions, valuation and series: had a stage
+      // dropped the ingest time (`since`), the series stage would have nothing to report.
+      expect(fresh.length).toBeGreaterThan(0)
+      const elapsedS = (Date.now() - startedAt) / 1000
+      expect(fresh.every((s) => s >= 0 && s <= elapsedS)).toBe(true)
+    })
 
     test('a back-dated deposit recomputes the series from its day on', async () => {
       const { P } = ids()

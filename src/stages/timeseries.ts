@@ -18,7 +18,12 @@ const notice = TypeCompiler.Compile(ValuationJob)
  * store sums the day's valuations; a position's series is derived on read. The last hop: the query
  * API reads this table.
  */
-export function timeseriesStage(deps: { store: SeriesStore; deadLetters: DeadLetterSink }): Stage {
+export function timeseriesStage(deps: {
+  store: SeriesStore
+  deadLetters: DeadLetterSink
+  /** Seconds from the oldest input behind a portfolio's notices being ingested to its series being written. */
+  freshness?: (seconds: number) => void
+}): Stage {
   return {
     name: 'timeseries',
     maxRecords: NOTICES_PER_BATCH,
@@ -40,7 +45,11 @@ export function timeseriesStage(deps: { store: SeriesStore; deadLetters: DeadLet
             inputsAsOf: w.inputsAsOf,
           }
         },
-        (results) => deps.store.replace(results),
+        async (results) => {
+          await deps.store.replace(results)
+          const now = Date.now()
+          for (const { job } of results) if (job.since !== undefined) deps.freshness?.((now - job.since) / 1000)
+        },
         { stage: 'timeseries', batch, sink: deps.deadLetters, jobOf: (w) => w.job, daysOf: daysToToday },
       )
     },

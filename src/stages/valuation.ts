@@ -10,7 +10,7 @@ import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { ValuationStore } from '../ports/valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { daysToToday, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
+import { daysToToday, inSlices, NOTICES_PER_BATCH, parseNotices, sinceOf } from './notices.ts'
 
 const job = TypeCompiler.Compile(ValuationJob)
 const priceNotice = TypeCompiler.Compile(PricesChanged)
@@ -37,7 +37,12 @@ export function valuationFanoutStage(deps: { store: ValuationStore; log: EventLo
         fxNotice,
         batch.records.filter((r) => r.topic === Topics.fxChanged),
       )
-      const jobs = coalesceJobs(await deps.store.holders(prices, fx))
+      const since = sinceOf(
+        [...prices, ...fx].flatMap((n) => (n.since === undefined ? [] : [{ timestampMs: n.since }])),
+      )
+      const jobs = coalesceJobs(
+        (await deps.store.holders(prices, fx)).map((j) => (since === undefined ? j : { ...j, since })),
+      )
       await deps.log.append(
         Topics.valuationJobs,
         jobs.map((j) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
@@ -92,7 +97,7 @@ export function valuationStage(deps: { store: ValuationStore; log: EventLog; dea
             // The series continue from the first day revalued: they compound day by day.
             results.map(({ job: j }) => ({
               key: j.portfolioId,
-              value: JSON.stringify({ portfolioId: j.portfolioId, fromDate: j.fromDate }),
+              value: JSON.stringify({ portfolioId: j.portfolioId, fromDate: j.fromDate, since: j.since }),
             })),
           )
         },

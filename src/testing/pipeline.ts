@@ -96,7 +96,7 @@ export async function startPipeline(
 }
 
 /** Every stage of the pipeline, from persist to the series, on the parts startPipeline gives. */
-export function everyStage({ db, log, writer }: PipelineParts): Stage[] {
+export function everyStage({ db, log, writer }: PipelineParts, freshness?: (seconds: number) => void): Stage[] {
   const valuations = new PgValuationStore(db.sql, writer())
   const inputs = new PgInputStore(db.sql)
   return [
@@ -104,7 +104,11 @@ export function everyStage({ db, log, writer }: PipelineParts): Stage[] {
     positionsStage({ store: new PgPositionStore(db.sql, writer()), log, deadLetters: inputs }),
     valuationFanoutStage({ store: valuations, log }),
     valuationStage({ store: valuations, log, deadLetters: inputs }),
-    timeseriesStage({ store: new PgSeriesStore(db.sql, writer()), deadLetters: inputs }),
+    timeseriesStage({
+      store: new PgSeriesStore(db.sql, writer()),
+      deadLetters: inputs,
+      ...(freshness ? { freshness } : {}),
+    }),
   ]
 }
 
