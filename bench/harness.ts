@@ -4,6 +4,7 @@
  *
  *   bun bench/harness.ts --size small|medium|large [--portfolios N] [--transport pg|kafka] [--processes all|ROLE=N,...]
  *                        [--clients 4] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
+ *                        [--trickle N [--rate 20]]
  *   bun bench/harness.ts --compare OLD.json NEW.json
  *
  * Deployments: `--processes all` (default) is one `pas --role all` process, the embedded default's
@@ -28,6 +29,8 @@
  * - query latency p50/p99 of /positions and /performance while the pipeline works, with
  *   `--clients` concurrent clients;
  * - peak memory (VmHWM) per process, by role; rows written per table.
+ * - with `--trickle N`, after the bulk load: N single changes of each kind at `--rate` per second,
+ *   and how soon the series reflected them (bench/trickle.ts).
  * Reconciliation (a fast wrong run fails instead of reporting): every transaction stored once, no
  * rejection and no dead letter, every position's final quantity as the generator tallied it (all
  * corrections applied), and every portfolio's series complete on every business day.
@@ -39,6 +42,7 @@ import { type Cell, copyRows, PgWriter } from '../src/adapters/pg-copy.ts'
 import { PgKeyStore } from '../src/adapters/pg-keys.ts'
 import { dropKafkaTopics, freePort, localKafka, localPg, scratchDatabase } from '../src/testing/local-infra.ts'
 import { type Size, Sizes, Synthetic } from './generator.ts'
+import { runTrickle, type TrickleResult } from './trickle.ts'
 
 const repo = resolve(import.meta.dir, '..')
 const ROLES = ['ingest', 'persist', 'positions', 'valuation', 'timeseries', 'api'] as const
@@ -57,6 +61,9 @@ export type HarnessOptions = {
   databaseUrl?: string | undefined
   kafkaBrokers?: string | undefined
   progress?: (line: string) => void
+  /** After the bulk load: this many single changes of each kind (bench/trickle.ts), at `rate` per second. */
+  trickle?: number
+  rate?: number
 }
 
 export type HarnessResult = {
@@ -90,6 +97,8 @@ export type HarnessResult = {
   databaseMb: number
   bytesPerPositionDay: number
   reconciliation: { ok: boolean; problems: string[] }
+  /** Per kind of single change, when `--trickle` asked for them. */
+  trickle?: TrickleResult[]
 }
 
 const quantile = (sorted: readonly number[], q: number) =>
@@ -384,6 +393,21 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     await db.sql`vacuum analyze`
     const [size] = await db.sql<{ bytes: string }[]>`select pg_database_size(current_database())::text as bytes`
     const databaseBytes = Number(size?.bytes ?? 0)
+    const trickle =
+      (options.trickle ?? 0) > 0 && problems.length === 0
+        ? await runTrickle({
+            sql: db.sql,
+            urls: procs.map((p) => p.url),
+            ingestUrl,
+            apiUrl,
+            headers: keyHeader,
+            count: options.trickle ?? 0,
+            perSecond: options.rate ?? 20,
+            clients: options.clients,
+            portfolios: synthetic.size.portfolios,
+            progress,
+          })
+        : undefined
     return {
       size: options.size,
       portfolios: synthetic.size.portfolios,
@@ -414,6 +438,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       databaseMb: Math.round(databaseBytes / 2 ** 20),
       bytesPerPositionDay: positionDays > 0 ? Math.round(databaseBytes / positionDays) : 0,
       reconciliation: { ok: problems.length === 0, problems },
+      ...(trickle ? { trickle } : {}),
     }
   } finally {
     for (const p of procs) p.proc.kill('SIGTERM')
@@ -456,6 +481,10 @@ export function formatResult(r: HarnessResult): string {
     `| stages: batches / records / busy s | ${Object.entries(r.stages)
       .map(([k, v]) => `${k} ${v.batches} / ${v.records} / ${v.busyS.toFixed(1)}`)
       .join(', ')} |`,
+    ...(r.trickle ?? []).map(
+      (t) =>
+        `| trickle ${t.kind}: changes / series writes / fresh p50, p99, max ms / review p50, p99 ms | ${t.changes} / ${t.seriesWrites} / ${f(t.freshP50Ms)}, ${f(t.freshP99Ms)}, ≤ ${f(t.freshMaxMs)} / ${f(t.reviewP50Ms, 1)}, ${f(t.reviewP99Ms, 1)} |`,
+    ),
   ].join('\n')
 }
 
@@ -485,6 +514,8 @@ if (import.meta.main) {
       seed: { type: 'string', default: '1' },
       'database-url': { type: 'string' },
       'kafka-brokers': { type: 'string' },
+      trickle: { type: 'string' },
+      rate: { type: 'string', default: '20' },
       compare: { type: 'boolean', default: false },
     },
     allowPositionals: true,
@@ -518,6 +549,8 @@ if (import.meta.main) {
       seed: Number(values.seed),
       databaseUrl: values['database-url'],
       kafkaBrokers: values['kafka-brokers'],
+      trickle: values.trickle ? Number(values.trickle) : 0,
+      rate: Number(values.rate),
     })
     console.log(formatResult(result))
     mkdirSync(`${import.meta.dir}/results`, { recursive: true })

@@ -1,0 +1,231 @@
+/**
+ * The harness's trickle mode (`--trickle N`): after the bulk load, single changes sent one at a
+ * time at a fixed rate, one kind after the other, while query clients read portfolio reviews. For
+ * each kind it reports how soon the affected portfolios' series reflected the change, from pas's
+ * own freshness histogram (`pas_freshness_seconds`: from the ingest of the oldest input behind a
+ * portfolio's series write to that write), and the review latencies meanwhile.
+ *
+ * Kinds:
+ * - `correction`: a portfolio's earliest purchase sent again with its quantity changed by one (a
+ *   back-dated correction: positions, valuation and series from that day on);
+ * - `trade`: a new purchase of one unit on the business date;
+ * - `price`: a past day's price of one of the most widely held securities, corrected by 0.1 % (the
+ *   fan-out revalues every holder for the days that price is in force);
+ * - `fx`: a past day's rate of a pair, corrected by 0.01 % (its holders revalue from that day on,
+ *   and the portfolios trading the pair recompute their positions).
+ * Every kind but `fx` sends N changes; `fx` sends N / 10 (each reaches most of the book).
+ */
+import type { Sql } from '../src/adapters/pg-client.ts'
+import { samples } from '../src/testing/metrics-text.ts'
+
+export const TRICKLE_KINDS = ['correction', 'trade', 'price', 'fx'] as const
+export type TrickleKind = (typeof TRICKLE_KINDS)[number]
+
+export type TrickleResult = {
+  kind: TrickleKind
+  changes: number
+  /** Portfolio series written because of them (observations of the freshness histogram). */
+  seriesWrites: number
+  /** Quantiles of the freshness histogram over this kind's writes, interpolated within buckets, ms. */
+  freshP50Ms: number
+  freshP99Ms: number
+  /** The upper bound of the highest bucket that filled, ms. */
+  freshMaxMs: number
+  reviewP50Ms: number
+  reviewP99Ms: number
+  reviews: number
+}
+
+export type TrickleOptions = {
+  sql: Sql
+  /** Every pas process's base URL: the histogram and the lag are summed over them. */
+  urls: readonly string[]
+  ingestUrl: string
+  apiUrl: string
+  headers: Record<string, string>
+  count: number
+  perSecond: number
+  clients: number
+  portfolios: number
+  progress: (line: string) => void
+}
+
+/** The freshness histogram (cumulative counts by upper bound) and the total lag, summed over processes. */
+async function scrape(urls: readonly string[]): Promise<{ buckets: Map<number, number>; lag: number }> {
+  const buckets = new Map<number, number>()
+  let lag = 0
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`)).text()
+    for (const line of text.split('\n')) {
+      const m = /^pas_freshness_seconds_bucket\{(?:.*,)?le="([^"]+)".*\} (\S+)$/.exec(line)
+      if (m) {
+        const le = m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1])
+        buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]))
+      }
+    }
+    lag += samples(text, 'pas_consumer_lag_records').reduce((a, b) => a + b, 0)
+  }
+  return { buckets, lag }
+}
+
+/** The q-quantile of a cumulative histogram, linear within its bucket (as Prometheus's histogram_quantile). */
+export function histogramQuantile(cumulative: readonly [number, number][], q: number): number {
+  const total = cumulative.at(-1)?.[1] ?? 0
+  if (total === 0) return 0
+  const rank = q * total
+  let [lower, below] = [0, 0]
+  for (const [le, count] of cumulative) {
+    if (count >= rank) {
+      if (!Number.isFinite(le)) return lower
+      return count === below ? le : lower + ((le - lower) * (rank - below)) / (count - below)
+    }
+    ;[lower, below] = [le, count]
+  }
+  return lower
+}
+
+const quantile = (sorted: readonly number[], q: number) =>
+  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number)
+
+/** One change of `kind`, number `k`: what to POST where. */
+type Change = { path: string; records: unknown[] }
+
+async function changesOf(sql: Sql, kind: TrickleKind, count: number, portfolios: number): Promise<Change[]> {
+  const [bd] = await sql<{ d: string }[]>`select date::text as d from business_date`
+  const businessDate = bd?.d as string
+  const portfolioOf = (k: number) => `BP${(k * 7919) % portfolios}`
+  switch (kind) {
+    case 'correction': {
+      const rows = await sql<{ record: Record<string, string> }[]>`
+        select distinct on (portfolio_id) record from transactions
+        where portfolio_id = any(${Array.from({ length: count }, (_, k) => portfolioOf(k))}::text[]) and type = 'BUY'
+        order by portfolio_id, trade_date, transaction_id`
+      return Array.from({ length: count }, (_, k) => {
+        // As sent, without what persist adds (who wrote it, where it came from).
+        const { writtenBy, sourcePartition, sourceOffset, ...r } = rows[k % Math.max(1, rows.length)]?.record ?? {}
+        // +1, and back on the next round: the book stays the size it was.
+        const quantity = String(Number(r.quantity) + (Math.floor(k / rows.length) % 2 === 0 ? 1 : 0))
+        return { path: 'transactions', records: [{ ...r, quantity }] }
+      })
+    }
+    case 'trade': {
+      const held = await sql<{ portfolio: string; security: string; currency: string; price: string }[]>`
+        select distinct on (h.portfolio_id) h.portfolio_id as portfolio, h.position_id as security, h.currency,
+               (select price::text from prices p where p.security_id = h.position_id order by date desc limit 1) as price
+        from position_history h
+        where h.portfolio_id = any(${Array.from({ length: count }, (_, k) => portfolioOf(k))}::text[])
+          and h.position_id not like 'CASH:%' and exists (select 1 from prices p where p.security_id = h.position_id)
+        order by h.portfolio_id, h.position_id`
+      const stamp = Date.now().toString(36)
+      return Array.from({ length: count }, (_, k) => {
+        const h = held[k % Math.max(1, held.length)] as (typeof held)[number]
+        return {
+          path: 'transactions',
+          records: [
+            {
+              transactionId: `TRICKLE-${stamp}-${k}`,
+              portfolioId: h.portfolio,
+              type: 'BUY',
+              tradeDate: businessDate,
+              securityId: h.security,
+              quantity: '1',
+              price: h.price,
+              currency: h.currency,
+            },
+          ],
+        }
+      })
+    }
+    case 'price': {
+      const widest = await sql<{ security: string }[]>`
+        select position_id as security from position_history where position_id not like 'CASH:%'
+        group by position_id order by count(distinct portfolio_id) desc limit 10`
+      const prices = await sql<{ securityId: string; date: string; price: string; currency: string }[]>`
+        select security_id as "securityId", date::text as date, price::text as price, currency from prices
+        where security_id = any(${widest.map((w) => w.security)}::text[]) and date <= ${businessDate}::date
+          and date > ${businessDate}::date - 200
+        order by date desc, security_id`
+      return Array.from({ length: count }, (_, k) => {
+        const p = prices[(k * 37) % Math.max(1, prices.length)] as (typeof prices)[number]
+        return { path: 'prices', records: [{ ...p, price: (Number(p.price) * 1.001).toFixed(4) }] }
+      })
+    }
+    case 'fx': {
+      const rates = await sql<{ from: string; to: string; date: string; rate: string }[]>`
+        select from_currency as "from", to_currency as "to", date::text as date, rate::text as rate from fx_rates
+        where date <= ${businessDate}::date and date > ${businessDate}::date - 60 order by date desc`
+      return Array.from({ length: Math.max(1, Math.floor(count / 10)) }, (_, k) => {
+        const r = rates[(k * 13) % Math.max(1, rates.length)] as (typeof rates)[number]
+        return { path: 'fx-rates', records: [{ ...r, rate: (Number(r.rate) * 1.0001).toFixed(6) }] }
+      })
+    }
+  }
+}
+
+export async function runTrickle(options: TrickleOptions): Promise<TrickleResult[]> {
+  const { sql, urls, ingestUrl, apiUrl, headers, count, perSecond, progress } = options
+  const results: TrickleResult[] = []
+  for (const kind of TRICKLE_KINDS) {
+    const changes = await changesOf(sql, kind, count, options.portfolios)
+    const before = await scrape(urls)
+    // Reviews while the changes flow: random portfolios, as fast as each client can.
+    const reviews: number[] = []
+    let reading = true
+    const clients = Array.from({ length: options.clients }, async (_, c) => {
+      for (let k = c; reading; k += options.clients) {
+        const t = performance.now()
+        const res = await fetch(`${apiUrl}/v1/portfolios/BP${(k * 104_729) % options.portfolios}/review`, { headers })
+        await res.arrayBuffer()
+        if (res.status === 200) reviews.push(performance.now() - t)
+      }
+    })
+    const started = performance.now()
+    for (const [k, change] of changes.entries()) {
+      const due = started + (k * 1000) / perSecond
+      const wait = due - performance.now()
+      if (wait > 0) await Bun.sleep(wait)
+      const res = await fetch(`${ingestUrl}/v1/ingest/${change.path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(change.records),
+      })
+      if (res.status !== 202) throw new Error(`trickle ${kind}: ${res.status} ${await res.text()}`)
+    }
+    // Done when nothing is left to read and the histogram has stopped moving for two seconds.
+    let after = await scrape(urls)
+    let total = after.buckets.get(Number.POSITIVE_INFINITY) ?? 0
+    let stillSince = performance.now()
+    const deadline = performance.now() + 10 * 60_000
+    while (performance.now() - stillSince < 2000 || after.lag > 0) {
+      if (performance.now() > deadline) throw new Error(`trickle ${kind}: not idle after 10 minutes`)
+      await Bun.sleep(200)
+      after = await scrape(urls)
+      const now = after.buckets.get(Number.POSITIVE_INFINITY) ?? 0
+      if (now !== total) [total, stillSince] = [now, performance.now()]
+    }
+    reading = false
+    await Promise.all(clients)
+    const delta: [number, number][] = [...after.buckets]
+      .map(([le, n]): [number, number] => [le, n - (before.buckets.get(le) ?? 0)])
+      .sort((a, b) => a[0] - b[0])
+    const writes = delta.at(-1)?.[1] ?? 0
+    const filled = delta.find(([, n]) => n === writes)?.[0] ?? 0
+    reviews.sort((a, b) => a - b)
+    const result: TrickleResult = {
+      kind,
+      changes: changes.length,
+      seriesWrites: writes,
+      freshP50Ms: histogramQuantile(delta, 0.5) * 1000,
+      freshP99Ms: histogramQuantile(delta, 0.99) * 1000,
+      freshMaxMs: filled * 1000,
+      reviewP50Ms: quantile(reviews, 0.5),
+      reviewP99Ms: quantile(reviews, 0.99),
+      reviews: reviews.length,
+    }
+    progress(
+      `trickle ${kind}: ${result.changes} changes, ${writes} series writes, fresh p50 ${result.freshP50Ms.toFixed(0)} / p99 ${result.freshP99Ms.toFixed(0)} / max ≤ ${result.freshMaxMs.toFixed(0)} ms; review p50 ${result.reviewP50Ms.toFixed(1)} / p99 ${result.reviewP99Ms.toFixed(1)} ms`,
+    )
+    results.push(result)
+  }
+  return results
+}
