@@ -64,4 +64,17 @@ describe('Metrics', () => {
     expect(sample(text, 'pas_process_resident_memory_bytes')).toBeGreaterThan(0)
     expect(text).toContain('pas_nodejs_eventloop_lag_seconds')
   })
+
+  test('the example Grafana dashboard (docs/grafana/pas.json) charts only metrics pas exports', async () => {
+    const dashboard = await Bun.file(new URL('../../docs/grafana/pas.json', import.meta.url)).text()
+    const charted = new Set([...dashboard.matchAll(/pas_\w+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')))
+    const metrics = new Metrics('all', {
+      lag: async () => [],
+      deadLetters: async () => [],
+      connections: async () => [],
+    })
+    const exported = new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name))
+    expect(charted.size).toBeGreaterThan(5)
+    expect([...charted].filter((name) => !exported.has(name))).toEqual([])
+  })
 })
