@@ -42,7 +42,7 @@ import { type Cell, copyRows, PgWriter } from '../src/adapters/pg-copy.ts'
 import { PgKeyStore } from '../src/adapters/pg-keys.ts'
 import { dropKafkaTopics, freePort, localKafka, localPg, scratchDatabase } from '../src/testing/local-infra.ts'
 import { type Size, Sizes, Synthetic } from './generator.ts'
-import { runTrickle, type TrickleResult } from './trickle.ts'
+import { quantile, runTrickle, type TrickleResult } from './trickle.ts'
 
 const repo = resolve(import.meta.dir, '..')
 const ROLES = ['ingest', 'persist', 'positions', 'valuation', 'timeseries', 'api'] as const
@@ -100,9 +100,6 @@ export type HarnessResult = {
   /** Per kind of single change, when `--trickle` asked for them. */
   trickle?: TrickleResult[]
 }
-
-const quantile = (sorted: readonly number[], q: number) =>
-  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number)
 
 /**
  * Rows/s of COPY into a table shaped like the first `valuations` (14 columns, primary key

@@ -84,7 +84,8 @@ export function histogramQuantile(cumulative: readonly [number, number][], q: nu
   return lower
 }
 
-const quantile = (sorted: readonly number[], q: number) =>
+/** The nearest-rank q-quantile of sorted latencies (the harness's too). */
+export const quantile = (sorted: readonly number[], q: number) =>
   sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number)
 
 /** One change of `kind`, number `k`: what to POST where. */
