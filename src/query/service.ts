@@ -88,7 +88,7 @@ export class QueryService {
   /** Runs `fn` on one snapshot of a known portfolio; an unknown one is 404. */
   async #snapshot<T>(portfolioId: string, fn: (reads: PgReads, portfolio: PortfolioView) => Promise<T>): Promise<T> {
     return (await this.sql.begin(SNAPSHOT, async (tx) => {
-      const reads = new PgReads(tx as unknown as Sql)
+      const reads = new PgReads(tx as unknown as Sql, true)
       const portfolio = await reads.portfolio(portfolioId)
       if (!portfolio) throw unknownPortfolio(portfolioId)
       return fn(reads, portfolio)
@@ -98,8 +98,8 @@ export class QueryService {
   /** As #snapshot, with the portfolio's inception and the as-of date (default: the business date). */
   async #inPortfolio<T>(portfolioId: string, asOf: string | undefined, fn: (ctx: Context) => Promise<T>): Promise<T> {
     return this.#snapshot(portfolioId, async (reads, portfolio) => {
-      const inception = await reads.inception(portfolioId)
-      const resolvedAsOf = asOf ?? (await reads.businessDate())
+      const [inception, businessDate] = await Promise.all([reads.inception(portfolioId), reads.businessDate()])
+      const resolvedAsOf = asOf ?? businessDate
       if (!inception || !resolvedAsOf) {
         throw new QueryError(422, { error: `portfolio ${portfolioId} has no daily series yet`, field: 'portfolioId' })
       }
@@ -347,9 +347,11 @@ export class QueryService {
 
   /** Open positions on asOf with their instrument's classification. */
   async #holdings(ctx: Context): Promise<Holding[]> {
-    const positions = await ctx.reads.positions(ctx.portfolio.portfolioId, ctx.asOf, false)
-    const ids = positions.map((p) => p.positionId).filter((id) => !id.startsWith('CASH:'))
-    const instruments = new Map((await ctx.reads.instrumentsById(ids)).map((i) => [i.securityId, i]))
+    const [positions, held] = await Promise.all([
+      ctx.reads.positions(ctx.portfolio.portfolioId, ctx.asOf, false),
+      ctx.reads.instrumentsHeld(ctx.portfolio.portfolioId),
+    ])
+    const instruments = new Map(held.map((i) => [i.securityId, i]))
     return positions.map((position) => ({
       position,
       instrument: instruments.get(position.positionId),
