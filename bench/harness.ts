@@ -90,6 +90,11 @@ export type HarnessResult = {
   /** Answers of the query clients by HTTP status (422 while a portfolio's days are not all valued yet). */
   queryStatuses: Record<string, number>
   peakMemoryMb: Record<string, number>
+  /**
+   * CPU seconds over the run: per pas role (summed over its processes), and the whole machine
+   * (PostgreSQL, the Kafka broker and the harness included) from /proc/stat.
+   */
+  cpuS?: Record<string, number>
   /** Per stage, summed over processes: batches, records and busy seconds (processing + commit). */
   stages: Record<string, { batches: number; records: number; busyS: number }>
   rows: Record<string, number>
@@ -145,6 +150,27 @@ async function copyRate(url: string, sql: import('../src/adapters/pg-client.ts')
   await writer.close()
   await sql`drop table bench_copy`
   return rate
+}
+
+/** CPU seconds a process has used (user + system), from /proc; 0 where there is none. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in ticks of 1/100 s
+  } catch {
+    return 0
+  }
+}
+
+/** CPU seconds the whole machine has been busy (all cores), from /proc/stat. */
+function machineBusySeconds(): number {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? []
+    const [user, nice, system, , , irq, softirq, steal] = cpu
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100
+  } catch {
+    return 0
+  }
 }
 
 function peakRssMb(pid: number): number {
@@ -252,6 +278,9 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       }
     })
 
+    // CPU from here (processes started, market data not yet sent) to the end of the bulk load.
+    const machineAtStart = machineBusySeconds()
+    const cpuAtStart = new Map(procs.map((p) => [p.proc.pid, cpuSeconds(p.proc.pid)]))
     let t0 = 0
     let transactions = 0
     let ackedS = 0
@@ -345,6 +374,9 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     }
     const peakMemoryMb: Record<string, number> = {}
     for (const p of procs) peakMemoryMb[p.role] = Math.max(peakMemoryMb[p.role] ?? 0, peakRssMb(p.proc.pid))
+    const cpuS: Record<string, number> = { machine: machineBusySeconds() - machineAtStart }
+    for (const p of procs)
+      cpuS[p.role] = (cpuS[p.role] ?? 0) + cpuSeconds(p.proc.pid) - (cpuAtStart.get(p.proc.pid) ?? 0)
     const tables = [
       'transactions',
       'prices',
@@ -430,6 +462,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       queryP99Ms: quantile(latencies, 0.99),
       queryStatuses,
       peakMemoryMb,
+      cpuS,
       stages,
       rows: rowsWritten,
       databaseMb: Math.round(databaseBytes / 2 ** 20),
@@ -470,6 +503,9 @@ export function formatResult(r: HarnessResult): string {
       .join(', ')} |`,
     `| peak memory MB | ${Object.entries(r.peakMemoryMb)
       .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} |`,
+    `| CPU s (market data and bulk load) | ${Object.entries(r.cpuS ?? {})
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
       .join(', ')} |`,
     `| rows written | ${Object.entries(r.rows)
       .map(([k, v]) => `${k} ${v}`)
