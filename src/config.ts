@@ -50,6 +50,12 @@ export const ConfigSchema = Type.Object(
     partitions: Type.Integer({ minimum: 1, maximum: 1024, default: 8, description: 'Partitions per topic.' }),
     batchMaxRecords: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 5000, description: 'Records per batch.' }),
     pgPoolMax: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'Connections per process.' }),
+    valuationWorkers: Type.Integer({
+      minimum: 0,
+      maximum: 64,
+      default: 0,
+      description: 'Worker threads of the valuation role (portfolios split among them); 0 values on its own thread.',
+    }),
     ingestMaxRecords: Type.Integer({
       minimum: 1,
       maximum: 1_000_000,
@@ -112,6 +118,7 @@ const sources: Record<Field, Source> = {
   httpPort: { env: 'PAS_HTTP_PORT', flag: '--port', kind: 'string' },
   partitions: { env: 'PAS_PARTITIONS', flag: '--partitions', kind: 'string' },
   batchMaxRecords: { env: 'PAS_BATCH_MAX_RECORDS', flag: '--batch-max-records', kind: 'string' },
+  valuationWorkers: { env: 'PAS_VALUATION_WORKERS', flag: '--valuation-workers', kind: 'string' },
   pgPoolMax: { env: 'PAS_PG_POOL_MAX', flag: '--pg-pool-max', kind: 'string' },
   ingestMaxRecords: { env: 'PAS_INGEST_MAX_RECORDS', flag: '--ingest-max-records', kind: 'string' },
   maxBodyBytes: { env: 'PAS_MAX_BODY_BYTES', flag: '--max-body-bytes', kind: 'string' },

@@ -97,6 +97,60 @@ describe('the compiled pas binary', () => {
     expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false)
   }, 120_000)
 
+  test('--valuation-workers 2: the binary values on worker threads it carries', async () => {
+    const running = await start(
+      { PAS_DATA_DIR: join(work, 'data-workers'), PAS_EMBEDDED_PG_PORT: String(freePort()) },
+      ['--role', 'all', '--port', '0', '--valuation-workers', '2'],
+    )
+    const send = async (kind: string, records: unknown[]) => {
+      const res = await fetch(`${running.url}/v1/ingest/${kind}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(records),
+      })
+      expect(res.status).toBe(202)
+    }
+    const ids = ['W1', 'W2', 'W3']
+    await send(
+      'portfolios',
+      ids.map((portfolioId) => ({ portfolioId, baseCurrency: 'USD', openDate: '2025-01-01' })),
+    )
+    await send('instruments', [{ securityId: 'S1', name: 'Stock', currency: 'USD' }])
+    await send('prices', [
+      { securityId: 'S1', date: '2025-01-06', price: '10', currency: 'USD' },
+      { securityId: 'S1', date: '2025-01-08', price: '12', currency: 'USD' },
+    ])
+    await send('business-dates', [{ date: '2025-01-10' }])
+    const trade = { tradeDate: '2025-01-06', currency: 'USD' }
+    await send(
+      'transactions',
+      ids.flatMap((p) => [
+        { ...trade, transactionId: `${p}-d`, portfolioId: p, type: 'DEPOSIT', grossAmount: '1000' },
+        {
+          ...trade,
+          transactionId: `${p}-b`,
+          portfolioId: p,
+          type: 'BUY',
+          securityId: 'S1',
+          quantity: '10',
+          price: '10',
+        },
+      ]),
+    )
+    // Each: cash 1,000 − 100 = 900 and 10 × 12 = 120 from Jan 8: 1,020 on the business date.
+    const wealth = async (id: string) => {
+      const res = await fetch(`${running.url}/v1/portfolios/${id}/review`)
+      return res.status === 200
+        ? ((await res.json()) as { overview: { totalWealth: string } }).overview.totalWealth
+        : res.status
+    }
+    const deadline = Date.now() + 30_000
+    while (Date.now() < deadline && (await Promise.all(ids.map(wealth))).some((w) => w !== '1020.00'))
+      await Bun.sleep(200)
+    expect(await Promise.all(ids.map(wealth))).toEqual(['1020.00', '1020.00', '1020.00'])
+    expect(await stop(running)).toBe(0)
+  }, 120_000)
+
   test.if(kafkaTestsEnabled)(
     'with KAFKA_BROKERS it uses Kafka and creates the topics',
     async () => {

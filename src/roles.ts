@@ -14,6 +14,7 @@ import { persistStage } from './stages/persist.ts'
 import { positionsStage } from './stages/positions.ts'
 import { timeseriesStage } from './stages/timeseries.ts'
 import { valuationFanoutStage, valuationStage } from './stages/valuation.ts'
+import { ValuationPool } from './stages/valuation-pool.ts'
 
 /** What a role contributes to a process. Stages are filled in by the pipeline; until then roles idle. */
 export type RolePlan = {
@@ -67,11 +68,19 @@ export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleP
     case 'valuation': {
       const store = new PgValuationStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))
       const deadLetters = new PgInputStore(db.sql)
+      const pool = config.valuationWorkers > 0 ? new ValuationPool(config.valuationWorkers, db.url) : undefined
       const stages = [
         valuationFanoutStage({ store, log: eventLog }),
-        valuationStage({ store, log: eventLog, deadLetters }),
+        valuationStage({ store, log: eventLog, deadLetters, pool }),
       ]
-      return { stages, routes: [], close: () => store.close() }
+      return {
+        stages,
+        routes: [],
+        close: async () => {
+          await pool?.close()
+          await store.close()
+        },
+      }
     }
     case 'timeseries': {
       const store = new PgSeriesStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))

@@ -21,7 +21,8 @@ const inlineWasm: BunPlugin = {
 }
 
 const result = await Bun.build({
-  entrypoints: [`${import.meta.dir}/../src/main.ts`],
+  // The valuation pool's worker is an entry point of its own (Bun bundles each one separately).
+  entrypoints: [`${import.meta.dir}/../src/main.ts`, `${import.meta.dir}/../src/valuation-worker.ts`],
   compile: { outfile },
   target: 'bun',
   plugins: [inlineWasm],

@@ -8,10 +8,14 @@ import { runId, settles, startPipeline, type Transport } from '../testing/pipeli
 import { persistStage } from './persist.ts'
 import { positionsStage } from './positions.ts'
 import { valuationFanoutStage, valuationStage } from './valuation.ts'
+import { ValuationPool } from './valuation-pool.ts'
 
-function valuationSuite(transport: Transport, enabled: boolean) {
-  describe.if(enabled)(`valuation stages over ${transport}`, () => {
+/** `workers`: value on a ValuationPool of that many threads instead of the stage's own. */
+function valuationSuite(transport: Transport, enabled: boolean, workers = 0) {
+  const on = workers > 0 ? ` on ${workers} worker threads` : ''
+  describe.if(enabled)(`valuation stages over ${transport}${on}`, () => {
     let pipeline: Awaited<ReturnType<typeof startPipeline>>
+    let pool: ValuationPool | undefined
     // The base currency is worth 1.25 USD: a USD amount is worth 0.8 of it.
     const run = runId(transport)
     const SGD = 'SGD'
@@ -24,6 +28,7 @@ function valuationSuite(transport: Transport, enabled: boolean) {
         transport,
         ({ db, log, writer }) => {
           const valuations = new PgValuationStore(db.sql, writer())
+          pool = workers > 0 ? new ValuationPool(workers, db.url) : undefined
           return [
             persistStage({ store: new PgInputStore(db.sql), log }),
             positionsStage({
@@ -32,13 +37,16 @@ function valuationSuite(transport: Transport, enabled: boolean) {
               deadLetters: new PgInputStore(db.sql),
             }),
             valuationFanoutStage({ store: valuations, log }),
-            valuationStage({ store: valuations, log, deadLetters: new PgInputStore(db.sql) }),
+            valuationStage({ store: valuations, log, deadLetters: new PgInputStore(db.sql), pool }),
           ]
         },
         run,
       )
     }, 120_000)
-    afterAll(() => pipeline?.stop())
+    afterAll(async () => {
+      await pipeline?.stop()
+      await pool?.close()
+    })
 
     const send = (path: string, records: unknown[]) => pipeline.send(path, records)
     /** date → [status, market value in base] of one position, as the query API values it. */
@@ -254,3 +262,4 @@ function valuationSuite(transport: Transport, enabled: boolean) {
 
 valuationSuite('pg', true)
 valuationSuite('kafka', kafkaTestsEnabled)
+valuationSuite('pg', true, 2)

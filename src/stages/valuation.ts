@@ -52,64 +52,92 @@ export function valuationFanoutStage(deps: { store: ValuationStore; log: EventLo
 }
 
 /**
+ * Values jobs elsewhere (ValuationPool: worker threads, keyed by portfolio), calling `written` with
+ * the jobs of each slice once their rows are written.
+ */
+export type JobValuer = {
+  value(jobs: readonly ValuationJob[], batch: Batch, written: (jobs: ValuationJob[]) => Promise<void>): Promise<void>
+}
+
+/**
  * valuation: positions.changed and valuation.jobs → daily valuations of every position from the
  * job's date to the business date (docs/domain.md, Valuation), or over the job's spans only,
  * replacing what was there on those days, then valuations.changed. A price or FX rate that arrives
- * late fills the unvalued days.
+ * late fills the unvalued days. With a pool, the portfolios are valued on its worker threads.
  */
-export function valuationStage(deps: { store: ValuationStore; log: EventLog; deadLetters: DeadLetterSink }): Stage {
+export function valuationStage(deps: {
+  store: ValuationStore
+  log: EventLog
+  deadLetters: DeadLetterSink
+  pool?: JobValuer | undefined
+}): Stage {
+  // The series continue from the first day revalued: they compound day by day.
+  const announce = (jobs: readonly ValuationJob[]) =>
+    deps.log.append(
+      Topics.valuationsChanged,
+      jobs.map((j) => ({
+        key: j.portfolioId,
+        value: JSON.stringify({ portfolioId: j.portfolioId, fromDate: j.fromDate, since: j.since }),
+      })),
+    )
   return {
     name: 'valuation',
     maxRecords: NOTICES_PER_BATCH,
     group: 'pas.valuation',
     inputs: [Topics.positionsChanged, Topics.valuationJobs],
     async process(batch: Batch) {
-      // Work items of one load share the FX rows: index them once, not per portfolio.
-      const fxTables = new WeakMap<object, FxTable>()
-      await inSlices(
-        coalesceJobs(parseNotices(job, batch.records)),
-        (jobs) => deps.store.load(jobs),
-        (w) => {
-          const fx = fxTables.get(w.fx) ?? FxTable.of(w.fx)
-          fxTables.set(w.fx, fx)
-          const ctx = {
-            portfolio: w.portfolio,
-            prices: w.prices,
-            fx,
-          }
-          const last = toEpochDay(w.businessDate)
-          const days = spansOf(w.job).map(({ from, until }): [number, number] => [
-            toEpochDay(from),
-            until === undefined ? last : Math.min(last, toEpochDay(until) - 1),
-          ])
-          // One position's days at a time: only the sums and the unvalued days are kept.
-          const kept = summarize(
-            (function* () {
-              for (const h of w.histories) for (const [from, to] of days) yield* valueDays(h, from, to, ctx)
-            })(),
-          )
-          return { job: w.job, ...kept, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
-        },
-        async (results) => {
-          await deps.store.replace(results)
-          await deps.log.append(
-            Topics.valuationsChanged,
-            // The series continue from the first day revalued: they compound day by day.
-            results.map(({ job: j }) => ({
-              key: j.portfolioId,
-              value: JSON.stringify({ portfolioId: j.portfolioId, fromDate: j.fromDate, since: j.since }),
-            })),
-          )
-        },
-        {
-          stage: 'valuation',
-          batch,
-          sink: deps.deadLetters,
-          jobOf: (w) => w.job,
-          rowsOf: (r) => r.totals.length + r.unvalued.length,
-          daysOf: daysToToday,
-        },
-      )
+      const jobs = coalesceJobs(parseNotices(job, batch.records))
+      if (deps.pool) await deps.pool.value(jobs, batch, announce)
+      else await valueJobs(deps.store, deps.deadLetters, jobs, batch, announce)
     },
   }
+}
+
+/**
+ * Values the jobs' portfolios slice by slice (load, compute, replace) and calls `written` with
+ * each slice's jobs once their rows are written; a portfolio the engine cannot value is parked.
+ * Runs on the stage's thread or on a pool's worker (src/stages/valuation-worker.ts).
+ */
+export async function valueJobs(
+  store: ValuationStore,
+  deadLetters: DeadLetterSink,
+  jobs: readonly ValuationJob[],
+  batch: Batch,
+  written: (jobs: ValuationJob[]) => Promise<void>,
+): Promise<void> {
+  // Work items of one load share the FX rows: index them once, not per portfolio.
+  const fxTables = new WeakMap<object, FxTable>()
+  await inSlices(
+    jobs,
+    (slice) => store.load(slice),
+    (w) => {
+      const fx = fxTables.get(w.fx) ?? FxTable.of(w.fx)
+      fxTables.set(w.fx, fx)
+      const ctx = { portfolio: w.portfolio, prices: w.prices, fx }
+      const last = toEpochDay(w.businessDate)
+      const days = spansOf(w.job).map(({ from, until }): [number, number] => [
+        toEpochDay(from),
+        until === undefined ? last : Math.min(last, toEpochDay(until) - 1),
+      ])
+      // One position's days at a time: only the sums and the unvalued days are kept.
+      const kept = summarize(
+        (function* () {
+          for (const h of w.histories) for (const [from, to] of days) yield* valueDays(h, from, to, ctx)
+        })(),
+      )
+      return { job: w.job, ...kept, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
+    },
+    async (results) => {
+      await store.replace(results)
+      await written(results.map((r) => r.job))
+    },
+    {
+      stage: 'valuation',
+      batch,
+      sink: deadLetters,
+      jobOf: (w) => w.job,
+      rowsOf: (r) => r.totals.length + r.unvalued.length,
+      daysOf: daysToToday,
+    },
+  )
 }

@@ -1,0 +1,125 @@
+import type { ValuationJob } from '../domain/records.ts'
+import { AppError, type ErrorCode, ErrorCodes } from '../errors.ts'
+import type { Batch } from '../ports/event-log.ts'
+import { partitionFor } from '../runtime/partitioner.ts'
+import type { JobValuer } from './valuation.ts'
+import type { FromWorker, ToWorker } from './valuation-worker.ts'
+
+/**
+ * The worker's entry point, src/valuation-worker.ts. Relative to this module's URL it is one folder
+ * up from source; inside the compiled binary every module's URL is the bundle's, at the root
+ * beside that entry (tools/build.ts), so it is in the same folder.
+ */
+const WORKER_URL = new URL(
+  import.meta.url.includes('/$bunfs/') ? './valuation-worker.ts' : '../valuation-worker.ts',
+  import.meta.url,
+)
+
+type Pending = {
+  written: (jobs: ValuationJob[]) => Promise<void>
+  /** Notices of the slices written so far, appended in order. */
+  chain: Promise<void>
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * VALUATION ON WORKER THREADS. A batch's portfolio jobs are split by portfolio (the log's own
+ * partitioner, so a portfolio always goes to the same worker) across `size` Bun workers, each
+ * with its own PostgreSQL connections, running the stage's `valueJobs`. The stage's thread
+ * appends each slice's notices as the workers report them written, and commits the batch only
+ * when every worker is done. A worker's failure fails the batch as it would on the stage's
+ * thread (retryable when PostgreSQL was unreachable); the batch is then valued again, which
+ * replaces the same rows.
+ */
+export class ValuationPool implements JobValuer {
+  readonly #workers: Worker[] = []
+  readonly #ready: Promise<void>[] = []
+  readonly #pending = new Map<number, Pending>()
+  #closing: Promise<unknown> | undefined
+  #nextId = 0
+
+  constructor(size: number, url: string, name = 'pas-valuation-worker') {
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(WORKER_URL)
+      let ready: () => void = () => {}
+      this.#ready.push(new Promise<void>((resolve) => (ready = resolve)))
+      worker.onmessage = (event: MessageEvent<FromWorker>) => this.#receive(event.data, ready)
+      worker.onerror = (event) => {
+        for (const p of this.#pending.values()) p.reject(new Error(`valuation worker crashed: ${event.message}`))
+      }
+      worker.postMessage({ type: 'init', url, name: `${name}-${i}` } satisfies ToWorker)
+      this.#workers.push(worker)
+    }
+  }
+
+  get size(): number {
+    return this.#workers.length
+  }
+
+  async value(
+    jobs: readonly ValuationJob[],
+    batch: Batch,
+    written: (jobs: ValuationJob[]) => Promise<void>,
+  ): Promise<void> {
+    await Promise.all(this.#ready)
+    const shares = this.#workers.map(() => [] as ValuationJob[])
+    for (const job of jobs) shares[partitionFor(job.portfolioId, shares.length)]?.push(job)
+    const records = batch.records.map(({ value: _, ...r }) => r)
+    await Promise.all(
+      shares.map((share, i) => {
+        if (share.length === 0) return Promise.resolve()
+        const id = this.#nextId++
+        return new Promise<void>((resolve, reject) => {
+          this.#pending.set(id, { written, chain: Promise.resolve(), resolve, reject })
+          this.#workers[i]?.postMessage({ type: 'value', id, jobs: share, records } satisfies ToWorker)
+        }).finally(() => this.#pending.delete(id))
+      }),
+    )
+  }
+
+  #receive(message: FromWorker, ready: () => void): void {
+    if (message.type === 'ready') {
+      ready()
+      return
+    }
+    if (message.type === 'closed') return
+    const pending = this.#pending.get(message.id)
+    if (!pending) return
+    switch (message.type) {
+      case 'written': {
+        pending.chain = pending.chain.then(() => pending.written(message.jobs))
+        pending.chain.catch(pending.reject)
+        return
+      }
+      case 'done': {
+        pending.chain.then(pending.resolve, pending.reject)
+        return
+      }
+      case 'failed': {
+        const code: ErrorCode = ErrorCodes.find((c) => c === message.code) ?? 'STORE_UNAVAILABLE'
+        pending.reject(new AppError(code, `valuation worker: ${message.message}`, message.retryable))
+        return
+      }
+    }
+  }
+
+  /** Closes each worker's connections, then the workers. */
+  close(): Promise<unknown> {
+    this.#closing ??= Promise.all(
+      this.#workers.map((worker) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 10_000)
+          worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
+            if (event.data.type === 'closed') {
+              clearTimeout(timer)
+              resolve()
+            }
+          })
+          worker.postMessage({ type: 'close' } satisfies ToWorker)
+        }).then(() => worker.terminate()),
+      ),
+    )
+    return this.#closing
+  }
+}
