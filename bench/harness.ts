@@ -4,7 +4,7 @@
  *
  *   bun bench/harness.ts --size small|medium|large [--portfolios N] [--transport pg|kafka] [--processes all|ROLE=N,...]
  *                        [--clients 4] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
- *                        [--trickle N [--rate 20]]
+ *                        [--trickle N [--rate 20]] [--valuation-workers 0]
  *   bun bench/harness.ts --compare OLD.json NEW.json
  *
  * Deployments: `--processes all` (default) is one `pas --role all` process, the embedded default's
@@ -61,6 +61,8 @@ export type HarnessOptions = {
   databaseUrl?: string | undefined
   kafkaBrokers?: string | undefined
   progress?: (line: string) => void
+  /** Worker threads per valuation process (PAS_VALUATION_WORKERS); 0 values on its own thread. */
+  valuationWorkers?: number
   /** After the bulk load: this many single changes of each kind (bench/trickle.ts), at `rate` per second. */
   trickle?: number
   rate?: number
@@ -102,6 +104,7 @@ export type HarnessResult = {
   databaseMb: number
   bytesPerPositionDay: number
   reconciliation: { ok: boolean; problems: string[] }
+  valuationWorkers?: number
   /** Per kind of single change, when `--trickle` asked for them. */
   trickle?: TrickleResult[]
 }
@@ -195,6 +198,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     DATABASE_URL: db.url,
     PAS_LOG_LEVEL: 'warn',
     PAS_PARTITIONS: '8',
+    PAS_VALUATION_WORKERS: String(options.valuationWorkers ?? 0),
   }
   // Topics and groups of this run only: a broker may be shared with other runs or tests.
   const kafkaPrefix = `bench-${Date.now().toString(36)}.`
@@ -468,6 +472,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       databaseMb: Math.round(databaseBytes / 2 ** 20),
       bytesPerPositionDay: positionDays > 0 ? Math.round(databaseBytes / positionDays) : 0,
       reconciliation: { ok: problems.length === 0, problems },
+      valuationWorkers: options.valuationWorkers ?? 0,
       ...(trickle ? { trickle } : {}),
     }
   } finally {
@@ -487,6 +492,7 @@ export function formatResult(r: HarnessResult): string {
     '| metric | value |',
     '|---|---|',
     `| transactions | ${r.transactions} |`,
+    `| valuation workers per process | ${r.valuationWorkers ?? 0} |`,
     `| raw COPY rows/s | ${f(r.copyRowsPerS)} |`,
     `| market data stored s (before the transactions) | ${f(r.marketDataS ?? 0, 1)} |`,
     `| ingest transactions/s (acknowledged) | ${f(r.ingestPerS)} |`,
@@ -548,6 +554,7 @@ if (import.meta.main) {
       'database-url': { type: 'string' },
       'kafka-brokers': { type: 'string' },
       trickle: { type: 'string' },
+      'valuation-workers': { type: 'string', default: '0' },
       rate: { type: 'string', default: '20' },
       compare: { type: 'boolean', default: false },
     },
@@ -583,6 +590,7 @@ if (import.meta.main) {
       databaseUrl: values['database-url'],
       kafkaBrokers: values['kafka-brokers'],
       trickle: values.trickle ? Number(values.trickle) : 0,
+      valuationWorkers: Number(values['valuation-workers']),
       rate: Number(values.rate),
     })
     console.log(formatResult(result))
