@@ -7,6 +7,7 @@ import { kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
 import { dropKafkaTopics, freePort, kafkaTopics } from './testing/local-infra.ts'
 import { sample, samples } from './testing/metrics-text.ts'
 import { type PasProcess, spawnPas } from './testing/processes.ts'
+import { post } from './testing/workload.ts'
 import { Topics } from './topology.ts'
 
 // The shipped artefact, not the sources: build the single executable once, then run it for real.
@@ -102,14 +103,7 @@ describe('the compiled pas binary', () => {
       { PAS_DATA_DIR: join(work, 'data-workers'), PAS_EMBEDDED_PG_PORT: String(freePort()) },
       ['--role', 'all', '--port', '0', '--valuation-workers', '2'],
     )
-    const send = async (kind: string, records: unknown[]) => {
-      const res = await fetch(`${running.url}/v1/ingest/${kind}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(records),
-      })
-      expect(res.status).toBe(202)
-    }
+    const send = (kind: string, records: unknown[]) => post(running.url, kind, records)
     const ids = ['W1', 'W2', 'W3']
     await send(
       'portfolios',
