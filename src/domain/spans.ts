@@ -43,13 +43,14 @@ export function jobOf(portfolioId: string, spans: readonly Span[], since?: numbe
   return job
 }
 
+/** The earlier of two optional ingest times (a notice's `since`, records.ts). */
+export const earlier = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.min(a, b)
+
 /** One job per portfolio: the union of the spans its jobs ask for, since the earliest of them. */
 export function coalesceJobs(jobs: readonly ValuationJob[]): ValuationJob[] {
   return [...Map.groupBy(jobs, (j) => j.portfolioId)].map(([portfolioId, own]) => {
-    const since = own.reduce<number | undefined>(
-      (min, j) => (j.since === undefined ? min : min === undefined ? j.since : Math.min(min, j.since)),
-      undefined,
-    )
+    const since = own.reduce<number | undefined>((min, j) => earlier(min, j.since), undefined)
     return jobOf(portfolioId, own.flatMap(spansOf), since)
   })
 }

@@ -1,4 +1,5 @@
 import { toEpochDay } from '../domain/dates.ts'
+import { earlier } from '../domain/spans.ts'
 import type { Batch } from '../ports/event-log.ts'
 import type { DeadLetter, DeadLetterSink } from '../ports/input-store.ts'
 
@@ -32,10 +33,6 @@ export function earliestPerPortfolio(requests: readonly Request[]): Request[] {
   }
   return [...earliest.values()]
 }
-
-/** The earlier of two optional ingest times. */
-export const earlier = (a: number | undefined, b: number | undefined): number | undefined =>
-  a === undefined ? b : b === undefined ? a : Math.min(a, b)
 
 /** The earliest append time of a batch's records: the `since` of the notices it makes. */
 export const sinceOf = (records: readonly { timestampMs: number }[]): number | undefined =>

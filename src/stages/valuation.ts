@@ -2,7 +2,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { toEpochDay } from '../domain/dates.ts'
 import { FxTable } from '../domain/market-data.ts'
 import { FxChanged, PricesChanged, ValuationJob } from '../domain/records.ts'
-import { coalesceJobs, spansOf } from '../domain/spans.ts'
+import { coalesceJobs, earlier, spansOf } from '../domain/spans.ts'
 import { summarize } from '../domain/timeseries.ts'
 import { valueDays } from '../domain/valuation.ts'
 import type { Batch, EventLog } from '../ports/event-log.ts'
@@ -10,7 +10,7 @@ import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { ValuationStore } from '../ports/valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { daysToToday, inSlices, NOTICES_PER_BATCH, parseNotices, sinceOf } from './notices.ts'
+import { daysToToday, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
 
 const job = TypeCompiler.Compile(ValuationJob)
 const priceNotice = TypeCompiler.Compile(PricesChanged)
@@ -37,9 +37,7 @@ export function valuationFanoutStage(deps: { store: ValuationStore; log: EventLo
         fxNotice,
         batch.records.filter((r) => r.topic === Topics.fxChanged),
       )
-      const since = sinceOf(
-        [...prices, ...fx].flatMap((n) => (n.since === undefined ? [] : [{ timestampMs: n.since }])),
-      )
+      const since = [...prices, ...fx].reduce<number | undefined>((min, n) => earlier(min, n.since), undefined)
       const jobs = coalesceJobs(
         (await deps.store.holders(prices, fx)).map((j) => (since === undefined ? j : { ...j, since })),
       )
