@@ -139,8 +139,9 @@ export class PgValuationStore implements ValuationStore {
 
 /**
  * What valuing each job's portfolio from its date needs: per position its last history row
- * before the date and its rows up to `until` (default: the business date), the instruments, the
- * prices and FX rates from the date on plus the latest before it. Shared by the valuation stage
+ * before the date and its rows up to `until` (default: the business date), the prices and FX
+ * rates from the date on plus the latest before it (the instruments only say which rates convert
+ * a price quoted in another currency). Shared by the valuation stage
  * and the query API, which values position-days on read (src/query/position-days.ts).
  */
 export async function loadValuationWork(
@@ -222,7 +223,6 @@ export async function loadValuationWork(
 
   const priceTable = PriceTable.ofSeries(priceSeries)
   const byPortfolio = Map.groupBy(rows, (r) => r.portfolio_id)
-  const instrumentRecords = instruments.map((i) => i.record)
   const converts = (r: FxRate) =>
     conversions.some(([a, b]) => (r.from === a && r.to === b) || (r.from === b && r.to === a))
   const fxOf = new Map(
@@ -238,7 +238,6 @@ export async function loadValuationWork(
         portfolio,
         businessDate: through,
         histories: [...byPosition.values()].map((h) => h.map(toPositionRow)),
-        instruments: instrumentRecords,
         prices: priceTable,
         fx: fxOf.get(portfolio.baseCurrency) ?? [],
         inputsAsOf: asOf,

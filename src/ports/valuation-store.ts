@@ -1,13 +1,5 @@
 import type { PriceTable } from '../domain/market-data.ts'
-import type {
-  FxChanged,
-  FxRate,
-  Instrument,
-  Portfolio,
-  PositionRow,
-  PricesChanged,
-  ValuationJob,
-} from '../domain/records.ts'
+import type { FxChanged, FxRate, Portfolio, PositionRow, PricesChanged, ValuationJob } from '../domain/records.ts'
 import type { DayTotal } from '../domain/timeseries.ts'
 import type { PositionDay } from '../domain/valuation.ts'
 
@@ -18,7 +10,6 @@ export type ValuationWork = {
   businessDate: string
   /** Per position: its last history row before fromDate (if any), then its rows up to the business date. */
   histories: PositionRow[][]
-  instruments: Instrument[]
   /** Prices from fromDate on, plus the latest before it, of the securities held (one table per load). */
   prices: PriceTable
   /** Rates from fromDate on, plus the latest before it, of the pairs with the base currency. */

@@ -53,10 +53,6 @@ export class ValuationPool implements JobValuer {
     }
   }
 
-  get size(): number {
-    return this.#workers.length
-  }
-
   async value(
     jobs: readonly ValuationJob[],
     batch: Batch,
