@@ -56,6 +56,12 @@ export const ConfigSchema = Type.Object(
       default: 0,
       description: 'Worker threads of the valuation role (portfolios split among them); 0 values on its own thread.',
     }),
+    memoryTargetMb: Type.Integer({
+      minimum: 0,
+      default: 1024,
+      description:
+        'Resident memory (MB) over which each thread collects garbage at once (src/runtime/memory-guard.ts); 0 leaves it to the runtime.',
+    }),
     ingestMaxRecords: Type.Integer({
       minimum: 1,
       maximum: 1_000_000,
@@ -119,6 +125,7 @@ const sources: Record<Field, Source> = {
   partitions: { env: 'PAS_PARTITIONS', flag: '--partitions', kind: 'string' },
   batchMaxRecords: { env: 'PAS_BATCH_MAX_RECORDS', flag: '--batch-max-records', kind: 'string' },
   valuationWorkers: { env: 'PAS_VALUATION_WORKERS', flag: '--valuation-workers', kind: 'string' },
+  memoryTargetMb: { env: 'PAS_MEMORY_TARGET_MB', flag: '--memory-target-mb', kind: 'string' },
   pgPoolMax: { env: 'PAS_PG_POOL_MAX', flag: '--pg-pool-max', kind: 'string' },
   ingestMaxRecords: { env: 'PAS_INGEST_MAX_RECORDS', flag: '--ingest-max-records', kind: 'string' },
   maxBodyBytes: { env: 'PAS_MAX_BODY_BYTES', flag: '--max-body-bytes', kind: 'string' },

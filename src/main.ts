@@ -12,6 +12,7 @@ import type { KeyStore } from './ports/key-store.ts'
 import { Roles } from './role-names.ts'
 import { partsFor, planFor } from './roles.ts'
 import { createLogger, type Logger } from './runtime/logger.ts'
+import { MemoryGuard } from './runtime/memory-guard.ts'
 import { Metrics } from './runtime/metrics.ts'
 import { RoleService } from './runtime/role-service.ts'
 import { manageKeys } from './tools/keys.ts'
@@ -189,6 +190,10 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
   const policy = { maxRecords: config.batchMaxRecords, maxWaitMs: POLL_WAIT_MS, isTransient }
   const groups: { group: string; topics: readonly string[] }[] = []
   const metrics = processMetrics(config, deps, groups)
+  const memory = new MemoryGuard({
+    targetBytes: config.memoryTargetMb * 1024 * 1024,
+    onCollect: (seconds) => metrics.collected(seconds),
+  }).start()
   const parts = plan.members.map((role) => ({ role, ...partsFor(role, deps, metrics) }))
   groups.push(...parts.flatMap((p) => p.stages.map((s) => ({ group: s.group, topics: s.inputs }))))
   const services = parts.map((p) => new RoleService(p.role, p.stages, deps.eventLog, policy, logger, metrics))
@@ -241,6 +246,7 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
         await Promise.all(services.map((s) => s.stop()))
         for (const p of parts) await p.close?.()
         await deps.close()
+        memory.stop()
         logger.info('stopped cleanly')
       } catch (error) {
         logger.error('error during shutdown', { error })

@@ -68,7 +68,10 @@ export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleP
     case 'valuation': {
       const store = new PgValuationStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))
       const deadLetters = new PgInputStore(db.sql)
-      const pool = config.valuationWorkers > 0 ? new ValuationPool(config.valuationWorkers, db.url) : undefined
+      const pool =
+        config.valuationWorkers > 0
+          ? new ValuationPool(config.valuationWorkers, db.url, config.memoryTargetMb)
+          : undefined
       const stages = [
         valuationFanoutStage({ store, log: eventLog }),
         valuationStage({ store, log: eventLog, deadLetters, pool }),

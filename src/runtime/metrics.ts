@@ -35,6 +35,8 @@ export class Metrics implements StageObserver {
   readonly #httpRequests: Counter<'method' | 'route' | 'status'>
   readonly #httpDuration: Histogram<'method' | 'route'>
   readonly #freshness: Histogram
+  readonly #collections: Counter
+  readonly #collectionSeconds: Counter
 
   constructor(role: string, sources: MetricSources = {}) {
     const registers = [this.registry]
@@ -82,6 +84,16 @@ export class Metrics implements StageObserver {
       help: "From the oldest input behind a portfolio's change being ingested to its series being written",
       // Fine below a second, where a single change should land (issue 13's targets: 150 ms, 1 s).
       buckets: [0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 120, 300, 900],
+      registers,
+    })
+    this.#collections = new Counter({
+      name: 'pas_memory_collections_total',
+      help: 'Full garbage collections the memory guard ran because resident memory was over PAS_MEMORY_TARGET_MB',
+      registers,
+    })
+    this.#collectionSeconds = new Counter({
+      name: 'pas_memory_collection_seconds_total',
+      help: "Time the memory guard's collections took",
       registers,
     })
     const { lag, deadLetters, connections } = sources
@@ -144,6 +156,12 @@ export class Metrics implements StageObserver {
   /** A portfolio's series written, this long after the oldest input behind it was ingested. */
   fresh(seconds: number): void {
     this.#freshness.observe(seconds)
+  }
+
+  /** The memory guard collected, taking this long. */
+  collected(seconds: number): void {
+    this.#collections.inc()
+    this.#collectionSeconds.inc(seconds)
   }
 
   /** The exposition: Prometheus text format. */

@@ -39,7 +39,8 @@ export class ValuationPool implements JobValuer {
   #closing: Promise<unknown> | undefined
   #nextId = 0
 
-  constructor(size: number, url: string, name = 'pas-valuation-worker') {
+  /** `memoryTargetMb`: each worker's memory guard (PAS_MEMORY_TARGET_MB); 0 leaves collection to the runtime. */
+  constructor(size: number, url: string, memoryTargetMb = 0, name = 'pas-valuation-worker') {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL)
       let ready: () => void = () => {}
@@ -48,7 +49,7 @@ export class ValuationPool implements JobValuer {
       worker.onerror = (event) => {
         for (const p of this.#pending.values()) p.reject(new Error(`valuation worker crashed: ${event.message}`))
       }
-      worker.postMessage({ type: 'init', url, name: `${name}-${i}` } satisfies ToWorker)
+      worker.postMessage({ type: 'init', url, name: `${name}-${i}`, memoryTargetMb } satisfies ToWorker)
       this.#workers.push(worker)
     }
   }

@@ -11,10 +11,11 @@ import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
 import type { ValuationJob } from '../domain/records.ts'
 import { AppError } from '../errors.ts'
 import type { Batch } from '../ports/event-log.ts'
+import { MemoryGuard } from '../runtime/memory-guard.ts'
 import { valueJobs } from './valuation.ts'
 
 export type ToWorker =
-  | { type: 'init'; url: string; name: string }
+  | { type: 'init'; url: string; name: string; memoryTargetMb: number }
   | { type: 'value'; id: number; jobs: ValuationJob[]; records: Omit<Batch['records'][number], 'value'>[] }
   | { type: 'close' }
 
@@ -31,6 +32,7 @@ const post = (message: FromWorker) => self.postMessage(message)
 let sql: Sql | undefined
 let store: PgValuationStore | undefined
 let deadLetters: PgInputStore | undefined
+let memory: MemoryGuard | undefined
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const message = event.data
@@ -39,6 +41,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       sql = createPgClient({ url: message.url, max: 4, applicationName: message.name })
       store = new PgValuationStore(sql, new PgWriter(message.url, `${message.name}-writer`))
       deadLetters = new PgInputStore(sql)
+      // This thread's heap is its own: its garbage is collected here, against the process's memory.
+      memory = new MemoryGuard({ targetBytes: message.memoryTargetMb * 1024 * 1024 }).start()
       post({ type: 'ready' })
       return
     }
@@ -66,6 +70,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       return
     }
     case 'close': {
+      memory?.stop()
       await store?.close()
       await sql?.end({ timeout: 5 })
       post({ type: 'closed' })
