@@ -1,5 +1,6 @@
 import { fromScaled, toScaled } from '../domain/money.ts'
 import type { Cashflow, ValuationJob } from '../domain/records.ts'
+import { seriesWindows } from '../domain/spans.ts'
 import { seriesMoney } from '../domain/timeseries.ts'
 import type { SeriesResult, SeriesStore, SeriesWork } from '../ports/series-store.ts'
 import { businessDate } from './pg-business-date.ts'
@@ -24,39 +25,52 @@ export class PgSeriesStore implements SeriesStore {
   async load(jobs: readonly ValuationJob[]): Promise<SeriesWork[]> {
     if (jobs.length === 0) return []
     const asOf = await inputsAsOf(this.sql)
-    const ids = jobs.map((j) => j.portfolioId)
-    const froms = jobs.map((j) => j.fromDate)
-    const scope = this.sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
     const through = await businessDate(this.sql)
+    const windowsOf = new Map(jobs.map((job) => [job.portfolioId, seriesWindows(job, through)]))
+    const flat = [...windowsOf].flatMap(([id, windows]) => windows.map((w) => ({ id, ...w })))
+    const ids = jobs.map((j) => j.portfolioId)
+    const scope = this.sql`unnest(${flat.map((w) => w.id)}::text[], ${flat.map((w) => w.from)}::date[],
+      ${flat.map((w) => w.to)}::date[]) as w(portfolio_id, from_date, to_date)`
     // The day sums the valuation stage wrote with the valuations: one row per portfolio-day, never
     // the position-days again. The text is made canonical (sums of older rows may carry zeros).
-    const totals = await this.sql<
+    const totals = this.sql<
       { portfolio_id: string; date: string; emv: string; positions: number; complete: boolean }[]
     >`
       select v.portfolio_id, v.date::text as date, v.emv_base::text as emv, v.positions, v.complete
       from portfolio_values v join ${scope} using (portfolio_id)
-      where v.date >= w.from_date and v.date <= ${through}::date`
+      where v.date between w.from_date and w.to_date`.execute()
     // The positions the valuation stage valued, from its lineage (for this stage's lineage).
-    const positions = await this.sql<{ portfolio_id: string; position_id: string }[]>`
+    const positions = this.sql<{ portfolio_id: string; position_id: string }[]>`
       select l.portfolio_id, l.position_id from lineage l
-      where l.stage = 'valuation' and l.position_id <> '' and l.portfolio_id = any(${ids}::text[])`
-    // Flows dated on the weekend before fromDate count on fromDate (a Monday): read three days back.
-    const cashflows = await this.sql<Cashflow[]>`
+      where l.stage = 'valuation' and l.position_id <> '' and l.portfolio_id = any(${ids}::text[])`.execute()
+    // Flows dated on the weekend before a window count on its Monday: read three days back.
+    const cashflows = this.sql<Cashflow[]>`
       select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
       from cashflows c join ${scope} using (portfolio_id)
-      where c.date >= w.from_date - 2 and c.date <= ${through}::date`
-    const portfolioOpen = await this.sql<{ portfolio_id: string; emv: string }[]>`
-      select distinct on (s.portfolio_id) s.portfolio_id, s.emv_base::text as emv
-      from portfolio_series s join ${scope} using (portfolio_id)
-      where s.date < w.from_date order by s.portfolio_id, s.date desc`
-    const totalsOf = Map.groupBy(totals, (t) => t.portfolio_id)
-    const positionsOf = Map.groupBy(positions, (p) => p.portfolio_id)
-    const cashflowsOf = Map.groupBy(cashflows, (c) => c.portfolioId)
-    const openingOf = new Map(portfolioOpen.map((p) => [p.portfolio_id, p.emv]))
+      where c.date between w.from_date - 2 and w.to_date`.execute()
+    const opening = this.sql<{ portfolio_id: string; from_date: string; emv: string }[]>`
+      select w.portfolio_id, w.from_date::text as from_date, p.emv
+      from ${scope} cross join lateral (
+        select s.emv_base::text as emv from portfolio_series s
+        where s.portfolio_id = w.portfolio_id and s.date < w.from_date order by s.date desc limit 1) p`.execute()
+    const [totalRows, positionRows, cashflowRows, openingRows] = await Promise.all([
+      totals,
+      positions,
+      cashflows,
+      opening,
+    ])
+    const totalsOf = Map.groupBy(totalRows, (t) => t.portfolio_id)
+    const positionsOf = Map.groupBy(positionRows, (p) => p.portfolio_id)
+    const cashflowsOf = Map.groupBy(cashflowRows, (c) => c.portfolioId)
+    const openingOf = new Map(openingRows.map((p) => [`${p.portfolio_id}|${p.from_date}`, p.emv]))
     return jobs.map((job) => ({
       job,
       businessDate: through,
       inputsAsOf: asOf,
+      windows: (windowsOf.get(job.portfolioId) ?? []).map((w) => ({
+        ...w,
+        openingEmv: openingOf.get(`${job.portfolioId}|${w.from}`),
+      })),
       totals: (totalsOf.get(job.portfolioId) ?? []).map((t) => ({
         date: t.date,
         emvBase: fromScaled(toScaled(t.emv)),
@@ -65,14 +79,12 @@ export class PgSeriesStore implements SeriesStore {
       })),
       positionIds: (positionsOf.get(job.portfolioId) ?? []).map((p) => p.position_id),
       cashflows: cashflowsOf.get(job.portfolioId) ?? [],
-      openingEmv: openingOf.get(job.portfolioId) ?? '0',
     }))
   }
 
   async replace(results: readonly SeriesResult[]): Promise<void> {
     if (results.length === 0) return
-    const ids = results.map((r) => r.job.portfolioId)
-    const froms = results.map((r) => r.job.fromDate)
+    const flat = results.flatMap((r) => r.windows.map((w) => ({ id: r.job.portfolioId, ...w })))
     const portfolioRows = results.flatMap((r) =>
       r.portfolio.map((p) => [p.portfolioId, p.date, ...seriesMoney(p), String(p.complete)]),
     )
@@ -82,8 +94,10 @@ export class PgSeriesStore implements SeriesStore {
         'timeseries',
         results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
-      const scope = tx`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
-      await tx`delete from portfolio_series s using ${scope} where s.portfolio_id = w.portfolio_id and s.date >= w.from_date`
+      const scope = tx`unnest(${flat.map((w) => w.id)}::text[], ${flat.map((w) => w.from)}::date[],
+        ${flat.map((w) => w.to)}::date[]) as w(portfolio_id, from_date, to_date)`
+      await tx`delete from portfolio_series s using ${scope}
+        where s.portfolio_id = w.portfolio_id and s.date between w.from_date and w.to_date`
       await copyRows(
         tx,
         'portfolio_series',

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { coalesceJobs, jobOf, mergeSpans, spansOf } from './spans.ts'
+import { coalesceJobs, jobOf, mergeSpans, seriesWindows, spansOf } from './spans.ts'
 
 describe('spans of days to revalue', () => {
   test('overlapping and touching spans merge; disjoint ones stay apart, sorted', () => {
@@ -64,5 +64,25 @@ describe('spans of days to revalue', () => {
       { portfolioId: 'B', fromDate: '2025-05-01' },
     ])
     expect(spansOf(jobs[1] as (typeof jobs)[number])).toEqual([{ from: '2025-05-01' }])
+  })
+
+  test("series windows: each span's days and the business day on or after its end, capped at the business date", () => {
+    const job = jobOf('P1', [
+      // A price in force Tue 2025-01-07 up to its next price on Thu 01-09: Thu opens on Wed's close.
+      { from: '2025-01-07', until: '2025-01-09' },
+      // Up to a Saturday: the Monday after (01-20) opens on Friday's close.
+      { from: '2025-01-15', until: '2025-01-18' },
+      // Past the business date: cut there.
+      { from: '2025-01-27', until: '2025-02-10' },
+      // After the business date: nothing to write.
+      { from: '2025-02-03', until: '2025-02-04' },
+    ])
+    expect(seriesWindows(job, '2025-01-31')).toEqual([
+      { from: '2025-01-07', to: '2025-01-09' },
+      { from: '2025-01-15', to: '2025-01-20' },
+      { from: '2025-01-27', to: '2025-01-31' },
+    ])
+    // A plain job runs from its date to the business date.
+    expect(seriesWindows({ fromDate: '2025-01-10' }, '2025-01-31')).toEqual([{ from: '2025-01-10', to: '2025-01-31' }])
   })
 })

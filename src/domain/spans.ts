@@ -1,3 +1,4 @@
+import { fromEpochDay, onOrAfterBusinessDay, toEpochDay } from './dates.ts'
 import type { Span, ValuationJob } from './records.ts'
 
 /**
@@ -53,4 +54,21 @@ export function coalesceJobs(jobs: readonly ValuationJob[]): ValuationJob[] {
     const since = own.reduce<number | undefined>((min, j) => earlier(min, j.since), undefined)
     return jobOf(portfolioId, own.flatMap(spansOf), since)
   })
+}
+
+/**
+ * The days of a portfolio's series that a job's revaluation changes, as inclusive windows up to
+ * the business date: each span's days, and the business day on or after its end, whose opening
+ * value (the previous business day's close) was revalued. An open span runs to the business date.
+ */
+export function seriesWindows(
+  job: Pick<ValuationJob, 'fromDate' | 'spans'>,
+  businessDate: string,
+): { from: string; to: string }[] {
+  return spansOf(job)
+    .filter((span) => span.from <= businessDate)
+    .map(({ from, until }) => {
+      const to = until === undefined ? businessDate : fromEpochDay(onOrAfterBusinessDay(toEpochDay(until)))
+      return { from, to: to < businessDate ? to : businessDate }
+    })
 }

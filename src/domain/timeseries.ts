@@ -204,6 +204,8 @@ export function summarize(days: Iterable<PositionDay>): {
  * Portfolio points for every business day from `fromDay` to `toDay`: emv sums the valued
  * positions; `complete` is false when any position held that day could not be valued. Days before
  * the portfolio first holds anything or sees a flow are left out (nothing to measure yet).
+ * `openingEmv`: the emv of the point before `fromDay`; none when the series has no point before
+ * (then it starts at the first day with a value or a flow; after a point it has every day).
  */
 export function portfolioSeries(
   portfolioId: string,
@@ -211,7 +213,7 @@ export function portfolioSeries(
   cashflows: readonly Cashflow[],
   fromDay: number,
   toDay: number,
-  openingEmv: Decimal = ZERO,
+  openingEmv?: Decimal,
 ): PortfolioSeriesPoint[] {
   return seriesOfTotals(portfolioId, dailyTotals(days), cashflows, fromDay, toDay, openingEmv)
 }
@@ -223,16 +225,16 @@ export function seriesOfTotals(
   cashflows: readonly Cashflow[],
   fromDay: number,
   toDay: number,
-  openingEmv: Decimal = ZERO,
+  openingEmv?: Decimal,
 ): PortfolioSeriesPoint[] {
   const flows = byDay(cashflows, portfolioFlow)
   const values = new Map(totals.map((t) => [toEpochDay(t.date), t]))
   const out: PortfolioSeriesPoint[] = []
-  let bmv = str(openingEmv)
+  let bmv = str(openingEmv ?? ZERO)
   for (const day of businessDays(fromDay, toDay)) {
     const value = values.get(day)
     const d = flows.get(day) ?? emptyDay()
-    if (out.length === 0 && bmv === '0' && !value && !flows.has(day)) continue
+    if (out.length === 0 && openingEmv === undefined && !value && !flows.has(day)) continue
     const emv = value?.emvBase ?? '0'
     out.push({
       portfolioId,

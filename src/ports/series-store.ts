@@ -1,23 +1,32 @@
 import type { Cashflow, PortfolioSeriesPoint, ValuationJob } from '../domain/records.ts'
 import type { DayTotal } from '../domain/timeseries.ts'
 
-/** Everything needed to recompute one portfolio's series from `job.fromDate` to the business date. */
+/**
+ * Days of a portfolio's series to recompute, `from` to `to` inclusive (domain/spans.ts
+ * `seriesWindows`), continuing from the stored point before `from`: its emv, or none when the
+ * series has no point before (it starts at the first day with a value or a flow).
+ */
+export type SeriesWindow = { from: string; to: string; openingEmv: string | undefined }
+
+/** Everything needed to recompute one portfolio's series over the days its job revalued. */
 export type SeriesWork = {
   job: ValuationJob
   businessDate: string
-  /** Per business day from fromDate, the sum of the valued positions (summed by the store). */
+  windows: SeriesWindow[]
+  /** Per business day of the windows, the sum of the valued positions (summed by the store). */
   totals: DayTotal[]
-  /** The positions valued from fromDate on (for lineage). */
+  /** The positions the valuation stage valued (for lineage). */
   positionIds: string[]
+  /** The windows' cashflows, and those of the weekend before each (they count on its Monday). */
   cashflows: Cashflow[]
-  /** The stored emv of the portfolio's last point before fromDate. */
-  openingEmv: string
   /** When loading began: inputs committed before are reflected (lineage). */
   inputsAsOf: string
 }
 
 export type SeriesResult = {
   job: ValuationJob
+  /** The days replaced: every stored point in them is deleted and `portfolio` written instead. */
+  windows: readonly { from: string; to: string }[]
   portfolio: PortfolioSeriesPoint[]
   positionIds: string[]
   businessDate: string

@@ -79,6 +79,45 @@ function timeseriesSuite(transport: Transport, enabled: boolean) {
         ['2025-01-08', '10575', '10575', '0', '0', '0', true],
       ])
     }, 120_000)
+
+    test('a corrected price rewrites only the days it is in force and the day after, not the rest', async () => {
+      const { P, S } = ids()
+      await pipeline.send('business-dates', [{ date: '2025-01-10' }])
+      const unchanged = ['0', '0', '0', true]
+      await settles(
+        async () => (await series()).slice(2),
+        [
+          ['2025-01-08', '10575', '10575', ...unchanged],
+          ['2025-01-09', '10575', '10575', ...unchanged],
+          ['2025-01-10', '10575', '10575', ...unchanged],
+        ],
+      )
+      // The row versions (xmin): a point rewritten gets a new one.
+      const versions = async () =>
+        new Map(
+          (
+            await pipeline.db.sql`select date::text as d, xmin::text as x from portfolio_series
+                                  where portfolio_id = ${P} order by date`
+          ).map((r) => [r.d as string, r.x as string]),
+        )
+      const before = await versions()
+      // S on Mon Jan 6: 10 → 10.5, in force until the Jan 7 price. Mon: cash 8,995 + 100 × 10.5 = 10,045;
+      // Tue opens on Monday's close (bmv 10,045) and closes as before.
+      await pipeline.send('prices', [{ securityId: S, date: '2025-01-06', price: '10.5', currency: 'USD' }])
+      await settles(
+        async () => (await series()).slice(0, 2),
+        [
+          ['2025-01-06', '0', '10045', '10000', '0', '5', true],
+          ['2025-01-07', '10045', '10575', '1000', '-500', '20', true],
+        ],
+      )
+      const after = await versions()
+      expect([...after.keys()]).toEqual([...before.keys()])
+      for (const [day, version] of before) {
+        if (day <= '2025-01-07') expect([day, after.get(day)]).not.toEqual([day, version])
+        else expect([day, after.get(day)]).toEqual([day, version])
+      }
+    }, 120_000)
   })
 }
 

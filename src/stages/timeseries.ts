@@ -2,19 +2,21 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { toEpochDay } from '../domain/dates.ts'
 import { dec } from '../domain/money.ts'
 import { ValuationJob } from '../domain/records.ts'
+import { coalesceJobs } from '../domain/spans.ts'
 import { seriesOfTotals } from '../domain/timeseries.ts'
 import type { Batch } from '../ports/event-log.ts'
 import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { SeriesStore } from '../ports/series-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { daysToToday, earliestPerPortfolio, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
+import { daysToToday, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
 
 const notice = TypeCompiler.Compile(ValuationJob)
 
 /**
- * timeseries: valuations.changed → the portfolio's daily series from the notified date to the
- * business date (docs/domain.md, Daily series), continuing from the stored point before it. The
+ * timeseries: valuations.changed → the portfolio's daily series over the days revalued (from the
+ * notified date to the business date, or the notice's spans and the day after each: domain/spans.ts
+ * `seriesWindows`; docs/domain.md, Daily series), continuing from the stored point before each. The
  * store sums the day's valuations; a position's series is derived on read. The last hop: the query
  * API reads this table.
  */
@@ -31,14 +33,22 @@ export function timeseriesStage(deps: {
     inputs: [Topics.valuationsChanged],
     async process(batch: Batch) {
       await inSlices(
-        earliestPerPortfolio(parseNotices(notice, batch.records)),
+        coalesceJobs(parseNotices(notice, batch.records)),
         (jobs) => deps.store.load(jobs),
         (w) => {
-          const [from, to] = [toEpochDay(w.job.fromDate), toEpochDay(w.businessDate)]
-          const opening = dec(w.openingEmv)
-          const portfolio = seriesOfTotals(w.job.portfolioId, w.totals, w.cashflows, from, to, opening)
+          const portfolio = w.windows.flatMap(({ from, to, openingEmv }) =>
+            seriesOfTotals(
+              w.job.portfolioId,
+              w.totals,
+              w.cashflows,
+              toEpochDay(from),
+              toEpochDay(to),
+              openingEmv === undefined ? undefined : dec(openingEmv),
+            ),
+          )
           return {
             job: w.job,
+            windows: w.windows,
             portfolio,
             positionIds: w.positionIds,
             businessDate: w.businessDate,

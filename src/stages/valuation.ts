@@ -69,14 +69,11 @@ export function valuationStage(deps: {
   deadLetters: DeadLetterSink
   pool?: JobValuer | undefined
 }): Stage {
-  // The series continue from the first day revalued: they compound day by day.
+  // The series recompute the days revalued (the spans, when the job has them) and the day after each.
   const announce = (jobs: readonly ValuationJob[]) =>
     deps.log.append(
       Topics.valuationsChanged,
-      jobs.map((j) => ({
-        key: j.portfolioId,
-        value: JSON.stringify({ portfolioId: j.portfolioId, fromDate: j.fromDate, since: j.since }),
-      })),
+      jobs.map((j) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
     )
   return {
     name: 'valuation',
