@@ -18,8 +18,8 @@ describe('MemoryGuard', () => {
     let clock = 0
     const seconds: number[] = []
     const guard = new MemoryGuard({
-      targetBytes: 1,
-      rss: () => 2,
+      targetBytes: 100,
+      rss: () => 110, // over the target, under the ceiling (125)
       collect: () => {
         clock += 50 // a 50 ms collection
       },
@@ -32,6 +32,28 @@ describe('MemoryGuard', () => {
     clock = 1000
     expect(guard.check()).toBe(true)
     expect(seconds).toEqual([0.05, 0.05])
+  })
+
+  test('over the ceiling it collects at every check, spacing or not', () => {
+    let clock = 0
+    let rss = 1200
+    let collections = 0
+    const guard = new MemoryGuard({
+      targetBytes: 1000, // ceiling 1,250
+      rss: () => rss,
+      collect: () => {
+        collections++
+        clock += 50
+      },
+      now: () => clock,
+    })
+    expect(guard.check()).toBe(true)
+    clock = 100
+    expect(guard.check()).toBe(false) // over the target, under the ceiling: spaced until 1,000
+    rss = 1251
+    expect(guard.check()).toBe(true)
+    expect(guard.check()).toBe(true)
+    expect(collections).toBe(3)
   })
 
   test('a real collection returns churned garbage to the system', () => {
