@@ -220,18 +220,21 @@ export class PgInputStore implements InputStore {
     // in the leg's other currency, or, when that is the base itself, trades in any other currency.
     const trades = await tx<Dated[]>`
       with w as (
-        select w.*, case when w."from" = ${FX_PIVOT} then w."to" when w."to" = ${FX_PIVOT} then w."from" end as leg
+        select w.*, case when w."from" = ${FX_PIVOT} then w."to" when w."to" = ${FX_PIVOT} then w."from" end as leg,
+          -- a trade on or after the pair's next stored rate converts at that one, not this
+          coalesce((select min(f.date) from fx_rates f where f.from_currency = w."from" and f.to_currency = w."to"
+                    and f.date > w.date), 'infinity'::date) as until
         from jsonb_to_recordset(${JSON.stringify(fx)}::text::jsonb) as w("from" text, "to" text, date date)
       )
       select t.portfolio_id as key, min(w.date)::text as date
       from w join portfolios p on p.base_currency in (w."from", w."to")
-      join transactions t on t.portfolio_id = p.portfolio_id and t.trade_date >= w.date
+      join transactions t on t.portfolio_id = p.portfolio_id and t.trade_date >= w.date and t.trade_date < w.until
         and t.record->>'currency' = case when p.base_currency = w."from" then w."to" else w."from" end
       group by t.portfolio_id
       union all
       select t.portfolio_id, min(w.date)::text
       from w join portfolios p on p.base_currency <> ${FX_PIVOT} and w.leg is not null
-      join transactions t on t.portfolio_id = p.portfolio_id and t.trade_date >= w.date
+      join transactions t on t.portfolio_id = p.portfolio_id and t.trade_date >= w.date and t.trade_date < w.until
         and t.record->>'currency' <> p.base_currency
         and (p.base_currency = w.leg or t.record->>'currency' = w.leg)
       group by t.portfolio_id`
@@ -247,10 +250,11 @@ export class PgInputStore implements InputStore {
           written_by = excluded.written_by, updated_at = now()
         where f.rate is distinct from excluded.rate
       )
-      select (r->>'from') || '/' || (r->>'to') as key, r->>'date' as date from incoming`
-    const changed = earliest<FxChanged>(rows, (pair, fromDate) => {
+      select (r->>'from') || '/' || (r->>'to') as key, r->>'date' as date from incoming order by 1, 2`
+    // Per pair its days, ascending (the query sorts them): the fan-out bounds each by the pair's next rate.
+    const changed = [...Map.groupBy(rows, (r) => r.key)].map(([pair, days]): FxChanged => {
       const [from = '', to = ''] = pair.split('/')
-      return { from, to, fromDate }
+      return { from, to, fromDate: (days[0] as Dated).date, dates: days.map((d) => d.date) }
     })
     return { fx: changed, trades }
   }

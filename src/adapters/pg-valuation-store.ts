@@ -76,27 +76,48 @@ export class PgValuationStore implements ValuationStore {
   async holders(prices: readonly PricesChanged[], fx: readonly FxChanged[]): Promise<ValuationJob[]> {
     const jobs: ValuationJob[] = []
     if (prices.length > 0) jobs.push(...(await this.#priceHolders(prices)))
-    if (fx.length > 0) {
-      jobs.push(
-        ...(await this.sql<ValuationJob[]>`
-          select distinct h.portfolio_id as "portfolioId", w.from_date::text as "fromDate"
-          from position_history h join portfolios p using (portfolio_id)
-          join unnest(${fx.map((f) => f.from)}::text[], ${fx.map((f) => f.to)}::text[], ${fx.map((f) => f.fromDate)}::date[])
-            as w(from_currency, to_currency, from_date)
-            on (p.base_currency = w.to_currency and h.currency = w.from_currency)
-            or (p.base_currency = w.from_currency and h.currency = w.to_currency)
-            -- a security priced in a third currency: the pair converts its price into its own currency
-            or exists (select 1 from prices pr where pr.security_id = h.position_id and pr.currency <> h.currency
-                         and ((pr.currency = w.from_currency and h.currency = w.to_currency)
-                           or (pr.currency = w.to_currency and h.currency = w.from_currency)))
-            -- a leg of a cross through the pivot (FxTable), for a base other than the pivot: the
-            -- leg's other currency is the base, the position's or a price's
-            or (p.base_currency <> ${FX_PIVOT} and ${FX_PIVOT} in (w.from_currency, w.to_currency)
-                and (case when w.from_currency = ${FX_PIVOT} then w.to_currency else w.from_currency end)
-                    in (p.base_currency, h.currency))`),
-      )
-    }
+    if (fx.length > 0) jobs.push(...(await this.#fxHolders(fx)))
     return jobs
+  }
+
+  /**
+   * A rate of a pair written for day D serves until the pair's next rate (FxTable looks up the
+   * latest on or before a day): each holder whose valuation converts through the pair revalues
+   * those days only. Without the written days (an older notice), from D on.
+   */
+  async #fxHolders(fx: readonly FxChanged[]): Promise<ValuationJob[]> {
+    const days = fx.flatMap((f) =>
+      (f.dates ?? [f.fromDate]).map((date) => ({ ...f, date, open: f.dates === undefined })),
+    )
+    const rows = await this.sql<{ portfolioId: string; from: string; until: string | null }[]>`
+      with w as (
+        select w.from_currency, w.to_currency, w.from_date,
+               case when w.open = 0 then (select min(f.date) from fx_rates f where f.from_currency = w.from_currency
+                 and f.to_currency = w.to_currency and f.date > w.from_date) end as until
+        from unnest(${days.map((d) => d.from)}::text[], ${days.map((d) => d.to)}::text[],
+                    ${days.map((d) => d.date)}::date[], ${days.map((d) => (d.open ? 1 : 0))}::int[])
+          as w(from_currency, to_currency, from_date, open)
+      )
+      select distinct h.portfolio_id as "portfolioId", w.from_date::text as "from", w.until::text as "until"
+      from position_history h join portfolios p using (portfolio_id)
+      join w
+        on (p.base_currency = w.to_currency and h.currency = w.from_currency)
+        or (p.base_currency = w.from_currency and h.currency = w.to_currency)
+        -- a security priced in a third currency: the pair converts its price into its own currency
+        or exists (select 1 from prices pr where pr.security_id = h.position_id and pr.currency <> h.currency
+                     and ((pr.currency = w.from_currency and h.currency = w.to_currency)
+                       or (pr.currency = w.to_currency and h.currency = w.from_currency)))
+        -- a leg of a cross through the pivot (FxTable), for a base other than the pivot: the
+        -- leg's other currency is the base, the position's or a price's
+        or (p.base_currency <> ${FX_PIVOT} and ${FX_PIVOT} in (w.from_currency, w.to_currency)
+            and (case when w.from_currency = ${FX_PIVOT} then w.to_currency else w.from_currency end)
+                in (p.base_currency, h.currency))`
+    return [...Map.groupBy(rows, (r) => r.portfolioId)].map(([portfolioId, own]) =>
+      jobOf(
+        portfolioId,
+        own.map((r) => (r.until === null ? { from: r.from } : { from: r.from, until: r.until })),
+      ),
+    )
   }
 
   /**

@@ -333,8 +333,18 @@ export const PricesChanged = Type.Object(
   { $id: 'PricesChanged' },
 )
 export type PricesChanged = Static<typeof PricesChanged>
+/**
+ * `dates`: as for prices, the days whose rates of the pair were written, ascending; the fan-out
+ * revalues each until the pair's next rate. Without them, from `fromDate` on.
+ */
 export const FxChanged = Type.Object(
-  { from: Currency, to: Currency, fromDate: IsoDateString, since: Since },
+  {
+    from: Currency,
+    to: Currency,
+    fromDate: IsoDateString,
+    dates: Type.Optional(Type.Array(IsoDateString)),
+    since: Since,
+  },
   { $id: 'FxChanged' },
 )
 export type FxChanged = Static<typeof FxChanged>

@@ -257,6 +257,37 @@ function valuationSuite(transport: Transport, enabled: boolean, workers = 0) {
         else expect([day, after[day]]).toEqual([day, before[day]])
       }
     }, 120_000)
+
+    test("a rate revalues only the days it serves, until the pair's next rate, and no trade before it", async () => {
+      const versions = async () =>
+        Object.fromEntries(
+          (
+            await pipeline.db.sql`select date::text as d, xmin::text as x from portfolio_values
+                                  where portfolio_id = ${P} order by date`
+          ).map((r) => [r.d, r.x]),
+        )
+      const before = await versions()
+      // SGD/USD is 1.25 from Jan 1 and 1.6 from Jan 9. A rate of 2 on Jan 8 serves Jan 8 only:
+      // cash USD −1,500 is SGD −750 that day, −1,200 before and −937.5 after. P's trades (Jan 6)
+      // converted at the Jan 1 rate: their positions are not recomputed.
+      await send('fx-rates', [{ from: SGD, to: 'USD', date: '2025-01-08', rate: '2' }])
+      await settles(
+        async () => (await valued('CASH:USD')).slice(1, 4),
+        [
+          ['2025-01-07', '-1200'],
+          ['2025-01-08', '-750'],
+          ['2025-01-09', '-937.5'],
+        ],
+      )
+      // What the stage stored for Jan 8: S 100 × 11 + U 10 × 55 − cash 1,500 = USD 150 = SGD 75.
+      await settles(async () => (await totals()).filter(([d]) => d === '2025-01-08'), [['2025-01-08', '75', true]])
+      const after = await versions()
+      expect(Object.keys(after)).toEqual(Object.keys(before))
+      for (const day of Object.keys(before)) {
+        if (day === '2025-01-08') expect(after[day]).not.toBe(before[day])
+        else expect([day, after[day]]).toEqual([day, before[day]])
+      }
+    }, 120_000)
   })
 }
 
