@@ -267,11 +267,15 @@ export class PgLogConsumer implements LogConsumer {
   async commitWithin(tx: Sql | Tx, offsets: readonly PartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return
     const g = this.options.group
+    // Leases are share-locked in (topic, partition) order, the order #renew locks them in.
+    const sorted = [...offsets].sort((a, b) =>
+      a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition,
+    )
     const done = await tx<Tp[]>`
       insert into log_group_offsets (grp, topic, partition, next_offset, committed_at)
       select ${g}, o.topic, o.partition, o.next_offset, clock_timestamp()
-      from unnest(${offsets.map((o) => o.topic)}::text[], ${offsets.map((o) => o.partition)}::int[],
-                  ${offsets.map((o) => o.offset.toString())}::bigint[]) as o(topic, partition, next_offset)
+      from unnest(${sorted.map((o) => o.topic)}::text[], ${sorted.map((o) => o.partition)}::int[],
+                  ${sorted.map((o) => o.offset.toString())}::bigint[]) as o(topic, partition, next_offset)
       where exists (select 1 from log_partition_leases l
                     where l.grp = ${g} and l.topic = o.topic and l.partition = o.partition
                       and l.owner = ${this.#member} and l.expires_at > clock_timestamp() for share)
@@ -412,10 +416,15 @@ export class PgLogConsumer implements LogConsumer {
       .sql`insert into log_group_members (grp, member, seen_at) values (${g}, ${this.#member}, clock_timestamp())
       on conflict (grp, member) do update set seen_at = excluded.seen_at`
     return [
-      ...(await this.sql<Tp[]>`update log_partition_leases
+      // Rows locked in (topic, partition) order, as commitWithin locks them: a commit holding some
+      // leases while this renewal holds others deadlocked (PostgreSQL broke it by failing one).
+      ...(await this.sql<Tp[]>`update log_partition_leases l
         set expires_at = clock_timestamp() + ${timeout} * interval '1 millisecond'
-        where grp = ${g} and owner = ${this.#member} and expires_at > clock_timestamp()
-        returning topic, partition`),
+        from (select topic, partition from log_partition_leases
+              where grp = ${g} and owner = ${this.#member} and expires_at > clock_timestamp()
+              order by topic collate "C", partition for update) mine
+        where l.grp = ${g} and l.topic = mine.topic and l.partition = mine.partition
+        returning l.topic, l.partition`),
     ].sort((a, b) => a.partition - b.partition || a.topic.localeCompare(b.topic))
   }
 }
