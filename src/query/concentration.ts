@@ -1,0 +1,47 @@
+import type { Static } from '@sinclair/typebox'
+import type { Sql } from '../adapters/pg-client.ts'
+import { concentration as concentrationOf } from '../analytics/concentration.ts'
+import { sum, toCents } from '../domain/money.ts'
+import { inPortfolio, QueryError } from './context.ts'
+import { allocate, allocations, holdingsOf, issuerOf } from './holdings.ts'
+import type { ConcentrationView } from './views.ts'
+
+/** Concentration: HHI, largest positions and issuers, allocation. */
+
+export async function concentration(
+  sql: Sql,
+  portfolioId: string,
+  request: { asOf?: string | undefined; top: number },
+): Promise<Static<typeof ConcentrationView>> {
+  return inPortfolio(sql, portfolioId, request.asOf, async (ctx) => {
+    const holdings = await holdingsOf(ctx)
+    const missing = holdings.filter((h) => h.position.marketValueBase === null)
+    if (missing.length > 0) {
+      throw new QueryError(422, {
+        error: `${missing.length} position(s) have no market value on ${ctx.asOf}`,
+        field: 'asOf',
+        missingDays: [{ date: ctx.asOf, reason: 'UNVALUED', positionIds: missing.map((h) => h.position.positionId) }],
+        missingDaysTotal: 1,
+      })
+    }
+    const c = concentrationOf(
+      holdings.map((h) => ({ positionId: h.position.positionId, value: Number(h.value), ...issuerOf(h) })),
+    )
+    const total = sum(holdings.map((h) => h.value))
+    return {
+      portfolioId,
+      asOf: ctx.asOf,
+      total: toCents(total),
+      hhi: c.hhi,
+      largest: c.largest,
+      top5: c.top5,
+      top10: c.top10,
+      topN: { n: request.top, share: c.weights.slice(0, request.top).reduce((s, w) => s + w.weight, 0) },
+      positions: allocate(holdings, (h) => h.position.positionId, total),
+      issuers: c.issuers,
+      allocation: allocations(holdings, total),
+      conventions:
+        'weights = market value / total (net: a short weighs negative); HHI = Σ w² over positions; issuer = ultimate parent issuer, else issuer, Cash for cash, Unclassified (flagged) when unknown',
+    }
+  })
+}

@@ -1,0 +1,158 @@
+import type { Static } from '@sinclair/typebox'
+import type { Sql } from '../adapters/pg-client.ts'
+import { missingDays, type PortfolioDay } from '../analytics/performance.ts'
+import { type Preset, resolvePreset } from '../analytics/periods.ts'
+import { type DailyReturn, monthlyReturns, weeklyReturns, yearlyReturns } from '../analytics/returns.ts'
+import { PgReads } from './pg-reads.ts'
+import type { PerformanceView, PortfolioSeriesView, PortfolioView, Problem } from './views.ts'
+
+/**
+ * What every question of the query API shares: one REPEATABLE READ, READ ONLY snapshot per
+ * request (so every figure of an answer comes from one consistent state), the portfolio and its
+ * dates, the period asked for, and the series over it. The questions themselves are in
+ * performance.ts, risk.ts, concentration.ts, review.ts and support.ts; they compute in memory
+ * with the pure functions of src/analytics/.
+ */
+
+/** A request the data cannot answer: the HTTP layer sends `status` with `body`. */
+export class QueryError extends Error {
+  override name = 'QueryError'
+  constructor(
+    readonly status: 400 | 404 | 422,
+    readonly body: Problem,
+  ) {
+    super(body.error)
+  }
+}
+
+export const unknownPortfolio = (portfolioId: string) =>
+  new QueryError(404, { error: `no portfolio ${portfolioId}`, field: 'portfolioId' })
+
+/** Which days a request covers: a preset ending on `asOf`, or an explicit range. */
+export type PeriodRequest = { preset?: Preset | undefined; from?: string | undefined; to?: string | undefined }
+export type Frequency = 'daily' | 'weekly' | 'monthly'
+export type RiskRequest = PeriodRequest & {
+  frequency: Frequency
+  annualizationFactor?: number | undefined
+  riskFreeRate: number
+  minimumAcceptableReturn: number
+  confidence: number
+  horizon: number
+  benchmarkId?: string | undefined
+}
+
+const SNAPSHOT = 'isolation level repeatable read read only'
+
+export type Context = { reads: PgReads; portfolio: PortfolioView; asOf: string; inception: string }
+
+/** Runs `fn` on one snapshot of a known portfolio; an unknown one is 404. */
+export async function snapshot<T>(
+  sql: Sql,
+  portfolioId: string,
+  fn: (reads: PgReads, portfolio: PortfolioView) => Promise<T>,
+): Promise<T> {
+  return (await sql.begin(SNAPSHOT, async (tx) => {
+    const reads = new PgReads(tx as unknown as Sql, true)
+    const portfolio = await reads.portfolio(portfolioId)
+    if (!portfolio) throw unknownPortfolio(portfolioId)
+    return fn(reads, portfolio)
+  })) as T
+}
+
+/** As #snapshot, with the portfolio's inception and the as-of date (default: the business date). */
+export async function inPortfolio<T>(
+  sql: Sql,
+  portfolioId: string,
+  asOf: string | undefined,
+  fn: (ctx: Context) => Promise<T>,
+): Promise<T> {
+  return snapshot(sql, portfolioId, async (reads, portfolio) => {
+    const [inception, businessDate] = await Promise.all([reads.inception(portfolioId), reads.businessDate()])
+    const resolvedAsOf = asOf ?? businessDate
+    if (!inception || !resolvedAsOf) {
+      throw new QueryError(422, { error: `portfolio ${portfolioId} has no daily series yet`, field: 'portfolioId' })
+    }
+    return fn({ reads, portfolio, asOf: resolvedAsOf, inception })
+  })
+}
+
+/** The period asked for, checked against the data: a preset, or from/to (to defaults to asOf). */
+export function periodOf(ctx: Context, request: PeriodRequest): { from: string; to: string } {
+  if (request.preset) {
+    const r = resolvePreset(request.preset, request.to ?? ctx.asOf, ctx.inception)
+    if (!r.ok) throw new QueryError(422, { error: r.reason, field: 'period' })
+    return r
+  }
+  const from = request.from ?? ctx.inception
+  const to = request.to ?? ctx.asOf
+  if (from > to) throw new QueryError(400, { error: `from ${from} is after to ${to}`, field: 'from' })
+  if (from < ctx.inception) {
+    throw new QueryError(422, {
+      error: `from ${from} is before the portfolio's first day ${ctx.inception}`,
+      field: 'from',
+    })
+  }
+  return { from, to }
+}
+
+/** The portfolio's series over the period, or 422 listing the days without complete data. */
+export async function seriesOf(ctx: Context, period: { from: string; to: string }): Promise<PortfolioDay[]> {
+  const rows = await ctx.reads.portfolioSeries(ctx.portfolio.portfolioId, period)
+  const days = rows.map(toPortfolioDay)
+  const missing = missingDays(days, period.from, period.to)
+  if (missing.length > 0) {
+    const unvalued = await ctx.reads.unvalued(ctx.portfolio.portfolioId, period)
+    const byDate = new Map(unvalued.map((u) => [u.date, u]))
+    const list = missing.map((date) => byDate.get(date) ?? { date, reason: 'NO_SERIES', positionIds: [] as string[] })
+    throw new QueryError(422, {
+      error: `${missing.length} business day(s) in ${period.from}..${period.to} have no complete valuation: figures would be wrong`,
+      field: 'period',
+      missingDays: list.slice(0, 100),
+      missingDaysTotal: missing.length,
+    })
+  }
+  return days
+}
+
+/** A stored series point (exact strings) as the float64 analytics read it. */
+const seriesDay = (r: Omit<Static<typeof PortfolioSeriesView>, 'complete'>) => ({
+  date: r.date,
+  bmv: Number(r.bmvBase),
+  emv: Number(r.emvBase),
+  sod: Number(r.sodFlowBase),
+  eod: Number(r.eodFlowBase),
+  fees: Number(r.feesBase),
+})
+export const toPortfolioDay = (r: Static<typeof PortfolioSeriesView>): PortfolioDay => ({
+  ...seriesDay(r),
+  complete: r.complete,
+})
+
+export const withoutDates = ({
+  cumulative,
+  annualized,
+  days,
+}: {
+  cumulative: number
+  annualized: number | null
+  days: number
+}) => ({
+  cumulative,
+  annualized,
+  days,
+})
+
+export function periodic(returns: readonly DailyReturn[], frequency: Static<typeof PerformanceView>['frequency']) {
+  switch (frequency) {
+    case 'daily':
+      return returns.map((d) => ({ period: d.date, r: d.r }))
+    case 'weekly':
+      return weeklyReturns(returns)
+    case 'monthly':
+      return monthlyReturns(returns)
+    case 'yearly':
+      return yearlyReturns(returns)
+    case 'none':
+      return []
+  }
+}

@@ -1,0 +1,59 @@
+import { type Decimal, dec, toCents, ZERO } from '../domain/money.ts'
+import type { Context } from './context.ts'
+import type { InstrumentView, PositionView } from './views.ts'
+
+/** A portfolio's open positions with their instruments' classification, and how they group and weigh. */
+
+export type Holding = { position: Omit<PositionView, 'weight'>; instrument: InstrumentView | undefined; value: Decimal }
+
+/** Open positions on asOf with their instrument's classification. */
+export async function holdingsOf(ctx: Context): Promise<Holding[]> {
+  const [positions, held] = await Promise.all([
+    ctx.reads.positions(ctx.portfolio.portfolioId, ctx.asOf, false),
+    ctx.reads.instrumentsHeld(ctx.portfolio.portfolioId),
+  ])
+  const instruments = new Map(held.map((i) => [i.securityId, i]))
+  return positions.map((position) => ({
+    position,
+    instrument: instruments.get(position.positionId),
+    value: position.marketValueBase === null ? ZERO : dec(position.marketValueBase),
+  }))
+}
+
+export function withWeight(p: Omit<PositionView, 'weight'>, total: Decimal | null): PositionView {
+  const weight =
+    total === null || total.isZero() || p.marketValueBase === null ? null : dec(p.marketValueBase).div(total).toNumber()
+  return { ...p, weight }
+}
+
+export const isCash = (h: Holding) => h.position.positionId.startsWith('CASH:')
+export const assetClassOf = (h: Holding) => (isCash(h) ? 'Cash' : (h.instrument?.assetClass ?? 'Unclassified'))
+export const issuerLabel = (h: Holding) =>
+  isCash(h) ? 'Cash' : (h.instrument?.ultimateParentIssuerId ?? h.instrument?.issuerId ?? 'Unclassified')
+export const issuerOf = (h: Holding) =>
+  isCash(h)
+    ? { ultimateParentIssuerId: 'Cash' }
+    : {
+        ...(h.instrument?.issuerId ? { issuerId: h.instrument.issuerId } : {}),
+        ...(h.instrument?.ultimateParentIssuerId
+          ? { ultimateParentIssuerId: h.instrument.ultimateParentIssuerId }
+          : {}),
+      }
+
+/** Market values summed exactly per group, weights as fractions of the total, largest first. */
+export function allocate(holdings: readonly Holding[], key: (h: Holding) => string, total: Decimal) {
+  const groups = new Map<string, Decimal>()
+  for (const h of holdings) groups.set(key(h), (groups.get(key(h)) ?? ZERO).plus(h.value))
+  return [...groups]
+    .map(([k, value]) => ({ key: k, value: toCents(value), weight: total.isZero() ? 0 : value.div(total).toNumber() }))
+    .sort((a, b) => b.weight - a.weight || a.key.localeCompare(b.key))
+}
+
+export function allocations(holdings: readonly Holding[], total: Decimal) {
+  return {
+    assetClass: allocate(holdings, assetClassOf, total),
+    sector: allocate(holdings, (h) => (isCash(h) ? 'Cash' : (h.instrument?.sector ?? 'Unclassified')), total),
+    country: allocate(holdings, (h) => (isCash(h) ? 'Cash' : (h.instrument?.countryOfRisk ?? 'Unclassified')), total),
+    currency: allocate(holdings, (h) => h.position.currency, total),
+  }
+}

@@ -1,0 +1,100 @@
+import type { Static } from '@sinclair/typebox'
+import type { Sql } from '../adapters/pg-client.ts'
+import { contribution as contributionOf, mwrFlows } from '../analytics/performance.ts'
+import { dailyReturns, type FeeScope, type FlowTiming, twr } from '../analytics/returns.ts'
+import { xirr } from '../analytics/xirr.ts'
+import { inPortfolio, type PeriodRequest, periodic, periodOf, seriesOf, withoutDates } from './context.ts'
+import type { ContributionView, MwrView, PerformanceView } from './views.ts'
+
+/** Performance: time-weighted return, money-weighted return, and contribution by position. */
+
+export const twrConventions = (timing: FlowTiming, fees: FeeScope) => ({
+  returns: 'daily, linked geometrically: Π(1 + r) − 1',
+  flowTiming: timing,
+  fees,
+  annualization: '(1 + TWR)^(365 / days) − 1 for periods longer than one calendar year; none otherwise',
+  negativeValues:
+    'denominator |BMV + SOD|; a day losing more than the capital at risk is capped at −100 % and listed in wipeOuts',
+})
+
+export async function performance(
+  sql: Sql,
+  portfolioId: string,
+  request: PeriodRequest & {
+    timing: FlowTiming
+    fees: FeeScope
+    frequency: Static<typeof PerformanceView>['frequency']
+  },
+): Promise<Static<typeof PerformanceView>> {
+  return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
+    const period = periodOf(ctx, request)
+    const returns = dailyReturns(await seriesOf(ctx, period), request.timing, request.fees)
+    return {
+      portfolioId,
+      currency: ctx.portfolio.baseCurrency,
+      period,
+      preset: request.preset ?? null,
+      twr: withoutDates(twr(returns, period.from, period.to)),
+      wipeOuts: returns.filter((r) => r.wipeOut).map((r) => r.date),
+      frequency: request.frequency,
+      series: withCumulative(periodic(returns, request.frequency)),
+      conventions: twrConventions(request.timing, request.fees),
+    }
+  })
+}
+
+export async function mwr(sql: Sql, portfolioId: string, request: PeriodRequest): Promise<Static<typeof MwrView>> {
+  return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
+    const period = periodOf(ctx, request)
+    const flows = mwrFlows(await seriesOf(ctx, period))
+    const result = xirr(flows)
+    return {
+      portfolioId,
+      period,
+      preset: request.preset ?? null,
+      solved: result.ok,
+      rate: result.ok ? result.rate : null,
+      periodReturn: result.ok ? result.periodReturn : null,
+      annualized: result.ok ? result.annualized : null,
+      reason: result.ok ? null : result.reason,
+      flows,
+      conventions: {
+        dayCount: 'actual/365',
+        signs:
+          'investor view: beginning value and deposits negative, withdrawals and ending value positive; start-of-day flows dated the day before',
+        solver: 'Newton from 10 %, bisection on (−99.99 %, 10⁶ %) if Newton fails',
+      },
+    }
+  })
+}
+
+export async function contribution(
+  sql: Sql,
+  portfolioId: string,
+  request: PeriodRequest,
+): Promise<Static<typeof ContributionView>> {
+  return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
+    const period = periodOf(ctx, request)
+    const days = await seriesOf(ctx, period)
+    const positions = await ctx.reads.positionSeriesFloats(portfolioId, period)
+    // A cash position's income is a flow of that cash, not a return of its own.
+    for (const p of positions) if (p.positionId.startsWith('CASH:')) p.income = 0
+    const c = contributionOf(days, positions)
+    return {
+      portfolioId,
+      period,
+      preset: request.preset ?? null,
+      ...c,
+      method:
+        'c(i, t) = position gain (income included) / |BMV + SOD| of the portfolio; C(i) = Σ c(i, t) × portfolio growth before t, so contributions + other = total',
+    }
+  })
+}
+
+function withCumulative(series: readonly { period: string; r: number }[]) {
+  let growth = 1
+  return series.map((s) => {
+    growth *= 1 + s.r
+    return { ...s, cumulative: growth - 1 }
+  })
+}

@@ -1,0 +1,129 @@
+import type { Static } from '@sinclair/typebox'
+import type { Sql } from '../adapters/pg-client.ts'
+import { missingDays } from '../analytics/performance.ts'
+import { type Preset, resolvePreset } from '../analytics/periods.ts'
+import { dailyReturns, twr } from '../analytics/returns.ts'
+import { sharpe, volatility } from '../analytics/risk.ts'
+import { type Decimal, dec, sum, toCents, ZERO } from '../domain/money.ts'
+import { inPortfolio, toPortfolioDay, withoutDates } from './context.ts'
+import { allocate, allocations, assetClassOf, holdingsOf, issuerLabel, withWeight } from './holdings.ts'
+import type { PositionView, ReviewView } from './views.ts'
+
+/** The portfolio review (one snapshot: overview, allocation, performance, risk, activity, holdings) and positions. */
+
+export async function review(
+  sql: Sql,
+  portfolioId: string,
+  request: { asOf?: string | undefined },
+): Promise<Static<typeof ReviewView>> {
+  return inPortfolio(sql, portfolioId, request.asOf, async (ctx) => {
+    const { reads, asOf, inception } = ctx
+    const ytd = resolvePreset('YTD', asOf, inception)
+    const ytdFrom = ytd.ok ? ytd.from : asOf
+    // Asked at once, the reads pipeline on the snapshot's connection: PostgreSQL answers the next
+    // while this process parses the one before.
+    const [holdings, rows, cashflows, ytdTransactions] = await Promise.all([
+      holdingsOf(ctx),
+      reads.portfolioSeries(portfolioId, { from: inception, to: asOf }),
+      reads.cashflows(portfolioId, { from: ytdFrom, to: asOf }),
+      reads.transactions(portfolioId, { from: ytdFrom, to: asOf, sort: '-tradeDate' }, { limit: 20, offset: 0 }),
+    ])
+    const total = sum(holdings.map((h) => h.value))
+    const complete = holdings.every((h) => h.position.marketValueBase !== null)
+    const all = rows.map(toPortfolioDay)
+    const ytdRows = rows.filter((r) => r.date >= ytdFrom)
+    const ytdSum = (pick: (r: (typeof rows)[number]) => Decimal) => sum(ytdRows.map(pick))
+    const net = dailyReturns(all, 'recorded', 'net')
+    const gross = dailyReturns(all, 'recorded', 'gross')
+
+    // The days without complete data since inception, found once for every preset.
+    const missingSinceInception = missingDays(all, inception, asOf)
+    const missingIn = (p: { from: string; to: string }) =>
+      missingSinceInception.filter((date) => date >= p.from && date <= p.to)
+    const figure = (preset: Preset) => {
+      const p = resolvePreset(preset, asOf, inception)
+      if (!p.ok) return { preset, from: null, net: null, gross: null, unavailable: p.reason }
+      const missing = missingIn(p)
+      if (missing.length > 0) {
+        return {
+          preset,
+          from: p.from,
+          net: null,
+          gross: null,
+          unavailable: `${missing.length} day(s) without complete data, first ${missing[0]}`,
+        }
+      }
+      return {
+        preset,
+        from: p.from,
+        net: withoutDates(twr(net, p.from, p.to)),
+        gross: withoutDates(twr(gross, p.from, p.to)),
+        unavailable: null,
+      }
+    }
+    const riskFigure = (preset: Preset) => {
+      const p = resolvePreset(preset, asOf, inception)
+      if (!p.ok) return { preset, volatility: null, sharpe: null, unavailable: p.reason }
+      if (missingIn(p).length > 0) {
+        return { preset, volatility: null, sharpe: null, unavailable: 'days without complete data' }
+      }
+      const r = net.filter((d) => d.date >= p.from && d.date <= p.to).map((d) => d.r)
+      if (r.length < 2) return { preset, volatility: null, sharpe: null, unavailable: 'fewer than 2 daily returns' }
+      const finite = (x: number) => (Number.isFinite(x) ? x : null)
+      return { preset, volatility: finite(volatility(r, 252)), sharpe: finite(sharpe(r, 252)), unavailable: null }
+    }
+
+    const external = cashflows
+      .filter((c) => c.class === 'EXTERNAL' || c.class === 'TRANSFER')
+      .map((c) => dec(c.amountBase))
+    const withWeights = holdings.map((h) => withWeight(h.position, complete ? total : null))
+    const groups = Map.groupBy(
+      holdings.map((h, i) => ({ h, view: withWeights[i] as PositionView })),
+      (x) => assetClassOf(x.h),
+    )
+    return {
+      portfolioId,
+      asOf,
+      overview: {
+        portfolio: ctx.portfolio,
+        totalWealth: toCents(total),
+        cash: toCents(sum(holdings.filter((h) => h.position.positionId.startsWith('CASH:')).map((h) => h.value))),
+        ytdPnl: toCents(ytdSum((r) => dec(r.emvBase).minus(r.bmvBase).minus(r.sodFlowBase).minus(r.eodFlowBase))),
+        complete,
+      },
+      allocation: { ...allocations(holdings, total), issuer: allocate(holdings, (h) => issuerLabel(h), total) },
+      performance: (['MTD', 'QTD', 'YTD', '1Y', '3Y', 'SI'] as const).map(figure),
+      risk: (['YTD', '3Y'] as const).map(riskFigure),
+      activity: {
+        ytdIncome: toCents(ytdSum((r) => dec(r.incomeBase))),
+        ytdDeposits: toCents(sum(external.filter((a) => a.gt(0)))),
+        ytdWithdrawals: toCents(sum(external.filter((a) => a.lt(0)))),
+        ytdFees: toCents(ytdSum((r) => dec(r.feesBase))),
+      },
+      holdings: [...groups]
+        .map(([assetClass, members]) => ({ assetClass, total: sum(members.map((m) => m.h.value)), members }))
+        .sort((x, y) => y.total.cmp(x.total))
+        .map(({ assetClass, total: value, members }) => ({
+          assetClass,
+          value: toCents(value),
+          positions: members.map((m) => m.view),
+        })),
+      transactions: { ytdCount: ytdTransactions.total, recent: ytdTransactions.items },
+    }
+  })
+}
+
+/** Positions as of a date with their weights (null when any position is unvalued that day). */
+export async function positions(
+  sql: Sql,
+  portfolioId: string,
+  asOf: string | undefined,
+  includeClosed: boolean,
+): Promise<PositionView[]> {
+  return inPortfolio(sql, portfolioId, asOf, async (ctx) => {
+    const rows = await ctx.reads.positions(portfolioId, ctx.asOf, includeClosed)
+    const complete = rows.every((p) => p.quantity === '0' || p.marketValueBase !== null)
+    const total = sum(rows.map((p) => (p.marketValueBase === null ? ZERO : dec(p.marketValueBase))))
+    return rows.map((p) => withWeight(p, complete ? total : null))
+  })
+}

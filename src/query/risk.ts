@@ -1,0 +1,116 @@
+import type { Static } from '@sinclair/typebox'
+import type { Sql } from '../adapters/pg-client.ts'
+import { relativeRisk } from '../analytics/relative.ts'
+import { type DailyReturn, dailyReturns, link } from '../analytics/returns.ts'
+import { maxDrawdown, sharpe, sortino, valueAtRisk, volatility } from '../analytics/risk.ts'
+import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { type Context, inPortfolio, type PeriodRequest, periodic, periodOf, QueryError, seriesOf } from './context.ts'
+import type { RiskView } from './views.ts'
+
+/** Risk: volatility, Sharpe, Sortino, drawdown, VaR, and figures relative to a benchmark. */
+
+export type Frequency = 'daily' | 'weekly' | 'monthly'
+export type RiskRequest = PeriodRequest & {
+  frequency: Frequency
+  annualizationFactor?: number | undefined
+  riskFreeRate: number
+  minimumAcceptableReturn: number
+  confidence: number
+  horizon: number
+  benchmarkId?: string | undefined
+}
+
+const PERIODS_PER_YEAR: Record<Frequency, number> = { daily: 252, weekly: 52, monthly: 12 }
+export async function risk(sql: Sql, portfolioId: string, request: RiskRequest): Promise<Static<typeof RiskView>> {
+  return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
+    const period = periodOf(ctx, request)
+    const daily = dailyReturns(await seriesOf(ctx, period))
+    const k = request.annualizationFactor ?? PERIODS_PER_YEAR[request.frequency]
+    const returns = periodic(daily, request.frequency)
+    const r = returns.map((x) => x.r)
+    if (r.length < 2) {
+      throw new QueryError(422, {
+        error: `${r.length} ${request.frequency} return(s): risk needs at least 2`,
+        field: 'period',
+      })
+    }
+    const marPerPeriod = (1 + request.minimumAcceptableReturn) ** (1 / k) - 1
+    const finite = (x: number) => (Number.isFinite(x) ? x : null)
+    const at = (method: 'historical' | 'gaussian' | 'cornish-fisher') =>
+      valueAtRisk(r, request.confidence, request.horizon, method)
+    let benchmark: Static<typeof RiskView>['benchmark'] = null
+    if (request.benchmarkId) {
+      const b = await benchmarkReturns(ctx, request.benchmarkId, period, daily)
+      const bp = periodic(b, request.frequency)
+      benchmark = {
+        benchmarkId: request.benchmarkId,
+        ...relativeRisk(
+          r,
+          bp.map((x) => x.r),
+          k,
+        ),
+        benchmarkReturn: link(b),
+      }
+    }
+    return {
+      portfolioId,
+      period,
+      preset: request.preset ?? null,
+      frequency: request.frequency,
+      observations: r.length,
+      annualizationFactor: k,
+      riskFreeRate: request.riskFreeRate,
+      minimumAcceptableReturn: request.minimumAcceptableReturn,
+      volatility: finite(volatility(r, k)),
+      sharpe: finite(sharpe(r, k, request.riskFreeRate)),
+      sortino: finite(sortino(r, k, marPerPeriod)),
+      maxDrawdown: maxDrawdown(returns.map((x) => ({ date: x.period, r: x.r }))),
+      valueAtRisk: {
+        confidence: request.confidence,
+        horizon: request.horizon,
+        historical: at('historical'),
+        gaussian: at('gaussian'),
+        cornishFisher: at('cornish-fisher'),
+      },
+      benchmark,
+      conventions: {
+        returns: `${request.frequency} TWR (flows as recorded, net of fees), days linked within each period`,
+        standardDeviation: 'sample (n − 1)',
+        varSign: 'VaR and expected shortfall are losses, reported as positive fractions',
+        drawdown: 'on the wealth index Π(1 + r) of the periodic returns',
+      },
+    }
+  })
+}
+
+/**
+ * Benchmark daily returns on the portfolio's days. A day's return is given, or derived from the
+ * level and the previous level stored. A portfolio day the benchmark lacks → 422 with the days.
+ */
+export async function benchmarkReturns(
+  ctx: Context,
+  benchmarkId: string,
+  period: { from: string; to: string },
+  days: readonly DailyReturn[],
+): Promise<DailyReturn[]> {
+  const lookback = fromEpochDay(toEpochDay(period.from) - 31)
+  const points = await ctx.reads.benchmark(benchmarkId, { from: lookback, to: period.to })
+  if (points.length === 0) throw new QueryError(404, { error: `no benchmark ${benchmarkId}`, field: 'benchmarkId' })
+  const byDate = new Map<string, number>()
+  let previousLevel: number | undefined
+  for (const p of points) {
+    if (p.return !== null) byDate.set(p.date, Number(p.return))
+    else if (previousLevel !== undefined) byDate.set(p.date, Number(p.level) / previousLevel - 1)
+    if (p.level !== null) previousLevel = Number(p.level)
+  }
+  const missing = days.filter((d) => !byDate.has(d.date)).map((d) => d.date)
+  if (missing.length > 0) {
+    throw new QueryError(422, {
+      error: `benchmark ${benchmarkId} has no return for ${missing.length} day(s) of the period`,
+      field: 'benchmarkId',
+      missingDays: missing.slice(0, 100).map((date) => ({ date, reason: 'NO_BENCHMARK', positionIds: [] })),
+      missingDaysTotal: missing.length,
+    })
+  }
+  return days.map((d) => ({ date: d.date, r: byDate.get(d.date) as number }))
+}
