@@ -17,10 +17,20 @@ describe('benchmark harness, size small', () => {
       seed: 1,
       databaseUrl: await testPgUrl(),
       progress: () => {},
+      // A few single changes of each kind after the load: each reaches the series, and its
+      // notices are found on their way (the hops, read from the pg log).
+      trickle: 3,
+      rate: 20,
     })
     process.stderr.write(`${formatResult(result)}\n`)
     expect(result.reconciliation).toEqual({ ok: true, problems: [] })
     expect(result.positionDays).toBeGreaterThan(0)
+    expect(result.trickle?.map((t) => t.kind)).toEqual(['correction', 'trade', 'price', 'fx'])
+    for (const t of result.trickle ?? []) {
+      expect([t.kind, t.seriesWrites > 0]).toEqual([t.kind, true])
+      const last = t.hops?.find((h) => h.topic === 'valuations.changed')
+      expect([t.kind, (last?.notices ?? 0) > 0, (last?.p50Ms ?? -1) >= 0]).toEqual([t.kind, true, true])
+    }
   }, 300_000)
 
   test.if(kafkaTestsEnabled)(

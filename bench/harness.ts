@@ -439,6 +439,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
             clients: options.clients,
             portfolios: synthetic.size.portfolios,
             progress,
+            pgLog: options.transport === 'pg',
           })
         : undefined
     return {
@@ -520,10 +521,14 @@ export function formatResult(r: HarnessResult): string {
     `| stages: batches / records / busy s | ${Object.entries(r.stages)
       .map(([k, v]) => `${k} ${v.batches} / ${v.records} / ${v.busyS.toFixed(1)}`)
       .join(', ')} |`,
-    ...(r.trickle ?? []).map(
-      (t) =>
-        `| trickle ${t.kind}: changes / series writes / fresh p50, p99, max ms / review p50, p99 ms | ${t.changes} / ${t.seriesWrites} / ${f(t.freshP50Ms)}, ${f(t.freshP99Ms)}, ≤ ${f(t.freshMaxMs)} / ${f(t.reviewP50Ms, 1)}, ${f(t.reviewP99Ms, 1)} |`,
-    ),
+    ...(r.trickle ?? []).flatMap((t) => [
+      `| trickle ${t.kind}: changes / series writes / fresh p50, p99, max ms / review p50, p99 ms | ${t.changes} / ${t.seriesWrites} / ${f(t.freshP50Ms)}, ${f(t.freshP99Ms)}, ≤ ${f(t.freshMaxMs)} / ${f(t.reviewP50Ms, 1)}, ${f(t.reviewP99Ms, 1)} |`,
+      ...(t.hops
+        ? [
+            `| trickle ${t.kind}: notices appended after the change, p50 / p99 ms | ${t.hops.map((h) => `${h.topic} ${f(h.p50Ms)} / ${f(h.p99Ms)}`).join(', ')} |`,
+          ]
+        : []),
+    ]),
   ].join('\n')
 }
 

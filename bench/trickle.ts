@@ -34,6 +34,11 @@ export type TrickleResult = {
   reviewP50Ms: number
   reviewP99Ms: number
   reviews: number
+  /**
+   * On the pg log: per notice topic, how long after the ingest of the change (the notice's `since`)
+   * the notices were appended, p50 and p99 ms: where along the pipeline the time goes.
+   */
+  hops?: { topic: string; notices: number; p50Ms: number; p99Ms: number }[]
 }
 
 export type TrickleOptions = {
@@ -48,6 +53,8 @@ export type TrickleOptions = {
   clients: number
   portfolios: number
   progress: (line: string) => void
+  /** The event log is the pg log's table: the trickle reads its notices for the hops. */
+  pgLog?: boolean
 }
 
 /** The freshness histogram (cumulative counts by upper bound) and the total lag, summed over processes. */
@@ -181,6 +188,7 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
       }
     })
     const started = performance.now()
+    const startedAt = new Date()
     for (const [k, change] of changes.entries()) {
       const due = started + (k * 1000) / perSecond
       const wait = due - performance.now()
@@ -212,6 +220,7 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
     const writes = delta.at(-1)?.[1] ?? 0
     const filled = delta.find(([, n]) => n === writes)?.[0] ?? 0
     reviews.sort((a, b) => a - b)
+    const hops = options.pgLog ? await hopsSince(sql, startedAt) : undefined
     const result: TrickleResult = {
       kind,
       changes: changes.length,
@@ -222,11 +231,40 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
       reviewP50Ms: quantile(reviews, 0.5),
       reviewP99Ms: quantile(reviews, 0.99),
       reviews: reviews.length,
+      ...(hops ? { hops } : {}),
     }
     progress(
       `trickle ${kind}: ${result.changes} changes, ${writes} series writes, fresh p50 ${result.freshP50Ms.toFixed(0)} / p99 ${result.freshP99Ms.toFixed(0)} / max ≤ ${result.freshMaxMs.toFixed(0)} ms; review p50 ${result.reviewP50Ms.toFixed(1)} / p99 ${result.reviewP99Ms.toFixed(1)} ms`,
     )
+    if (hops) {
+      const line = hops.map((h) => `${h.topic} ${h.p50Ms.toFixed(0)}/${h.p99Ms.toFixed(0)}`).join(', ')
+      progress(`  notices appended after the change (p50/p99 ms): ${line}`)
+    }
     results.push(result)
   }
   return results
+}
+
+/** The pipeline's notice topics, in the order a change travels them. */
+const NOTICE_TOPICS = [
+  'transactions.changed',
+  'prices.changed',
+  'fx.changed',
+  'positions.changed',
+  'valuation.jobs',
+  'valuations.changed',
+]
+
+/** Per notice topic of the pg log, appended since `from`: appended_at − since, quantiles in ms. */
+async function hopsSince(sql: Sql, from: Date): Promise<NonNullable<TrickleResult['hops']>> {
+  const rows = await sql<{ topic: string; notices: number; p50: number; p99: number }[]>`
+    select topic, count(*)::int as notices,
+      percentile_cont(0.5) within group (order by lag) as p50, percentile_cont(0.99) within group (order by lag) as p99
+    from (select topic, extract(epoch from appended_at) * 1000 - (value::jsonb ->> 'since')::float8 as lag
+          from log_records where appended_at >= ${from} and topic = any(${NOTICE_TOPICS}::text[])
+            and value::jsonb ? 'since') r
+    group by topic`
+  return rows
+    .sort((a, b) => NOTICE_TOPICS.indexOf(a.topic) - NOTICE_TOPICS.indexOf(b.topic))
+    .map((r) => ({ topic: r.topic, notices: r.notices, p50Ms: r.p50, p99Ms: r.p99 }))
 }
