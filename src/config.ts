@@ -56,6 +56,13 @@ export const ConfigSchema = Type.Object(
       default: 0,
       description: 'Worker threads of the valuation role (portfolios split among them); 0 values on its own thread.',
     }),
+    queryWorkers: Type.Integer({
+      minimum: 0,
+      maximum: 64,
+      default: 1,
+      description:
+        'Worker threads of the api role that read and compute the analytics (review, performance, risk, ...); 0 answers on the HTTP thread.',
+    }),
     memoryTargetMb: Type.Integer({
       minimum: 0,
       default: 1024,
@@ -125,6 +132,7 @@ const sources: Record<Field, Source> = {
   partitions: { env: 'PAS_PARTITIONS', flag: '--partitions', kind: 'string' },
   batchMaxRecords: { env: 'PAS_BATCH_MAX_RECORDS', flag: '--batch-max-records', kind: 'string' },
   valuationWorkers: { env: 'PAS_VALUATION_WORKERS', flag: '--valuation-workers', kind: 'string' },
+  queryWorkers: { env: 'PAS_QUERY_WORKERS', flag: '--query-workers', kind: 'string' },
   memoryTargetMb: { env: 'PAS_MEMORY_TARGET_MB', flag: '--memory-target-mb', kind: 'string' },
   pgPoolMax: { env: 'PAS_PG_POOL_MAX', flag: '--pg-pool-max', kind: 'string' },
   ingestMaxRecords: { env: 'PAS_INGEST_MAX_RECORDS', flag: '--ingest-max-records', kind: 'string' },

@@ -98,10 +98,10 @@ describe('the compiled pas binary', () => {
     expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false)
   }, 120_000)
 
-  test('--valuation-workers 2: the binary values on worker threads it carries', async () => {
+  test('--valuation-workers 2 --query-workers 2: the binary values and answers on worker threads it carries', async () => {
     const running = await start(
       { PAS_DATA_DIR: join(work, 'data-workers'), PAS_EMBEDDED_PG_PORT: String(freePort()) },
-      ['--role', 'all', '--port', '0', '--valuation-workers', '2'],
+      ['--role', 'all', '--port', '0', '--valuation-workers', '2', '--query-workers', '2'],
     )
     const send = (kind: string, records: unknown[]) => post(running.url, kind, records)
     const ids = ['W1', 'W2', 'W3']

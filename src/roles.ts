@@ -7,6 +7,7 @@ import { PgValuationStore } from './adapters/pg-valuation-store.ts'
 import { type Deps, isTransient } from './compose.ts'
 import { ingestRoutes } from './http/ingest.ts'
 import { queryRoutes } from './http/query.ts'
+import { QueryPool } from './query/query-pool.ts'
 import { type Role, Roles, type SingleRole } from './role-names.ts'
 import type { Metrics } from './runtime/metrics.ts'
 import type { Stage } from './runtime/stage.ts'
@@ -23,6 +24,9 @@ export type RolePlan = {
   /** The roles whose stages and routes this process runs. */
   readonly members: readonly SingleRole[]
 }
+
+/** PostgreSQL connections of each query worker: a question's reads pipeline on one snapshot's connection. */
+const QUERY_WORKER_CONNECTIONS = 4
 
 const single: readonly SingleRole[] = Roles.filter((r): r is SingleRole => r !== 'all')
 
@@ -94,7 +98,15 @@ export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleP
       })
       return { stages: [stage], routes: [], close: () => store.close() }
     }
-    case 'api':
-      return { stages: [], routes: [queryRoutes(db.sql)] }
+    case 'api': {
+      const pool =
+        config.queryWorkers > 0
+          ? new QueryPool(config.queryWorkers, db.url, {
+              connections: QUERY_WORKER_CONNECTIONS,
+              memoryTargetMb: config.memoryTargetMb,
+            })
+          : undefined
+      return { stages: [], routes: [queryRoutes(db.sql, pool)], close: async () => void (await pool?.close()) }
+    }
   }
 }

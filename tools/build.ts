@@ -21,8 +21,12 @@ const inlineWasm: BunPlugin = {
 }
 
 const result = await Bun.build({
-  // The valuation pool's worker is an entry point of its own (Bun bundles each one separately).
-  entrypoints: [`${import.meta.dir}/../src/main.ts`, `${import.meta.dir}/../src/valuation-worker.ts`],
+  // The valuation and query pools' workers are entry points of their own (Bun bundles each one separately).
+  entrypoints: [
+    `${import.meta.dir}/../src/main.ts`,
+    `${import.meta.dir}/../src/valuation-worker.ts`,
+    `${import.meta.dir}/../src/query-worker.ts`,
+  ],
   compile: { outfile },
   target: 'bun',
   plugins: [inlineWasm],

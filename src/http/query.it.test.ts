@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Static } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
+import { QueryPool } from '../query/query-pool.ts'
 import type {
   BenchmarkView,
   CashflowView,
@@ -428,6 +429,45 @@ describe('the query API over the pipeline’s tables', () => {
       ['timeseries', true],
     ])
   })
+
+  test('on query worker threads (QueryPool), every analytics answer and error is the one the HTTP thread gives', async () => {
+    const { P, Q, A } = ids()
+    const pool = new QueryPool(2, pipeline.db.url, { connections: 2, memoryTargetMb: 0 })
+    try {
+      const pooled = new Elysia().use(queryRoutes(pipeline.db.sql, pool)) as unknown as Elysia
+      const paths = [
+        `/v1/portfolios/${P}/review`,
+        `/v1/portfolios/${P}/performance?period=SI&frequency=daily`,
+        `/v1/portfolios/${P}/performance?from=2025-01-09&to=2025-01-07`, // 400
+        `/v1/portfolios/${P}/mwr`,
+        `/v1/portfolios/${P}/contribution`,
+        `/v1/portfolios/${P}/risk?frequency=daily`,
+        `/v1/portfolios/${P}/concentration?top=2`,
+        `/v1/portfolios/${P}/positions`,
+        `/v1/portfolios/${P}/support`,
+        `/v1/portfolios/${P}/positions/${A}/lineage`,
+        `/v1/portfolios/${Q}/performance?period=SI`, // 422: Monday and Tuesday unvalued
+        `/v1/portfolios/NOPE-${P}/review`, // 404
+      ]
+      // Fired at once: the two workers answer concurrently.
+      const answers = await Promise.all(
+        paths.map(async (path) => {
+          const [own, other] = await Promise.all([
+            app.handle(new Request(`http://localhost${path}`)),
+            pooled.handle(new Request(`http://localhost${path}`)),
+          ])
+          const strip = (body: unknown) => ({ ...(body as Record<string, unknown>), correlationId: undefined })
+          return [path, own.status, strip(await own.json()), other.status, strip(await other.json())] as const
+        }),
+      )
+      for (const [path, status, body, pooledStatus, pooledBody] of answers) {
+        expect([path, pooledStatus, pooledBody]).toEqual([path, status, body])
+      }
+      expect(answers.map(([, status]) => status)).toEqual([200, 200, 400, 200, 200, 200, 200, 200, 200, 200, 422, 404])
+    } finally {
+      await pool.close()
+    }
+  }, 60_000)
 
   test('the OpenAPI document describes every query route; /docs renders it with nothing from the internet', async () => {
     const doc = (await get<OpenApi>('/openapi.json')).body

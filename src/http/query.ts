@@ -7,7 +7,7 @@ import { isIsoDate } from '../domain/dates.ts'
 import { literalUnion } from '../domain/literal-union.ts'
 import { CashflowClasses, Currency, Id, IsoDateString, Text, TransactionTypes } from '../domain/records.ts'
 import { PgReads, TransactionSorts } from '../query/pg-reads.ts'
-import { QueryError, QueryService, unknownPortfolio } from '../query/service.ts'
+import { QueryError, QueryService, type Questions, unknownPortfolio } from '../query/service.ts'
 import {
   BenchmarkView,
   CashflowView,
@@ -111,10 +111,10 @@ async function answer<T>(ctx: Answer, visible: Visible, fn: () => Promise<T>) {
 /**
  * The query API (role `api`): reads of what the pipeline stored, and analytics computed on
  * request from the daily series. Conventions: docs/analytics.md, echoed in each analytics answer.
+ * `service` answers the analytics: on this thread, or a QueryPool's worker threads.
  */
-export function queryRoutes(sql: Sql) {
+export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)) {
   const reads = new PgReads(sql)
-  const service = new QueryService(sql)
   const visible: Visible = async (principal, portfolioId) => {
     if (principal.clientIds === null) return true
     const p = await reads.portfolio(portfolioId)

@@ -23,6 +23,19 @@ export { type PeriodRequest, QueryError, unknownPortfolio } from './context.ts'
 export { twrConventions } from './performance.ts'
 export type { Frequency, RiskRequest } from './risk.ts'
 
+/** The questions QueryService answers: what a QueryPool hands to its worker threads. */
+export type QueryMethod =
+  | 'performance'
+  | 'mwr'
+  | 'contribution'
+  | 'risk'
+  | 'concentration'
+  | 'review'
+  | 'positions'
+  | 'lineage'
+  | 'support'
+export type Questions = Pick<QueryService, QueryMethod>
+
 /**
  * The analytics of the query API, one question per module (context.ts says what they share):
  * performance.ts, risk.ts, concentration.ts, review.ts, support.ts. This class binds them to a

@@ -1,0 +1,127 @@
+import { QueryError } from './context.ts'
+import type { FromQueryWorker, ToQueryWorker } from './query-worker.ts'
+import type { QueryMethod, QueryService, Questions } from './service.ts'
+
+/**
+ * The worker's entry point, src/query-worker.ts: one folder up from source; inside the compiled
+ * binary every module's URL is the bundle's, beside that entry (tools/build.ts).
+ */
+const WORKER_URL = new URL(
+  import.meta.url.includes('/$bunfs/') ? './query-worker.ts' : '../query-worker.ts',
+  import.meta.url,
+)
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: unknown) => void }
+
+/**
+ * QUESTIONS ON WORKER THREADS. The API's analytics (review, performance, risk, …) read and compute
+ * on `size` Bun workers, each with its own connections and QueryService, so that on the embedded
+ * default (every role in one process) a review waits neither for the pipeline's batches nor they
+ * for it; the two cores each get one. A question goes to the worker with the fewest in flight.
+ * Answers and QueryErrors come back as they were; any other failure as an Error with its message
+ * (answered 500, as on the HTTP thread).
+ */
+export class QueryPool implements Questions {
+  readonly #workers: { worker: Worker; inFlight: number }[] = []
+  readonly #ready: Promise<void>[] = []
+  readonly #pending = new Map<number, Pending & { worker: number }>()
+  #nextId = 0
+  #closing: Promise<unknown> | undefined
+
+  constructor(size: number, url: string, options: { connections: number; memoryTargetMb: number; name?: string }) {
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(WORKER_URL)
+      let ready: () => void = () => {}
+      this.#ready.push(new Promise<void>((resolve) => (ready = resolve)))
+      worker.onmessage = (event: MessageEvent<FromQueryWorker>) => this.#receive(event.data, ready)
+      worker.onerror = (event) => {
+        for (const [id, p] of this.#pending) {
+          if (p.worker !== i) continue
+          this.#pending.delete(id)
+          p.reject(new Error(`query worker crashed: ${event.message}`))
+        }
+      }
+      const name = `${options.name ?? 'pas-query-worker'}-${i}`
+      worker.postMessage({
+        type: 'init',
+        url,
+        name,
+        connections: options.connections,
+        memoryTargetMb: options.memoryTargetMb,
+      } satisfies ToQueryWorker)
+      this.#workers.push({ worker, inFlight: 0 })
+    }
+  }
+
+  readonly performance = (...args: Parameters<QueryService['performance']>) => this.#ask('performance', args)
+  readonly mwr = (...args: Parameters<QueryService['mwr']>) => this.#ask('mwr', args)
+  readonly contribution = (...args: Parameters<QueryService['contribution']>) => this.#ask('contribution', args)
+  readonly risk = (...args: Parameters<QueryService['risk']>) => this.#ask('risk', args)
+  readonly concentration = (...args: Parameters<QueryService['concentration']>) => this.#ask('concentration', args)
+  readonly review = (...args: Parameters<QueryService['review']>) => this.#ask('review', args)
+  readonly positions = (...args: Parameters<QueryService['positions']>) => this.#ask('positions', args)
+  readonly lineage = (...args: Parameters<QueryService['lineage']>) => this.#ask('lineage', args)
+  readonly support = (...args: Parameters<QueryService['support']>) => this.#ask('support', args)
+
+  async #ask<M extends QueryMethod>(method: M, args: unknown[]): Promise<Awaited<ReturnType<QueryService[M]>>> {
+    await Promise.all(this.#ready)
+    let index = 0
+    for (let i = 1; i < this.#workers.length; i++) {
+      if ((this.#workers[i]?.inFlight ?? 0) < (this.#workers[index]?.inFlight ?? 0)) index = i
+    }
+    const slot = this.#workers[index]
+    if (!slot) throw new Error('the query pool has no workers')
+    const id = this.#nextId++
+    slot.inFlight++
+    try {
+      return (await new Promise<unknown>((resolve, reject) => {
+        this.#pending.set(id, { resolve, reject, worker: index })
+        // JSON-shaped arguments: `undefined` fields are dropped by the copy, as the service ignores them.
+        slot.worker.postMessage({ type: 'ask', id, method, args } satisfies ToQueryWorker)
+      })) as Awaited<ReturnType<QueryService[M]>>
+    } finally {
+      slot.inFlight--
+      this.#pending.delete(id)
+    }
+  }
+
+  #receive(message: FromQueryWorker, ready: () => void): void {
+    switch (message.type) {
+      case 'ready':
+        ready()
+        return
+      case 'closed':
+        return
+      case 'answer':
+        this.#pending.get(message.id)?.resolve(message.value)
+        return
+      case 'failed': {
+        const pending = this.#pending.get(message.id)
+        if (!pending) return
+        if (message.status !== undefined && message.body !== undefined) {
+          pending.reject(new QueryError(message.status, message.body))
+        } else pending.reject(new Error(`query worker: ${message.message}`))
+        return
+      }
+    }
+  }
+
+  /** Closes each worker's connections, then the workers. */
+  close(): Promise<unknown> {
+    this.#closing ??= Promise.all(
+      this.#workers.map(({ worker }) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 10_000)
+          worker.addEventListener('message', (event: MessageEvent<FromQueryWorker>) => {
+            if (event.data.type === 'closed') {
+              clearTimeout(timer)
+              resolve()
+            }
+          })
+          worker.postMessage({ type: 'close' } satisfies ToQueryWorker)
+        }).then(() => worker.terminate()),
+      ),
+    )
+    return this.#closing
+  }
+}
