@@ -30,16 +30,6 @@ export const unknownPortfolio = (portfolioId: string) =>
 
 /** Which days a request covers: a preset ending on `asOf`, or an explicit range. */
 export type PeriodRequest = { preset?: Preset | undefined; from?: string | undefined; to?: string | undefined }
-export type Frequency = 'daily' | 'weekly' | 'monthly'
-export type RiskRequest = PeriodRequest & {
-  frequency: Frequency
-  annualizationFactor?: number | undefined
-  riskFreeRate: number
-  minimumAcceptableReturn: number
-  confidence: number
-  horizon: number
-  benchmarkId?: string | undefined
-}
 
 const SNAPSHOT = 'isolation level repeatable read read only'
 

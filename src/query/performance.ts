@@ -17,14 +17,16 @@ export const twrConventions = (timing: FlowTiming, fees: FeeScope) => ({
     'denominator |BMV + SOD|; a day losing more than the capital at risk is capped at −100 % and listed in wipeOuts',
 })
 
+export type PerformanceRequest = PeriodRequest & {
+  timing: FlowTiming
+  fees: FeeScope
+  frequency: Static<typeof PerformanceView>['frequency']
+}
+
 export async function performance(
   sql: Sql,
   portfolioId: string,
-  request: PeriodRequest & {
-    timing: FlowTiming
-    fees: FeeScope
-    frequency: Static<typeof PerformanceView>['frequency']
-  },
+  request: PerformanceRequest,
 ): Promise<Static<typeof PerformanceView>> {
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
     const period = periodOf(ctx, request)

@@ -1,9 +1,8 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
-import type { FeeScope, FlowTiming } from '../analytics/returns.ts'
 import { concentration } from './concentration.ts'
 import type { PeriodRequest } from './context.ts'
-import { contribution, mwr, performance } from './performance.ts'
+import { contribution, mwr, type PerformanceRequest, performance } from './performance.ts'
 import { positions, review } from './review.ts'
 import { type RiskRequest, risk } from './risk.ts'
 import { lineage, support } from './support.ts'
@@ -44,14 +43,7 @@ export type Questions = Pick<QueryService, QueryMethod>
 export class QueryService {
   constructor(private readonly sql: Sql) {}
 
-  performance(
-    portfolioId: string,
-    request: PeriodRequest & {
-      timing: FlowTiming
-      fees: FeeScope
-      frequency: Static<typeof PerformanceView>['frequency']
-    },
-  ): Promise<Static<typeof PerformanceView>> {
+  performance(portfolioId: string, request: PerformanceRequest): Promise<Static<typeof PerformanceView>> {
     return performance(this.sql, portfolioId, request)
   }
 
