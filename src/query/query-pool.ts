@@ -1,3 +1,4 @@
+import { closeWorkers } from '../runtime/workers.ts'
 import { QueryError } from './context.ts'
 import type { FromQueryWorker, ToQueryWorker } from './query-worker.ts'
 import type { QueryMethod, QueryService, Questions } from './service.ts'
@@ -108,20 +109,7 @@ export class QueryPool implements Questions {
 
   /** Closes each worker's connections, then the workers. */
   close(): Promise<unknown> {
-    this.#closing ??= Promise.all(
-      this.#workers.map(({ worker }) =>
-        new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 10_000)
-          worker.addEventListener('message', (event: MessageEvent<FromQueryWorker>) => {
-            if (event.data.type === 'closed') {
-              clearTimeout(timer)
-              resolve()
-            }
-          })
-          worker.postMessage({ type: 'close' } satisfies ToQueryWorker)
-        }).then(() => worker.terminate()),
-      ),
-    )
+    this.#closing ??= closeWorkers(this.#workers.map((w) => w.worker))
     return this.#closing
   }
 }

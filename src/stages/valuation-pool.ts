@@ -2,6 +2,7 @@ import type { ValuationJob } from '../domain/records.ts'
 import { AppError, type ErrorCode, ErrorCodes } from '../errors.ts'
 import type { Batch } from '../ports/event-log.ts'
 import { partitionFor } from '../runtime/partitioner.ts'
+import { closeWorkers } from '../runtime/workers.ts'
 import type { JobValuer } from './valuation.ts'
 import type { FromWorker, ToWorker } from './valuation-worker.ts'
 
@@ -103,20 +104,7 @@ export class ValuationPool implements JobValuer {
 
   /** Closes each worker's connections, then the workers. */
   close(): Promise<unknown> {
-    this.#closing ??= Promise.all(
-      this.#workers.map((worker) =>
-        new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 10_000)
-          worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
-            if (event.data.type === 'closed') {
-              clearTimeout(timer)
-              resolve()
-            }
-          })
-          worker.postMessage({ type: 'close' } satisfies ToWorker)
-        }).then(() => worker.terminate()),
-      ),
-    )
+    this.#closing ??= closeWorkers(this.#workers)
     return this.#closing
   }
 }
