@@ -341,16 +341,27 @@ describe('the query API over the pipeline’s tables', () => {
       value: '5250.00',
       weight: expect.closeTo(w[0] as number, 12),
     })
+    // ACME's exposure: A 5,250 + B 2,040 = 7,290.
     expect(res.body.issuers).toEqual([
-      { issuer: 'ACME', weight: expect.closeTo((5250 + 2040) / 11_280, 12), unclassified: false },
-      { issuer: 'Cash', weight: expect.closeTo(w[3] as number, 12), unclassified: false },
-      { issuer: 'OTHER', weight: expect.closeTo(w[2] as number, 12), unclassified: false },
+      { issuer: 'ACME', value: '7290.00', weight: expect.closeTo((5250 + 2040) / 11_280, 12), unclassified: false },
+      { issuer: 'Cash', value: '2990.00', weight: expect.closeTo(w[3] as number, 12), unclassified: false },
+      { issuer: 'OTHER', value: '1000.00', weight: expect.closeTo(w[2] as number, 12), unclassified: false },
     ])
     expect(res.body.allocation.assetClass.map((x) => [x.key, x.value])).toEqual([
       ['Equity', '6250.00'],
       ['Cash', '2990.00'],
       ['Bond', '2040.00'],
     ])
+    // Several top-N in one call: by weight A 5,250, cash 2,990, B 2,040, C 1,000.
+    const tops = await get<Of<typeof ConcentrationView>>(`/v1/portfolios/${P}/concentration?top=1,3,2`)
+    expect(tops.body.tops).toEqual([
+      { n: 1, share: expect.closeTo(5250 / 11_280, 12) },
+      { n: 3, share: expect.closeTo((5250 + 2990 + 2040) / 11_280, 12) },
+      { n: 2, share: expect.closeTo((5250 + 2990) / 11_280, 12) },
+    ])
+    expect(tops.body.topN).toEqual({ n: 1, share: expect.closeTo(5250 / 11_280, 12) })
+    const wrong = await get(`/v1/portfolios/${P}/concentration?top=3,0`)
+    expect([wrong.status, wrong.body.field]).toEqual([400, 'top'])
   })
 
   test('the review: one snapshot with overview, presets, risk, activity, holdings and transactions', async () => {

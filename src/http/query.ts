@@ -86,6 +86,14 @@ type Answer = {
   query?: unknown
   params?: Record<string, string>
 }
+/** The top-N counts of `top=3,5,10` (default 5); each must be 1 to 100. */
+function topsOf(top: string | undefined): number[] {
+  const tops = (top ?? '5').split(',').map(Number)
+  const wrong = tops.find((n) => n < 1 || n > 100)
+  if (wrong !== undefined) throw new QueryError(400, { error: `top: ${wrong} is not between 1 and 100`, field: 'top' })
+  return tops
+}
+
 /** Whether the key may see a portfolio: keys limited to some clients see only their portfolios. */
 type Visible = (principal: Principal, portfolioId: string) => Promise<boolean>
 
@@ -470,13 +478,19 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
         '/portfolios/:portfolioId/concentration',
         (ctx) =>
           answer(ctx, visible, () =>
-            service.concentration(ctx.params.portfolioId, { asOf: ctx.query.asOf, top: ctx.query.top ?? 5 }),
+            service.concentration(ctx.params.portfolioId, { asOf: ctx.query.asOf, top: topsOf(ctx.query.top) }),
           ),
         {
           params: PortfolioParams,
           query: queryOf({
             asOf: Day('Valuations of this day; default: the business date'),
-            top: t.Optional(t.Integer({ minimum: 1, maximum: 100, description: 'N of the top-N share; default 5' })),
+            top: t.Optional(
+              t.String({
+                pattern: '^[0-9]{1,3}(,[0-9]{1,3}){0,9}$',
+                description:
+                  'N of the top-N share, or up to ten of them comma-separated (`3,5,10`), each 1 to 100; default 5',
+              }),
+            ),
           }),
           response: { 200: ConcentrationView, ...errors },
           ...doc(

@@ -3,7 +3,7 @@ import type { Sql } from '../adapters/pg-client.ts'
 import { concentration as concentrationOf } from '../analytics/concentration.ts'
 import { sum, toCents } from '../domain/money.ts'
 import { inPortfolio, QueryError } from './context.ts'
-import { allocate, allocations, holdingsOf, issuerOf } from './holdings.ts'
+import { allocate, allocations, holdingsOf, issuerLabel, issuerOf } from './holdings.ts'
 import type { ConcentrationView } from './views.ts'
 
 /** Concentration: HHI, largest positions and issuers, allocation. */
@@ -11,7 +11,8 @@ import type { ConcentrationView } from './views.ts'
 export async function concentration(
   sql: Sql,
   portfolioId: string,
-  request: { asOf?: string | undefined; top: number },
+  /** `top`: each N of a top-N share asked for (the first is also `topN`). */
+  request: { asOf?: string | undefined; top: readonly number[] },
 ): Promise<Static<typeof ConcentrationView>> {
   return inPortfolio(sql, portfolioId, request.asOf, async (ctx) => {
     const holdings = await holdingsOf(ctx)
@@ -28,6 +29,9 @@ export async function concentration(
       holdings.map((h) => ({ positionId: h.position.positionId, value: Number(h.value), ...issuerOf(h) })),
     )
     const total = sum(holdings.map((h) => h.value))
+    const share = (n: number) => ({ n, share: c.weights.slice(0, n).reduce((s, w) => s + w.weight, 0) })
+    // Each issuer's exposure as an exact amount too (weights are float64 fractions of the total).
+    const amounts = new Map(allocate(holdings, issuerLabel, total).map((a) => [a.key, a.value]))
     return {
       portfolioId,
       asOf: ctx.asOf,
@@ -36,9 +40,10 @@ export async function concentration(
       largest: c.largest,
       top5: c.top5,
       top10: c.top10,
-      topN: { n: request.top, share: c.weights.slice(0, request.top).reduce((s, w) => s + w.weight, 0) },
+      topN: share(request.top[0] ?? 5),
+      tops: request.top.map(share),
       positions: allocate(holdings, (h) => h.position.positionId, total),
-      issuers: c.issuers,
+      issuers: c.issuers.map((i) => ({ ...i, value: amounts.get(i.issuer) ?? '0.00' })),
       allocation: allocations(holdings, total),
       conventions:
         'weights = market value / total (net: a short weighs negative); HHI = Σ w² over positions; issuer = ultimate parent issuer, else issuer, Cash for cash, Unclassified (flagged) when unknown',

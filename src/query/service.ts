@@ -61,7 +61,7 @@ export class QueryService {
 
   concentration(
     portfolioId: string,
-    request: { asOf?: string | undefined; top: number },
+    request: { asOf?: string | undefined; top: readonly number[] },
   ): Promise<Static<typeof ConcentrationView>> {
     return concentration(this.sql, portfolioId, request)
   }

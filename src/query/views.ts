@@ -297,11 +297,18 @@ export const ConcentrationView = Type.Object({
   largest: Fraction('Largest position weight'),
   top5: Fraction('Sum of the 5 largest weights'),
   top10: Fraction('Sum of the 10 largest weights'),
-  topN: Type.Object({ n: Type.Integer(), share: Fraction('Sum of the N largest weights') }),
+  topN: Type.Object(
+    { n: Type.Integer(), share: Fraction('Sum of the N largest weights') },
+    { description: 'The first N asked for' },
+  ),
+  tops: Type.Array(Type.Object({ n: Type.Integer(), share: Fraction('Sum of the N largest weights') }), {
+    description: 'Every N asked for (`top=3,5,10`), in the order asked',
+  }),
   positions: Type.Array(Weighted),
   issuers: Type.Array(
     Type.Object({
       issuer: Type.String({ description: 'Ultimate parent issuer, else issuer; Cash for cash; Unclassified' }),
+      value: Money('Market value summed over the issuer’s securities, exact to the cent'),
       weight: Fraction('Summed over the issuer’s securities'),
       unclassified: Type.Boolean({ description: 'True for positions with no issuer data' }),
     }),
