@@ -325,6 +325,23 @@ describe('the query API over the pipeline’s tables', () => {
     expect(res.body.conventions.standardDeviation).toContain('sample')
   })
 
+  test('risk on log returns, and gross of fees', async () => {
+    const { P } = ids()
+    const sample = (xs: number[]) => {
+      const mean = xs.reduce((a, b) => a + b) / xs.length
+      return Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (xs.length - 1))
+    }
+    // Log returns ln(1 + r) of the week's days; gross, Thursday's fee of 10 is added back: 160 / 11,060.
+    const logs = [0, r.tue, r.wed, r.thu, r.fri].map(Math.log1p)
+    const log = await get<Of<typeof RiskView>>(`/v1/portfolios/${P}/risk?period=SI&returns=log`)
+    expect(log.body.volatility).toBeCloseTo(sample(logs) * Math.sqrt(252), 12)
+    expect(log.body.conventions.returns).toContain('log returns')
+    const gross = await get<Of<typeof RiskView>>(`/v1/portfolios/${P}/risk?period=SI&fees=gross`)
+    expect(gross.body.volatility).toBeCloseTo(sample([0, r.tue, r.wed, 160 / 11_060, r.fri]) * Math.sqrt(252), 12)
+    expect(gross.body.conventions.returns).toContain('gross of fees')
+    expect((await get(`/v1/portfolios/${P}/risk?returns=cubic`)).status).toBe(400)
+  })
+
   test('concentration on Friday: ACME’s two securities summed as one issuer; HHI over positions', async () => {
     const { P, A } = ids()
     const res = await get<Of<typeof ConcentrationView>>(`/v1/portfolios/${P}/concentration`)

@@ -450,6 +450,8 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
               confidence: ctx.query.confidence ?? 0.95,
               horizon: ctx.query.horizon ?? 1,
               benchmarkId: ctx.query.benchmarkId,
+              fees: ctx.query.fees,
+              returns: ctx.query.returns,
             }),
           ),
         {
@@ -458,6 +460,12 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
             ...PeriodQuery,
             frequency: t.Optional(
               literalUnion(['daily', 'weekly', 'monthly'] as const, { description: 'Return frequency; default daily' }),
+            ),
+            fees: t.Optional(literalUnion(FeeScopes, { description: 'net (default) or gross of fees' })),
+            returns: t.Optional(
+              literalUnion(['simple', 'log'] as const, {
+                description: 'Statistics on simple periodic returns (default) or on log returns ln(1 + r)',
+              }),
             ),
             annualizationFactor: t.Optional(t.Number({ exclusiveMinimum: 0, description: 'k; default 252, 52 or 12' })),
             riskFreeRate: t.Optional(t.Number({ minimum: -1, description: 'Annual, as a fraction; default 0' })),

@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { relativeRisk } from '../analytics/relative.ts'
-import { type DailyReturn, dailyReturns, link } from '../analytics/returns.ts'
+import { type DailyReturn, dailyReturns, type FeeScope, link } from '../analytics/returns.ts'
 import { maxDrawdown, sharpe, sortino, valueAtRisk, volatility } from '../analytics/risk.ts'
 import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { type Context, inPortfolio, type PeriodRequest, periodic, periodOf, QueryError, seriesOf } from './context.ts'
@@ -18,16 +18,24 @@ export type RiskRequest = PeriodRequest & {
   confidence: number
   horizon: number
   benchmarkId?: string | undefined
+  /** Fees netted from the returns (default) or added back. */
+  fees?: FeeScope | undefined
+  /** The statistics on simple periodic returns r (default) or on log returns ln(1 + r). */
+  returns?: 'simple' | 'log' | undefined
 }
 
 const PERIODS_PER_YEAR: Record<Frequency, number> = { daily: 252, weekly: 52, monthly: 12 }
 export async function risk(sql: Sql, portfolioId: string, request: RiskRequest): Promise<Static<typeof RiskView>> {
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
     const period = periodOf(ctx, request)
-    const daily = dailyReturns(await seriesOf(ctx, period))
+    const fees = request.fees ?? 'net'
+    const log = request.returns === 'log'
+    const daily = dailyReturns(await seriesOf(ctx, period), 'recorded', fees)
     const k = request.annualizationFactor ?? PERIODS_PER_YEAR[request.frequency]
     const returns = periodic(daily, request.frequency)
-    const r = returns.map((x) => x.r)
+    // Each period's return linked simply from its days, then taken as ln(1 + r) when asked.
+    const asked = (x: number) => (log ? Math.log1p(x) : x)
+    const r = returns.map((x) => asked(x.r))
     if (r.length < 2) {
       throw new QueryError(422, {
         error: `${r.length} ${request.frequency} return(s): risk needs at least 2`,
@@ -46,7 +54,7 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
         benchmarkId: request.benchmarkId,
         ...relativeRisk(
           r,
-          bp.map((x) => x.r),
+          bp.map((x) => asked(x.r)),
           k,
         ),
         benchmarkReturn: link(b),
@@ -74,10 +82,10 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
       },
       benchmark,
       conventions: {
-        returns: `${request.frequency} TWR (flows as recorded, net of fees), days linked within each period`,
+        returns: `${request.frequency} TWR (flows as recorded, ${fees} of fees), days linked within each period${log ? '; statistics on log returns ln(1 + r)' : '; simple returns'}`,
         standardDeviation: 'sample (n − 1)',
         varSign: 'VaR and expected shortfall are losses, reported as positive fractions',
-        drawdown: 'on the wealth index Π(1 + r) of the periodic returns',
+        drawdown: 'on the wealth index Π(1 + r) of the simple periodic returns (log or not)',
       },
     }
   })
