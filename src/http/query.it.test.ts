@@ -381,12 +381,34 @@ describe('the query API over the pipeline’s tables', () => {
     expect([wrong.status, wrong.body.field]).toEqual([400, 'top'])
   })
 
+  test('the review of a portfolio with no transaction yet: 200, zeros, and no data yet said for every figure', async () => {
+    const E = `E-${pipeline.run}`
+    await pipeline.send('portfolios', [{ portfolioId: E, baseCurrency: 'EUR', openDate: '2025-01-06' }])
+    await settles(async () => (await get(`/v1/portfolios/${E}`)).status, 200)
+    const res = await get<Of<typeof ReviewView>>(`/v1/portfolios/${E}/review`)
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({
+      asOf: '2025-01-10', // the business date
+      dataSince: null,
+      overview: { totalWealth: '0.00', cash: '0.00', ytdPnl: '0.00', complete: true },
+      activity: { ytdIncome: '0.00', ytdDeposits: '0.00', ytdWithdrawals: '0.00', ytdFees: '0.00' },
+      holdings: [],
+      transactions: { ytdCount: 0, recent: [] },
+    })
+    expect(res.body.overview.portfolio.portfolioId).toBe(E)
+    expect(res.body.performance.map((p) => [p.preset, p.net, p.unavailable])).toEqual(
+      ['MTD', 'QTD', 'YTD', '1Y', '3Y', 'SI'].map((preset) => [preset, null, expect.stringContaining('no data yet')]),
+    )
+    // The other analytics still say there is no series to compute on.
+    expect((await get(`/v1/portfolios/${E}/performance?period=SI`)).status).toBe(422)
+  })
+
   test('the review: one snapshot with overview, presets, risk, activity, holdings and transactions', async () => {
     const { P } = ids()
     const res = await get<Of<typeof ReviewView>>(`/v1/portfolios/${P}/review`)
     expect(res.status).toBe(200)
     const b = res.body
-    expect(b.asOf).toBe('2025-01-10')
+    expect([b.asOf, b.dataSince]).toEqual(['2025-01-10', '2025-01-06'])
     // P&L this year: 0 + 80 − 20 + 150 + 70 = 280.
     expect(b.overview).toMatchObject({ totalWealth: '11280.00', cash: '2990.00', ytdPnl: '280.00', complete: true })
     expect(b.overview.portfolio.riskProfile).toBe('BALANCED')

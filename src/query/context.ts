@@ -56,14 +56,18 @@ export async function inPortfolio<T>(
   asOf: string | undefined,
   fn: (ctx: Context) => Promise<T>,
 ): Promise<T> {
-  return snapshot(sql, portfolioId, async (reads, portfolio) => {
-    const [inception, businessDate] = await Promise.all([reads.inception(portfolioId), reads.businessDate()])
-    const resolvedAsOf = asOf ?? businessDate
-    if (!inception || !resolvedAsOf) {
-      throw new QueryError(422, { error: `portfolio ${portfolioId} has no daily series yet`, field: 'portfolioId' })
-    }
-    return fn({ reads, portfolio, asOf: resolvedAsOf, inception })
-  })
+  return snapshot(sql, portfolioId, async (reads, portfolio) => fn(await contextOf(reads, portfolio, asOf)))
+}
+
+/** The context of a known portfolio on a snapshot; 422 while it has no daily series. */
+export async function contextOf(reads: PgReads, portfolio: PortfolioView, asOf: string | undefined): Promise<Context> {
+  const portfolioId = portfolio.portfolioId
+  const [inception, businessDate] = await Promise.all([reads.inception(portfolioId), reads.businessDate()])
+  const resolvedAsOf = asOf ?? businessDate
+  if (!inception || !resolvedAsOf) {
+    throw new QueryError(422, { error: `portfolio ${portfolioId} has no daily series yet`, field: 'portfolioId' })
+  }
+  return { reads, portfolio, asOf: resolvedAsOf, inception }
 }
 
 /** The period asked for, checked against the data: a preset, or from/to (to defaults to asOf). */

@@ -5,9 +5,9 @@ import { type Preset, resolvePreset } from '../analytics/periods.ts'
 import { dailyReturns, twr } from '../analytics/returns.ts'
 import { sharpe, volatility } from '../analytics/risk.ts'
 import { type Decimal, dec, sum, toCents, ZERO } from '../domain/money.ts'
-import { inPortfolio, toPortfolioDay, withoutDates } from './context.ts'
+import { contextOf, inPortfolio, snapshot, toPortfolioDay, withoutDates } from './context.ts'
 import { allocate, allocations, assetClassOf, holdingsOf, issuerLabel, withWeight } from './holdings.ts'
-import type { PositionView, ReviewView } from './views.ts'
+import type { PortfolioView, PositionView, ReviewView } from './views.ts'
 
 /** The portfolio review (one snapshot: overview, allocation, performance, risk, activity, holdings) and positions. */
 
@@ -16,8 +16,16 @@ export async function review(
   portfolioId: string,
   request: { asOf?: string | undefined },
 ): Promise<Static<typeof ReviewView>> {
-  return inPortfolio(sql, portfolioId, request.asOf, async (ctx) => {
-    const { reads, asOf, inception } = ctx
+  return snapshot(sql, portfolioId, async (reads, portfolio) => {
+    // A portfolio with no transaction yet is reviewed as empty; one whose transactions the
+    // pipeline has not reached yet is still 422 (contextOf).
+    if (!(await reads.inception(portfolioId))) {
+      const any = await reads.transactions(portfolioId, {}, { limit: 1, offset: 0 })
+      if (any.total === 0)
+        return emptyReview(portfolio, request.asOf ?? (await reads.businessDate()) ?? portfolio.openDate)
+    }
+    const ctx = await contextOf(reads, portfolio, request.asOf)
+    const { asOf, inception } = ctx
     const ytd = resolvePreset('YTD', asOf, inception)
     const ytdFrom = ytd.ok ? ytd.from : asOf
     // Asked at once, the reads pipeline on the snapshot's connection: PostgreSQL answers the next
@@ -92,7 +100,7 @@ export async function review(
         complete,
       },
       allocation: { ...allocations(holdings, total), issuer: allocate(holdings, (h) => issuerLabel(h), total) },
-      performance: (['MTD', 'QTD', 'YTD', '1Y', '3Y', 'SI'] as const).map(figure),
+      performance: REVIEW_PRESETS.map(figure),
       risk: (['YTD', '3Y'] as const).map(riskFigure),
       activity: {
         ytdIncome: toCents(ytdSum((r) => dec(r.incomeBase))),
@@ -109,6 +117,7 @@ export async function review(
           positions: members.map((m) => m.view),
         })),
       transactions: { ytdCount: ytdTransactions.total, recent: ytdTransactions.items },
+      dataSince: inception,
     }
   })
 }
@@ -126,4 +135,24 @@ export async function positions(
     const total = sum(rows.map((p) => (p.marketValueBase === null ? ZERO : dec(p.marketValueBase))))
     return rows.map((p) => withWeight(p, complete ? total : null))
   })
+}
+
+const REVIEW_PRESETS = ['MTD', 'QTD', 'YTD', '1Y', '3Y', 'SI'] as const
+const NO_DATA = 'no data yet: the portfolio has no transactions'
+
+/** The review of a portfolio with no transaction yet: zeros, empty lists, and why there is no figure. */
+function emptyReview(portfolio: PortfolioView, asOf: string): Static<typeof ReviewView> {
+  const none = { assetClass: [], sector: [], country: [], currency: [], issuer: [] }
+  return {
+    portfolioId: portfolio.portfolioId,
+    asOf,
+    dataSince: null,
+    overview: { portfolio, totalWealth: '0.00', cash: '0.00', ytdPnl: '0.00', complete: true },
+    allocation: none,
+    performance: REVIEW_PRESETS.map((preset) => ({ preset, from: null, net: null, gross: null, unavailable: NO_DATA })),
+    risk: (['YTD', '3Y'] as const).map((preset) => ({ preset, volatility: null, sharpe: null, unavailable: NO_DATA })),
+    activity: { ytdIncome: '0.00', ytdDeposits: '0.00', ytdWithdrawals: '0.00', ytdFees: '0.00' },
+    holdings: [],
+    transactions: { ytdCount: 0, recent: [] },
+  }
 }

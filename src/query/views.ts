@@ -368,6 +368,9 @@ export const ReviewView = Type.Object({
     ytdCount: Type.Integer(),
     recent: Type.Array(TransactionView, { description: 'This year’s, newest first, at most 20' }),
   }),
+  dataSince: Nullable(
+    Day('The first day of the portfolio’s series; null: no data yet (no transaction), every figure zero or empty'),
+  ),
 })
 
 export const SupportView = Type.Object({
