@@ -108,6 +108,7 @@ describe('the query API over the pipeline’s tables', () => {
         sector: 'Health',
         countryOfRisk: 'FR',
         issuerId: 'OTHER',
+        productType: 'Common stock',
       },
       { securityId: D, name: 'Late-priced shares', currency: 'EUR', assetClass: 'Equity' },
     ])
@@ -173,6 +174,29 @@ describe('the query API over the pipeline’s tables', () => {
       },
     })
     expect((await get('/v1/portfolios/NOPE/performance')).status).toBe(404)
+    // By an id list, and instruments by product type.
+    const both = await get<Paged<Of<typeof PortfolioView>>>(`/v1/portfolios?portfolioIds=${Q},NOPE,${P}`)
+    expect(both.body.items.map((p) => p.portfolioId)).toEqual([P, Q])
+    const one = await get<Paged<Of<typeof PortfolioView>>>(`/v1/portfolios?portfolioIds=${Q}`)
+    expect([one.body.total, one.body.items.map((p) => p.portfolioId)]).toEqual([1, [Q]])
+    const { C } = ids()
+    const stocks = await get<Paged<Of<typeof InstrumentView>>>('/v1/instruments?productType=Common%20stock')
+    expect(stocks.body.items.map((i) => i.securityId)).toContain(C)
+    expect(stocks.body.items.every((i) => i.productType === 'Common stock')).toBe(true)
+  })
+
+  test('transactions sorted by quantity, price or gross amount (as given, else quantity × price)', async () => {
+    const { P } = ids()
+    const sorted = async (sort: string) =>
+      (await get<Paged<Of<typeof TransactionView>>>(`/v1/portfolios/${P}/transactions?sort=${sort}`)).body.items.map(
+        (x) => x.transactionId.replace(`-${P}`, ''),
+      )
+    // Gross: D1 10,000; X1 50 × 100 and B1 50 × 100 = 5,000 (ties by id, descending here); B2 2,000;
+    // D2 1,000 and B3 10 × 100 = 1,000; F1 10.
+    expect(await sorted('-grossAmount')).toEqual(['D1', 'X1', 'B1', 'B2', 'D2', 'B3', 'F1'])
+    // Quantity: B3 10, B2 20, B1 and X1 50; the deposits and the fee have none: last.
+    expect(await sorted('quantity')).toEqual(['B3', 'B2', 'B1', 'X1', 'D1', 'D2', 'F1'])
+    expect((await get(`/v1/portfolios/${P}/transactions?sort=size`)).status).toBe(400)
   })
 
   test('transactions: filters, paging, sorting, and the rejection the engine recorded', async () => {

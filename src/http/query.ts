@@ -152,9 +152,24 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
       /* ---- reference data ---- */
       .get(
         '/portfolios',
-        ({ query, request }) => reads.portfolios({ ...query, clientIds: principalOf(request).clientIds }, query),
+        ({ query, request }) =>
+          reads.portfolios(
+            {
+              ...query,
+              portfolioIds: query.portfolioIds?.split(',').filter((id) => id !== ''),
+              clientIds: principalOf(request).clientIds,
+            },
+            query,
+          ),
         {
           query: queryOf({
+            portfolioIds: t.Optional(
+              t.String({
+                maxLength: 1000 * (Number(Id.maxLength) + 1),
+                pattern: Text().pattern,
+                description: 'Only these portfolios: ids separated by commas (an id with a comma cannot be listed)',
+              }),
+            ),
             clientId: IdFilter('Only this client’s portfolios'),
             bookingCentre: TextFilter('Only portfolios booked here'),
             ...Paging,
@@ -176,6 +191,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
       .get('/instruments', ({ query }) => reads.instruments(query, query), {
         query: queryOf({
           assetClass: TextFilter('Only this asset class'),
+          productType: TextFilter('Only this product type'),
           issuerId: IdFilter('Issuer or ultimate parent issuer'),
           currency: t.Optional(t.String({ pattern: Currency.pattern, description: 'ISO 4217 code' })),
           ...Paging,
@@ -212,7 +228,10 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
             securityId: IdFilter('Only this security'),
             type: t.Optional(literalUnion(TransactionTypes)),
             sort: t.Optional(
-              literalUnion(TransactionSorts, { description: 'By trade date (default) or id; - for descending' }),
+              literalUnion(TransactionSorts, {
+                description:
+                  'By trade date (default), id, quantity, price or gross amount (as given, else quantity × price); - for descending; those without the field last',
+              }),
             ),
             ...Paging,
           }),

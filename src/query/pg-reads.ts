@@ -26,14 +26,36 @@ import type {
 export type Paging = { limit: number; offset: number }
 export type Paged<T> = { items: T[]; total: number } & Paging
 export type Range = { from?: string | undefined; to?: string | undefined }
-export const TransactionSorts = ['tradeDate', '-tradeDate', 'transactionId', '-transactionId'] as const
+export const TransactionSorts = [
+  'tradeDate',
+  '-tradeDate',
+  'transactionId',
+  '-transactionId',
+  'quantity',
+  '-quantity',
+  'price',
+  '-price',
+  'grossAmount',
+  '-grossAmount',
+] as const
 export type TransactionSort = (typeof TransactionSorts)[number]
 
+/** A transaction's gross amount: as given, else quantity × price (a trade's). */
+const GROSS = `coalesce((t.record->>'grossAmount')::numeric, (t.record->>'quantity')::numeric * (t.record->>'price')::numeric)`
+/** By a number of the record: those without it last either way, ties by id. */
+const byNumber = (expr: string, direction: 'asc' | 'desc') =>
+  `${expr} ${direction} nulls last, t.transaction_id ${direction}`
 const orderBy: Record<TransactionSort, string> = {
   tradeDate: 't.trade_date asc, t.transaction_id asc',
   '-tradeDate': 't.trade_date desc, t.transaction_id desc',
   transactionId: 't.transaction_id asc',
   '-transactionId': 't.transaction_id desc',
+  quantity: byNumber(`(t.record->>'quantity')::numeric`, 'asc'),
+  '-quantity': byNumber(`(t.record->>'quantity')::numeric`, 'desc'),
+  price: byNumber(`(t.record->>'price')::numeric`, 'asc'),
+  '-price': byNumber(`(t.record->>'price')::numeric`, 'desc'),
+  grossAmount: byNumber(GROSS, 'asc'),
+  '-grossAmount': byNumber(GROSS, 'desc'),
 }
 
 /** Open-ended bounds: a missing `from` or `to` reads from the first or to the last day. */
@@ -77,6 +99,8 @@ export class PgReads {
     filter: {
       clientId?: string | undefined
       bookingCentre?: string | undefined
+      /** Only these portfolios. */
+      portfolioIds?: readonly string[] | undefined
       /** Only these clients' portfolios (a key limited to them); null: every portfolio. */
       clientIds?: readonly string[] | null
     },
@@ -86,7 +110,8 @@ export class PgReads {
     const where = this
       .sql`where (${filter.clientId ?? null}::text is null or record->>'clientId' = ${filter.clientId ?? null})
       and (${filter.bookingCentre ?? null}::text is null or record->>'bookingCentre' = ${filter.bookingCentre ?? null})
-      and (${allowed === null}::boolean or record->>'clientId' = any(${(allowed ?? []) as string[]}::text[]))`
+      and (${allowed === null}::boolean or record->>'clientId' = any(${(allowed ?? []) as string[]}::text[]))
+      and (${filter.portfolioIds === undefined}::boolean or portfolio_id = any(${(filter.portfolioIds ?? []) as string[]}::text[]))`
     const rows = await this.sql<{ v: PortfolioView; total: bigint }[]>`
       select record || jsonb_build_object('costMethod', cost_method, 'updatedAt', updated_at) as v,
              count(*) over () as total
@@ -109,7 +134,12 @@ export class PgReads {
   }
 
   async instruments(
-    filter: { assetClass?: string | undefined; issuerId?: string | undefined; currency?: string | undefined },
+    filter: {
+      assetClass?: string | undefined
+      issuerId?: string | undefined
+      currency?: string | undefined
+      productType?: string | undefined
+    },
     page: Paging,
   ): Promise<Paged<InstrumentView>> {
     const rows = await this.sql<{ v: InstrumentView; total: bigint }[]>`
@@ -118,6 +148,7 @@ export class PgReads {
       where (${filter.assetClass ?? null}::text is null or record->>'assetClass' = ${filter.assetClass ?? null})
         and (${filter.issuerId ?? null}::text is null or ${filter.issuerId ?? null} in (record->>'issuerId', record->>'ultimateParentIssuerId'))
         and (${filter.currency ?? null}::text is null or currency = ${filter.currency ?? null})
+        and (${filter.productType ?? null}::text is null or record->>'productType' = ${filter.productType ?? null})
       order by security_id limit ${page.limit} offset ${page.offset}`
     return paged(rows, page)
   }
