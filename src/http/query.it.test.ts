@@ -185,6 +185,39 @@ describe('the query API over the pipeline’s tables', () => {
     expect(stocks.body.items.every((i) => i.productType === 'Common stock')).toBe(true)
   })
 
+  test('a valuation from a price older than the staleness window is marked stale', async () => {
+    // R buys E on Monday; E has a price that day only, so Friday is valued from a 4-day-old price.
+    const [R, E] = [`R-${pipeline.run}`, `E-${pipeline.run}`]
+    await pipeline.send('portfolios', [{ portfolioId: R, baseCurrency: 'EUR', openDate: '2025-01-06' }])
+    await pipeline.send('instruments', [{ securityId: E, name: 'Rarely priced', currency: 'EUR' }])
+    await pipeline.send('prices', [{ securityId: E, date: '2025-01-06', price: '7', currency: 'EUR' }])
+    await pipeline.send('transactions', [
+      {
+        transactionId: `RB-${R}`,
+        portfolioId: R,
+        type: 'BUY',
+        tradeDate: '2025-01-06',
+        securityId: E,
+        quantity: '3',
+        price: '7',
+        currency: 'EUR',
+      },
+    ])
+    const friday = (window?: number) =>
+      get<Paged<Of<typeof ValuationView>>>(
+        `/v1/portfolios/${R}/valuations?from=2025-01-10&to=2025-01-10&positionId=${E}${window === undefined ? '' : `&staleAfterDays=${window}`}`,
+      )
+    await settles(async () => (await friday()).body.items?.length, 1)
+    // Friday − Monday = 4 days: within the default 5, past a window of 3.
+    expect((await friday()).body.items[0]).toMatchObject({
+      priceDate: '2025-01-06',
+      marketValueBase: '21',
+      stale: false,
+    })
+    expect((await friday(3)).body.items[0]).toMatchObject({ priceDate: '2025-01-06', stale: true })
+    expect((await friday(4)).body.items[0]?.stale).toBe(false)
+  })
+
   test('transactions sorted by quantity, price or gross amount (as given, else quantity × price)', async () => {
     const { P } = ids()
     const sorted = async (sort: string) =>

@@ -306,12 +306,28 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
             await knownPortfolio(ctx.params.portfolioId)
             const { from, to } = ctx.query
             const day = (from ?? to) ? {} : { from: (await reads.businessDate()) ?? undefined }
-            const range = { from: from ?? day.from, to: to ?? day.from, positionId: ctx.query.positionId }
+            const range = {
+              from: from ?? day.from,
+              to: to ?? day.from,
+              positionId: ctx.query.positionId,
+              staleAfterDays: ctx.query.staleAfterDays,
+            }
             return reads.valuations(ctx.params.portfolioId, range, ctx.query)
           }),
         {
           params: PortfolioParams,
-          query: queryOf({ ...Range, positionId: IdFilter('Only this position'), ...Paging }),
+          query: queryOf({
+            ...Range,
+            positionId: IdFilter('Only this position'),
+            staleAfterDays: t.Optional(
+              t.Integer({
+                minimum: 0,
+                maximum: 3660,
+                description: 'A price older than this many calendar days than the day it values is stale; default 5',
+              }),
+            ),
+            ...Paging,
+          }),
           response: { 200: Page(ValuationView), ...errors },
           ...doc(
             'valuation',

@@ -59,6 +59,9 @@ const orderBy: Record<TransactionSort, string> = {
 }
 
 /** Open-ended bounds: a missing `from` or `to` reads from the first or to the last day. */
+/** A price more than this many calendar days older than the day it values is stale (`staleAfterDays`). */
+export const STALE_AFTER_DAYS = 5
+
 const lo = (r: Range) => r.from ?? '0001-01-01'
 const hi = (r: Range) => r.to ?? '9999-12-31'
 
@@ -292,9 +295,10 @@ export class PgReads {
 
   async valuations(
     portfolioId: string,
-    filter: Range & { positionId?: string | undefined },
+    filter: Range & { positionId?: string | undefined; staleAfterDays?: number | undefined },
     page: Paging,
   ): Promise<Paged<Static<typeof ValuationView>>> {
+    const window = filter.staleAfterDays ?? STALE_AFTER_DAYS
     const ids = filter.positionId ? [filter.positionId] : undefined
     const all = await positionDays(this.sql, portfolioId, lo(filter), hi(filter), ids)
     const items = all
@@ -314,6 +318,7 @@ export class PgReads {
         costBase: v.costBase,
         unrealizedLocal: v.unrealizedLocal ?? null,
         unrealizedBase: v.unrealizedBase ?? null,
+        stale: v.priceDate !== undefined && toEpochDay(v.date) - toEpochDay(v.priceDate) > window,
       }))
     return { items, total: all.length, ...page }
   }

@@ -144,6 +144,9 @@ export const ValuationView = Type.Object({
   costBase: Money('Cost'),
   unrealizedLocal: Nullable(Money('Local currency')),
   unrealizedBase: Nullable(Money('Unrealized P&L')),
+  stale: Type.Boolean({
+    description: 'The price used is more than staleAfterDays (default 5) calendar days older than the day',
+  }),
 })
 
 const seriesMoney = {
