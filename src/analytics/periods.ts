@@ -41,3 +41,27 @@ export function resolvePreset(preset: Preset, asOf: string, inception: string): 
     }
   }
 }
+
+/** A preset or a named calendar year, `Y2024`. */
+export type PeriodName = Preset | `Y${number}`
+
+/** `MTD,QTD,YTD,1Y,3Y,SI,Y2024`: the names, or the first one that is neither a preset nor a year. */
+export function parsePeriods(list: string): { ok: true; names: PeriodName[] } | { ok: false; wrong: string } {
+  const names = list.split(',')
+  const wrong = names.find((n) => !(Presets as readonly string[]).includes(n) && !/^Y\d{4}$/.test(n))
+  return wrong === undefined ? { ok: true, names: names as PeriodName[] } : { ok: false, wrong }
+}
+
+/**
+ * A preset (resolvePreset), or calendar year `Y2024`: 1 January to 31 December, cut to the
+ * portfolio's first day and to the as-of date when they fall inside it; no figure for a year that
+ * ends before the first day or starts after the as-of date.
+ */
+export function resolvePeriod(name: PeriodName, asOf: string, inception: string): Resolved {
+  if (!/^Y\d{4}$/.test(name)) return resolvePreset(name as Preset, asOf, inception)
+  const year = name.slice(1)
+  const [first, last] = [`${year}-01-01`, `${year}-12-31`]
+  if (last < inception) return { ok: false, reason: `the portfolio's data starts on ${inception}, after ${year}` }
+  if (first > asOf) return { ok: false, reason: `${year} starts after ${asOf}` }
+  return { ok: true, from: first < inception ? inception : first, to: last > asOf ? asOf : last }
+}

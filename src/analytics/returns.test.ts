@@ -5,6 +5,7 @@ import {
   link,
   longerThanAYear,
   monthlyReturns,
+  quarterlyReturns,
   type SeriesDay,
   twr,
   weeklyReturns,
@@ -70,6 +71,19 @@ describe('time-weighted return', () => {
     expect(m.map((x) => x.period)).toEqual(['2025-01', '2025-02'])
     expect(m[0]?.r).toBeCloseTo(0.21, 12)
     expect(m[1]?.r).toBeCloseTo(-0.5, 12)
+  })
+
+  test('quarters link their own days: March and April fall in Q1 and Q2', () => {
+    const q = quarterlyReturns([
+      { date: '2025-02-28', r: 0.1 },
+      { date: '2025-03-31', r: 0.1 },
+      { date: '2025-04-01', r: -0.5 },
+      { date: '2025-12-31', r: 0.2 },
+    ])
+    expect(q.map((x) => x.period)).toEqual(['2025-Q1', '2025-Q2', '2025-Q4'])
+    expect(q[0]?.r).toBeCloseTo(0.21, 12) // 1.1 × 1.1 − 1
+    expect(q[1]?.r).toBeCloseTo(-0.5, 12)
+    expect(q[2]?.r).toBeCloseTo(0.2, 12)
   })
 
   test('exactly one calendar year is not annualized, a day more is', () => {

@@ -79,6 +79,10 @@ export function twr(returns: readonly DailyReturn[], from: string, to: string): 
 export const monthlyReturns = (returns: readonly DailyReturn[]): { period: string; r: number }[] =>
   periodReturns(returns, (date) => date.slice(0, 7))
 
+/** Linked returns per calendar quarter ('YYYY-Q1' … 'YYYY-Q4'). */
+export const quarterlyReturns = (returns: readonly DailyReturn[]): { period: string; r: number }[] =>
+  periodReturns(returns, (date) => `${date.slice(0, 4)}-Q${Math.ceil(Number(date.slice(5, 7)) / 3)}`)
+
 /** Linked returns per calendar year ('YYYY'). */
 export const yearlyReturns = (returns: readonly DailyReturn[]): { period: string; r: number }[] =>
   periodReturns(returns, (date) => date.slice(0, 4))

@@ -382,6 +382,41 @@ describe('the query API over the pipeline’s tables', () => {
     expect(res.body.conventions.standardDeviation).toContain('sample')
   })
 
+  test('several periods in one request, with their attributes; quarterly returns', async () => {
+    const { P } = ids()
+    const res = await get<Of<typeof PerformanceView>>(
+      `/v1/portfolios/${P}/performance?period=SI&frequency=quarterly&periods=MTD,YTD,Y2025,Y2024,3Y&attributes=true`,
+    )
+    expect(res.status).toBe(200)
+    // P's data starts Monday 2025-01-06 and the business date is Friday: MTD, YTD and 2025 are the week.
+    // Its attributes: opening value 0, closing 11,280, start-of-day deposits 10,000 + 1,000, Thursday's fee 10.
+    const weekFigure = {
+      from: '2025-01-06',
+      to: '2025-01-10',
+      twr: { cumulative: expect.closeTo(week, 12), annualized: null, days: 5 },
+      unavailable: null,
+      attributes: {
+        beginValue: '0.00',
+        endValue: '11280.00',
+        startOfDayFlows: '11000.00',
+        endOfDayFlows: '0.00',
+        fees: '10.00',
+      },
+    }
+    expect(res.body.periods).toEqual([
+      { name: 'MTD', ...weekFigure },
+      { name: 'YTD', ...weekFigure },
+      { name: 'Y2025', ...weekFigure },
+      { name: 'Y2024', from: null, to: null, twr: null, unavailable: expect.stringContaining('after 2024') },
+      { name: '3Y', from: null, to: null, twr: null, unavailable: expect.any(String) },
+    ])
+    expect(res.body.series).toEqual([
+      { period: '2025-Q1', r: expect.closeTo(week, 12), cumulative: expect.closeTo(week, 12) },
+    ])
+    const wrong = await get(`/v1/portfolios/${P}/performance?periods=YTD,2Y`)
+    expect([wrong.status, wrong.body.field]).toEqual([400, 'periods'])
+  })
+
   test('risk on log returns, and gross of fees', async () => {
     const { P } = ids()
     const sample = (xs: number[]) => {

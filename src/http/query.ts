@@ -1,7 +1,7 @@
 import type { TProperties } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
 import type { Sql } from '../adapters/pg-client.ts'
-import { Presets } from '../analytics/periods.ts'
+import { type PeriodName, Presets, parsePeriods } from '../analytics/periods.ts'
 import { FeeScopes, FlowTimings } from '../analytics/returns.ts'
 import { isIsoDate } from '../domain/dates.ts'
 import { literalUnion } from '../domain/literal-union.ts'
@@ -86,6 +86,19 @@ type Answer = {
   query?: unknown
   params?: Record<string, string>
 }
+/** `periods=MTD,YTD,Y2024`: 400 naming `periods` for a name that is neither a preset nor a year. */
+function periodsOf(periods: string | undefined): PeriodName[] | undefined {
+  if (periods === undefined) return undefined
+  const parsed = parsePeriods(periods)
+  if (!parsed.ok) {
+    throw new QueryError(400, {
+      error: `periods: ${parsed.wrong} is neither a preset (${Presets.join(', ')}) nor a year (Y2024)`,
+      field: 'periods',
+    })
+  }
+  return parsed.names
+}
+
 /** The top-N counts of `top=3,5,10` (default 5); each must be 1 to 100. */
 function topsOf(top: string | undefined): number[] {
   const tops = (top ?? '5').split(',').map(Number)
@@ -410,6 +423,8 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
               timing: ctx.query.timing ?? 'recorded',
               fees: ctx.query.fees ?? 'net',
               frequency: ctx.query.frequency ?? 'monthly',
+              periods: periodsOf(ctx.query.periods),
+              attributes: ctx.query.attributes,
             }),
           ),
         {
@@ -423,9 +438,19 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
             ),
             fees: t.Optional(literalUnion(FeeScopes, { description: 'net (default) or gross of fees' })),
             frequency: t.Optional(
-              literalUnion(['daily', 'weekly', 'monthly', 'yearly', 'none'] as const, {
+              literalUnion(['daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'none'] as const, {
                 description: 'Return series to include; default monthly',
               }),
+            ),
+            periods: t.Optional(
+              t.String({
+                maxLength: 200,
+                description:
+                  'Further periods, comma-separated: presets and calendar years, e.g. MTD,QTD,YTD,1Y,3Y,SI,Y2024',
+              }),
+            ),
+            attributes: t.Optional(
+              t.Boolean({ description: 'With each of periods: begin and end value, flows and fees' }),
             ),
           }),
           response: { 200: PerformanceView, ...errors },

@@ -2,7 +2,13 @@ import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { missingDays, type PortfolioDay } from '../analytics/performance.ts'
 import { type Preset, resolvePreset } from '../analytics/periods.ts'
-import { type DailyReturn, monthlyReturns, weeklyReturns, yearlyReturns } from '../analytics/returns.ts'
+import {
+  type DailyReturn,
+  monthlyReturns,
+  quarterlyReturns,
+  weeklyReturns,
+  yearlyReturns,
+} from '../analytics/returns.ts'
 import { PgReads } from './pg-reads.ts'
 import type { PerformanceView, PortfolioSeriesView, PortfolioView, Problem } from './views.ts'
 
@@ -144,6 +150,8 @@ export function periodic(returns: readonly DailyReturn[], frequency: Static<type
       return weeklyReturns(returns)
     case 'monthly':
       return monthlyReturns(returns)
+    case 'quarterly':
+      return quarterlyReturns(returns)
     case 'yearly':
       return yearlyReturns(returns)
     case 'none':

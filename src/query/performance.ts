@@ -1,9 +1,20 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
-import { contribution as contributionOf, mwrFlows } from '../analytics/performance.ts'
+import { contribution as contributionOf, missingDays, mwrFlows } from '../analytics/performance.ts'
+import { type PeriodName, resolvePeriod } from '../analytics/periods.ts'
 import { dailyReturns, type FeeScope, type FlowTiming, twr } from '../analytics/returns.ts'
 import { xirr } from '../analytics/xirr.ts'
-import { inPortfolio, type PeriodRequest, periodic, periodOf, seriesOf, withoutDates } from './context.ts'
+import { dec, sum, toCents } from '../domain/money.ts'
+import {
+  type Context,
+  inPortfolio,
+  type PeriodRequest,
+  periodic,
+  periodOf,
+  seriesOf,
+  toPortfolioDay,
+  withoutDates,
+} from './context.ts'
 import type { ContributionView, MwrView, PerformanceView } from './views.ts'
 
 /** Performance: time-weighted return, money-weighted return, and contribution by position. */
@@ -21,6 +32,10 @@ export type PerformanceRequest = PeriodRequest & {
   timing: FlowTiming
   fees: FeeScope
   frequency: Static<typeof PerformanceView>['frequency']
+  /** Further periods, each answered with its own TWR (or why there is none) in `periods`. */
+  periods?: readonly PeriodName[] | undefined
+  /** With each of `periods`: begin and end value, start- and end-of-day flows and fees. */
+  attributes?: boolean | undefined
 }
 
 export async function performance(
@@ -40,7 +55,49 @@ export async function performance(
       wipeOuts: returns.filter((r) => r.wipeOut).map((r) => r.date),
       frequency: request.frequency,
       series: withCumulative(periodic(returns, request.frequency)),
+      ...(request.periods ? { periods: await namedPeriods(ctx, request, request.periods) } : {}),
       conventions: twrConventions(request.timing, request.fees),
+    }
+  })
+}
+
+/**
+ * Each named period's TWR over the series since inception, read once: no figure (and why) for a
+ * period the portfolio is too young for or with days lacking complete data.
+ */
+async function namedPeriods(ctx: Context, request: PerformanceRequest, names: readonly PeriodName[]) {
+  const rows = await ctx.reads.portfolioSeries(ctx.portfolio.portfolioId, { from: ctx.inception, to: ctx.asOf })
+  const days = rows.map(toPortfolioDay)
+  const returns = dailyReturns(days, request.timing, request.fees)
+  const missing = missingDays(days, ctx.inception, ctx.asOf)
+  return names.map((name) => {
+    const p = resolvePeriod(name, ctx.asOf, ctx.inception)
+    if (!p.ok) return { name, from: null, to: null, twr: null, unavailable: p.reason }
+    const gaps = missing.filter((d) => d >= p.from && d <= p.to)
+    if (gaps.length > 0) {
+      const unavailable = `${gaps.length} day(s) without complete data, first ${gaps[0]}`
+      return { name, from: p.from, to: p.to, twr: null, unavailable }
+    }
+    const inside = rows.filter((r) => r.date >= p.from && r.date <= p.to)
+    const total = (pick: (r: (typeof rows)[number]) => string) => toCents(sum(inside.map((r) => dec(pick(r)))))
+    const attributes = request.attributes
+      ? {
+          attributes: {
+            beginValue: toCents(dec(inside[0]?.bmvBase ?? '0')),
+            endValue: toCents(dec(inside.at(-1)?.emvBase ?? '0')),
+            startOfDayFlows: total((r) => r.sodFlowBase),
+            endOfDayFlows: total((r) => r.eodFlowBase),
+            fees: total((r) => r.feesBase),
+          },
+        }
+      : {}
+    return {
+      name,
+      from: p.from,
+      to: p.to,
+      twr: withoutDates(twr(returns, p.from, p.to)),
+      unavailable: null,
+      ...attributes,
     }
   })
 }

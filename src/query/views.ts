@@ -197,13 +197,36 @@ export const PerformanceView = Type.Object({
   preset: Nullable(literalUnion(Presets)),
   twr: TwrView,
   wipeOuts: Type.Array(Day(), { description: 'Days that lost more than the capital at risk, capped at −100 %' }),
-  frequency: literalUnion(['daily', 'weekly', 'monthly', 'yearly', 'none'] as const),
+  frequency: literalUnion(['daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'none'] as const),
   series: Type.Array(
     Type.Object({
-      period: Type.String({ description: 'Date (daily), week’s Friday (weekly), YYYY-MM or YYYY' }),
+      period: Type.String({ description: 'Date (daily), week’s Friday (weekly), YYYY-MM, YYYY-Q1…Q4 or YYYY' }),
       r: Fraction('Linked return of the period'),
       cumulative: Fraction('Linked return from the start to the end of this period'),
     }),
+  ),
+  periods: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String({ description: 'A preset (MTD … SI) or a calendar year, Y2024' }),
+        from: Nullable(Day()),
+        to: Nullable(Day()),
+        twr: Nullable(TwrView),
+        unavailable: Nullable(
+          Type.String({ description: 'Why there is no figure (too little history, missing days)' }),
+        ),
+        attributes: Type.Optional(
+          Type.Object({
+            beginValue: Money('Value at the start of the first day (the day before’s close)'),
+            endValue: Money('Value at the end of the last day'),
+            startOfDayFlows: Money('External flows at the start of the day, summed, signed'),
+            endOfDayFlows: Money('External flows at the end of the day, summed, signed'),
+            fees: Money('Fees, summed'),
+          }),
+        ),
+      }),
+      { description: 'The further periods asked for (`periods=`), in the order asked' },
+    ),
   ),
   conventions: Conventions,
 })
