@@ -4,7 +4,7 @@
  *
  *   bun bench/harness.ts --size small|medium|large [--portfolios N] [--transport pg|kafka] [--processes all|ROLE=N,...]
  *                        [--clients 4] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
- *                        [--trickle N [--rate 20]] [--valuation-workers 0]
+ *                        [--trickle N [--rate 20]] [--valuation-workers 0] [--query-workers 1]
  *   bun bench/harness.ts --compare OLD.json NEW.json
  *
  * Deployments: `--processes all` (default) is one `pas --role all` process, the embedded default's
@@ -63,6 +63,8 @@ export type HarnessOptions = {
   progress?: (line: string) => void
   /** Worker threads per valuation process (PAS_VALUATION_WORKERS); 0 values on its own thread. */
   valuationWorkers?: number
+  /** Worker threads per api process answering the analytics (PAS_QUERY_WORKERS); pas's default (1) when not given. */
+  queryWorkers?: number
   /** After the bulk load: this many single changes of each kind (bench/trickle.ts), at `rate` per second. */
   trickle?: number
   rate?: number
@@ -199,6 +201,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     PAS_LOG_LEVEL: 'warn',
     PAS_PARTITIONS: '8',
     PAS_VALUATION_WORKERS: String(options.valuationWorkers ?? 0),
+    ...(options.queryWorkers === undefined ? {} : { PAS_QUERY_WORKERS: String(options.queryWorkers) }),
   }
   // Topics and groups of this run only: a broker may be shared with other runs or tests.
   const kafkaPrefix = `bench-${Date.now().toString(36)}.`
@@ -560,6 +563,7 @@ if (import.meta.main) {
       'kafka-brokers': { type: 'string' },
       trickle: { type: 'string' },
       'valuation-workers': { type: 'string', default: '0' },
+      'query-workers': { type: 'string' },
       rate: { type: 'string', default: '20' },
       compare: { type: 'boolean', default: false },
     },
@@ -596,6 +600,7 @@ if (import.meta.main) {
       kafkaBrokers: values['kafka-brokers'],
       trickle: values.trickle ? Number(values.trickle) : 0,
       valuationWorkers: Number(values['valuation-workers']),
+      queryWorkers: values['query-workers'] === undefined ? undefined : Number(values['query-workers']),
       rate: Number(values.rate),
     })
     console.log(formatResult(result))
