@@ -1,3 +1,4 @@
+import { businessDays, fromEpochDay, isBusinessDay, toEpochDay } from '../domain/dates.ts'
 import { fromScaled, toScaled } from '../domain/money.ts'
 import type { Cashflow, ValuationJob } from '../domain/records.ts'
 import { seriesWindows } from '../domain/spans.ts'
@@ -27,10 +28,18 @@ export class PgSeriesStore implements SeriesStore {
     const asOf = await inputsAsOf(this.sql)
     const through = await businessDate(this.sql)
     const windowsOf = new Map(jobs.map((job) => [job.portfolioId, seriesWindows(job, through)]))
-    const flat = [...windowsOf].flatMap(([id, windows]) => windows.map((w) => ({ id, ...w })))
-    const ids = jobs.map((j) => j.portfolioId)
-    const scope = this.sql`unnest(${flat.map((w) => w.id)}::text[], ${flat.map((w) => w.from)}::date[],
-      ${flat.map((w) => w.to)}::date[]) as w(portfolio_id, from_date, to_date)`
+    // One range per portfolio, from the business day before its first window (whose close opens
+    // it) to the end of its last; the windows pick their days from it in memory. A portfolio whose
+    // late prices revalued hundreds of short spans is read once, not joined once per span.
+    const ranged = jobs.flatMap((job) => {
+      const windows = windowsOf.get(job.portfolioId) ?? []
+      const first = windows[0]
+      const last = windows.at(-1)
+      return first && last ? [{ id: job.portfolioId, lo: previousBusinessDay(first.from), hi: last.to }] : []
+    })
+    const ids = ranged.map((r) => r.id)
+    const scope = this.sql`unnest(${ids}::text[], ${ranged.map((r) => r.lo)}::date[],
+      ${ranged.map((r) => r.hi)}::date[]) as w(portfolio_id, lo, hi)`
     // The day sums the valuation stage wrote with the valuations: one row per portfolio-day, never
     // the position-days again. The text is made canonical (sums of older rows may carry zeros).
     const totals = this.sql<
@@ -38,7 +47,7 @@ export class PgSeriesStore implements SeriesStore {
     >`
       select v.portfolio_id, v.date::text as date, v.emv_base::text as emv, v.positions, v.complete
       from portfolio_values v join ${scope} using (portfolio_id)
-      where v.date between w.from_date and w.to_date`.execute()
+      where v.date between w.lo and w.hi`.execute()
     // The positions the valuation stage valued, from its lineage (for this stage's lineage).
     const positions = this.sql<{ portfolio_id: string; position_id: string }[]>`
       select l.portfolio_id, l.position_id from lineage l
@@ -47,44 +56,57 @@ export class PgSeriesStore implements SeriesStore {
     const cashflows = this.sql<Cashflow[]>`
       select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
       from cashflows c join ${scope} using (portfolio_id)
-      where c.date between w.from_date - 2 and w.to_date`.execute()
-    const opening = this.sql<{ portfolio_id: string; from_date: string; emv: string }[]>`
-      select w.portfolio_id, w.from_date::text as from_date, p.emv
-      from ${scope} cross join lateral (
-        select s.emv_base::text as emv from portfolio_series s
-        where s.portfolio_id = w.portfolio_id and s.date < w.from_date order by s.date desc limit 1) p`.execute()
-    const [totalRows, positionRows, cashflowRows, openingRows] = await Promise.all([
-      totals,
-      positions,
-      cashflows,
-      opening,
-    ])
+      where c.date between w.lo - 2 and w.hi`.execute()
+    // Where each series starts: a window after its first point opens on the day before's close.
+    const starts = this.sql<{ portfolio_id: string; first: string }[]>`
+      select s.portfolio_id, (select min(x.date) from portfolio_series x where x.portfolio_id = s.portfolio_id)::text as first
+      from unnest(${ids}::text[]) as s(portfolio_id)`.execute()
+    const [totalRows, positionRows, cashflowRows, startRows] = await Promise.all([totals, positions, cashflows, starts])
     const totalsOf = Map.groupBy(totalRows, (t) => t.portfolio_id)
     const positionsOf = Map.groupBy(positionRows, (p) => p.portfolio_id)
     const cashflowsOf = Map.groupBy(cashflowRows, (c) => c.portfolioId)
-    const openingOf = new Map(openingRows.map((p) => [`${p.portfolio_id}|${p.from_date}`, p.emv]))
-    return jobs.map((job) => ({
-      job,
-      businessDate: through,
-      inputsAsOf: asOf,
-      windows: (windowsOf.get(job.portfolioId) ?? []).map((w) => ({
-        ...w,
-        openingEmv: openingOf.get(`${job.portfolioId}|${w.from}`),
-      })),
-      totals: (totalsOf.get(job.portfolioId) ?? []).map((t) => ({
+    const firstOf = new Map(startRows.map((r) => [r.portfolio_id, r.first]))
+    return jobs.map((job) => {
+      const own = (totalsOf.get(job.portfolioId) ?? []).map((t) => ({
         date: t.date,
         emvBase: fromScaled(toScaled(t.emv)),
         positions: t.positions,
         complete: t.complete,
-      })),
-      positionIds: (positionsOf.get(job.portfolioId) ?? []).map((p) => p.position_id),
-      cashflows: cashflowsOf.get(job.portfolioId) ?? [],
-    }))
+      }))
+      const emvOn = new Map(own.map((t) => [t.date, t.emvBase]))
+      const first = firstOf.get(job.portfolioId) ?? null
+      return {
+        job,
+        businessDate: through,
+        inputsAsOf: asOf,
+        // The point before a window is the business day before it (the series has every day
+        // once started); its emv is that day's sum, 0 when nothing was held.
+        windows: (windowsOf.get(job.portfolioId) ?? []).map((w) => ({
+          ...w,
+          openingEmv: first !== null && first < w.from ? (emvOn.get(previousBusinessDay(w.from)) ?? '0') : undefined,
+        })),
+        totals: own,
+        positionIds: (positionsOf.get(job.portfolioId) ?? []).map((p) => p.position_id),
+        cashflows: cashflowsOf.get(job.portfolioId) ?? [],
+      }
+    })
   }
 
   async replace(results: readonly SeriesResult[]): Promise<void> {
     if (results.length === 0) return
-    const flat = results.flatMap((r) => r.windows.map((w) => ({ id: r.job.portfolioId, ...w })))
+    // Every business day of every window: the points replaced (days keyed exactly, so a portfolio
+    // with many short windows is one equality join).
+    const replaced = results.flatMap((r) =>
+      r.windows
+        .filter((w) => !w.open)
+        .flatMap((w) =>
+          businessDays(toEpochDay(w.from), toEpochDay(w.to)).map((d) => [r.job.portfolioId, fromEpochDay(d)] as const),
+        ),
+    )
+    // An open window (a job from a date on) replaces everything from its date.
+    const opened = results.flatMap((r) =>
+      r.windows.filter((w) => w.open).map((w) => [r.job.portfolioId, w.from] as const),
+    )
     const portfolioRows = results.flatMap((r) =>
       r.portfolio.map((p) => [p.portfolioId, p.date, ...seriesMoney(p), String(p.complete)]),
     )
@@ -94,10 +116,12 @@ export class PgSeriesStore implements SeriesStore {
         'timeseries',
         results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
-      const scope = tx`unnest(${flat.map((w) => w.id)}::text[], ${flat.map((w) => w.from)}::date[],
-        ${flat.map((w) => w.to)}::date[]) as w(portfolio_id, from_date, to_date)`
-      await tx`delete from portfolio_series s using ${scope}
-        where s.portfolio_id = w.portfolio_id and s.date between w.from_date and w.to_date`
+      await tx`delete from portfolio_series s
+        using unnest(${replaced.map(([id]) => id)}::text[], ${replaced.map(([, d]) => d)}::date[]) as w(portfolio_id, date)
+        where s.portfolio_id = w.portfolio_id and s.date = w.date`
+      await tx`delete from portfolio_series s
+        using unnest(${opened.map(([id]) => id)}::text[], ${opened.map(([, d]) => d)}::date[]) as w(portfolio_id, from_date)
+        where s.portfolio_id = w.portfolio_id and s.date >= w.from_date`
       await copyRows(
         tx,
         'portfolio_series',
@@ -116,4 +140,11 @@ export class PgSeriesStore implements SeriesStore {
   async close(): Promise<void> {
     await this.writer.close()
   }
+}
+
+/** The business day before `date`. */
+function previousBusinessDay(date: string): string {
+  let day = toEpochDay(date) - 1
+  while (!isBusinessDay(day)) day--
+  return fromEpochDay(day)
 }

@@ -78,11 +78,17 @@ describe('spans of days to revalue', () => {
       { from: '2025-02-03', until: '2025-02-04' },
     ])
     expect(seriesWindows(job, '2025-01-31')).toEqual([
-      { from: '2025-01-07', to: '2025-01-09' },
-      { from: '2025-01-15', to: '2025-01-20' },
-      { from: '2025-01-27', to: '2025-01-31' },
+      { from: '2025-01-07', to: '2025-01-09', open: false },
+      { from: '2025-01-15', to: '2025-01-20', open: false },
+      { from: '2025-01-27', to: '2025-01-31', open: false },
     ])
-    // A plain job runs from its date to the business date.
-    expect(seriesWindows({ fromDate: '2025-01-10' }, '2025-01-31')).toEqual([{ from: '2025-01-10', to: '2025-01-31' }])
+    // A plain job runs from its date to the business date, and is open: it replaces whatever the
+    // series holds from its date on, even past a business date moved back (to before the job, too).
+    expect(seriesWindows({ fromDate: '2025-01-10' }, '2025-01-31')).toEqual([
+      { from: '2025-01-10', to: '2025-01-31', open: true },
+    ])
+    expect(seriesWindows({ fromDate: '2025-02-10' }, '2025-01-31')).toEqual([
+      { from: '2025-02-10', to: '2025-01-31', open: true },
+    ])
   })
 })

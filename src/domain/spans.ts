@@ -59,16 +59,17 @@ export function coalesceJobs(jobs: readonly ValuationJob[]): ValuationJob[] {
 /**
  * The days of a portfolio's series that a job's revaluation changes, as inclusive windows up to
  * the business date: each span's days, and the business day on or after its end, whose opening
- * value (the previous business day's close) was revalued. An open span runs to the business date.
+ * value (the previous business day's close) was revalued. An open span runs to the business date
+ * and is `open`: what the series holds after it (the business date moved back) goes too.
  */
 export function seriesWindows(
   job: Pick<ValuationJob, 'fromDate' | 'spans'>,
   businessDate: string,
-): { from: string; to: string }[] {
+): { from: string; to: string; open: boolean }[] {
   return spansOf(job)
-    .filter((span) => span.from <= businessDate)
+    .filter((span) => span.until === undefined || span.from <= businessDate)
     .map(({ from, until }) => {
       const to = until === undefined ? businessDate : fromEpochDay(onOrAfterBusinessDay(toEpochDay(until)))
-      return { from, to: to < businessDate ? to : businessDate }
+      return { from, to: to < businessDate ? to : businessDate, open: until === undefined }
     })
 }

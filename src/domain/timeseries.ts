@@ -227,27 +227,45 @@ export function seriesOfTotals(
   toDay: number,
   openingEmv?: Decimal,
 ): PortfolioSeriesPoint[] {
+  return seriesOfWindows(portfolioId, totals, cashflows, [{ fromDay, toDay, openingEmv }])
+}
+
+/**
+ * seriesOfTotals over several windows of days (each with the emv of the point before it, if any),
+ * the totals and flows indexed once: a portfolio whose late prices revalued hundreds of short
+ * spans would otherwise index its whole history once per span.
+ */
+export function seriesOfWindows(
+  portfolioId: string,
+  totals: readonly DayTotal[],
+  cashflows: readonly Cashflow[],
+  windows: readonly { fromDay: number; toDay: number; openingEmv?: Decimal | undefined }[],
+): PortfolioSeriesPoint[] {
   const flows = byDay(cashflows, portfolioFlow)
   const values = new Map(totals.map((t) => [toEpochDay(t.date), t]))
   const out: PortfolioSeriesPoint[] = []
-  let bmv = str(openingEmv ?? ZERO)
-  for (const day of businessDays(fromDay, toDay)) {
-    const value = values.get(day)
-    const d = flows.get(day) ?? emptyDay()
-    if (out.length === 0 && openingEmv === undefined && !value && !flows.has(day)) continue
-    const emv = value?.emvBase ?? '0'
-    out.push({
-      portfolioId,
-      date: fromEpochDay(day),
-      bmvBase: bmv,
-      emvBase: emv,
-      sodFlowBase: str(d.sod),
-      eodFlowBase: str(d.eod),
-      feesBase: str(d.fees),
-      incomeBase: str(d.income),
-      complete: value?.complete ?? true,
-    })
-    bmv = emv
+  for (const { fromDay, toDay, openingEmv } of windows) {
+    let started = openingEmv !== undefined
+    let bmv = str(openingEmv ?? ZERO)
+    for (const day of businessDays(fromDay, toDay)) {
+      const value = values.get(day)
+      const d = flows.get(day) ?? emptyDay()
+      if (!started && !value && !flows.has(day)) continue
+      started = true
+      const emv = value?.emvBase ?? '0'
+      out.push({
+        portfolioId,
+        date: fromEpochDay(day),
+        bmvBase: bmv,
+        emvBase: emv,
+        sodFlowBase: str(d.sod),
+        eodFlowBase: str(d.eod),
+        feesBase: str(d.fees),
+        incomeBase: str(d.income),
+        complete: value?.complete ?? true,
+      })
+      bmv = emv
+    }
   }
   return out
 }

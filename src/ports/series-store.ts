@@ -3,10 +3,10 @@ import type { DayTotal } from '../domain/timeseries.ts'
 
 /**
  * Days of a portfolio's series to recompute, `from` to `to` inclusive (domain/spans.ts
- * `seriesWindows`), continuing from the stored point before `from`: its emv, or none when the
- * series has no point before (it starts at the first day with a value or a flow).
+ * `seriesWindows`), continuing from the point before `from`: its emv, or none when the series has
+ * no point before (it starts at the first day with a value or a flow).
  */
-export type SeriesWindow = { from: string; to: string; openingEmv: string | undefined }
+export type SeriesWindow = { from: string; to: string; open: boolean; openingEmv: string | undefined }
 
 /** Everything needed to recompute one portfolio's series over the days its job revalued. */
 export type SeriesWork = {
@@ -25,8 +25,11 @@ export type SeriesWork = {
 
 export type SeriesResult = {
   job: ValuationJob
-  /** The days replaced: every stored point in them is deleted and `portfolio` written instead. */
-  windows: readonly { from: string; to: string }[]
+  /**
+   * The days replaced: every stored point in them (and, for an `open` window, every one after it)
+   * is deleted and `portfolio` written instead.
+   */
+  windows: readonly { from: string; to: string; open: boolean }[]
   portfolio: PortfolioSeriesPoint[]
   positionIds: string[]
   businessDate: string

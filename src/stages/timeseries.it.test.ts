@@ -106,6 +106,11 @@ function timeseriesSuite(transport: Transport, enabled: boolean) {
       )
       expect(rewritten(before, await versions())).toEqual(['2025-01-06', '2025-01-07'])
     }, 120_000)
+
+    test('the business date moved back: the series ends on it, the later points gone', async () => {
+      await pipeline.send('business-dates', [{ date: '2025-01-08' }])
+      await settles(async () => (await series()).map((p) => p[0]), ['2025-01-06', '2025-01-07', '2025-01-08'])
+    }, 120_000)
   })
 }
 

@@ -3,7 +3,7 @@ import { toEpochDay } from '../domain/dates.ts'
 import { dec } from '../domain/money.ts'
 import { ValuationJob } from '../domain/records.ts'
 import { coalesceJobs } from '../domain/spans.ts'
-import { seriesOfTotals } from '../domain/timeseries.ts'
+import { seriesOfWindows } from '../domain/timeseries.ts'
 import type { Batch } from '../ports/event-log.ts'
 import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { SeriesStore } from '../ports/series-store.ts'
@@ -36,15 +36,15 @@ export function timeseriesStage(deps: {
         coalesceJobs(parseNotices(notice, batch.records)),
         (jobs) => deps.store.load(jobs),
         (w) => {
-          const portfolio = w.windows.flatMap(({ from, to, openingEmv }) =>
-            seriesOfTotals(
-              w.job.portfolioId,
-              w.totals,
-              w.cashflows,
-              toEpochDay(from),
-              toEpochDay(to),
-              openingEmv === undefined ? undefined : dec(openingEmv),
-            ),
+          const portfolio = seriesOfWindows(
+            w.job.portfolioId,
+            w.totals,
+            w.cashflows,
+            w.windows.map(({ from, to, openingEmv }) => ({
+              fromDay: toEpochDay(from),
+              toDay: toEpochDay(to),
+              openingEmv: openingEmv === undefined ? undefined : dec(openingEmv),
+            })),
           )
           return {
             job: w.job,
