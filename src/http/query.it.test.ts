@@ -417,6 +417,27 @@ describe('the query API over the pipeline’s tables', () => {
     expect([wrong.status, wrong.body.field]).toEqual([400, 'periods'])
   })
 
+  test("risk against a security's own prices as the benchmark", async () => {
+    const { P, A, BM } = ids()
+    const res = await get<Of<typeof RiskView>>(`/v1/portfolios/${P}/risk?from=2025-01-07&benchmarkSecurityId=${A}`)
+    expect(res.status).toBe(200)
+    // A's prices 100, 102, 101, 104, 105: returns Tue to Fri 2/100, −1/102, 3/101, 1/104.
+    const bs = [2 / 100, -1 / 102, 3 / 101, 1 / 104]
+    const rs = [r.tue, r.wed, r.thu, r.fri]
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b) / xs.length
+    const [mr, mb] = [mean(rs), mean(bs)]
+    const cov = rs.reduce((s, x, i) => s + (x - mr) * ((bs[i] as number) - mb), 0) / 3
+    const varB = bs.reduce((s, x) => s + (x - mb) ** 2, 0) / 3
+    expect(res.body.benchmark).toMatchObject({ benchmarkId: A, source: 'security' })
+    expect(res.body.benchmark?.beta).toBeCloseTo(cov / varB, 10)
+    expect(res.body.benchmark?.benchmarkReturn).toBeCloseTo(105 / 100 - 1, 12)
+    // From Monday: A has no price before it, so no return that day.
+    const monday = await get(`/v1/portfolios/${P}/risk?period=SI&benchmarkSecurityId=${A}`)
+    expect([monday.status, monday.body.field]).toEqual([422, 'benchmarkSecurityId'])
+    const both = await get(`/v1/portfolios/${P}/risk?benchmarkId=${BM}&benchmarkSecurityId=${A}`)
+    expect([both.status, both.body.field]).toEqual([400, 'benchmarkSecurityId'])
+  })
+
   test('risk on log returns, and gross of fees', async () => {
     const { P } = ids()
     const sample = (xs: number[]) => {

@@ -86,6 +86,17 @@ type Answer = {
   query?: unknown
   params?: Record<string, string>
 }
+/** A risk request names one benchmark at most: a series or a security. */
+function oneBenchmark(benchmarkId: string | undefined, securityId: string | undefined): string | undefined {
+  if (benchmarkId !== undefined && securityId !== undefined) {
+    throw new QueryError(400, {
+      error: 'benchmarkSecurityId: give it or benchmarkId, not both',
+      field: 'benchmarkSecurityId',
+    })
+  }
+  return securityId
+}
+
 /** `periods=MTD,YTD,Y2024`: 400 naming `periods` for a name that is neither a preset nor a year. */
 function periodsOf(periods: string | undefined): PeriodName[] | undefined {
   if (periods === undefined) return undefined
@@ -510,6 +521,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
               confidence: ctx.query.confidence ?? 0.95,
               horizon: ctx.query.horizon ?? 1,
               benchmarkId: ctx.query.benchmarkId,
+              benchmarkSecurityId: oneBenchmark(ctx.query.benchmarkId, ctx.query.benchmarkSecurityId),
               fees: ctx.query.fees,
               returns: ctx.query.returns,
             }),
@@ -537,6 +549,9 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
             ),
             horizon: t.Optional(t.Integer({ minimum: 1, description: 'VaR horizon in periods; default 1' })),
             benchmarkId: IdFilter('Adds beta, tracking error and information ratio'),
+            benchmarkSecurityId: IdFilter(
+              'A security whose prices serve as the benchmark (its own currency), instead of benchmarkId',
+            ),
           }),
           response: { 200: RiskView, ...errors },
           ...doc('analytics', 'Risk statistics', 'On the periodic TWR series; every convention echoed in the answer.'),

@@ -18,6 +18,8 @@ export type RiskRequest = PeriodRequest & {
   confidence: number
   horizon: number
   benchmarkId?: string | undefined
+  /** A security whose prices serve as the benchmark's levels (instead of `benchmarkId`). */
+  benchmarkSecurityId?: string | undefined
   /** Fees netted from the returns (default) or added back. */
   fees?: FeeScope | undefined
   /** The statistics on simple periodic returns r (default) or on log returns ln(1 + r). */
@@ -47,11 +49,17 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
     const at = (method: 'historical' | 'gaussian' | 'cornish-fisher') =>
       valueAtRisk(r, request.confidence, request.horizon, method)
     let benchmark: Static<typeof RiskView>['benchmark'] = null
-    if (request.benchmarkId) {
-      const b = await benchmarkReturns(ctx, request.benchmarkId, period, daily)
+    const source = request.benchmarkSecurityId
+      ? { kind: 'security' as const, id: request.benchmarkSecurityId }
+      : request.benchmarkId
+        ? { kind: 'benchmark' as const, id: request.benchmarkId }
+        : undefined
+    if (source) {
+      const b = await benchmarkReturns(ctx, source, period, daily)
       const bp = periodic(b, request.frequency)
       benchmark = {
-        benchmarkId: request.benchmarkId,
+        benchmarkId: source.id,
+        source: source.kind,
         ...relativeRisk(
           r,
           bp.map((x) => asked(x.r)),
@@ -93,17 +101,27 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
 
 /**
  * Benchmark daily returns on the portfolio's days. A day's return is given, or derived from the
- * level and the previous level stored. A portfolio day the benchmark lacks → 422 with the days.
+ * level and the previous level stored; a security's prices are its levels (in its own quote
+ * currency, unconverted). A portfolio day the benchmark lacks → 422 with the days.
  */
 export async function benchmarkReturns(
   ctx: Context,
-  benchmarkId: string,
+  source: { kind: 'benchmark' | 'security'; id: string },
   period: { from: string; to: string },
   days: readonly DailyReturn[],
 ): Promise<DailyReturn[]> {
   const lookback = fromEpochDay(toEpochDay(period.from) - 31)
-  const points = await ctx.reads.benchmark(benchmarkId, { from: lookback, to: period.to })
-  if (points.length === 0) throw new QueryError(404, { error: `no benchmark ${benchmarkId}`, field: 'benchmarkId' })
+  const range = { from: lookback, to: period.to }
+  const field = source.kind === 'security' ? 'benchmarkSecurityId' : 'benchmarkId'
+  const points =
+    source.kind === 'security'
+      ? (await ctx.reads.prices(source.id, range)).map((p) => ({ date: p.date, level: p.price, return: null }))
+      : await ctx.reads.benchmark(source.id, range)
+  if (points.length === 0) {
+    const what = source.kind === 'security' ? 'no prices of security' : 'no benchmark'
+    throw new QueryError(404, { error: `${what} ${source.id}`, field })
+  }
+  const benchmarkId = source.id
   const byDate = new Map<string, number>()
   let previousLevel: number | undefined
   for (const p of points) {
@@ -115,7 +133,7 @@ export async function benchmarkReturns(
   if (missing.length > 0) {
     throw new QueryError(422, {
       error: `benchmark ${benchmarkId} has no return for ${missing.length} day(s) of the period`,
-      field: 'benchmarkId',
+      field,
       missingDays: missing.slice(0, 100).map((date) => ({ date, reason: 'NO_BENCHMARK', positionIds: [] })),
       missingDaysTotal: missing.length,
     })

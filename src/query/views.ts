@@ -294,7 +294,10 @@ export const RiskView = Type.Object({
   }),
   benchmark: Nullable(
     Type.Object({
-      benchmarkId: Type.String(),
+      benchmarkId: Type.String({ description: 'The benchmark, or the security whose prices served as one' }),
+      source: literalUnion(['benchmark', 'security'] as const, {
+        description: 'An ingested benchmark series, or a security’s prices (in its own currency)',
+      }),
       beta: Type.Number({ description: 'Sample cov(r, b) / sample var(b)' }),
       trackingError: Fraction('Sample std(r − b) × √k'),
       informationRatio: Nullable(Type.Number({ description: 'mean(r − b) × k / tracking error' })),
