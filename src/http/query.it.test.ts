@@ -455,6 +455,26 @@ describe('the query API over the pipeline’s tables', () => {
     expect((await get(`/v1/portfolios/${P}/risk?returns=cubic`)).status).toBe(400)
   })
 
+  test('risk over several periods in one request', async () => {
+    const { P } = ids()
+    const res = await get<Of<typeof RiskView>>(`/v1/portfolios/${P}/risk?period=SI&periods=YTD,Y2024,MTD`)
+    expect(res.status).toBe(200)
+    // YTD and MTD are the week: the statistics of the SI answer itself, computed by hand above.
+    const rs = [0, r.tue, r.wed, r.thu, r.fri]
+    const mean = rs.reduce((a, b) => a + b) / 5
+    const sd = Math.sqrt(rs.reduce((s, x) => s + (x - mean) ** 2, 0) / 4)
+    const week = {
+      from: '2025-01-06',
+      to: '2025-01-10',
+      volatility: expect.closeTo(sd * Math.sqrt(252), 12),
+      maxDrawdown: expect.closeTo(r.wed, 12),
+      unavailable: null,
+    }
+    expect(res.body.periods?.[0]).toMatchObject({ name: 'YTD', ...week })
+    expect(res.body.periods?.[1]).toMatchObject({ name: 'Y2024', volatility: null, unavailable: expect.any(String) })
+    expect(res.body.periods?.[2]).toMatchObject({ name: 'MTD', ...week })
+  })
+
   test('concentration on Friday: ACME’s two securities summed as one issuer; HHI over positions', async () => {
     const { P, A } = ids()
     const res = await get<Of<typeof ConcentrationView>>(`/v1/portfolios/${P}/concentration`)

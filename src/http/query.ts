@@ -524,6 +524,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
               benchmarkSecurityId: oneBenchmark(ctx.query.benchmarkId, ctx.query.benchmarkSecurityId),
               fees: ctx.query.fees,
               returns: ctx.query.returns,
+              periods: periodsOf(ctx.query.periods),
             }),
           ),
         {
@@ -549,6 +550,12 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
             ),
             horizon: t.Optional(t.Integer({ minimum: 1, description: 'VaR horizon in periods; default 1' })),
             benchmarkId: IdFilter('Adds beta, tracking error and information ratio'),
+            periods: t.Optional(
+              t.String({
+                maxLength: 200,
+                description: 'Further periods, comma-separated: presets and calendar years, e.g. YTD,1Y,3Y,Y2024',
+              }),
+            ),
             benchmarkSecurityId: IdFilter(
               'A security whose prices serve as the benchmark (its own currency), instead of benchmarkId',
             ),

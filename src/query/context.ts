@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { missingDays, type PortfolioDay } from '../analytics/performance.ts'
-import { type Preset, resolvePreset } from '../analytics/periods.ts'
+import { type PeriodName, type Preset, resolvePeriod, resolvePreset } from '../analytics/periods.ts'
 import {
   type DailyReturn,
   monthlyReturns,
@@ -157,4 +157,27 @@ export function periodic(returns: readonly DailyReturn[], frequency: Static<type
     case 'none':
       return []
   }
+}
+
+/** A named period resolved against a portfolio's series: its days, or why it has no figure. */
+export type NamedPeriod =
+  | { name: PeriodName; from: null; to: null; unavailable: string }
+  | { name: PeriodName; from: string; to: string; unavailable: string | null }
+
+/**
+ * The series since inception, read once, and each named period on it (`periods=` of performance
+ * and risk): unavailable when the portfolio is too young for it or a day in it lacks complete data.
+ */
+export async function namedPeriods(ctx: Context, names: readonly PeriodName[]) {
+  const rows = await ctx.reads.portfolioSeries(ctx.portfolio.portfolioId, { from: ctx.inception, to: ctx.asOf })
+  const days = rows.map(toPortfolioDay)
+  const missing = missingDays(days, ctx.inception, ctx.asOf)
+  const periods = names.map((name): NamedPeriod => {
+    const p = resolvePeriod(name, ctx.asOf, ctx.inception)
+    if (!p.ok) return { name, from: null, to: null, unavailable: p.reason }
+    const gaps = missing.filter((d) => d >= p.from && d <= p.to)
+    const unavailable = gaps.length > 0 ? `${gaps.length} day(s) without complete data, first ${gaps[0]}` : null
+    return { name, from: p.from, to: p.to, unavailable }
+  })
+  return { rows, days, periods }
 }

@@ -1,18 +1,18 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
-import { contribution as contributionOf, missingDays, mwrFlows } from '../analytics/performance.ts'
-import { type PeriodName, resolvePeriod } from '../analytics/periods.ts'
+import { contribution as contributionOf, mwrFlows } from '../analytics/performance.ts'
+import type { PeriodName } from '../analytics/periods.ts'
 import { dailyReturns, type FeeScope, type FlowTiming, twr } from '../analytics/returns.ts'
 import { xirr } from '../analytics/xirr.ts'
 import { dec, sum, toCents } from '../domain/money.ts'
 import {
   type Context,
   inPortfolio,
+  namedPeriods,
   type PeriodRequest,
   periodic,
   periodOf,
   seriesOf,
-  toPortfolioDay,
   withoutDates,
 } from './context.ts'
 import type { ContributionView, MwrView, PerformanceView } from './views.ts'
@@ -55,29 +55,18 @@ export async function performance(
       wipeOuts: returns.filter((r) => r.wipeOut).map((r) => r.date),
       frequency: request.frequency,
       series: withCumulative(periodic(returns, request.frequency)),
-      ...(request.periods ? { periods: await namedPeriods(ctx, request, request.periods) } : {}),
+      ...(request.periods ? { periods: await periodFigures(ctx, request, request.periods) } : {}),
       conventions: twrConventions(request.timing, request.fees),
     }
   })
 }
 
-/**
- * Each named period's TWR over the series since inception, read once: no figure (and why) for a
- * period the portfolio is too young for or with days lacking complete data.
- */
-async function namedPeriods(ctx: Context, request: PerformanceRequest, names: readonly PeriodName[]) {
-  const rows = await ctx.reads.portfolioSeries(ctx.portfolio.portfolioId, { from: ctx.inception, to: ctx.asOf })
-  const days = rows.map(toPortfolioDay)
+/** Each named period's TWR (and its attributes when asked), or why there is none. */
+async function periodFigures(ctx: Context, request: PerformanceRequest, names: readonly PeriodName[]) {
+  const { rows, days, periods } = await namedPeriods(ctx, names)
   const returns = dailyReturns(days, request.timing, request.fees)
-  const missing = missingDays(days, ctx.inception, ctx.asOf)
-  return names.map((name) => {
-    const p = resolvePeriod(name, ctx.asOf, ctx.inception)
-    if (!p.ok) return { name, from: null, to: null, twr: null, unavailable: p.reason }
-    const gaps = missing.filter((d) => d >= p.from && d <= p.to)
-    if (gaps.length > 0) {
-      const unavailable = `${gaps.length} day(s) without complete data, first ${gaps[0]}`
-      return { name, from: p.from, to: p.to, twr: null, unavailable }
-    }
+  return periods.map((p) => {
+    if (p.from === null || p.unavailable !== null) return { ...p, twr: null }
     const inside = rows.filter((r) => r.date >= p.from && r.date <= p.to)
     const total = (pick: (r: (typeof rows)[number]) => string) => toCents(sum(inside.map((r) => dec(pick(r)))))
     const attributes = request.attributes
@@ -91,14 +80,7 @@ async function namedPeriods(ctx: Context, request: PerformanceRequest, names: re
           },
         }
       : {}
-    return {
-      name,
-      from: p.from,
-      to: p.to,
-      twr: withoutDates(twr(returns, p.from, p.to)),
-      unavailable: null,
-      ...attributes,
-    }
+    return { ...p, twr: withoutDates(twr(returns, p.from, p.to)), ...attributes }
   })
 }
 

@@ -1,10 +1,20 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
+import type { PeriodName } from '../analytics/periods.ts'
 import { relativeRisk } from '../analytics/relative.ts'
 import { type DailyReturn, dailyReturns, type FeeScope, link } from '../analytics/returns.ts'
 import { maxDrawdown, sharpe, sortino, valueAtRisk, volatility } from '../analytics/risk.ts'
 import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
-import { type Context, inPortfolio, type PeriodRequest, periodic, periodOf, QueryError, seriesOf } from './context.ts'
+import {
+  type Context,
+  inPortfolio,
+  namedPeriods,
+  type PeriodRequest,
+  periodic,
+  periodOf,
+  QueryError,
+  seriesOf,
+} from './context.ts'
 import type { RiskView } from './views.ts'
 
 /** Risk: volatility, Sharpe, Sortino, drawdown, VaR, and figures relative to a benchmark. */
@@ -24,6 +34,8 @@ export type RiskRequest = PeriodRequest & {
   fees?: FeeScope | undefined
   /** The statistics on simple periodic returns r (default) or on log returns ln(1 + r). */
   returns?: 'simple' | 'log' | undefined
+  /** Further periods, each with its volatility, Sharpe, Sortino and drawdown (or why there is none). */
+  periods?: readonly PeriodName[] | undefined
 }
 
 const PERIODS_PER_YEAR: Record<Frequency, number> = { daily: 252, weekly: 52, monthly: 12 }
@@ -89,6 +101,7 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
         cornishFisher: at('cornish-fisher'),
       },
       benchmark,
+      ...(request.periods ? { periods: await namedRiskPeriods(ctx, request, request.periods) } : {}),
       conventions: {
         returns: `${request.frequency} TWR (flows as recorded, ${fees} of fees), days linked within each period${log ? '; statistics on log returns ln(1 + r)' : '; simple returns'}`,
         standardDeviation: 'sample (n − 1)',
@@ -139,4 +152,37 @@ export async function benchmarkReturns(
     })
   }
   return days.map((d) => ({ date: d.date, r: byDate.get(d.date) as number }))
+}
+
+/**
+ * The headline statistics of each named period, with the request's frequency, fees, return form,
+ * risk-free rate and MAR, or why there is none (too young, days lacking complete data, fewer than
+ * two returns).
+ */
+async function namedRiskPeriods(ctx: Context, request: RiskRequest, names: readonly PeriodName[]) {
+  const { days, periods } = await namedPeriods(ctx, names)
+  const daily = dailyReturns(days, 'recorded', request.fees ?? 'net')
+  const k = request.annualizationFactor ?? PERIODS_PER_YEAR[request.frequency]
+  const asked = (x: number) => (request.returns === 'log' ? Math.log1p(x) : x)
+  const finite = (x: number) => (Number.isFinite(x) ? x : null)
+  const none = { volatility: null, sharpe: null, sortino: null, maxDrawdown: null }
+  return periods.map((p) => {
+    if (p.from === null || p.unavailable !== null) return { ...p, ...none }
+    const returns = periodic(
+      daily.filter((d) => d.date >= p.from && d.date <= p.to),
+      request.frequency,
+    )
+    if (returns.length < 2) {
+      return { ...p, ...none, unavailable: `${returns.length} ${request.frequency} return(s): risk needs at least 2` }
+    }
+    const r = returns.map((x) => asked(x.r))
+    const mar = (1 + request.minimumAcceptableReturn) ** (1 / k) - 1
+    return {
+      ...p,
+      volatility: finite(volatility(r, k)),
+      sharpe: finite(sharpe(r, k, request.riskFreeRate)),
+      sortino: finite(sortino(r, k, mar)),
+      maxDrawdown: maxDrawdown(returns.map((x) => ({ date: x.period, r: x.r }))).maxDrawdown,
+    }
+  })
 }

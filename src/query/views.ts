@@ -304,6 +304,21 @@ export const RiskView = Type.Object({
       benchmarkReturn: Fraction('Linked benchmark return over the period'),
     }),
   ),
+  periods: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String({ description: 'A preset (MTD … SI) or a calendar year, Y2024' }),
+        from: Nullable(Day()),
+        to: Nullable(Day()),
+        volatility: Nullable(Fraction('Sample std × √k')),
+        sharpe: Nullable(Type.Number()),
+        sortino: Nullable(Type.Number()),
+        maxDrawdown: Nullable(Fraction('Largest fall from a peak, negative or 0')),
+        unavailable: Nullable(Type.String({ description: 'Why there is no figure' })),
+      }),
+      { description: 'The further periods asked for (`periods=`), in the order asked, same conventions' },
+    ),
+  ),
   conventions: Type.Object({
     returns: Type.String(),
     standardDeviation: Type.String(),
