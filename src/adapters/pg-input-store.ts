@@ -124,8 +124,9 @@ export class PgInputStore implements InputStore {
     // applied from its partition (a batch delivered again) is not counted twice.
     return tx<Dated[]>`
       with received as (
-        select x.r->>'transactionId' as id, x.r - 'writtenBy' - 'sourcePartition' - 'sourceOffset' as r,
-               x.r->>'writtenBy' as w, (x.r->>'sourcePartition')::int as sp, (x.r->>'sourceOffset')::bigint as so, x.n
+        select x.r->>'transactionId' as id, x.r - 'writtenBy' - 'sourcePartition' - 'sourceOffset' - 'ingestId' as r,
+               x.r->>'writtenBy' as w, (x.r->>'sourcePartition')::int as sp, (x.r->>'sourceOffset')::bigint as so,
+               x.r->>'ingestId' as ig, x.n
         from jsonb_array_elements(${JSON.stringify(transactions)}::text::jsonb) with ordinality as x(r, n)
       ), fresh as (
         select received.*, t.record as stored, t.version as stored_version from received
@@ -135,7 +136,7 @@ export class PgInputStore implements InputStore {
       ), counted as (
         select *, coalesce(lag(r) over (partition by id order by n), stored) as before from fresh
       ), incoming as (
-        select distinct on (id) id, r, w, sp, so,
+        select distinct on (id) id, r, w, sp, so, ig,
                coalesce(stored_version, 0)
                  + count(*) filter (where before is null or r is distinct from before) over (partition by id) as version
         from counted order by id, n desc
@@ -148,12 +149,14 @@ export class PgInputStore implements InputStore {
         where c.type = 'CANCEL'
       ), merged as (
         insert into transactions as t
-          (transaction_id, portfolio_id, security_id, type, trade_date, record, version, written_by, source_partition, source_offset)
-        select id, r->>'portfolioId', r->>'securityId', r->>'type', (r->>'tradeDate')::date, r, version, w, sp, so
+          (transaction_id, portfolio_id, security_id, type, trade_date, record, version, written_by, source_partition,
+           source_offset, ingest_id)
+        select id, r->>'portfolioId', r->>'securityId', r->>'type', (r->>'tradeDate')::date, r, version, w, sp, so, ig
         from incoming
         on conflict (transaction_id) do update set portfolio_id = excluded.portfolio_id, security_id = excluded.security_id,
           type = excluded.type, trade_date = excluded.trade_date, record = excluded.record, version = excluded.version,
           written_by = case when t.record is distinct from excluded.record then excluded.written_by else t.written_by end,
+          ingest_id = case when t.record is distinct from excluded.record then excluded.ingest_id else t.ingest_id end,
           source_partition = excluded.source_partition, source_offset = excluded.source_offset,
           updated_at = case when t.record is distinct from excluded.record then now() else t.updated_at end
       )

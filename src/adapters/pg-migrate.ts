@@ -13,6 +13,7 @@ import m0011 from '../../sql/0011_valuations_without_unrealized.sql' with { type
 import m0012 from '../../sql/0012_portfolio_values.sql' with { type: 'text' }
 import m0013 from '../../sql/0013_position_days_on_read.sql' with { type: 'text' }
 import m0014 from '../../sql/0014_holders_by_security.sql' with { type: 'text' }
+import m0015 from '../../sql/0015_transaction_ingest_id.sql' with { type: 'text' }
 import type { Sql } from './pg-client.ts'
 
 /** Every file in sql/, in order. Imported as text so the compiled binary carries them. */
@@ -31,6 +32,7 @@ export const migrations: readonly { name: string; sql: string }[] = [
   { name: '0012_portfolio_values', sql: m0012 },
   { name: '0013_position_days_on_read', sql: m0013 },
   { name: '0014_holders_by_security', sql: m0014 },
+  { name: '0015_transaction_ingest_id', sql: m0015 },
 ]
 
 const checksum = (text: string) => createHash('sha256').update(text).digest('hex')

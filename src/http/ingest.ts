@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { Elysia, t } from 'elysia'
 import type { IngestKind } from '../domain/records.ts'
 import { keyOf, recordSchemas, validateRecord } from '../domain/validate.ts'
@@ -7,7 +6,7 @@ import type { EventLog } from '../ports/event-log.ts'
 import { type Topic, Topics } from '../topology.ts'
 import { principalOf } from './auth.ts'
 import { CsvError, readCsv } from './csv.ts'
-import { ErrorBody, errorBody, errorResponse } from './errors.ts'
+import { correlationIdOf, ErrorBody, errorBody, errorResponse } from './errors.ts'
 
 type Endpoint = { path: string; kind: IngestKind; topic: Topic; csv: boolean; summary: string }
 
@@ -58,7 +57,10 @@ const Rejected = t.Object({
   message: t.String(),
 })
 const IngestResult = t.Object({
-  ingestId: t.String({ description: 'Correlation id of this request; it travels with every accepted record' }),
+  ingestId: t.String({
+    description:
+      'Correlation id of this request (the X-Correlation-ID header when given, else a new one); it travels with every accepted record',
+  }),
   accepted: t.Integer({ description: 'Records appended durably to the log' }),
   rejected: t.Array(Rejected),
 })
@@ -134,7 +136,8 @@ export function ingestRoutes({ log, maxRecordsPerRequest, isTransient = () => fa
           const message = `key ${principal.keyId} is limited to some clients; ${endpoint.summary.toLowerCase()} need a key for every client`
           return status(403, errorBody(request, 403, message))
         }
-        const ingestId = randomUUID()
+        // The caller's X-Correlation-ID when it gives a sane one: it travels with every record.
+        const ingestId = correlationIdOf(request)
         const rejected: { index: number; field: string; message: string }[] = []
         const valid: { index: number; record: Record<string, unknown> }[] = []
         for (const [index, record] of records.entries()) {

@@ -218,6 +218,29 @@ describe('the query API over the pipeline’s tables', () => {
     expect((await friday(4)).body.items[0]?.stale).toBe(false)
   })
 
+  test("the caller's X-Correlation-ID is each transaction's ingest id; the same content sent again keeps the first", async () => {
+    const G = `G-${pipeline.run}`
+    await pipeline.send('portfolios', [{ portfolioId: G, baseCurrency: 'EUR', openDate: '2025-01-06' }])
+    const deposit = {
+      transactionId: `GD-${G}`,
+      portfolioId: G,
+      type: 'DEPOSIT',
+      tradeDate: '2025-01-06',
+      grossAmount: '5',
+      currency: 'EUR',
+    }
+    await pipeline.send('transactions', [deposit], { 'x-correlation-id': 'feed-2025-01-06.42' })
+    const stored = async () =>
+      (await get<Paged<Of<typeof TransactionView>>>(`/v1/portfolios/${G}/transactions`)).body.items
+    await settles(async () => (await stored()).map((t) => [t.ingestId, t.version]), [['feed-2025-01-06.42', 1]])
+    // Sent again by another request: not a correction, and where it came from stays the first request.
+    await pipeline.send('transactions', [deposit], { 'x-correlation-id': 'feed-2025-01-07.1' })
+    await pipeline.send('transactions', [{ ...deposit, grossAmount: '6' }], { 'x-correlation-id': 'fix-1' })
+    await settles(async () => (await stored()).map((t) => [t.ingestId, t.version, t.grossAmount]), [['fix-1', 2, '6']])
+    const lineage = await get<Of<typeof LineageView>>(`/v1/portfolios/${G}/positions/CASH:EUR/lineage`)
+    expect(lineage.body.latestTransaction).toMatchObject({ transactionId: `GD-${G}`, ingestId: 'fix-1', version: 2 })
+  })
+
   test('transactions sorted by quantity, price or gross amount (as given, else quantity × price)', async () => {
     const { P } = ids()
     const sorted = async (sort: string) =>

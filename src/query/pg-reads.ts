@@ -162,7 +162,7 @@ export class PgReads {
     page: Paging,
   ): Promise<Paged<TransactionView>> {
     const rows = await this.sql<{ v: TransactionView; total: bigint }[]>`
-      select t.record || jsonb_build_object('version', t.version, 'rejection',
+      select t.record || jsonb_build_object('version', t.version, 'ingestId', t.ingest_id, 'rejection',
                case when r.code is null then null else jsonb_build_object('code', r.code, 'reason', r.reason) end) as v,
              count(*) over () as total
       from transactions t
@@ -542,10 +542,17 @@ export class PgReads {
   /** For one (portfolio, security): the newest transaction and price received, and each stage's lineage. */
   async positionLineage(portfolioId: string, positionId: string) {
     const [transaction] = await this.sql<
-      { transactionId: string; tradeDate: string; receivedAt: string; writtenBy: string | null; version: number }[]
+      {
+        transactionId: string
+        tradeDate: string
+        receivedAt: string
+        writtenBy: string | null
+        version: number
+        ingestId: string | null
+      }[]
     >`
       select transaction_id as "transactionId", trade_date::text as "tradeDate", to_json(updated_at)#>>'{}' as "receivedAt",
-             written_by as "writtenBy", version
+             written_by as "writtenBy", version, ingest_id as "ingestId"
       from transactions where portfolio_id = ${portfolioId}
         and (security_id = ${positionId} or (${positionId} like 'CASH:%' and record->>'currency' = substr(${positionId}, 6)))
       order by updated_at desc, transaction_id desc limit 1`

@@ -65,6 +65,9 @@ export type InstrumentView = Static<typeof InstrumentView>
 export const TransactionView = Type.Object({
   ...fieldsOf(TransactionRecord),
   version: Type.Integer({ description: '1, plus one per correction received' }),
+  ingestId: Nullable(
+    Type.String({ description: 'Correlation id of the ingest request that wrote this content (X-Correlation-ID)' }),
+  ),
   rejection: Nullable(
     Type.Object({ code: Type.String(), reason: Type.String() }, { description: 'Why the engine could not apply it' }),
   ),
@@ -460,6 +463,7 @@ export const LineageView = Type.Object({
       receivedAt: Type.String(),
       version: Type.Integer({ description: '1, plus one per correction received' }),
       writtenBy: Nullable(WrittenBy),
+      ingestId: Nullable(Type.String({ description: 'Correlation id of the ingest request that wrote it' })),
     }),
   ),
   latestPrice: Nullable(Type.Object({ date: Day(), receivedAt: Type.String(), writtenBy: Nullable(WrittenBy) })),

@@ -22,7 +22,7 @@ const bucket: Record<IngestKind, keyof Inputs> = {
 const STAGE = 'persist'
 
 /** A raw record that passed validation, with where it came from (to park it if PostgreSQL refuses it). */
-type Accepted = { source: LogRecord; kind: IngestKind; record: object; keyId: string | undefined }
+type Accepted = { source: LogRecord; kind: IngestKind; record: object; keyId: string | undefined; ingestId: string }
 
 const letterOf = (r: LogRecord, code: string, reason: string): DeadLetter => ({
   stage: STAGE,
@@ -57,7 +57,13 @@ export function parseRawBatch(records: readonly LogRecord[]): { accepted: Accept
       rejected.push(letterOf(r, 'INVALID_RECORD', reason))
       continue
     }
-    accepted.push({ source: r, kind: parsed.kind, record: parsed.record as object, keyId: parsed.keyId })
+    accepted.push({
+      source: r,
+      kind: parsed.kind,
+      record: parsed.record as object,
+      keyId: parsed.keyId,
+      ingestId: parsed.ingestId,
+    })
   }
   return { accepted, rejected }
 }
@@ -75,7 +81,11 @@ function inputsOf(accepted: readonly Accepted[]): Inputs {
   }
   for (const a of accepted) {
     const list: unknown[] = inputs[bucket[a.kind]]
-    const source = { sourcePartition: a.source.partition, sourceOffset: a.source.offset.toString() }
+    const source = {
+      sourcePartition: a.source.partition,
+      sourceOffset: a.source.offset.toString(),
+      ingestId: a.ingestId,
+    }
     list.push({ ...a.record, writtenBy: a.keyId ?? 'open', ...(a.kind === 'transaction' ? source : {}) })
   }
   return inputs

@@ -75,11 +75,11 @@ export async function startPipeline(
         .map((r) => r.health())
         .filter((h) => h.state === 'failed')
         .map((h) => `${h.name}: ${h.detail?.error}`),
-    async send(path: string, records: unknown[]) {
+    async send(path: string, records: unknown[], headers: Record<string, string> = {}) {
       const res = await ingest.handle(
         new Request(`http://localhost/v1/ingest/${path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...headers },
           body: JSON.stringify(records),
         }),
       )
