@@ -339,6 +339,25 @@ describe('income, expenses and external flows', () => {
   })
 })
 
+describe('order within a day', () => {
+  test('trade times order same-day trades; without them a buy comes before a sale', () => {
+    // 5 held from Jan 2. On Jan 3, a sale of 10 at 09:30 and a purchase of 10 at 14:00.
+    const held = buy('2025-01-02', '5', '10')
+    const timed = fold([
+      held,
+      sell('2025-01-03', '10', '11', { tradeTime: '09:30' }),
+      buy('2025-01-03', '10', '12', { tradeTime: '14:00:00' }),
+    ])
+    // In time order the sale comes first, of 10 from 5 held: refused; then 5 + 10 = 15.
+    expect(timed.rejections.map((r) => r.code)).toEqual(['INSUFFICIENT_QUANTITY'])
+    expect(last(timed, 'AAPL')?.quantity).toBe('15')
+    // Without times the rank applies: the purchase first (5 + 10 = 15), then the sale of 10: 5 left.
+    const untimed = fold([held, sell('2025-01-03', '10', '11'), buy('2025-01-03', '10', '12')])
+    expect(untimed.rejections).toEqual([])
+    expect(last(untimed, 'AAPL')?.quantity).toBe('5')
+  })
+})
+
 describe('rejections', () => {
   test.each([
     ['a buy of a negative quantity', [buy('2025-01-02', '-5', '10')], 'NEGATIVE_QUANTITY'],

@@ -79,6 +79,10 @@ export const Portfolio = Type.Object(
     investmentHorizon: Type.Optional(Text()),
     portfolioType: Type.Optional(Text()),
     bookingCentre: Type.Optional(Text()),
+    closeDate: Type.Optional(IsoDateString),
+    objective: Type.Optional(Text()),
+    isLeverageAllowed: Type.Optional(Type.Boolean({ description: 'Whether the mandate allows leverage' })),
+    advisorId: Type.Optional(Id),
   },
   { $id: 'Portfolio', additionalProperties: false },
 )
@@ -125,6 +129,12 @@ export const Transaction = Type.Object(
     portfolioId: Id,
     type: oneOf(TransactionTypes, 'What happened; see the transaction table in docs/domain.md'),
     tradeDate: IsoDateString,
+    tradeTime: Type.Optional(
+      Type.String({
+        pattern: '^([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d(\\.\\d{1,6})?)?$',
+        description: 'Time of the trade on its date, HH:MM[:SS[.ffffff]]: orders same-day trades (docs/domain.md)',
+      }),
+    ),
     settlementDate: Type.Optional(IsoDateString),
     securityId: Type.Optional(Id),
     quantity: Type.Optional(Quantity),

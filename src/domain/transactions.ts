@@ -2,8 +2,9 @@ import type { Rejection, Transaction, TransactionType } from './records.ts'
 
 /**
  * ORDER OF TRANSACTIONS. A portfolio's transactions are applied by trade date; within a day by
- * this rank (money arrives before it is spent, a split before trades in new shares, flows out
- * last), then by transaction id. The order depends only on the data, never on arrival.
+ * trade time where given (one without a time counts as the start of the day), then by this rank
+ * (money arrives before it is spent, a split before trades in new shares, flows out last), then by
+ * transaction id. The order depends only on the data, never on arrival.
  */
 const rank: Record<TransactionType, number> = {
   DEPOSIT: 0,
@@ -22,9 +23,18 @@ const rank: Record<TransactionType, number> = {
 
 export function compareTransactions(a: Transaction, b: Transaction): number {
   if (a.tradeDate !== b.tradeDate) return a.tradeDate < b.tradeDate ? -1 : 1
+  const [ta, tb] = [timeOf(a), timeOf(b)]
+  if (ta !== tb) return ta < tb ? -1 : 1
   const r = rank[a.type] - rank[b.type]
   if (r !== 0) return r
   return a.transactionId < b.transactionId ? -1 : a.transactionId > b.transactionId ? 1 : 0
+}
+
+/** HH:MM:SS.ffffff, so that times compare as strings; none is the start of the day. */
+const timeOf = (t: Transaction): string => {
+  const time = t.tradeTime
+  if (time === undefined) return ''
+  return time.length === 5 ? `${time}:00.000000` : time.length === 8 ? `${time}.000000` : time.padEnd(15, '0')
 }
 
 export const sortTransactions = (txns: readonly Transaction[]): Transaction[] => [...txns].sort(compareTransactions)

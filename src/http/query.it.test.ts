@@ -220,7 +220,10 @@ describe('the query API over the pipeline’s tables', () => {
 
   test("the caller's X-Correlation-ID is each transaction's ingest id; the same content sent again keeps the first", async () => {
     const G = `G-${pipeline.run}`
-    await pipeline.send('portfolios', [{ portfolioId: G, baseCurrency: 'EUR', openDate: '2025-01-06' }])
+    const mandate = { closeDate: '2030-12-31', objective: 'Income', isLeverageAllowed: false, advisorId: 'ADV-7' }
+    await pipeline.send('portfolios', [{ portfolioId: G, baseCurrency: 'EUR', openDate: '2025-01-06', ...mandate }])
+    await settles(async () => (await get<Of<typeof PortfolioView>>(`/v1/portfolios/${G}`)).body.advisorId, 'ADV-7')
+    expect((await get<Of<typeof PortfolioView>>(`/v1/portfolios/${G}`)).body).toMatchObject(mandate)
     const deposit = {
       transactionId: `GD-${G}`,
       portfolioId: G,
