@@ -99,6 +99,8 @@ describe('the query API over the pipeline’s tables', () => {
         sector: 'Financials',
         countryOfRisk: 'DE',
         issuerId: 'ACME',
+        rating: 'A',
+        maturityDate: '2029-06-30',
       },
       {
         securityId: C,
@@ -527,6 +529,17 @@ describe('the query API over the pipeline’s tables', () => {
       ['Equity', '6250.00'],
       ['Cash', '2990.00'],
       ['Bond', '2040.00'],
+    ])
+    // B, rated A, matures 2029-06-30: 4.5 years after Friday, 3-5y; the shares have no maturity date.
+    expect(res.body.allocation.maturity.map((x) => [x.key, x.value])).toEqual([
+      ['none', '6250.00'],
+      ['Cash', '2990.00'],
+      ['3-5y', '2040.00'],
+    ])
+    expect(res.body.allocation.rating.map((x) => [x.key, x.value])).toEqual([
+      ['Unrated', '6250.00'],
+      ['Cash', '2990.00'],
+      ['A', '2040.00'],
     ])
     // Several top-N in one call: by weight A 5,250, cash 2,990, B 2,040, C 1,000.
     const tops = await get<Of<typeof ConcentrationView>>(`/v1/portfolios/${P}/concentration?top=1,3,2`)

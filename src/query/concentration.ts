@@ -44,7 +44,7 @@ export async function concentration(
       tops: request.top.map(share),
       positions: allocate(holdings, (h) => h.position.positionId, total),
       issuers: c.issuers.map((i) => ({ ...i, value: amounts.get(i.issuer) ?? '0.00' })),
-      allocation: allocations(holdings, total),
+      allocation: allocations(holdings, total, ctx.asOf),
       conventions:
         'weights = market value / total (net: a short weighs negative); HHI = Σ w² over positions; issuer = ultimate parent issuer, else issuer, Cash for cash, Unclassified (flagged) when unknown',
     }

@@ -49,11 +49,37 @@ export function allocate(holdings: readonly Holding[], key: (h: Holding) => stri
     .sort((a, b) => b.weight - a.weight || a.key.localeCompare(b.key))
 }
 
-export function allocations(holdings: readonly Holding[], total: Decimal) {
+/**
+ * Time to maturity on `asOf`, in whole years counted from the date: `< 1y`, `1-3y`, `3-5y`,
+ * `5-10y`, `> 10y`; `matured` once past it; `none` for an instrument without a maturity (shares,
+ * perpetuals); Cash for cash. A bucket's lower bound is inclusive: exactly 3 years is `3-5y`.
+ */
+export function maturityBucket(h: Holding, asOf: string): string {
+  if (isCash(h)) return 'Cash'
+  const maturity = h.instrument?.maturityDate
+  if (maturity === undefined) return 'none'
+  if (maturity < asOf) return 'matured'
+  const years = [1, 3, 5, 10].find((n) => maturity < yearsAfter(asOf, n))
+  return years === undefined
+    ? '> 10y'
+    : ({ 1: '< 1y', 3: '1-3y', 5: '3-5y', 10: '5-10y' } as const)[years as 1 | 3 | 5 | 10]
+}
+
+/** The same calendar date `n` years later (29 February → 28 February in a common year). */
+function yearsAfter(date: string, n: number): string {
+  const [y, m, d] = date.split('-')
+  const year = Number(y) + n
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  return `${year}-${m}-${m === '02' && d === '29' && !leap ? '28' : d}`
+}
+
+export function allocations(holdings: readonly Holding[], total: Decimal, asOf: string) {
   return {
     assetClass: allocate(holdings, assetClassOf, total),
     sector: allocate(holdings, (h) => (isCash(h) ? 'Cash' : (h.instrument?.sector ?? 'Unclassified')), total),
     country: allocate(holdings, (h) => (isCash(h) ? 'Cash' : (h.instrument?.countryOfRisk ?? 'Unclassified')), total),
     currency: allocate(holdings, (h) => h.position.currency, total),
+    rating: allocate(holdings, (h) => (isCash(h) ? 'Cash' : (h.instrument?.rating ?? 'Unrated')), total),
+    maturity: allocate(holdings, (h) => maturityBucket(h, asOf), total),
   }
 }

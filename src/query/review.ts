@@ -99,7 +99,10 @@ export async function review(
         ytdPnl: toCents(ytdSum((r) => dec(r.emvBase).minus(r.bmvBase).minus(r.sodFlowBase).minus(r.eodFlowBase))),
         complete,
       },
-      allocation: { ...allocations(holdings, total), issuer: allocate(holdings, (h) => issuerLabel(h), total) },
+      allocation: {
+        ...allocations(holdings, total, ctx.asOf),
+        issuer: allocate(holdings, (h) => issuerLabel(h), total),
+      },
       performance: REVIEW_PRESETS.map(figure),
       risk: (['YTD', '3Y'] as const).map(riskFigure),
       activity: {
@@ -142,7 +145,7 @@ const NO_DATA = 'no data yet: the portfolio has no transactions'
 
 /** The review of a portfolio with no transaction yet: zeros, empty lists, and why there is no figure. */
 function emptyReview(portfolio: PortfolioView, asOf: string): Static<typeof ReviewView> {
-  const none = { assetClass: [], sector: [], country: [], currency: [], issuer: [] }
+  const none = { assetClass: [], sector: [], country: [], currency: [], issuer: [], rating: [], maturity: [] }
   return {
     portfolioId: portfolio.portfolioId,
     asOf,

@@ -365,6 +365,10 @@ export const ConcentrationView = Type.Object({
     sector: Type.Array(Weighted),
     country: Type.Array(Weighted),
     currency: Type.Array(Weighted),
+    rating: Type.Array(Weighted, { description: 'By instrument rating; Unrated without one' }),
+    maturity: Type.Array(Weighted, {
+      description: 'By time to maturity: < 1y, 1-3y, 3-5y, 5-10y, > 10y, matured, none (no maturity date)',
+    }),
   }),
   conventions: Type.String(),
 })
@@ -398,6 +402,10 @@ export const ReviewView = Type.Object({
     sector: Type.Array(Weighted),
     country: Type.Array(Weighted),
     currency: Type.Array(Weighted),
+    rating: Type.Array(Weighted, { description: 'By instrument rating; Unrated without one' }),
+    maturity: Type.Array(Weighted, {
+      description: 'By time to maturity: < 1y, 1-3y, 3-5y, 5-10y, > 10y, matured, none (no maturity date)',
+    }),
     issuer: Type.Array(Weighted),
   }),
   performance: Type.Array(PresetFigure, { description: 'TWR, flows as recorded' }),
