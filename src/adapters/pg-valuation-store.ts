@@ -1,4 +1,4 @@
-import { fromEpochDay } from '../domain/dates.ts'
+import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { FX_PIVOT, type PriceSeries, PriceTable } from '../domain/market-data.ts'
 import type { FxChanged, FxRate, Instrument, Portfolio, PricesChanged, Span, ValuationJob } from '../domain/records.ts'
 import { jobOf, spansOf } from '../domain/spans.ts'
@@ -176,10 +176,14 @@ export async function loadValuationWork(
   const froms = jobs.map((j) => j.fromDate)
   const scope = sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
   const since = [...froms].sort()[0] as string // ISO dates sort as strings
-  // The securities the portfolios held by the business date, found where the history is, so that
-  // the history, instruments and prices load at once (on connections of their own).
+  // The last day any job values: the business date for a job from a date on, else the day before
+  // its last span ends. A late price in force for a day needs a day of inputs, not all since.
+  const last = jobs.map((j) => lastDayValued(j, through)).sort()
+  const upTo = last[last.length - 1] as string
+  // The securities the portfolios held by that day, found where the history is, so that the
+  // history, instruments and prices load at once (on connections of their own).
   const securities = sql`(select distinct position_id from position_history
-    where portfolio_id = any(${ids}::text[]) and date <= ${through}::date and position_id not like 'CASH:%')`
+    where portfolio_id = any(${ids}::text[]) and date <= ${upTo}::date and position_id not like 'CASH:%')`
   const [portfolioRows, rows, instruments, prices] = await Promise.all([
     sql<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = any(${ids}::text[])`,
     sql<HistoryRow[]>`
@@ -190,7 +194,7 @@ export async function loadValuationWork(
       union all
       (select ${sql.unsafe(HISTORY_COLUMNS)}
        from position_history h join ${scope} using (portfolio_id)
-       where h.date >= w.from_date and h.date <= ${through}::date)
+       where h.date >= w.from_date and h.date <= ${upTo}::date)
       order by portfolio_id, position_id, date, seq`,
     sql<{ record: Instrument }[]>`select record from instruments where security_id in ${securities}`,
     // Per security its prices in one row (the latest before `since`, one index probe, then those
@@ -207,7 +211,7 @@ export async function loadValuationWork(
          order by date desc limit 1)
         union all
         (select date, price, currency from prices
-         where security_id = s.id and date >= ${since}::date and date <= ${through}::date)) as p
+         where security_id = s.id and date >= ${since}::date and date <= ${upTo}::date)) as p
       group by s.id`,
   ])
   const priceSeries: PriceSeries[] = prices.map((p) => ({
@@ -240,7 +244,7 @@ export async function loadValuationWork(
        order by from_currency, to_currency, date desc)
       union all
       (select from_currency, to_currency, date::text, rate::text
-       from fx_rates where ${wanted} and date >= ${since}::date and date <= ${through}::date)`
+       from fx_rates where ${wanted} and date >= ${since}::date and date <= ${upTo}::date)`
 
   const priceTable = PriceTable.ofSeries(priceSeries)
   const byPortfolio = Map.groupBy(rows, (r) => r.portfolio_id)
@@ -265,4 +269,13 @@ export async function loadValuationWork(
       },
     ]
   })
+}
+
+/** The last day a job values: the business date, or the day before its last span ends if earlier. */
+function lastDayValued(job: ValuationJob, businessDate: string): string {
+  const spans = spansOf(job)
+  if (spans.some((s) => s.until === undefined)) return businessDate
+  const end = spans.reduce((max, s) => ((s.until as string) > max ? (s.until as string) : max), '')
+  const dayBefore = fromEpochDay(toEpochDay(end) - 1)
+  return dayBefore < businessDate ? dayBefore : businessDate
 }
