@@ -176,6 +176,13 @@ export const PositionSeriesView = Type.Object({
 
 const PeriodView = Type.Object({ from: Day('First day, inclusive'), to: Day('Last day, inclusive') })
 
+/** A named period of `periods=` (performance, risk): no dates when the portfolio is too young for it. */
+const namedPeriod = {
+  name: Type.String({ description: 'A preset (MTD … SI) or a calendar year, Y2024' }),
+  from: Nullable(Day()),
+  to: Nullable(Day()),
+}
+
 export const TwrView = Type.Object({
   cumulative: Fraction('Linked return over the period'),
   annualized: Nullable(Fraction('(1 + cumulative)^(365 / days) − 1; null for a year or less')),
@@ -211,9 +218,7 @@ export const PerformanceView = Type.Object({
   periods: Type.Optional(
     Type.Array(
       Type.Object({
-        name: Type.String({ description: 'A preset (MTD … SI) or a calendar year, Y2024' }),
-        from: Nullable(Day()),
-        to: Nullable(Day()),
+        ...namedPeriod,
         twr: Nullable(TwrView),
         unavailable: Nullable(
           Type.String({ description: 'Why there is no figure (too little history, missing days)' }),
@@ -310,9 +315,7 @@ export const RiskView = Type.Object({
   periods: Type.Optional(
     Type.Array(
       Type.Object({
-        name: Type.String({ description: 'A preset (MTD … SI) or a calendar year, Y2024' }),
-        from: Nullable(Day()),
-        to: Nullable(Day()),
+        ...namedPeriod,
         volatility: Nullable(Fraction('Sample std × √k')),
         sharpe: Nullable(Type.Number()),
         sortino: Nullable(Type.Number()),
