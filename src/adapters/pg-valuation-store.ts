@@ -1,4 +1,4 @@
-import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { businessDays, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { FX_PIVOT, type PriceSeries, PriceTable } from '../domain/market-data.ts'
 import type { FxChanged, FxRate, Instrument, Portfolio, PricesChanged, Span, ValuationJob } from '../domain/records.ts'
 import { jobOf, spansOf } from '../domain/spans.ts'
@@ -33,8 +33,23 @@ export class PgValuationStore implements ValuationStore {
    */
   async replace(results: readonly ValuationResult[]): Promise<void> {
     if (results.length === 0) return
-    const spans = results.flatMap((r) => spansOf(r.job).map((s) => ({ id: r.job.portfolioId, ...s })))
-    const [ids, froms, untils] = [spans.map((s) => s.id), spans.map((s) => s.from), spans.map((s) => s.until ?? null)]
+    // Bounded spans replace their business days, keyed exactly (a portfolio whose late prices gave
+    // it hundreds of short spans is one equality join, not a range test per span and row); an open
+    // span replaces everything from its date on.
+    const bounded = results.flatMap((r) =>
+      spansOf(r.job).flatMap(({ from, until }) =>
+        until === undefined
+          ? []
+          : businessDays(toEpochDay(from), toEpochDay(until) - 1).map(
+              (d) => [r.job.portfolioId, fromEpochDay(d)] as const,
+            ),
+      ),
+    )
+    const open = results.flatMap((r) =>
+      spansOf(r.job)
+        .filter((s) => s.until === undefined)
+        .map((s) => [r.job.portfolioId, s.from] as const),
+    )
     const totals: Cell[][] = []
     const unvalued: Cell[][] = []
     for (const r of results) {
@@ -48,10 +63,12 @@ export class PgValuationStore implements ValuationStore {
         'valuation',
         results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
-      const scope = tx`unnest(${ids}::text[], ${froms}::date[], ${untils}::date[]) as w(portfolio_id, from_date, until)`
-      const within = tx`v.portfolio_id = w.portfolio_id and v.date >= w.from_date and (w.until is null or v.date < w.until)`
-      await tx`delete from portfolio_values v using ${scope} where ${within}`
-      await tx`delete from unvalued_days v using ${scope} where ${within}`
+      const days = tx`unnest(${bounded.map(([id]) => id)}::text[], ${bounded.map(([, d]) => d)}::date[]) as w(portfolio_id, date)`
+      const from = tx`unnest(${open.map(([id]) => id)}::text[], ${open.map(([, d]) => d)}::date[]) as w(portfolio_id, from_date)`
+      for (const table of ['portfolio_values', 'unvalued_days'] as const) {
+        await tx`delete from ${tx(table)} v using ${days} where v.portfolio_id = w.portfolio_id and v.date = w.date`
+        await tx`delete from ${tx(table)} v using ${from} where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
+      }
       await copyRows(
         tx,
         'portfolio_values',
