@@ -565,7 +565,7 @@ describe('the query API over the pipeline’s tables', () => {
       overview: { totalWealth: '0.00', cash: '0.00', ytdPnl: '0.00', complete: true },
       activity: { ytdIncome: '0.00', ytdDeposits: '0.00', ytdWithdrawals: '0.00', ytdFees: '0.00' },
       holdings: [],
-      transactions: { ytdCount: 0, recent: [] },
+      transactions: { ytdCount: 0, recent: [], byAssetClass: [] },
     })
     expect(res.body.overview.portfolio.portfolioId).toBe(E)
     expect(res.body.performance.map((p) => [p.preset, p.net, p.unavailable])).toEqual(
@@ -597,6 +597,13 @@ describe('the query API over the pipeline’s tables', () => {
       ['Bond', '2040.00'],
     ])
     expect(b.transactions.ytdCount).toBe(7)
+    // By asset class: the deposits and the fee have no security (Cash: D1, D2, F1); Equity: A and C
+    // bought, and the refused sale of C (stored all the same); Bond: B.
+    expect(b.transactions.byAssetClass).toEqual([
+      { assetClass: 'Cash', count: 3 },
+      { assetClass: 'Equity', count: 3 },
+      { assetClass: 'Bond', count: 1 },
+    ])
     expect(b.transactions.recent[0]?.tradeDate).toBe('2025-01-10')
     expect(b.risk.find((x) => x.preset === 'YTD')?.volatility).toBeGreaterThan(0)
   })

@@ -176,6 +176,19 @@ export class PgReads {
   }
 
   /**
+   * Transactions in a range counted by their security's asset class: `Cash` for those with no
+   * security (deposits, withdrawals, fees on cash), `Unclassified` for a security without one.
+   */
+  async transactionsByAssetClass(portfolioId: string, range: Range): Promise<{ assetClass: string; count: number }[]> {
+    return this.sql<{ assetClass: string; count: number }[]>`
+      select case when t.security_id is null then 'Cash' else coalesce(i.record->>'assetClass', 'Unclassified') end
+               as "assetClass", count(*)::int as count
+      from transactions t left join instruments i on i.security_id = t.security_id
+      where t.portfolio_id = ${portfolioId} and t.trade_date between ${lo(range)}::date and ${hi(range)}::date
+      group by 1 order by 2 desc, 1`.execute()
+  }
+
+  /**
    * Every position as of `asOf`: the last history row on or before it, with its latest position-day
    * on or before it (valued on read, src/query/position-days.ts). Closed positions (quantity 0)
    * only when asked.

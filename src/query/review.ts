@@ -30,11 +30,12 @@ export async function review(
     const ytdFrom = ytd.ok ? ytd.from : asOf
     // Asked at once, the reads pipeline on the snapshot's connection: PostgreSQL answers the next
     // while this process parses the one before.
-    const [holdings, rows, cashflows, ytdTransactions] = await Promise.all([
+    const [holdings, rows, cashflows, ytdTransactions, byAssetClass] = await Promise.all([
       holdingsOf(ctx),
       reads.portfolioSeries(portfolioId, { from: inception, to: asOf }),
       reads.cashflows(portfolioId, { from: ytdFrom, to: asOf }),
       reads.transactions(portfolioId, { from: ytdFrom, to: asOf, sort: '-tradeDate' }, { limit: 20, offset: 0 }),
+      reads.transactionsByAssetClass(portfolioId, { from: ytdFrom, to: asOf }),
     ])
     const total = sum(holdings.map((h) => h.value))
     const complete = holdings.every((h) => h.position.marketValueBase !== null)
@@ -119,7 +120,7 @@ export async function review(
           value: toCents(value),
           positions: members.map((m) => m.view),
         })),
-      transactions: { ytdCount: ytdTransactions.total, recent: ytdTransactions.items },
+      transactions: { ytdCount: ytdTransactions.total, recent: ytdTransactions.items, byAssetClass },
       dataSince: inception,
     }
   })
@@ -156,6 +157,6 @@ function emptyReview(portfolio: PortfolioView, asOf: string): Static<typeof Revi
     risk: (['YTD', '3Y'] as const).map((preset) => ({ preset, volatility: null, sharpe: null, unavailable: NO_DATA })),
     activity: { ytdIncome: '0.00', ytdDeposits: '0.00', ytdWithdrawals: '0.00', ytdFees: '0.00' },
     holdings: [],
-    transactions: { ytdCount: 0, recent: [] },
+    transactions: { ytdCount: 0, recent: [], byAssetClass: [] },
   }
 }

@@ -425,6 +425,9 @@ export const ReviewView = Type.Object({
   transactions: Type.Object({
     ytdCount: Type.Integer(),
     recent: Type.Array(TransactionView, { description: 'This year’s, newest first, at most 20' }),
+    byAssetClass: Type.Array(Type.Object({ assetClass: Type.String(), count: Type.Integer() }), {
+      description: 'This year’s counted by their security’s asset class (Cash: no security), most first',
+    }),
   }),
   dataSince: Nullable(
     Day('The first day of the portfolio’s series; null: no data yet (no transaction), every figure zero or empty'),
