@@ -1,4 +1,4 @@
-import { businessDays, fromEpochDay, isBusinessDay, toEpochDay } from '../domain/dates.ts'
+import { businessDayBefore, businessDays, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { fromScaled, toScaled } from '../domain/money.ts'
 import type { Cashflow, ValuationJob } from '../domain/records.ts'
 import { seriesWindows } from '../domain/spans.ts'
@@ -143,8 +143,4 @@ export class PgSeriesStore implements SeriesStore {
 }
 
 /** The business day before `date`. */
-function previousBusinessDay(date: string): string {
-  let day = toEpochDay(date) - 1
-  while (!isBusinessDay(day)) day--
-  return fromEpochDay(day)
-}
+const previousBusinessDay = (date: string): string => fromEpochDay(businessDayBefore(toEpochDay(date)))

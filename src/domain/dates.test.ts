@@ -1,5 +1,13 @@
 import { describe, expect, test } from 'bun:test'
-import { businessDays, fromEpochDay, isIsoDate, onOrAfterBusinessDay, toEpochDay } from './dates.ts'
+import {
+  businessDayBefore,
+  businessDays,
+  fromEpochDay,
+  isIsoDate,
+  onOrAfterBusinessDay,
+  onOrBeforeBusinessDay,
+  toEpochDay,
+} from './dates.ts'
 
 describe('dates', () => {
   test('epoch days round-trip, across a leap day', () => {
@@ -17,6 +25,10 @@ describe('dates', () => {
     ])
     expect(fromEpochDay(onOrAfterBusinessDay(toEpochDay('2025-01-04')))).toBe('2025-01-06')
     expect(fromEpochDay(onOrAfterBusinessDay(toEpochDay('2025-01-06')))).toBe('2025-01-06')
+    // Sat 4 Jan → Fri 3 Jan; the day before Monday 6 Jan is Friday 3 Jan; before Tue 7 Jan, Mon 6 Jan.
+    expect(fromEpochDay(onOrBeforeBusinessDay(toEpochDay('2025-01-04')))).toBe('2025-01-03')
+    expect(fromEpochDay(businessDayBefore(toEpochDay('2025-01-06')))).toBe('2025-01-03')
+    expect(fromEpochDay(businessDayBefore(toEpochDay('2025-01-07')))).toBe('2025-01-06')
   })
 
   test('isIsoDate accepts real dates only', () => {

@@ -53,6 +53,16 @@ export const onOrAfterBusinessDay = (day: number): number => {
   return d
 }
 
+/** `day` itself if a business day, else the Friday before. */
+export const onOrBeforeBusinessDay = (day: number): number => {
+  let d = day
+  while (!isBusinessDay(d)) d--
+  return d
+}
+
+/** The business day before `day` (the day before a Monday is the Friday). */
+export const businessDayBefore = (day: number): number => onOrBeforeBusinessDay(day - 1)
+
 /** Business days from `first` to `last` inclusive, as epoch days. */
 export function businessDays(first: number, last: number): number[] {
   const days: number[] = []

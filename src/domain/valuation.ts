@@ -1,4 +1,4 @@
-import { businessDays, fromEpochDay, isBusinessDay, toEpochDay } from './dates.ts'
+import { businessDayBefore, businessDays, fromEpochDay, toEpochDay } from './dates.ts'
 import type { FxTable, PriceTable, Quote } from './market-data.ts'
 import { fromScaled, mulScaled, toScaled } from './money.ts'
 import type { Portfolio, PositionRow, Valuation, ValuationStatus } from './records.ts'
@@ -85,9 +85,7 @@ export function valueDays(
   const days = businessDays(Math.max(fromDay, rowDays[0] as number), toDay)
   // Whether it was held on the business day before the first: a recompute that starts on the day
   // a position closed must still value that closing day, as a run from the start does.
-  let before = (days[0] ?? toDay) - 1
-  while (!isBusinessDay(before)) before--
-  apply(before)
+  apply(businessDayBefore(days[0] ?? toDay))
   let heldYesterday = held !== undefined && held.quantity !== 0n
   for (const day of days) {
     apply(day)

@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { CASHFLOW_COLUMNS } from '../adapters/pg-position-store.ts'
-import { fromEpochDay, isBusinessDay, onOrAfterBusinessDay, toEpochDay } from '../domain/dates.ts'
+import { fromEpochDay, onOrAfterBusinessDay, onOrBeforeBusinessDay, toEpochDay } from '../domain/dates.ts'
 import { dec } from '../domain/money.ts'
 import type { Cashflow, Valuation } from '../domain/records.ts'
 import { type PositionSeriesFloats, positionSeries, positionSeriesFloats } from '../domain/timeseries.ts'
@@ -237,9 +237,7 @@ export class PgReads {
     const held = positions.filter((p) => dec(p.quantity).toString() !== '0')
     const closed = positions.filter((p) => dec(p.quantity).toString() === '0')
     const bd = (await this.businessDate()) ?? asOf
-    let day = toEpochDay(asOf < bd ? asOf : bd)
-    while (!isBusinessDay(day)) day--
-    const lastDay = fromEpochDay(day)
+    const lastDay = fromEpochDay(onOrBeforeBusinessDay(toEpochDay(asOf < bd ? asOf : bd)))
     // A row dated after the last day (a weekend trade after it) has no position-day yet.
     const rows = held.filter((p) => p.date <= lastDay).map((p) => ({ portfolioId, ...p }))
     for (const v of await heldOn(this.sql, portfolioId, rows, lastDay)) {

@@ -1,7 +1,7 @@
 import { businessDate } from '../adapters/pg-business-date.ts'
 import type { Sql } from '../adapters/pg-client.ts'
 import { loadValuationWork } from '../adapters/pg-valuation-store.ts'
-import { fromEpochDay, isBusinessDay, toEpochDay } from '../domain/dates.ts'
+import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { FX_PIVOT, FxTable, PriceTable } from '../domain/market-data.ts'
 import type { FxRate, Portfolio, Price, Valuation } from '../domain/records.ts'
 import { isCashPosition } from '../domain/transactions.ts'
@@ -29,8 +29,7 @@ export async function positionDays(
   const through = minDate(to, await businessDate(sql))
   const start = from < FIRST_DAY ? FIRST_DAY : from
   if (through < start) return []
-  let before = toEpochDay(start) - 1
-  while (!isBusinessDay(before)) before--
+  const before = businessDayBefore(toEpochDay(start))
   const [work] = await loadValuationWork(sql, [{ portfolioId, fromDate: fromEpochDay(before) }], through)
   if (!work) return []
   const ctx = {
