@@ -1,4 +1,4 @@
-import { businessDayBefore, businessDays, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { fromScaled, toScaled } from '../domain/money.ts'
 import type { Cashflow, ValuationJob } from '../domain/records.ts'
 import { seriesWindows } from '../domain/spans.ts'
@@ -9,6 +9,7 @@ import type { Sql } from './pg-client.ts'
 import { copyRows, type PgWriter } from './pg-copy.ts'
 import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 import { CASHFLOW_COLUMNS } from './pg-position-store.ts'
+import { ReplacedDays } from './pg-replaced-days.ts'
 
 const COPY_TIMEOUT_MS = 60_000
 const SERIES = ['bmv_base', 'emv_base', 'sod_flow_base', 'eod_flow_base', 'fees_base', 'income_base'] as const
@@ -94,19 +95,14 @@ export class PgSeriesStore implements SeriesStore {
 
   async replace(results: readonly SeriesResult[]): Promise<void> {
     if (results.length === 0) return
-    // Every business day of every window: the points replaced (days keyed exactly, so a portfolio
-    // with many short windows is one equality join).
-    const replaced = results.flatMap((r) =>
-      r.windows
-        .filter((w) => !w.open)
-        .flatMap((w) =>
-          businessDays(toEpochDay(w.from), toEpochDay(w.to)).map((d) => [r.job.portfolioId, fromEpochDay(d)] as const),
-        ),
-    )
-    // An open window (a job from a date on) replaces everything from its date.
-    const opened = results.flatMap((r) =>
-      r.windows.filter((w) => w.open).map((w) => [r.job.portfolioId, w.from] as const),
-    )
+    // A window replaces its points; an open one (a job from a date on) everything from its date.
+    const replaced = new ReplacedDays()
+    for (const r of results) {
+      for (const w of r.windows) {
+        if (w.open) replaced.addOpen(r.job.portfolioId, w.from)
+        else replaced.add(r.job.portfolioId, w.from, w.to)
+      }
+    }
     const portfolioRows = results.flatMap((r) =>
       r.portfolio.map((p) => [p.portfolioId, p.date, ...seriesMoney(p), String(p.complete)]),
     )
@@ -116,12 +112,7 @@ export class PgSeriesStore implements SeriesStore {
         'timeseries',
         results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
-      await tx`delete from portfolio_series s
-        using unnest(${replaced.map(([id]) => id)}::text[], ${replaced.map(([, d]) => d)}::date[]) as w(portfolio_id, date)
-        where s.portfolio_id = w.portfolio_id and s.date = w.date`
-      await tx`delete from portfolio_series s
-        using unnest(${opened.map(([id]) => id)}::text[], ${opened.map(([, d]) => d)}::date[]) as w(portfolio_id, from_date)
-        where s.portfolio_id = w.portfolio_id and s.date >= w.from_date`
+      await replaced.delete(tx, 'portfolio_series')
       await copyRows(
         tx,
         'portfolio_series',

@@ -1,4 +1,4 @@
-import { businessDays, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { FX_PIVOT, type PriceSeries, PriceTable } from '../domain/market-data.ts'
 import type { FxChanged, FxRate, Instrument, Portfolio, PricesChanged, Span, ValuationJob } from '../domain/records.ts'
 import { jobOf, spansOf } from '../domain/spans.ts'
@@ -8,6 +8,7 @@ import type { Sql } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
 import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 import { HISTORY_COLUMNS, type HistoryRow, toPositionRow } from './pg-position-store.ts'
+import { ReplacedDays } from './pg-replaced-days.ts'
 
 const COPY_TIMEOUT_MS = 60_000
 /** The columns of `valuations` in COPY order (the benchmark harness copies the same shape). */
@@ -33,23 +34,14 @@ export class PgValuationStore implements ValuationStore {
    */
   async replace(results: readonly ValuationResult[]): Promise<void> {
     if (results.length === 0) return
-    // Bounded spans replace their business days, keyed exactly (a portfolio whose late prices gave
-    // it hundreds of short spans is one equality join, not a range test per span and row); an open
-    // span replaces everything from its date on.
-    const bounded = results.flatMap((r) =>
-      spansOf(r.job).flatMap(({ from, until }) =>
-        until === undefined
-          ? []
-          : businessDays(toEpochDay(from), toEpochDay(until) - 1).map(
-              (d) => [r.job.portfolioId, fromEpochDay(d)] as const,
-            ),
-      ),
-    )
-    const open = results.flatMap((r) =>
-      spansOf(r.job)
-        .filter((s) => s.until === undefined)
-        .map((s) => [r.job.portfolioId, s.from] as const),
-    )
+    // A span replaces its days, up to the day before `until`; an open one everything from its date.
+    const replaced = new ReplacedDays()
+    for (const r of results) {
+      for (const { from, until } of spansOf(r.job)) {
+        if (until === undefined) replaced.addOpen(r.job.portfolioId, from)
+        else replaced.add(r.job.portfolioId, from, fromEpochDay(toEpochDay(until) - 1))
+      }
+    }
     const totals: Cell[][] = []
     const unvalued: Cell[][] = []
     for (const r of results) {
@@ -63,12 +55,8 @@ export class PgValuationStore implements ValuationStore {
         'valuation',
         results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
-      const days = tx`unnest(${bounded.map(([id]) => id)}::text[], ${bounded.map(([, d]) => d)}::date[]) as w(portfolio_id, date)`
-      const from = tx`unnest(${open.map(([id]) => id)}::text[], ${open.map(([, d]) => d)}::date[]) as w(portfolio_id, from_date)`
-      for (const table of ['portfolio_values', 'unvalued_days'] as const) {
-        await tx`delete from ${tx(table)} v using ${days} where v.portfolio_id = w.portfolio_id and v.date = w.date`
-        await tx`delete from ${tx(table)} v using ${from} where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
-      }
+      await replaced.delete(tx, 'portfolio_values')
+      await replaced.delete(tx, 'unvalued_days')
       await copyRows(
         tx,
         'portfolio_values',
