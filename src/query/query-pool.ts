@@ -1,16 +1,9 @@
-import { closeWorkers } from '../runtime/workers.ts'
+import { closeWorkers, workerEntry } from '../runtime/workers.ts'
 import { QueryError } from './context.ts'
 import type { FromQueryWorker, ToQueryWorker } from './query-worker.ts'
 import type { QueryMethod, QueryService, Questions } from './service.ts'
 
-/**
- * The worker's entry point, src/query-worker.ts: one folder up from source; inside the compiled
- * binary every module's URL is the bundle's, beside that entry (tools/build.ts).
- */
-const WORKER_URL = new URL(
-  import.meta.url.includes('/$bunfs/') ? './query-worker.ts' : '../query-worker.ts',
-  import.meta.url,
-)
+const WORKER_URL = workerEntry('query-worker.ts', import.meta.url)
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: unknown) => void }
 

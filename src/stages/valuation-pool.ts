@@ -2,19 +2,11 @@ import type { ValuationJob } from '../domain/records.ts'
 import { AppError, type ErrorCode, ErrorCodes } from '../errors.ts'
 import type { Batch } from '../ports/event-log.ts'
 import { partitionFor } from '../runtime/partitioner.ts'
-import { closeWorkers } from '../runtime/workers.ts'
+import { closeWorkers, workerEntry } from '../runtime/workers.ts'
 import type { JobValuer } from './valuation.ts'
 import type { FromWorker, ToWorker } from './valuation-worker.ts'
 
-/**
- * The worker's entry point, src/valuation-worker.ts. Relative to this module's URL it is one folder
- * up from source; inside the compiled binary every module's URL is the bundle's, at the root
- * beside that entry (tools/build.ts), so it is in the same folder.
- */
-const WORKER_URL = new URL(
-  import.meta.url.includes('/$bunfs/') ? './valuation-worker.ts' : '../valuation-worker.ts',
-  import.meta.url,
-)
+const WORKER_URL = workerEntry('valuation-worker.ts', import.meta.url)
 
 type Pending = {
   written: (jobs: ValuationJob[]) => Promise<void>
