@@ -470,10 +470,22 @@ export class PgReads {
   }
 
   /** The first day of the portfolio's series: its inception for performance. */
-  async inception(portfolioId: string): Promise<string | null> {
-    const [row] = await this.sql<{ date: string | null }[]>`
-      select min(date)::text as date from portfolio_series where portfolio_id = ${portfolioId}`
-    return row?.date ?? null
+  readonly #inceptions = new Map<string, Promise<string | null>>()
+
+  /** The portfolio's first series day; on a snapshot read once (the review asks before its context does). */
+  inception(portfolioId: string): Promise<string | null> {
+    const read = async () => {
+      const [row] = await this.sql<{ date: string | null }[]>`
+        select min(date)::text as date from portfolio_series where portfolio_id = ${portfolioId}`
+      return row?.date ?? null
+    }
+    if (!this.snapshot) return read()
+    let known = this.#inceptions.get(portfolioId)
+    if (known === undefined) {
+      known = read()
+      this.#inceptions.set(portfolioId, known)
+    }
+    return known
   }
 
   /** Position-days in [from, to] stored without a market value, grouped by day and reason. */
