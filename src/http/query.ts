@@ -57,6 +57,13 @@ const PeriodQuery = {
   from: Day('First day, inclusive; default: inception. Ignored with `period`'),
   to: Day('Last day, inclusive, also the as-of date of presets; default: the business date'),
 }
+/** `periods=` of performance and risk: further named periods, parsed by periodsOf. */
+const PeriodsQuery = t.Optional(
+  t.String({
+    maxLength: 200,
+    description: 'Further periods, comma-separated: presets and calendar years, e.g. MTD,QTD,YTD,1Y,3Y,SI,Y2024',
+  }),
+)
 const PortfolioParams = t.Object({ portfolioId: IdParam('The portfolio id') })
 const PositionParams = t.Object({
   portfolioId: IdParam('The portfolio id'),
@@ -453,13 +460,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
                 description: 'Return series to include; default monthly',
               }),
             ),
-            periods: t.Optional(
-              t.String({
-                maxLength: 200,
-                description:
-                  'Further periods, comma-separated: presets and calendar years, e.g. MTD,QTD,YTD,1Y,3Y,SI,Y2024',
-              }),
-            ),
+            periods: PeriodsQuery,
             attributes: t.Optional(
               t.Boolean({ description: 'With each of periods: begin and end value, flows and fees' }),
             ),
@@ -550,12 +551,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
             ),
             horizon: t.Optional(t.Integer({ minimum: 1, description: 'VaR horizon in periods; default 1' })),
             benchmarkId: IdFilter('Adds beta, tracking error and information ratio'),
-            periods: t.Optional(
-              t.String({
-                maxLength: 200,
-                description: 'Further periods, comma-separated: presets and calendar years, e.g. YTD,1Y,3Y,Y2024',
-              }),
-            ),
+            periods: PeriodsQuery,
             benchmarkSecurityId: IdFilter(
               'A security whose prices serve as the benchmark (its own currency), instead of benchmarkId',
             ),
