@@ -65,7 +65,7 @@ export const ConfigSchema = Type.Object(
     }),
     memoryTargetMb: Type.Integer({
       minimum: 0,
-      default: 1024,
+      default: 896,
       description:
         'Resident memory (MB) over which each thread collects garbage at once (src/runtime/memory-guard.ts); 0 leaves it to the runtime.',
     }),
