@@ -674,6 +674,7 @@ describe('the query API over the pipeline’s tables', () => {
         `/v1/portfolios/${P}/concentration?top=2`,
         `/v1/portfolios/${P}/positions`,
         `/v1/portfolios/${P}/support`,
+        `/v1/portfolios/${P}/summary?from=2025-01-07`,
         `/v1/portfolios/${P}/positions/${A}/lineage`,
         `/v1/portfolios/${Q}/performance?period=SI`, // 422: Monday and Tuesday unvalued
         `/v1/portfolios/NOPE-${P}/review`, // 404
@@ -692,7 +693,9 @@ describe('the query API over the pipeline’s tables', () => {
       for (const [path, status, body, pooledStatus, pooledBody] of answers) {
         expect([path, pooledStatus, pooledBody]).toEqual([path, status, body])
       }
-      expect(answers.map(([, status]) => status)).toEqual([200, 200, 400, 200, 200, 200, 200, 200, 200, 200, 422, 404])
+      expect(answers.map(([, status]) => status)).toEqual([
+        200, 200, 400, 200, 200, 200, 200, 200, 200, 200, 200, 422, 404,
+      ])
     } finally {
       await pool.close()
     }
@@ -701,7 +704,11 @@ describe('the query API over the pipeline’s tables', () => {
   test('the OpenAPI document describes every query route; /docs renders it with nothing from the internet', async () => {
     const doc = (await get<OpenApi>('/openapi.json')).body
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/portfolios/{portfolioId}/review', '/v1/portfolios/{portfolioId}/risk']),
+      expect.arrayContaining([
+        '/v1/portfolios/{portfolioId}/review',
+        '/v1/portfolios/{portfolioId}/summary',
+        '/v1/portfolios/{portfolioId}/risk',
+      ]),
     )
     const confidence = doc.paths['/v1/portfolios/{portfolioId}/risk']?.get?.parameters.find(
       (p) => p.name === 'confidence',

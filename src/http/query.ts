@@ -27,6 +27,7 @@ import {
   PriceView,
   ReviewView,
   RiskView,
+  SummaryView,
   SupportView,
   TransactionView,
   ValuationView,
@@ -597,6 +598,35 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
             'analytics',
             'Portfolio review',
             'Overview, allocation, performance presets, risk, activity, holdings and recent transactions from one consistent snapshot.',
+          ),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/summary',
+        (ctx) =>
+          answer(ctx, visible, () =>
+            service.summary(ctx.params.portfolioId, {
+              preset: ctx.query.period,
+              from: ctx.query.from,
+              to: ctx.query.to,
+            }),
+          ),
+        {
+          params: PortfolioParams,
+          query: queryOf({
+            ...PeriodQuery,
+            period: t.Optional(
+              literalUnion(Presets, {
+                description:
+                  'A preset ending on `to` (MTD, QTD, YTD, 1Y, 3Y, 5Y, SI); default YTD unless `from` is given',
+              }),
+            ),
+          }),
+          response: { 200: SummaryView, ...errors },
+          ...doc(
+            'analytics',
+            'Portfolio summary of a period',
+            'Wealth at both ends, net new money, P&L split into realized, change in unrealized, income, fees, taxes and other so that P&L = end − start − net new money; income, costs, activity per transaction type, allocation at the end.',
           ),
         },
       )

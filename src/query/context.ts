@@ -97,9 +97,16 @@ export function periodOf(ctx: Context, request: PeriodRequest): { from: string; 
 
 /** The portfolio's series over the period, or 422 listing the days without complete data. */
 export async function seriesOf(ctx: Context, period: { from: string; to: string }): Promise<PortfolioDay[]> {
+  return (await completeSeries(ctx, period)).map(toPortfolioDay)
+}
+
+/** As seriesOf, the points as stored (exact decimal strings). */
+export async function completeSeries(
+  ctx: Context,
+  period: { from: string; to: string },
+): Promise<Static<typeof PortfolioSeriesView>[]> {
   const rows = await ctx.reads.portfolioSeries(ctx.portfolio.portfolioId, period)
-  const days = rows.map(toPortfolioDay)
-  const missing = missingDays(days, period.from, period.to)
+  const missing = missingDays(rows.map(toPortfolioDay), period.from, period.to)
   if (missing.length > 0) {
     const unvalued = await ctx.reads.unvalued(ctx.portfolio.portfolioId, period)
     const byDate = new Map(unvalued.map((u) => [u.date, u]))
@@ -111,7 +118,7 @@ export async function seriesOf(ctx: Context, period: { from: string; to: string 
       missingDaysTotal: missing.length,
     })
   }
-  return days
+  return rows
 }
 
 /** A stored series point (exact strings) as the float64 analytics read it. */

@@ -12,12 +12,19 @@ export async function holdingsOf(ctx: Context): Promise<Holding[]> {
     ctx.reads.positions(ctx.portfolio.portfolioId, ctx.asOf, false),
     ctx.reads.instrumentsHeld(ctx.portfolio.portfolioId),
   ])
+  return holdingsFrom(positions, held)
+}
+
+/** Positions with their instruments (those of `held`) and market values; unvalued count 0. */
+export function holdingsFrom(positions: readonly Omit<PositionView, 'weight'>[], held: readonly InstrumentView[]) {
   const instruments = new Map(held.map((i) => [i.securityId, i]))
-  return positions.map((position) => ({
-    position,
-    instrument: instruments.get(position.positionId),
-    value: position.marketValueBase === null ? ZERO : dec(position.marketValueBase),
-  }))
+  return positions.map(
+    (position): Holding => ({
+      position,
+      instrument: instruments.get(position.positionId),
+      value: position.marketValueBase === null ? ZERO : dec(position.marketValueBase),
+    }),
+  )
 }
 
 export function withWeight(p: Omit<PositionView, 'weight'>, total: Decimal | null): PositionView {

@@ -5,6 +5,7 @@ import type { PeriodRequest } from './context.ts'
 import { contribution, mwr, type PerformanceRequest, performance } from './performance.ts'
 import { positions, review } from './review.ts'
 import { type RiskRequest, risk } from './risk.ts'
+import { summary } from './summary.ts'
 import { lineage, support } from './support.ts'
 import type {
   ConcentrationView,
@@ -15,6 +16,7 @@ import type {
   PositionView,
   ReviewView,
   RiskView,
+  SummaryView,
   SupportView,
 } from './views.ts'
 
@@ -30,6 +32,7 @@ export type QueryMethod =
   | 'risk'
   | 'concentration'
   | 'review'
+  | 'summary'
   | 'positions'
   | 'lineage'
   | 'support'
@@ -37,7 +40,7 @@ export type Questions = Pick<QueryService, QueryMethod>
 
 /**
  * The analytics of the query API, one question per module (context.ts says what they share):
- * performance.ts, risk.ts, concentration.ts, review.ts, support.ts. This class binds them to a
+ * performance.ts, risk.ts, concentration.ts, review.ts, summary.ts, support.ts. This class binds them to a
  * connection pool for the HTTP layer and the demo.
  */
 export class QueryService {
@@ -68,6 +71,10 @@ export class QueryService {
 
   review(portfolioId: string, request: { asOf?: string | undefined }): Promise<Static<typeof ReviewView>> {
     return review(this.sql, portfolioId, request)
+  }
+
+  summary(portfolioId: string, request: PeriodRequest): Promise<Static<typeof SummaryView>> {
+    return summary(this.sql, portfolioId, request)
   }
 
   /** Positions as of a date with their weights (null when any position is unvalued that day). */

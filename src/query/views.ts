@@ -434,6 +434,71 @@ export const ReviewView = Type.Object({
   ),
 })
 
+const Allocation = Type.Object({
+  assetClass: Type.Array(Weighted),
+  sector: Type.Array(Weighted),
+  country: Type.Array(Weighted),
+  currency: Type.Array(Weighted),
+  rating: Type.Array(Weighted, { description: 'By instrument rating; Unrated without one' }),
+  maturity: Type.Array(Weighted, {
+    description: 'By time to maturity: < 1y, 1-3y, 3-5y, 5-10y, > 10y, matured, none (no maturity date)',
+  }),
+  issuer: Type.Array(Weighted),
+})
+
+export const SummaryView = Type.Object({
+  portfolioId: Type.String(),
+  from: Day('The first business day of the period'),
+  to: Day('The last business day of the period'),
+  currency: Type.String({ description: 'Base currency: every amount below is in it' }),
+  wealth: Type.Object({
+    start: Money('Market value at the close of the business day before `from` (0 before inception)'),
+    end: Money('Market value at the close of `to`'),
+    cashEnd: Money('Of which cash, at the close of `to`'),
+  }),
+  netNewMoney: Type.Object({
+    total: Money('Deposits + withdrawals + transfers in + transfers out (signed: into the portfolio positive)'),
+    deposits: Money('DEPOSIT'),
+    withdrawals: Money('WITHDRAWAL, negative'),
+    transfersIn: Money('TRANSFER_IN of cash or securities, at their value'),
+    transfersOut: Money('TRANSFER_OUT of cash or securities, at their value, negative'),
+  }),
+  pnl: Type.Object({
+    total: Money('wealth.end − wealth.start − netNewMoney.total, to the cent'),
+    realized: Money('Realized P&L of sales in the period (price and FX)'),
+    unrealizedChange: Money(
+      'Unrealized P&L (market value − cost) at the end less at the start; FX on foreign cash included',
+    ),
+    income: Money('Dividends and interest received, net of withholding'),
+    fees: Money('FEE transactions, negative; fees on trades are in cost and proceeds, so in realized and unrealized'),
+    taxes: Money('TAX transactions, negative'),
+    other: Money(
+      'total − the lines above: accrued interest paid or received, securities transferred at a value other than their cost, and the lines’ rounding to the cent',
+    ),
+  }),
+  income: Type.Object({
+    dividends: Money('DIVIDEND, net of withholding'),
+    interest: Money('INTEREST, net of withholding'),
+    withholding: Money('Withheld from income, positive'),
+  }),
+  costs: Type.Object({
+    fees: Money('FEE transactions, positive'),
+    taxes: Money('TAX transactions, positive'),
+    tradingFees: Money('Fees of BUY and SELL, positive (in cost and proceeds)'),
+  }),
+  activity: Type.Array(
+    Type.Object({
+      type: literalUnion(TransactionTypes),
+      count: Type.Integer(),
+      amount: Money('Σ cashflow amounts, signed from the portfolio’s side'),
+      fees: Money('Σ fees, positive: of a trade its fee, of income the withholding, of a FEE or TAX its amount'),
+    }),
+    { description: 'Per transaction type that moved money in the period (SPLIT and CANCEL move none)' },
+  ),
+  allocation: Allocation,
+  conventions: Type.String(),
+})
+
 export const SupportView = Type.Object({
   portfolioId: Type.String(),
   businessDate: Nullable(Day()),
