@@ -1,12 +1,20 @@
 import type { Static } from '@sinclair/typebox'
 import type { Config } from '../config.ts'
+import { ReviewSections } from '../query/review.ts'
 import { QueryService } from '../query/service.ts'
 import type { ReviewView } from '../query/views.ts'
 import type { Logger } from '../runtime/logger.ts'
 import { type Dataset, sampleDataset } from './sample.ts'
 
 type Start = (config: Config, logger: Logger) => Promise<import('../main.ts').Running>
-type Review = Static<typeof ReviewView>
+type Review = Required<Static<typeof ReviewView>>
+
+/** A review asked for without `sections`: every section is there. */
+function whole(r: Static<typeof ReviewView>): Review {
+  const missing = ReviewSections.filter((s) => r[s] === undefined)
+  if (missing.length > 0) throw new Error(`the review of ${r.portfolioId} lacks ${missing.join(', ')}`)
+  return r as Review
+}
 
 const CHUNK = 5000
 const TIMEOUT_MS = 10 * 60_000
@@ -27,7 +35,7 @@ export async function demo(config: Config, logger: Logger, start: Start, headles
     await waitUntilProcessed(running.deps.db.sql, data)
     const service = new QueryService(running.deps.db.sql)
     out()
-    for (const p of data.portfolios) out(formatReview(await service.review(p.portfolioId, {})))
+    for (const p of data.portfolios) out(formatReview(whole(await service.review(p.portfolioId, {}))))
     out(`API      ${running.url}/v1/portfolios`)
     out(`review   ${running.url}/v1/portfolios/${data.portfolios[0]?.portfolioId}/review`)
     out(`docs     ${running.url}/docs`)

@@ -127,7 +127,7 @@ describe('six years of daily history through the pipeline', () => {
   })
 
   test('the review answers 3Y from the same rows, with its risk', async () => {
-    const review = await get<Static<typeof ReviewView>>(`/v1/portfolios/${H}/review`)
+    const review = await get<Required<Static<typeof ReviewView>>>(`/v1/portfolios/${H}/review`)
     expect(review.performance.find((p) => p.preset === '3Y')?.net?.cumulative).toBeCloseTo(0.325, 12)
     expect(review.risk.find((r) => r.preset === '3Y')?.volatility).toBeGreaterThan(0)
   })

@@ -557,7 +557,7 @@ describe('the query API over the pipeline’s tables', () => {
     const E = `E-${pipeline.run}`
     await pipeline.send('portfolios', [{ portfolioId: E, baseCurrency: 'EUR', openDate: '2025-01-06' }])
     await settles(async () => (await get(`/v1/portfolios/${E}`)).status, 200)
-    const res = await get<Of<typeof ReviewView>>(`/v1/portfolios/${E}/review`)
+    const res = await get<Required<Of<typeof ReviewView>>>(`/v1/portfolios/${E}/review`)
     expect(res.status).toBe(200)
     expect(res.body).toMatchObject({
       asOf: '2025-01-10', // the business date
@@ -577,7 +577,7 @@ describe('the query API over the pipeline’s tables', () => {
 
   test('the review: one snapshot with overview, presets, risk, activity, holdings and transactions', async () => {
     const { P } = ids()
-    const res = await get<Of<typeof ReviewView>>(`/v1/portfolios/${P}/review`)
+    const res = await get<Required<Of<typeof ReviewView>>>(`/v1/portfolios/${P}/review`)
     expect(res.status).toBe(200)
     const b = res.body
     expect([b.asOf, b.dataSince]).toEqual(['2025-01-10', '2025-01-06'])
@@ -606,6 +606,32 @@ describe('the query API over the pipeline’s tables', () => {
     ])
     expect(b.transactions.recent[0]?.tradeDate).toBe('2025-01-10')
     expect(b.risk.find((x) => x.preset === 'YTD')?.volatility).toBeGreaterThan(0)
+  })
+
+  test('the review with only the sections asked for; an unknown section is 400 naming the parameter', async () => {
+    const { P } = ids()
+    const E = `E2-${pipeline.run}` // no transaction
+    await pipeline.send('portfolios', [{ portfolioId: E, baseCurrency: 'EUR', openDate: '2025-01-06' }])
+    await settles(async () => (await get(`/v1/portfolios/${E}`)).status, 200)
+    const some = await get<Of<typeof ReviewView>>(`/v1/portfolios/${P}/review?sections=overview,risk`)
+    expect(some.status).toBe(200)
+    expect(Object.keys(some.body).sort()).toEqual(['asOf', 'dataSince', 'overview', 'portfolioId', 'risk'])
+    // The same figures as in the whole review (worked above).
+    expect(some.body.overview).toMatchObject({ totalWealth: '11280.00', ytdPnl: '280.00' })
+    const holdings = await get<Of<typeof ReviewView>>(`/v1/portfolios/${P}/review?sections=holdings`)
+    expect(holdings.body.holdings?.map((h) => h.value)).toEqual(['6250.00', '2990.00', '2040.00'])
+    expect(holdings.body.performance).toBeUndefined()
+    const empty = await get<Of<typeof ReviewView>>(`/v1/portfolios/${E}/review?sections=activity`)
+    expect([empty.status, Object.keys(empty.body).sort()]).toEqual([
+      200,
+      ['activity', 'asOf', 'dataSince', 'portfolioId'],
+    ])
+    const wrong = await get(`/v1/portfolios/${P}/review?sections=overview,charts`)
+    expect([wrong.status, wrong.body.field, wrong.body.message]).toEqual([
+      400,
+      'sections',
+      expect.stringContaining('charts'),
+    ])
   })
 
   test('missing data: the days and positions are named instead of a wrong number', async () => {

@@ -7,6 +7,7 @@ import { isIsoDate } from '../domain/dates.ts'
 import { literalUnion } from '../domain/literal-union.ts'
 import { CashflowClasses, Currency, Id, IsoDateString, Text, TransactionTypes } from '../domain/records.ts'
 import { PgReads, TransactionSorts } from '../query/pg-reads.ts'
+import { type ReviewSection, ReviewSections } from '../query/review.ts'
 import { QueryError, QueryService, type Questions, unknownPortfolio } from '../query/service.ts'
 import {
   BenchmarkView,
@@ -116,6 +117,20 @@ function periodsOf(periods: string | undefined): PeriodName[] | undefined {
     })
   }
   return parsed.names
+}
+
+/** `sections=overview,risk`: 400 naming `sections` for a name that is not a section. */
+function sectionsOf(sections: string | undefined): ReviewSection[] | undefined {
+  if (sections === undefined) return undefined
+  const names = sections.split(',').map((s) => s.trim())
+  const wrong = names.find((n) => !(ReviewSections as readonly string[]).includes(n))
+  if (wrong !== undefined) {
+    throw new QueryError(400, {
+      error: `sections: ${wrong} is not one of ${ReviewSections.join(', ')}`,
+      field: 'sections',
+    })
+  }
+  return names as ReviewSection[]
 }
 
 /** The top-N counts of `top=3,5,10` (default 5); each must be 1 to 100. */
@@ -589,10 +604,21 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
       )
       .get(
         '/portfolios/:portfolioId/review',
-        (ctx) => answer(ctx, visible, () => service.review(ctx.params.portfolioId, ctx.query)),
+        (ctx) =>
+          answer(ctx, visible, () =>
+            service.review(ctx.params.portfolioId, { asOf: ctx.query.asOf, sections: sectionsOf(ctx.query.sections) }),
+          ),
         {
           params: PortfolioParams,
-          query: queryOf({ asOf: Day('The snapshot date; default: the business date') }),
+          query: queryOf({
+            asOf: Day('The snapshot date; default: the business date'),
+            sections: t.Optional(
+              t.String({
+                maxLength: 200,
+                description: `Only these sections, comma-separated (default all): ${ReviewSections.join(', ')}`,
+              }),
+            ),
+          }),
           response: { 200: ReviewView, ...errors },
           ...doc(
             'analytics',

@@ -11,31 +11,59 @@ import type { PortfolioView, PositionView, ReviewView } from './views.ts'
 
 /** The portfolio review (one snapshot: overview, allocation, performance, risk, activity, holdings) and positions. */
 
+/** The parts of a review, all by default; `sections=` asks for some (the others are left out, and not read). */
+export const ReviewSections = [
+  'overview',
+  'allocation',
+  'performance',
+  'risk',
+  'activity',
+  'holdings',
+  'transactions',
+] as const
+export type ReviewSection = (typeof ReviewSections)[number]
+
 export async function review(
   sql: Sql,
   portfolioId: string,
-  request: { asOf?: string | undefined },
+  request: { asOf?: string | undefined; sections?: readonly ReviewSection[] | undefined },
 ): Promise<Static<typeof ReviewView>> {
+  const wanted = new Set<ReviewSection>(request.sections ?? ReviewSections)
+  const only = <T extends object>(full: T): Partial<T> =>
+    Object.fromEntries(Object.entries(full).filter(([k]) => wanted.has(k as ReviewSection))) as Partial<T>
   return snapshot(sql, portfolioId, async (reads, portfolio) => {
     // A portfolio with no transaction yet is reviewed as empty; one whose transactions the
     // pipeline has not reached yet is still 422 (contextOf).
     if (!(await reads.inception(portfolioId))) {
       const any = await reads.transactions(portfolioId, {}, { limit: 1, offset: 0 })
-      if (any.total === 0)
-        return emptyReview(portfolio, request.asOf ?? (await reads.businessDate()) ?? portfolio.openDate)
+      if (any.total === 0) {
+        const {
+          portfolioId: id,
+          asOf,
+          dataSince,
+          ...sections
+        } = emptyReview(portfolio, request.asOf ?? (await reads.businessDate()) ?? portfolio.openDate)
+        return { portfolioId: id, asOf, dataSince, ...only(sections) }
+      }
     }
     const ctx = await contextOf(reads, portfolio, request.asOf)
     const { asOf, inception } = ctx
     const ytd = resolvePreset('YTD', asOf, inception)
     const ytdFrom = ytd.ok ? ytd.from : asOf
+    const needs = (...sections: ReviewSection[]) => sections.some((s) => wanted.has(s))
+    const none = Promise.resolve([])
     // Asked at once, the reads pipeline on the snapshot's connection: PostgreSQL answers the next
-    // while this process parses the one before.
+    // while this process parses the one before. A section not asked for is not read.
     const [holdings, rows, cashflows, ytdTransactions, byAssetClass] = await Promise.all([
-      holdingsOf(ctx),
-      reads.portfolioSeries(portfolioId, { from: inception, to: asOf }),
-      reads.cashflows(portfolioId, { from: ytdFrom, to: asOf }),
-      reads.transactions(portfolioId, { from: ytdFrom, to: asOf, sort: '-tradeDate' }, { limit: 20, offset: 0 }),
-      reads.transactionsByAssetClass(portfolioId, { from: ytdFrom, to: asOf }),
+      needs('overview', 'allocation', 'holdings') ? holdingsOf(ctx) : none,
+      needs('overview', 'performance', 'risk', 'activity')
+        ? reads.portfolioSeries(portfolioId, { from: inception, to: asOf })
+        : none,
+      needs('activity') ? reads.cashflows(portfolioId, { from: ytdFrom, to: asOf }) : none,
+      needs('transactions')
+        ? reads.transactions(portfolioId, { from: ytdFrom, to: asOf, sort: '-tradeDate' }, { limit: 20, offset: 0 })
+        : { items: [], total: 0, limit: 20, offset: 0 },
+      needs('transactions') ? reads.transactionsByAssetClass(portfolioId, { from: ytdFrom, to: asOf }) : none,
     ])
     const total = sum(holdings.map((h) => h.value))
     const complete = holdings.every((h) => h.position.marketValueBase !== null)
@@ -90,9 +118,7 @@ export async function review(
       holdings.map((h, i) => ({ h, view: withWeights[i] as PositionView })),
       (x) => assetClassOf(x.h),
     )
-    return {
-      portfolioId,
-      asOf,
+    const sections = {
       overview: {
         portfolio: ctx.portfolio,
         totalWealth: toCents(total),
@@ -121,8 +147,8 @@ export async function review(
           positions: members.map((m) => m.view),
         })),
       transactions: { ytdCount: ytdTransactions.total, recent: ytdTransactions.items, byAssetClass },
-      dataSince: inception,
     }
+    return { portfolioId, asOf, dataSince: inception, ...only(sections) }
   })
 }
 

@@ -3,7 +3,7 @@ import type { Sql } from '../adapters/pg-client.ts'
 import { concentration } from './concentration.ts'
 import type { PeriodRequest } from './context.ts'
 import { contribution, mwr, type PerformanceRequest, performance } from './performance.ts'
-import { positions, review } from './review.ts'
+import { positions, type ReviewSection, review } from './review.ts'
 import { type RiskRequest, risk } from './risk.ts'
 import { summary } from './summary.ts'
 import { lineage, support } from './support.ts'
@@ -69,7 +69,10 @@ export class QueryService {
     return concentration(this.sql, portfolioId, request)
   }
 
-  review(portfolioId: string, request: { asOf?: string | undefined }): Promise<Static<typeof ReviewView>> {
+  review(
+    portfolioId: string,
+    request: { asOf?: string | undefined; sections?: readonly ReviewSection[] | undefined },
+  ): Promise<Static<typeof ReviewView>> {
     return review(this.sql, portfolioId, request)
   }
 

@@ -390,45 +390,56 @@ const RiskSummary = Type.Object({
   unavailable: Nullable(Type.String()),
 })
 
+/** Each section is present unless `sections=` left it out. */
 export const ReviewView = Type.Object({
   portfolioId: Type.String(),
   asOf: Day('The snapshot date: the business date unless asked'),
-  overview: Type.Object({
-    portfolio: PortfolioView,
-    totalWealth: Money('Market value of every position'),
-    cash: Money('Market value of the cash positions'),
-    ytdPnl: Money('Change in value this year less external flows'),
-    complete: Type.Boolean({ description: 'False when a position could not be valued on asOf' }),
-  }),
-  allocation: Type.Object({
-    assetClass: Type.Array(Weighted),
-    sector: Type.Array(Weighted),
-    country: Type.Array(Weighted),
-    currency: Type.Array(Weighted),
-    rating: Type.Array(Weighted, { description: 'By instrument rating; Unrated without one' }),
-    maturity: Type.Array(Weighted, {
-      description: 'By time to maturity: < 1y, 1-3y, 3-5y, 5-10y, > 10y, matured, none (no maturity date)',
+  overview: Type.Optional(
+    Type.Object({
+      portfolio: PortfolioView,
+      totalWealth: Money('Market value of every position'),
+      cash: Money('Market value of the cash positions'),
+      ytdPnl: Money('Change in value this year less external flows'),
+      complete: Type.Boolean({ description: 'False when a position could not be valued on asOf' }),
     }),
-    issuer: Type.Array(Weighted),
-  }),
-  performance: Type.Array(PresetFigure, { description: 'TWR, flows as recorded' }),
-  risk: Type.Array(RiskSummary),
-  activity: Type.Object({
-    ytdIncome: Money('Income received this year'),
-    ytdDeposits: Money('External flows in this year'),
-    ytdWithdrawals: Money('External flows out this year, negative'),
-    ytdFees: Money('Fees paid this year'),
-  }),
-  holdings: Type.Array(
-    Type.Object({ assetClass: Type.String(), value: Money('Market value'), positions: Type.Array(PositionView) }),
   ),
-  transactions: Type.Object({
-    ytdCount: Type.Integer(),
-    recent: Type.Array(TransactionView, { description: 'This year’s, newest first, at most 20' }),
-    byAssetClass: Type.Array(Type.Object({ assetClass: Type.String(), count: Type.Integer() }), {
-      description: 'This year’s counted by their security’s asset class (Cash: no security), most first',
+  allocation: Type.Optional(
+    Type.Object({
+      assetClass: Type.Array(Weighted),
+      sector: Type.Array(Weighted),
+      country: Type.Array(Weighted),
+      currency: Type.Array(Weighted),
+      rating: Type.Array(Weighted, { description: 'By instrument rating; Unrated without one' }),
+      maturity: Type.Array(Weighted, {
+        description: 'By time to maturity: < 1y, 1-3y, 3-5y, 5-10y, > 10y, matured, none (no maturity date)',
+      }),
+      issuer: Type.Array(Weighted),
     }),
-  }),
+  ),
+  performance: Type.Optional(Type.Array(PresetFigure, { description: 'TWR, flows as recorded' })),
+  risk: Type.Optional(Type.Array(RiskSummary)),
+  activity: Type.Optional(
+    Type.Object({
+      ytdIncome: Money('Income received this year'),
+      ytdDeposits: Money('External flows in this year'),
+      ytdWithdrawals: Money('External flows out this year, negative'),
+      ytdFees: Money('Fees paid this year'),
+    }),
+  ),
+  holdings: Type.Optional(
+    Type.Array(
+      Type.Object({ assetClass: Type.String(), value: Money('Market value'), positions: Type.Array(PositionView) }),
+    ),
+  ),
+  transactions: Type.Optional(
+    Type.Object({
+      ytdCount: Type.Integer(),
+      recent: Type.Array(TransactionView, { description: 'This year’s, newest first, at most 20' }),
+      byAssetClass: Type.Array(Type.Object({ assetClass: Type.String(), count: Type.Integer() }), {
+        description: 'This year’s counted by their security’s asset class (Cash: no security), most first',
+      }),
+    }),
+  ),
   dataSince: Nullable(
     Day('The first day of the portfolio’s series; null: no data yet (no transaction), every figure zero or empty'),
   ),
