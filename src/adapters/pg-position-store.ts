@@ -46,6 +46,7 @@ const CASHFLOWS = [
   'amount_base',
   'fee_local',
   'fee_base',
+  'fx_rate',
 ] as const
 
 /** The columns of a position_history read, as the strings PositionRow holds (exact numerics, ISO dates). */
@@ -240,6 +241,7 @@ const cashflowRow = (c: Cashflow): Cell[] => [
   c.amountBase,
   c.feeLocal,
   c.feeBase,
+  c.fxRate ?? null,
 ]
 
 export function toPositionRow(h: HistoryRow): PositionRow {

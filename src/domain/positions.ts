@@ -125,6 +125,7 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
     amountBase: str(atScale(amount.times(fx))),
     feeLocal: str(fee),
     feeBase: str(atScale(fee.times(fx))),
+    fxRate: str(fx),
   })
   const cash = () => stateOf(cashPositionId(t.currency), t.currency)
 

@@ -217,6 +217,12 @@ export const Cashflow = Type.Object(
     amountBase: Type.String(),
     feeLocal: Type.String(),
     feeBase: Type.String(),
+    fxRate: Type.Optional(
+      Type.String({
+        description:
+          'Base currency per unit of `currency`, as the engine converted at; absent in reads that do not need it',
+      }),
+    ),
   },
   { $id: 'Cashflow', additionalProperties: false },
 )

@@ -286,7 +286,32 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
           ...doc(
             'transactions',
             'Transactions of a portfolio',
-            'Filter by trade-date range, security and type; each with its rejection, if the engine refused it.',
+            'Filter by trade-date range, security and type; each with its rejection, if the engine refused it, or its economics (gross amount, FX rate, change in cost, realized P&L in price and FX parts, cashflow).',
+          ),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/transactions/:transactionId',
+        (ctx) =>
+          answer(ctx, visible, async () => {
+            await knownPortfolio(ctx.params.portfolioId)
+            const { transactionId } = ctx.params
+            const [found] = (
+              await reads.transactions(ctx.params.portfolioId, { transactionId }, { limit: 1, offset: 0 })
+            ).items
+            if (!found) throw new QueryError(404, { error: `no transaction ${transactionId}`, field: 'transactionId' })
+            return found
+          }),
+        {
+          params: t.Object({
+            portfolioId: IdParam('The portfolio id'),
+            transactionId: IdParam('The transaction id'),
+          }),
+          response: { 200: TransactionView, ...errors },
+          ...doc(
+            'transactions',
+            'One transaction with its economics',
+            'As stored (latest version), with its rejection or what the engine derived: gross amount, FX rate, change in cost, realized P&L split into price and FX, and its cashflow.',
           ),
         },
       )

@@ -42,6 +42,27 @@ export type TransactionSort = (typeof TransactionSorts)[number]
 
 /** A transaction's gross amount: as given, else quantity × price (a trade's). */
 const GROSS = `coalesce((t.record->>'grossAmount')::numeric, (t.record->>'quantity')::numeric * (t.record->>'price')::numeric)`
+/**
+ * A transaction's economics as JSON (alias t: the transaction, h: its security position's change,
+ * c: its cashflow); null when the engine produced nothing for it (rejected, cancelled, not yet
+ * processed). Exact decimals as text, as stored.
+ */
+const ECONOMICS = `case when h.position_id is null and c.transaction_id is null then null else jsonb_build_object(
+  'grossAmount', (${GROSS})::text,
+  'fxRate', c.fx_rate::text,
+  'position', case when h.position_id is null then null else jsonb_build_object(
+    'positionId', h.position_id, 'quantityChange', h.quantity::text,
+    'netCostLocal', h.cost_local::text, 'netCostBase', h.cost_base::text,
+    'realizedLocal', h.realized_local::text, 'realizedBase', h.realized_base::text,
+    'realizedPriceBase', h.realized_price_base::text, 'realizedFxBase', h.realized_fx_base::text,
+    'incomeBase', h.income_base::text) end,
+  'cashflow', case when c.transaction_id is null then null else jsonb_build_object(
+    'transactionId', c.transaction_id, 'positionId', c.position_id, 'date', c.date::text, 'type', c.type,
+    'class', c.class, 'timing', c.timing, 'scope', c.scope, 'currency', c.currency,
+    'amountLocal', c.amount_local::text, 'amountBase', c.amount_base::text,
+    'feeLocal', c.fee_local::text, 'feeBase', c.fee_base::text) end
+) end`
+
 /** By a number of the record: those without it last either way, ties by id. */
 const byNumber = (expr: string, direction: 'asc' | 'desc') =>
   `${expr} ${direction} nulls last, t.transaction_id ${direction}`
@@ -158,20 +179,54 @@ export class PgReads {
 
   async transactions(
     portfolioId: string,
-    filter: Range & { securityId?: string | undefined; type?: string | undefined; sort?: TransactionSort },
+    filter: Range & {
+      securityId?: string | undefined
+      type?: string | undefined
+      sort?: TransactionSort
+      transactionId?: string | undefined
+    },
     page: Paging,
   ): Promise<Paged<TransactionView>> {
+    const order = this.sql.unsafe(orderBy[filter.sort ?? 'tradeDate'])
+    // The page first, then each of its transactions' economics: what it did to its security's
+    // position (its history row less the row before it) and the cashflow it produced.
     const rows = await this.sql<{ v: TransactionView; total: bigint }[]>`
-      select t.record || jsonb_build_object('version', t.version, 'ingestId', t.ingest_id, 'rejection',
-               case when r.code is null then null else jsonb_build_object('code', r.code, 'reason', r.reason) end) as v,
-             count(*) over () as total
-      from transactions t
-      left join transaction_rejections r on r.portfolio_id = t.portfolio_id and r.transaction_id = t.transaction_id
-      where t.portfolio_id = ${portfolioId} and t.trade_date between ${lo(filter)}::date and ${hi(filter)}::date
-        and (${filter.securityId ?? null}::text is null or t.security_id = ${filter.securityId ?? null})
-        and (${filter.type ?? null}::text is null or t.type = ${filter.type ?? null})
-      order by ${this.sql.unsafe(orderBy[filter.sort ?? 'tradeDate'])}
-      limit ${page.limit} offset ${page.offset}`
+      with page as (
+        select t.portfolio_id, t.transaction_id, t.trade_date, t.security_id, t.record, t.version, t.ingest_id,
+               r.code, r.reason, count(*) over () as total
+        from transactions t
+        left join transaction_rejections r on r.portfolio_id = t.portfolio_id and r.transaction_id = t.transaction_id
+        where t.portfolio_id = ${portfolioId} and t.trade_date between ${lo(filter)}::date and ${hi(filter)}::date
+          and (${filter.securityId ?? null}::text is null or t.security_id = ${filter.securityId ?? null})
+          and (${filter.type ?? null}::text is null or t.type = ${filter.type ?? null})
+          and (${filter.transactionId ?? null}::text is null or t.transaction_id = ${filter.transactionId ?? null})
+        order by ${order}
+        limit ${page.limit} offset ${page.offset}
+      )
+      select t.record || jsonb_build_object('version', t.version, 'ingestId', t.ingest_id,
+               'rejection', case when t.code is null then null else jsonb_build_object('code', t.code, 'reason', t.reason) end,
+               'economics', ${this.sql.unsafe(ECONOMICS)}) as v,
+             t.total
+      from page t
+      left join lateral (
+        select h.position_id, h.quantity - coalesce(b.quantity, 0) as quantity,
+               h.cost_local - coalesce(b.cost_local, 0) as cost_local, h.cost_base - coalesce(b.cost_base, 0) as cost_base,
+               h.realized_local - coalesce(b.realized_local, 0) as realized_local,
+               h.realized_base - coalesce(b.realized_base, 0) as realized_base,
+               h.realized_price_base - coalesce(b.realized_price_base, 0) as realized_price_base,
+               h.realized_fx_base - coalesce(b.realized_fx_base, 0) as realized_fx_base,
+               h.income_base - coalesce(b.income_base, 0) as income_base
+        from position_history h
+        left join lateral (
+          select * from position_history b
+          where b.portfolio_id = h.portfolio_id and b.position_id = h.position_id and (b.date, b.seq) < (h.date, h.seq)
+          order by b.date desc, b.seq desc limit 1
+        ) b on true
+        where h.portfolio_id = t.portfolio_id and h.position_id = t.security_id and h.date = t.trade_date
+          and h.transaction_id = t.transaction_id
+      ) h on true
+      left join cashflows c on c.portfolio_id = t.portfolio_id and c.transaction_id = t.transaction_id
+      order by ${order}`
     return paged(rows, page)
   }
 

@@ -62,6 +62,52 @@ export type PortfolioView = Static<typeof PortfolioView>
 export const InstrumentView = Type.Object({ ...fieldsOf(Instrument), updatedAt: Type.String() })
 export type InstrumentView = Static<typeof InstrumentView>
 
+export const CashflowView = Type.Object({
+  transactionId: Type.String(),
+  positionId: Type.String(),
+  date: Day(),
+  type: literalUnion(TransactionTypes),
+  class: literalUnion(CashflowClasses),
+  timing: literalUnion(['SOD', 'EOD'] as const),
+  scope: literalUnion(['position', 'portfolio'] as const),
+  currency: Type.String(),
+  amountLocal: Money('Signed: into the portfolio positive, local currency'),
+  amountBase: Money('Signed: into the portfolio positive'),
+  feeLocal: Money('Fee, local currency'),
+  feeBase: Money('Fee'),
+})
+
+const Exact = (description: string) => Type.String({ description: `${description}; exact decimal string` })
+
+export const TransactionEconomics = Type.Object(
+  {
+    grossAmount: Nullable(Exact('As given, else quantity × price; local currency')),
+    fxRate: Nullable(
+      Exact(
+        'Base currency per unit of the transaction’s currency, as the engine converted at (1 in the base currency); null without a cashflow, or for one derived before pas recorded it',
+      ),
+    ),
+    position: Nullable(
+      Type.Object(
+        {
+          positionId: Type.String(),
+          quantityChange: Exact('Quantity after less before'),
+          netCostLocal: Exact('Cost after less before, local: + gross + fee for a buy, − the cost of the lots sold'),
+          netCostBase: Exact('As netCostLocal, base currency (lots at their own trade-date FX)'),
+          realizedLocal: Exact('Realized P&L of this transaction, local'),
+          realizedBase: Exact('Realized P&L of this transaction, base'),
+          realizedPriceBase: Exact('Its price part: realized local × the day’s FX'),
+          realizedFxBase: Exact('Its FX part: realized base − the price part'),
+          incomeBase: Exact('Income it added to the position, net of withholding'),
+        },
+        { description: 'What it did to its security’s position; null for cash-only transactions' },
+      ),
+    ),
+    cashflow: Nullable(CashflowView),
+  },
+  { description: 'What the engine derived from it; null when rejected, cancelled or not yet processed' },
+)
+
 export const TransactionView = Type.Object({
   ...fieldsOf(TransactionRecord),
   version: Type.Integer({ description: '1, plus one per correction received' }),
@@ -71,6 +117,7 @@ export const TransactionView = Type.Object({
   rejection: Nullable(
     Type.Object({ code: Type.String(), reason: Type.String() }, { description: 'Why the engine could not apply it' }),
   ),
+  economics: Nullable(TransactionEconomics),
 })
 export type TransactionView = Static<typeof TransactionView>
 
@@ -97,21 +144,6 @@ export type PositionView = Static<typeof PositionView>
 export const PositionHistoryView = Type.Object({
   ...fieldsOf(PositionRow),
   seq: Type.Integer({ description: 'Order of the rows of one day, as the engine applied them' }),
-})
-
-export const CashflowView = Type.Object({
-  transactionId: Type.String(),
-  positionId: Type.String(),
-  date: Day(),
-  type: literalUnion(TransactionTypes),
-  class: literalUnion(CashflowClasses),
-  timing: literalUnion(['SOD', 'EOD'] as const),
-  scope: literalUnion(['position', 'portfolio'] as const),
-  currency: Type.String(),
-  amountLocal: Money('Signed: into the portfolio positive, local currency'),
-  amountBase: Money('Signed: into the portfolio positive'),
-  feeLocal: Money('Fee, local currency'),
-  feeBase: Money('Fee'),
 })
 
 export const PriceView = Type.Object({
