@@ -5,6 +5,7 @@ import { PgPositionStore } from './adapters/pg-position-store.ts'
 import { PgSeriesStore } from './adapters/pg-series-store.ts'
 import { PgValuationStore } from './adapters/pg-valuation-store.ts'
 import { type Deps, isTransient } from './compose.ts'
+import { adminRoutes } from './http/admin.ts'
 import { ingestRoutes } from './http/ingest.ts'
 import { queryRoutes } from './http/query.ts'
 import { QueryPool } from './query/query-pool.ts'
@@ -60,6 +61,7 @@ export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleP
               return new Map(rows.map((r) => [r.id, r.client ?? undefined]))
             },
           }),
+          adminRoutes(db.sql, eventLog),
         ],
       }
     case 'persist':

@@ -2,7 +2,7 @@ import { Elysia, t } from 'elysia'
 import type { Metrics } from '../runtime/metrics.ts'
 import { type Health, ServiceStates } from '../runtime/service.ts'
 import { docsRoutes } from './docs.ts'
-import { correlationIdOf, errorResponse } from './errors.ts'
+import { correlationIdOf, errorResponse, invalidField } from './errors.ts'
 
 export type AppContext = {
   role: string
@@ -126,9 +126,11 @@ export function createApp(ctx: AppContext) {
           }
           case 'PARSE':
             return errorResponse(request, 400, `the body could not be read as its content type says: ${error.message}`)
-          case 'VALIDATION':
+          case 'VALIDATION': {
             if (error.type === 'response') break
-            return errorResponse(request, 400, `${error.type}: ${error.message.split('\n')[0]}`, {}, error.type)
+            const { field, message } = invalidField(error)
+            return errorResponse(request, 400, message, {}, field)
+          }
           case 'INVALID_COOKIE_SIGNATURE':
           case 'INVALID_FILE_TYPE':
             return errorResponse(request, 400, error.message)

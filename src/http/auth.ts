@@ -39,6 +39,8 @@ function hostOf(origin: string): string {
  */
 export function scopeFor(path: string): Scope | undefined {
   if (path === '/health' || path === '/ready' || path === '/openapi.json' || path === '/docs') return undefined
+  // Operator actions (reprocessing) are admin only.
+  if (path.startsWith('/v1/admin/')) return 'admin'
   const ingest = /^\/v1\/ingest\/([a-z-]+)$/.exec(path)
   if (ingest) {
     // Reference data and the one business date change everyone's figures: admin only.

@@ -4,6 +4,7 @@ import { PgLog } from '../adapters/pg-log.ts'
 import { freshDatabase } from '../testing/infra.ts'
 import type { ScratchDatabase } from '../testing/local-infra.ts'
 import { Topics, topicSpecs } from '../topology.ts'
+import { adminRoutes } from './admin.ts'
 import { createApp } from './app.ts'
 import { createGuard, type GuardOptions } from './auth.ts'
 import { ingestRoutes } from './ingest.ts'
@@ -54,6 +55,7 @@ async function serve(options: Partial<GuardOptions> = {}) {
       }),
     )
     .use(queryRoutes(db.sql))
+    .use(adminRoutes(db.sql, log))
     .listen({ hostname: '127.0.0.1', port: 0 })
   servers.push(app)
   return { url: `http://127.0.0.1:${app.server?.port}`, log }
@@ -147,6 +149,18 @@ describe('with keys', () => {
     expect((await post('/v1/ingest/portfolios', ingester, [portfolio('PC', 'CLIENT-C')])).status).toBe(403)
     expect((await post('/v1/ingest/business-dates', admin, [{ date: '2025-01-10' }])).status).toBe(202)
     expect((await call('/v1/portfolios', admin)).status).toBe(200)
+    // Reprocessing is admin only; an unknown portfolio is then 404, and a body the schema refuses is
+    // 400 naming the field, through the app's own error handling.
+    const reprocess = (token: string, body: unknown) =>
+      call('/v1/admin/reprocess', token, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    expect((await reprocess(ingester, { portfolioId: 'PA', from: '2025-01-06' })).status).toBe(403)
+    expect((await reprocess(admin, { portfolioId: 'NOPE', from: '2025-01-06' })).status).toBe(404)
+    const invalid = await reprocess(admin, { portfolioId: 'PA', transactionIds: ['ok', ''] })
+    expect([invalid.status, ((await invalid.json()) as { field: string }).field]).toEqual([400, 'transactionIds.1'])
   })
 
   test('a key limited to one client sees only its portfolios: another client’s is 404, not 403', async () => {

@@ -76,3 +76,18 @@ export function errorResponse(
     headers: { 'content-type': 'application/json', 'x-correlation-id': correlationIdOf(request), ...headers },
   })
 }
+
+/** What a schema check reports of each value at fault (Elysia's ValidationError `all`). */
+type Invalid = { path?: string; message?: string; schema?: { title?: string } }
+
+/**
+ * A failed schema check as a message naming the field at fault: its path (`transactionIds.3`),
+ * else its schema's title (a coerced query number is checked on its own, with an empty path),
+ * else where it was (`body`, `query`).
+ */
+export function invalidField(error: { type: string; all: readonly unknown[] }): { field: string; message: string } {
+  const first = error.all[0] as Invalid | undefined
+  const path = first?.path?.replace(/^\//, '').replaceAll('/', '.') ?? ''
+  const field = path || first?.schema?.title || error.type
+  return { field, message: `${field}: ${first?.message ?? 'invalid'}` }
+}

@@ -34,7 +34,7 @@ import {
   ValuationView,
 } from '../query/views.ts'
 import { type Principal, principalOf } from './auth.ts'
-import { ErrorBody, errorBody } from './errors.ts'
+import { ErrorBody, errorBody, invalidField } from './errors.ts'
 
 const Day = (description: string) =>
   t.Optional(t.String({ pattern: IsoDateString.pattern, description: `${description}; ${IsoDateString.description}` }))
@@ -188,13 +188,8 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
     new Elysia({ prefix: '/v1' })
       .onError(({ code, error, status, request }) => {
         if (code !== 'VALIDATION' || error.type === 'response') return
-        const first = error.all[0]
-        // A coerced query number is checked on its own, with an empty path: its schema's title names it.
-        const path = first && 'path' in first ? first.path.replace(/^\//, '').replaceAll('/', '.') : ''
-        const field = path || (first && 'schema' in first ? (first.schema as { title?: string }).title : '') || ''
-        const message = first && 'message' in first ? first.message : 'invalid'
-        const named = field || error.type
-        return status(400, errorBody(request, 400, `${named}: ${message}`, { field: named }))
+        const { field, message } = invalidField(error)
+        return status(400, errorBody(request, 400, message, { field }))
       })
       /* ---- reference data ---- */
       .get(

@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { TransactionView } from '../query/views.ts'
 import { everyStage, settles, startPipeline } from '../testing/pipeline.ts'
+import { adminRoutes } from './admin.ts'
 import type { ErrorBody } from './errors.ts'
 import { queryRoutes } from './query.ts'
 
@@ -32,7 +33,9 @@ describe('transactions with their economics', () => {
 
   beforeAll(async () => {
     pipeline = await startPipeline('pg', everyStage)
-    app = new Elysia().use(queryRoutes(pipeline.db.sql)) as unknown as Elysia
+    app = new Elysia()
+      .use(queryRoutes(pipeline.db.sql))
+      .use(adminRoutes(pipeline.db.sql, pipeline.log)) as unknown as Elysia
     const { G, U } = ids()
     await pipeline.send('portfolios', [{ portfolioId: G, baseCurrency: 'EUR', openDate: '2025-01-06' }])
     await pipeline.send('instruments', [{ securityId: U, name: 'U shares', currency: 'USD', assetClass: 'Equity' }])
@@ -106,6 +109,73 @@ describe('transactions with their economics', () => {
     // The single read is the list's row.
     const one = await get<Static<typeof TransactionView>>(`/v1/portfolios/${G}/transactions/DIV-${G}`)
     expect(one.body).toEqual(byId.get('DIV') as Static<typeof TransactionView>)
+  })
+
+  test('reprocess over HTTP from a transaction: what was lost from its trade date comes back, FX rates included', async () => {
+    const { G } = ids()
+    const post = async (body: unknown) => {
+      const res = await app.handle(
+        new Request('http://localhost/v1/admin/reprocess', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }),
+      )
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+    }
+    const rows = async () =>
+      (
+        await pipeline.db.sql`select count(*)::int as n, count(c.fx_rate)::int as rated
+        from position_history h left join cashflows c using (portfolio_id, transaction_id)
+        where h.portfolio_id = ${G}`
+      )[0] as { n: number; rated: number }
+    const before = await rows()
+    expect(before).toEqual({ n: 6, rated: 6 })
+    // Lose Thursday on: the sale's two rows; and the buy's FX rate, as if derived before pas kept it.
+    await pipeline.db.sql`delete from position_history where portfolio_id = ${G} and date >= '2025-01-09'`
+    await pipeline.db.sql`update cashflows set fx_rate = null where portfolio_id = ${G}`
+    expect(await rows()).toEqual({ n: 2, rated: 0 })
+
+    const fromSale = await post({ portfolioId: G, transactionIds: [`SELL-${G}`, `DIV-${G}`] })
+    expect(fromSale).toEqual({
+      status: 202,
+      body: {
+        portfolioId: G,
+        fromDate: '2025-01-09', // the earlier of the two trade dates
+        stages: ['positions', 'valuation', 'timeseries'],
+        transactions: [
+          { transactionId: `SELL-${G}`, tradeDate: '2025-01-09' },
+          { transactionId: `DIV-${G}`, tradeDate: '2025-01-10' },
+        ],
+      },
+    })
+    // From Thursday on: the rows come back with their FX rates; Monday's buy keeps its null.
+    await settles(rows, { n: 6, rated: 4 })
+    const fromStart = await post({ portfolioId: G, from: '2025-01-06' })
+    expect([fromStart.status, fromStart.body.fromDate, fromStart.body.transactions]).toEqual([202, '2025-01-06', []])
+    await settles(rows, { n: 6, rated: 6 })
+    const sale = await get<Static<typeof TransactionView>>(`/v1/portfolios/${G}/transactions/SELL-${G}`)
+    expect(Number(sale.body.economics?.position?.realizedFxBase)).toBe(20.04)
+  })
+
+  test('reprocess: what is wrong is named, and nothing is scheduled', async () => {
+    const { G } = ids()
+    const post = async (body: unknown) => {
+      const res = await app.handle(
+        new Request('http://localhost/v1/admin/reprocess', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }),
+      )
+      return [res.status, ((await res.json()) as ErrorBody).field]
+    }
+    expect(await post({ portfolioId: G })).toEqual([400, 'from'])
+    expect(await post({ portfolioId: G, from: '2025-01-06', transactionIds: ['X'] })).toEqual([400, 'transactionIds'])
+    expect(await post({ portfolioId: G, from: '2025-02-30' })).toEqual([400, 'from'])
+    expect(await post({ portfolioId: G, transactionIds: [] })).toEqual([400, 'transactionIds'])
+    expect(await post({ portfolioId: G, transactionIds: [`BUY-${G}`, 'NOPE'] })).toEqual([422, 'transactionIds'])
+    expect(await post({ portfolioId: 'nobody', from: '2025-01-06' })).toEqual([404, 'portfolioId'])
   })
 
   test('an unknown transaction is 404 naming transactionId', async () => {

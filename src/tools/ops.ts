@@ -4,7 +4,8 @@ import type { Sql } from '../adapters/pg-client.ts'
 import { isIsoDate } from '../domain/dates.ts'
 import { parseCsv } from '../http/csv.ts'
 import type { EventLog } from '../ports/event-log.ts'
-import { Topics, topicSpecs } from '../topology.ts'
+import { scheduleReprocess } from '../stages/reprocess.ts'
+import { topicSpecs } from '../topology.ts'
 
 /**
  * Operator tools, run as `pas <tool>` against the database and log the configuration names (see
@@ -195,9 +196,7 @@ export async function reprocess(
       return 2
     }
   }
-  const notice = JSON.stringify({ portfolioId, fromDate: from })
-  await log.append(Topics.transactionsChanged, [{ key: portfolioId, value: notice }])
-  await log.append(Topics.valuationJobs, [{ key: portfolioId, value: notice }])
+  await scheduleReprocess(log, [{ portfolioId, fromDate: from }])
   out(
     `reprocessing ${portfolioId}${security ? ` (position ${security}: the whole portfolio is recomputed)` : ''} from ${from}: positions, valuations and series`,
   )
