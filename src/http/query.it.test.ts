@@ -317,6 +317,16 @@ describe('the query API over the pipeline’s tables', () => {
     expect(
       (await get<Of<typeof BenchmarkView>[]>(`/v1/benchmarks/${BM}?to=2025-01-06`)).body.map((b) => b.level),
     ).toEqual(['100', '101'])
+    // Paged, newest first: A's prices are 100 102 101 104 105 (Monday to Friday); the header counts all five.
+    const newest = await app.handle(new Request(`http://localhost/v1/prices/${A}?sort=-date&limit=2&offset=1`))
+    expect(newest.headers.get('x-total-count')).toBe('5')
+    expect(((await newest.json()) as Of<typeof PriceView>[]).map((p) => [p.date, p.price])).toEqual([
+      ['2025-01-09', '104'],
+      ['2025-01-08', '101'],
+    ])
+    const levels = await get<Of<typeof BenchmarkView>[]>(`/v1/benchmarks/${BM}?limit=2&offset=4`)
+    expect(levels.body.map((b) => b.level)).toEqual(['103', '104']) // 100 on 01-03, then 101 102 100 103 104
+    expect((await get(`/v1/prices/${A}?limit=0`)).body.field).toBe('limit')
     const history = await get<Of<typeof PositionHistoryView>[]>(`/v1/portfolios/${P}/positions/${A}/history`)
     expect(history.body[0]).toMatchObject({ quantity: '50', lots: [{ quantity: '50', costBase: '5000' }] })
   })
@@ -663,6 +673,9 @@ describe('the query API over the pipeline’s tables', () => {
     })
     expect((await get(`/v1/portfolios/${P}/performance?from=2025-01-09&to=2025-01-07`)).body.field).toBe('from')
     expect((await get(`/v1/portfolios/${P}/risk?confidence=1.5`)).body.field).toBe('confidence')
+    // Integers too (Elysia coerces them through a union that reports the inner schema).
+    expect((await get(`/v1/portfolios/${P}/transactions?limit=0`)).body.field).toBe('limit')
+    expect((await get(`/v1/portfolios/${P}/valuations?staleAfterDays=-1`)).body.field).toBe('staleAfterDays')
     expect((await get(`/v1/portfolios/${P}/performance?from=2024-12-02`)).status).toBe(422)
   })
 

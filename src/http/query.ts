@@ -1,4 +1,4 @@
-import type { TProperties } from '@sinclair/typebox'
+import { OptionalKind, type TProperties } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
 import type { Sql } from '../adapters/pg-client.ts'
 import { type PeriodName, Presets, parsePeriods } from '../analytics/periods.ts'
@@ -52,6 +52,22 @@ const Paging = {
   limit: t.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Rows per page, 1–1000' }),
   offset: t.Integer({ minimum: 0, default: 0, description: 'Rows to skip' }),
 }
+/** Paging of the market-data series: all of the range by default, oldest first. */
+const SeriesPaging = {
+  sort: t.Optional(literalUnion(['date', '-date'] as const, { description: 'date (default) or -date: newest first' })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100_000, description: 'At most this many days; default all' })),
+  offset: t.Optional(t.Integer({ minimum: 0, description: 'Days to skip' })),
+}
+const SERIES_PAGING =
+  'The whole range by default, oldest first; `sort=-date`, `limit` and `offset` page it, and the X-Total-Count header counts the range.'
+
+/** A dated series as the answer, with its range's size in X-Total-Count. */
+async function totalled<T>(set: { headers: Record<string, unknown> }, series: Promise<T[] & { total: number }>) {
+  const rows = await series
+  set.headers['x-total-count'] = String(rows.total)
+  return [...rows]
+}
+
 const PeriodQuery = {
   period: t.Optional(
     literalUnion(Presets, { description: 'A preset ending on `to` (MTD, QTD, YTD, 1Y, 3Y, 5Y, SI); else from/to' }),
@@ -73,9 +89,21 @@ const PositionParams = t.Object({
 })
 const errors = { 400: ErrorBody, 404: ErrorBody, 422: ErrorBody }
 
-/** A query-string schema whose parameters carry their names as titles, so errors can name them. */
+/**
+ * A query-string schema whose parameters carry their names as titles, so errors can name them.
+ * Elysia's integer is a union (a numeric string, or an integer) whose errors report the inner
+ * integer's schema, so an integer is made again with the title among its options.
+ */
 function queryOf<P extends TProperties>(properties: P) {
-  const titled = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, { ...v, title: k }])) as P
+  const titled = Object.fromEntries(
+    Object.entries(properties).map(([k, v]) => {
+      const integer = (v.anyOf as { type?: string }[] | undefined)?.some((x) => x.type === 'integer')
+      if (!integer) return [k, { ...v, title: k }]
+      const options = Object.fromEntries(Object.entries(v).filter(([key]) => key !== 'anyOf'))
+      const titledInteger = t.Integer({ ...options, title: k })
+      return [k, v[OptionalKind] === 'Optional' ? t.Optional(titledInteger) : titledInteger]
+    }),
+  ) as P
   return t.Object(titled)
 }
 
@@ -432,37 +460,46 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
         },
       )
       /* ---- market data ---- */
-      .get('/prices/:securityId', (ctx) => answer(ctx, visible, () => reads.prices(ctx.params.securityId, ctx.query)), {
-        params: t.Object({ securityId: IdParam('The security id') }),
-        query: queryOf(Range),
-        response: { 200: t.Array(PriceView), ...errors },
-        ...doc('market data', 'Prices of a security'),
-      })
+      .get(
+        '/prices/:securityId',
+        (ctx) =>
+          answer(ctx, visible, () => totalled(ctx.set, reads.prices(ctx.params.securityId, ctx.query, ctx.query))),
+        {
+          params: t.Object({ securityId: IdParam('The security id') }),
+          query: queryOf({ ...Range, ...SeriesPaging }),
+          response: { 200: t.Array(PriceView), ...errors },
+          ...doc('market data', 'Prices of a security', SERIES_PAGING),
+        },
+      )
       .get(
         '/fx-rates/:base/:quote',
-        (ctx) => answer(ctx, visible, () => reads.fxRates(ctx.params.base, ctx.params.quote, ctx.query)),
+        (ctx) =>
+          answer(ctx, visible, () =>
+            totalled(ctx.set, reads.fxRates(ctx.params.base, ctx.params.quote, ctx.query, ctx.query)),
+          ),
         {
           params: t.Object({
             base: t.String({ pattern: Currency.pattern, description: 'From currency' }),
             quote: t.String({ pattern: Currency.pattern, description: 'To currency' }),
           }),
-          query: queryOf(Range),
+          query: queryOf({ ...Range, ...SeriesPaging }),
           response: { 200: t.Array(FxRateView), ...errors },
           ...doc(
             'market data',
             'FX rates as stored',
-            'Units of quote per one base. The inverse pair is derived when valuing, not listed here.',
+            `Units of quote per one base. The inverse pair is derived when valuing, not listed here. ${SERIES_PAGING}`,
           ),
         },
       )
       .get(
         '/benchmarks/:benchmarkId',
-        (ctx) => answer(ctx, visible, () => reads.benchmark(ctx.params.benchmarkId, ctx.query)),
+        (ctx) =>
+          answer(ctx, visible, () => totalled(ctx.set, reads.benchmark(ctx.params.benchmarkId, ctx.query, ctx.query))),
         {
           params: t.Object({ benchmarkId: IdParam('The benchmark id') }),
-          query: queryOf(Range),
+          query: queryOf({ ...Range, ...SeriesPaging }),
           response: { 200: t.Array(BenchmarkView), ...errors },
-          ...doc('market data', 'A benchmark series'),
+          ...doc('market data', 'A benchmark series', SERIES_PAGING),
         },
       )
       /* ---- analytics ---- */

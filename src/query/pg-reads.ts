@@ -26,6 +26,12 @@ import type {
 export type Paging = { limit: number; offset: number }
 export type Paged<T> = { items: T[]; total: number } & Paging
 export type Range = { from?: string | undefined; to?: string | undefined }
+/** How to page a dated series: `limit` and `offset` are integers the API checked (0 ≤ offset, 1 ≤ limit). */
+export type SeriesPage = {
+  sort?: 'date' | '-date' | undefined
+  limit?: number | undefined
+  offset?: number | undefined
+}
 export const TransactionSorts = [
   'tradeDate',
   '-tradeDate',
@@ -337,26 +343,57 @@ export class PgReads {
       order by date, transaction_id`
   }
 
-  async prices(securityId: string, range: Range) {
-    return this.sql<Static<typeof PriceView>[]>`
-      select security_id as "securityId", date::text as date, price::text as price, currency
-      from prices where security_id = ${securityId} and date between ${lo(range)}::date and ${hi(range)}::date
-      order by date`
+  async prices(securityId: string, range: Range, page: SeriesPage = {}) {
+    return this.#series<Static<typeof PriceView>>(
+      page,
+      (order) => this.sql`
+        select security_id as "securityId", date::text as date, price::text as price, currency,
+               count(*) over () as total
+        from prices where security_id = ${securityId} and date between ${lo(range)}::date and ${hi(range)}::date
+        ${order}`,
+    )
   }
 
-  async fxRates(from: string, to: string, range: Range) {
-    return this.sql<Static<typeof FxRateView>[]>`
-      select from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
-      from fx_rates where from_currency = ${from} and to_currency = ${to}
-        and date between ${lo(range)}::date and ${hi(range)}::date
-      order by date`
+  async fxRates(from: string, to: string, range: Range, page: SeriesPage = {}) {
+    return this.#series<Static<typeof FxRateView>>(
+      page,
+      (order) => this.sql`
+        select from_currency as "from", to_currency as "to", date::text as date, rate::text as rate,
+               count(*) over () as total
+        from fx_rates where from_currency = ${from} and to_currency = ${to}
+          and date between ${lo(range)}::date and ${hi(range)}::date
+        ${order}`,
+    )
   }
 
-  async benchmark(benchmarkId: string, range: Range) {
-    return this.sql<Static<typeof BenchmarkView>[]>`
-      select benchmark_id as "benchmarkId", date::text as date, level::text as level, return::text as return
-      from benchmarks where benchmark_id = ${benchmarkId} and date between ${lo(range)}::date and ${hi(range)}::date
-      order by date`
+  async benchmark(benchmarkId: string, range: Range, page: SeriesPage = {}) {
+    return this.#series<Static<typeof BenchmarkView>>(
+      page,
+      (order) => this.sql`
+        select benchmark_id as "benchmarkId", date::text as date, level::text as level, return::text as return,
+               count(*) over () as total
+        from benchmarks where benchmark_id = ${benchmarkId} and date between ${lo(range)}::date and ${hi(range)}::date
+        ${order}`,
+    )
+  }
+
+  /**
+   * A dated series (prices, FX rates, a benchmark) in date order, or newest first, a page of it
+   * when `limit` is given; `total` counts the whole range (the X-Total-Count header).
+   */
+  async #series<T>(
+    page: SeriesPage,
+    query: (order: ReturnType<Sql['unsafe']>) => PromiseLike<(T & { total: bigint })[]>,
+  ): Promise<T[] & { total: number }> {
+    const direction = page.sort === '-date' ? 'desc' : 'asc'
+    const { limit, offset = 0 } = page
+    if ((limit !== undefined && !Number.isSafeInteger(limit)) || !Number.isSafeInteger(offset)) {
+      throw new Error(`paging takes integers: limit ${limit}, offset ${offset}`)
+    }
+    const rows = await query(this.sql.unsafe(`order by date ${direction} limit ${limit ?? 'all'} offset ${offset}`))
+    const total = rows.length === 0 ? 0 : Number(rows[0]?.total)
+    const items = rows.map(({ total: _, ...row }) => row as unknown as T)
+    return Object.assign(items, { total })
   }
 
   async valuations(
