@@ -55,6 +55,7 @@ export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleP
             log: eventLog,
             maxRecordsPerRequest: config.ingestMaxRecords,
             isTransient,
+            logger: deps.logger.child({ component: 'ingest' }),
             clientsOf: async (ids) => {
               const rows = await db.sql<{ id: string; client: string | null }[]>`
                 select portfolio_id as id, record->>'clientId' as client from portfolios where portfolio_id = any(${ids as string[]})`

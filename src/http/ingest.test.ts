@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, test } from 'bun:test'
 import { MemoryLog } from '../adapters/memory-log.ts'
 import type { LogRecord } from '../ports/event-log.ts'
+import { createLogger } from '../runtime/logger.ts'
 import { partitionFor } from '../runtime/partitioner.ts'
 import { Topics, topicSpecs } from '../topology.ts'
 import { ingestRoutes } from './ingest.ts'
@@ -28,6 +29,27 @@ const buy = (id: string, portfolioId = 'P1') => ({
 })
 
 describe('POST /v1/ingest/*', () => {
+  test('each request is logged with its ingest id, the caller’s X-Correlation-ID: info when records were rejected', async () => {
+    const lines: Record<string, unknown>[] = []
+    const logger = createLogger('debug', {}, (line) => lines.push(JSON.parse(line)))
+    const logged = ingestRoutes({ log, maxRecordsPerRequest: 3, logger })
+    const send = (id: string, records: unknown[]) =>
+      logged.handle(
+        new Request('http://localhost/v1/ingest/transactions', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-correlation-id': id },
+          body: JSON.stringify(records),
+        }),
+      )
+    expect((await send('batch-7', [buy('T1')])).status).toBe(202)
+    expect((await send('batch-8', [buy('T2'), { ...buy('T3'), quantity: 'ten' }])).status).toBe(422)
+    expect(lines.map((l) => [l.level, l.msg, l.ingestId, l.accepted, l.rejected])).toEqual([
+      ['debug', 'ingested', 'batch-7', 1, undefined],
+      ['info', 'ingest rejected records', 'batch-8', 1, 1],
+    ])
+    expect(lines[1]?.first).toMatchObject({ index: 1, field: 'quantity' })
+  })
+
   test('valid records are appended to the raw topic, keyed by portfolio, then acknowledged with 202', async () => {
     const res = await post('/v1/ingest/transactions', JSON.stringify([buy('T1'), buy('T2', 'P2')]))
     expect(res.status).toBe(202)

@@ -3,6 +3,7 @@ import type { IngestKind } from '../domain/records.ts'
 import { keyOf, recordSchemas, validateRecord } from '../domain/validate.ts'
 import { worthRetrying } from '../errors.ts'
 import type { EventLog } from '../ports/event-log.ts'
+import type { Logger } from '../runtime/logger.ts'
 import { type Topic, Topics } from '../topology.ts'
 import { principalOf } from './auth.ts'
 import { CsvError, readCsv } from './csv.ts'
@@ -72,6 +73,11 @@ export type IngestOptions = {
   isTransient?: (error: unknown) => boolean
   /** The client of each portfolio that exists: keys limited to some clients write only theirs. */
   clientsOf?: (portfolioIds: readonly string[]) => Promise<Map<string, string | undefined>>
+  /**
+   * One line per request with its ingest id (the caller's X-Correlation-ID): `info` when records
+   * were rejected, `debug` when all were accepted (PAS_LOG_LEVEL=debug shows every request).
+   */
+  logger?: Logger
 }
 /** Seconds a client is asked to wait when the log is unreachable. */
 const RETRY_AFTER_S = 5
@@ -91,7 +97,13 @@ const isCsvBody = (body: unknown): body is CsvBody => typeof body === 'object' &
  * A key limited to some clients writes only their portfolios and transactions; market data,
  * instruments and the business date need a key for every client (403).
  */
-export function ingestRoutes({ log, maxRecordsPerRequest, isTransient = () => false, clientsOf }: IngestOptions) {
+export function ingestRoutes({
+  log,
+  maxRecordsPerRequest,
+  isTransient = () => false,
+  clientsOf,
+  logger,
+}: IngestOptions) {
   const app = new Elysia({ prefix: '/v1/ingest' })
     .onRequest(({ request }) => {
       const path = new URL(request.url).pathname
@@ -168,6 +180,10 @@ export function ingestRoutes({ log, maxRecordsPerRequest, isTransient = () => fa
         }
         rejected.sort((a, b) => a.index - b.index)
         const result = { ingestId, accepted: accepted.length, rejected }
+        const line = { ingestId, kind: endpoint.kind, keyId: principal.keyId, accepted: accepted.length }
+        if (rejected.length > 0)
+          logger?.info('ingest rejected records', { ...line, rejected: rejected.length, first: rejected[0] })
+        else logger?.debug('ingested', line)
         return rejected.length > 0 ? status(422, result) : status(202, result)
       },
       {
