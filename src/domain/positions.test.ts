@@ -247,6 +247,29 @@ describe('SPLIT', () => {
 })
 
 describe('income, expenses and external flows', () => {
+  test('OTHER moves cash only, either way, at end of day: no cost, income, fee or external flow', () => {
+    // A rebate of EUR 12.50 (× 1.10 = USD 13.75), then a USD 4 charge; a zero amount is refused.
+    const r = fold([
+      tx('OTHER', '2025-01-15', { grossAmount: '12.5', currency: 'EUR' }),
+      tx('OTHER', '2025-01-16', { grossAmount: '-4' }),
+      tx('OTHER', '2025-01-17', { grossAmount: '0' }),
+      tx('OTHER', '2025-01-17', {}),
+    ])
+    expect(r.cashflows).toEqual([
+      expect.objectContaining({ positionId: 'CASH:EUR', class: 'OTHER', timing: 'EOD', amountBase: '13.75' }),
+      expect.objectContaining({
+        positionId: 'CASH:USD',
+        class: 'OTHER',
+        timing: 'EOD',
+        amountLocal: '-4',
+        feeBase: '0',
+      }),
+    ])
+    expect(last(r, 'CASH:EUR')).toMatchObject({ quantity: '12.5', costBase: '13.75', incomeBase: '0' })
+    expect(last(r, 'CASH:USD')).toMatchObject({ quantity: '-4', realizedBase: '0' })
+    expect(r.rejections.map((x) => x.code)).toEqual(['NEGATIVE_QUANTITY', 'MISSING_FIELD'])
+  })
+
   test('a foreign dividend is income at end of day, net of withholding, in local and base currency', () => {
     // EUR 50 gross − EUR 7.50 withheld = EUR 42.50 into EUR cash; × 1.10 = USD 46.75; fee USD 8.25.
     const r = fold([

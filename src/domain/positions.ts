@@ -193,6 +193,18 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
         cashflow: flow(positionId, 'EXPENSE', 'EOD', amount.neg(), fx, amount),
       }
     }
+    case 'OTHER': {
+      // Cash only: a signed amount (into the portfolio positive) moves its currency's cash at the
+      // end of the day, and is neither cost, income, fee nor external money: it shows as P&L.
+      if (t.grossAmount === undefined) throw new Rejected('MISSING_FIELD', 'OTHER needs grossAmount')
+      const amount = dec(t.grossAmount)
+      if (amount.isZero()) throw new Rejected('NEGATIVE_QUANTITY', 'grossAmount must not be 0 for OTHER')
+      const fx = fxRate(t.currency)
+      return {
+        states: [moveCash(cash(), amount, fx)],
+        cashflow: flow(cashPositionId(t.currency), 'OTHER', 'EOD', amount, fx),
+      }
+    }
     case 'DEPOSIT':
     case 'WITHDRAWAL': {
       const amount = positive(t.grossAmount, 'grossAmount', t)

@@ -120,6 +120,7 @@ export const TransactionTypes = [
   'TRANSFER_OUT',
   'SPLIT',
   'CANCEL',
+  'OTHER',
 ] as const
 export type TransactionType = (typeof TransactionTypes)[number]
 
@@ -197,7 +198,7 @@ export const PositionRow = Type.Object(
 )
 export type PositionRow = Static<typeof PositionRow>
 
-export const CashflowClasses = ['EXTERNAL', 'INCOME', 'EXPENSE', 'INVESTMENT', 'TRANSFER'] as const
+export const CashflowClasses = ['EXTERNAL', 'INCOME', 'EXPENSE', 'INVESTMENT', 'TRANSFER', 'OTHER'] as const
 export type CashflowClass = (typeof CashflowClasses)[number]
 export const FlowTimings = ['SOD', 'EOD'] as const
 export type FlowTiming = (typeof FlowTimings)[number]
@@ -209,7 +210,7 @@ export const Cashflow = Type.Object(
     positionId: Type.String(),
     date: IsoDateString,
     type: oneOf(TransactionTypes, 'The transaction type'),
-    class: oneOf(CashflowClasses, 'EXTERNAL, INCOME, EXPENSE, INVESTMENT or TRANSFER'),
+    class: oneOf(CashflowClasses, 'EXTERNAL, INCOME, EXPENSE, INVESTMENT, TRANSFER or OTHER'),
     timing: oneOf(FlowTimings, 'SOD: start of day, EOD: end of day'),
     scope: oneOf(['position', 'portfolio'] as const, 'Whether it is a flow of one position or of the portfolio'),
     currency: Currency,

@@ -16,6 +16,7 @@ const rank: Record<TransactionType, number> = {
   INTEREST: 5,
   FEE: 6,
   TAX: 6,
+  OTHER: 6,
   TRANSFER_OUT: 7,
   WITHDRAWAL: 8,
   CANCEL: 9,

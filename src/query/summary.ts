@@ -18,8 +18,8 @@ import type { CashflowView, PositionView, SummaryView } from './views.ts'
  * day before's emv). The second splits it from the position history and the cashflows: a
  * position's value is its cost plus its unrealized P&L, and cost moves only with money in or out
  * of the portfolio, realized P&L, income, fees and taxes, except for accrued interest (cash only,
- * no cost) and securities transferred at a value other than the cost they take with them. Those
- * two are `other`, with the lines' rounding to the cent; every line is rounded once, at the end
+ * no cost), securities transferred at a value other than the cost they take with them, and OTHER
+ * transactions (cash only). Those are `other`, with the lines' rounding to the cent; every line is rounded once, at the end
  * (money.ts), and `other` is what makes the rounded lines add up to the rounded total.
  *
  * The start is the close of the business day before the period's first one: cashflows dated after

@@ -516,7 +516,7 @@ export const SummaryView = Type.Object({
     fees: Money('FEE transactions, negative; fees on trades are in cost and proceeds, so in realized and unrealized'),
     taxes: Money('TAX transactions, negative'),
     other: Money(
-      'total − the lines above: accrued interest paid or received, securities transferred at a value other than their cost, and the lines’ rounding to the cent',
+      'total − the lines above: OTHER transactions, accrued interest paid or received, securities transferred at a value other than their cost, and the lines’ rounding to the cent',
     ),
   }),
   income: Type.Object({
