@@ -246,6 +246,47 @@ describe('SPLIT', () => {
   })
 })
 
+describe('settlement in another currency', () => {
+  test('a EUR share bought and sold with USD cash: cost in EUR at the trade date’s FX, the cash leg converted', () => {
+    // Buy 10 SAP @ 100 EUR + fee 2 on Jan 15 (EUR/USD 1.10): cost 1,002 EUR = 1,102.20 USD; the
+    // USD cash pays 1,002 × 1.10 = 1,102.20. Sell 4 @ 120, fee 1 on Mar 3 (1.20): proceeds
+    // 479 EUR × 1.20 = 574.80 USD into USD cash; realized 479 − 400.80 = 78.20 EUR, base
+    // 574.80 − 440.88 = 133.92 USD. No EUR cash moves.
+    const r = fold([
+      tx('BUY', '2025-01-15', {
+        securityId: 'SAP',
+        quantity: '10',
+        price: '100',
+        fee: '2',
+        currency: 'EUR',
+        settlementCurrency: 'USD',
+      }),
+      tx('SELL', '2025-03-03', {
+        securityId: 'SAP',
+        quantity: '4',
+        price: '120',
+        fee: '1',
+        currency: 'EUR',
+        settlementCurrency: 'USD',
+      }),
+      tx('DIVIDEND', '2025-03-04', { securityId: 'SAP', grossAmount: '5', currency: 'EUR', settlementCurrency: 'USD' }),
+    ])
+    expect(last(r, 'SAP')).toMatchObject({
+      quantity: '6',
+      costLocal: '601.2',
+      realizedLocal: '78.2',
+      realizedBase: '133.92',
+    })
+    expect(last(r, 'CASH:USD')).toMatchObject({ quantity: '-527.4', costBase: '-527.4' })
+    expect(last(r, 'CASH:EUR')).toBeUndefined()
+    expect(r.cashflows.map((c) => [c.currency, c.amountLocal, c.amountBase, c.feeLocal, c.fxRate])).toEqual([
+      ['USD', '-1102.2', '-1102.2', '2.2', '1'],
+      ['USD', '574.8', '574.8', '1.2', '1'],
+    ])
+    expect(r.rejections).toEqual([expect.objectContaining({ code: 'CURRENCY_MISMATCH' })])
+  })
+})
+
 describe('income, expenses and external flows', () => {
   test('OTHER moves cash only, either way, at end of day: no cost, income, fee or external flow', () => {
     // A rebate of EUR 12.50 (× 1.10 = USD 13.75), then a USD 4 charge; a zero amount is refused.

@@ -96,10 +96,15 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
       `trade date ${t.tradeDate} is before the portfolio opened (${ctx.portfolio.openDate})`,
     )
   }
-  const fxRate = (currency: string): Decimal => {
-    const quote = ctx.fx.rate(currency, base, toEpochDay(t.tradeDate))
-    if (!quote) throw new Rejected('MISSING_FX', `no ${currency}/${base} rate on or before ${t.tradeDate}`)
+  const rateOf = (from: string, to: string): Decimal => {
+    const quote = ctx.fx.rate(from, to, toEpochDay(t.tradeDate))
+    if (!quote) throw new Rejected('MISSING_FX', `no ${from}/${to} rate on or before ${t.tradeDate}`)
     return quote.value
+  }
+  const fxRate = (currency: string): Decimal => rateOf(currency, base)
+  const settlement = t.settlementCurrency ?? t.currency
+  if (settlement !== t.currency && t.type !== 'BUY' && t.type !== 'SELL') {
+    throw new Rejected('CURRENCY_MISMATCH', `settlementCurrency applies to BUY and SELL only, not ${t.type}`)
   }
   const instrument = (): Instrument => {
     if (t.securityId === undefined) throw new Rejected('MISSING_FIELD', `${t.type} needs securityId`)
@@ -115,12 +120,13 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
     amount: Decimal,
     fx: Decimal,
     fee = ZERO,
+    currency = t.currency,
   ) => ({
     positionId,
     class: cls,
     timing,
     scope: cls === 'INVESTMENT' || cls === 'INCOME' ? ('position' as const) : ('portfolio' as const),
-    currency: t.currency,
+    currency,
     amountLocal: str(amount),
     amountBase: str(atScale(amount.times(fx))),
     feeLocal: str(fee),
@@ -147,9 +153,20 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
       const accrued = dec(t.accruedInterest ?? '0')
       const amount = t.type === 'BUY' ? gross.plus(fee).plus(accrued).neg() : gross.minus(fee).plus(accrued)
       const timing = t.type === 'BUY' ? 'SOD' : 'EOD'
+      if (settlement === t.currency) {
+        return {
+          states: [security, moveCash(cash(), amount, fx)],
+          cashflow: flow(inst.securityId, 'INVESTMENT', timing, amount, fx, fee),
+        }
+      }
+      // Settled in another currency's cash: the amount (and fee) at the trade date's
+      // trade→settlement rate (rule 3), that cash at its own rate to base.
+      const cross = rateOf(t.currency, settlement)
+      const settled = atScale(amount.times(cross))
+      const settleFx = fxRate(settlement)
       return {
-        states: [security, moveCash(cash(), amount, fx)],
-        cashflow: flow(inst.securityId, 'INVESTMENT', timing, amount, fx, fee),
+        states: [security, moveCash(stateOf(cashPositionId(settlement), settlement), settled, settleFx)],
+        cashflow: flow(inst.securityId, 'INVESTMENT', timing, settled, settleFx, atScale(fee.times(cross)), settlement),
       }
     }
     case 'TRANSFER_IN':

@@ -142,6 +142,11 @@ export const Transaction = Type.Object(
     price: Type.Optional(UnitPrice),
     grossAmount: Type.Optional(Amount),
     currency: Currency,
+    settlementCurrency: Type.Optional({
+      ...Currency,
+      description:
+        'BUY and SELL only: the cash that pays or receives, when not the trade currency (the amount converted at the trade date’s rate); docs/domain.md',
+    }),
     fee: Type.Optional(Amount),
     accruedInterest: Type.Optional(Amount),
     ratio: Type.Optional(Rate),
