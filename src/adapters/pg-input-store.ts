@@ -215,7 +215,8 @@ export class PgInputStore implements InputStore {
    * A new or corrected rate changes valuations and also positions: base-currency cost and P&L use
    * the trade date's rate, and a trade rejected for MISSING_FX may now apply. So besides the FX
    * notice it asks every portfolio with trades between its base and the other currency of the pair,
-   * or that the pair serves as a leg of a cross, from the rate's date on, to be recomputed from that date.
+   * or that the pair serves as a leg of a cross, or settled between the pair's currencies (or
+   * through such a leg), from the rate's date on, to be recomputed from that date.
    */
   async #fx(tx: Tx, { fx }: Inputs): Promise<{ fx: FxChanged[]; trades: Dated[] }> {
     if (fx.length === 0) return { fx: [], trades: [] }
@@ -240,6 +241,13 @@ export class PgInputStore implements InputStore {
       join transactions t on t.portfolio_id = p.portfolio_id and t.trade_date >= w.date and t.trade_date < w.until
         and t.record->>'currency' <> p.base_currency
         and (p.base_currency = w.leg or t.record->>'currency' = w.leg)
+      group by t.portfolio_id
+      union all
+      -- trades settled in another currency: the pair itself, or a leg of their cross
+      select t.portfolio_id, min(w.date)::text
+      from w join transactions t on t.record ? 'settlementCurrency' and t.trade_date >= w.date and t.trade_date < w.until
+        and ((t.record->>'currency' in (w."from", w."to") and t.record->>'settlementCurrency' in (w."from", w."to"))
+             or t.record->>'currency' = w.leg or t.record->>'settlementCurrency' = w.leg)
       group by t.portfolio_id`
     const rows = await tx<Dated[]>`
       with incoming as (

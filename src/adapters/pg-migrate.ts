@@ -15,6 +15,7 @@ import m0013 from '../../sql/0013_position_days_on_read.sql' with { type: 'text'
 import m0014 from '../../sql/0014_holders_by_security.sql' with { type: 'text' }
 import m0015 from '../../sql/0015_transaction_ingest_id.sql' with { type: 'text' }
 import m0016 from '../../sql/0016_cashflow_fx_rate.sql' with { type: 'text' }
+import m0017 from '../../sql/0017_settled_trades.sql' with { type: 'text' }
 import type { Sql } from './pg-client.ts'
 
 /** Every file in sql/, in order. Imported as text so the compiled binary carries them. */
@@ -35,6 +36,7 @@ export const migrations: readonly { name: string; sql: string }[] = [
   { name: '0014_holders_by_security', sql: m0014 },
   { name: '0015_transaction_ingest_id', sql: m0015 },
   { name: '0016_cashflow_fx_rate', sql: m0016 },
+  { name: '0017_settled_trades', sql: m0017 },
 ]
 
 const checksum = (text: string) => createHash('sha256').update(text).digest('hex')

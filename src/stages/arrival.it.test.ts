@@ -96,6 +96,42 @@ function arrivalSuite(transport: Transport, enabled: boolean) {
       await settles(() => seriesOn('2025-01-10'), [['10440', true]])
     }, 120_000)
 
+    test('a trade settled in another currency waits for that pair, and applies when it arrives', async () => {
+      // A SEK portfolio buys a SEK stock with NOK cash: 10 @ 100 = SEK 1,000 × SEK/NOK 1.05 = NOK 1,050,
+      // whose base cost is 1,050 × (1 / 1.05 = 0.9523809524, 10 places) = SEK 1,000.00000002.
+      const PS = `PS-${run}`
+      const SE = `SE-${run}`
+      await send('portfolios', [{ portfolioId: PS, baseCurrency: 'SEK', openDate: '2025-01-01' }])
+      await send('instruments', [{ securityId: SE, name: 'A SEK stock', currency: 'SEK' }])
+      await send('transactions', [
+        {
+          transactionId: `S-${run}`,
+          portfolioId: PS,
+          type: 'BUY',
+          tradeDate: '2025-01-03',
+          securityId: SE,
+          quantity: '10',
+          price: '100',
+          currency: 'SEK',
+          settlementCurrency: 'NOK',
+        },
+      ])
+      const codes = async () =>
+        (await pipeline.db.sql`select code from transaction_rejections where portfolio_id = ${PS}`).map((r) => r.code)
+      await settles(codes, ['MISSING_FX'])
+      await send('fx-rates', [{ from: 'SEK', to: 'NOK', date: '2025-01-01', rate: '1.05' }])
+      const held = async () =>
+        Object.fromEntries(
+          (
+            await pipeline.db.sql`
+              select distinct on (position_id) position_id, quantity::text as q, cost_base::text as cb
+              from position_history where portfolio_id = ${PS} order by position_id, date desc, seq desc`
+          ).map((r) => [r.position_id, [r.q, r.cb]]),
+        )
+      await settles(held, { [SE]: ['10', '1000'], 'CASH:NOK': ['-1050', '-1000.00000002'] })
+      expect(await codes()).toEqual([])
+    }, 120_000)
+
     test('a late change of one leg revalues through the cross', async () => {
       // GBP/USD 1.30 from Jan 8: USD/GBP = 1 / 1.30 = 0.7692307692 (10 places), × 1.10 = 0.84615384612
       // → 0.8461538461. Stock 5,500 × that = 4,653.84615355; EUR cash −5,000 × that = −4,230.7692305.
