@@ -108,9 +108,11 @@ describe('positionSeries', () => {
       const days = valuations.filter((v) => v.row.positionId === id)
       const flows = id === 'AAPL' ? fold.cashflows.filter((c) => c.positionId === id) : fold.cashflows
       const text = positionSeries('P1', id, days, flows, from, to)
+      // Each point's rate, and the rate of the point before it (none before the first).
+      const rates = text.map((_, i) => ({ fxBefore: i === 0 ? Number.NaN : 1 }))
       expect(text.length).toBeGreaterThan(3)
       expect(positionSeriesFloats(id, days, flows, from, to)).toEqual(
-        text.map((p) => ({
+        text.map((p, i) => ({
           positionId: id,
           date: p.date,
           bmv: Number(p.bmvBase),
@@ -119,6 +121,8 @@ describe('positionSeries', () => {
           eod: Number(p.eodFlowBase),
           fees: Number(p.feesBase),
           income: Number(p.incomeBase),
+          fx: 1, // USD in a USD portfolio
+          fxBefore: rates[i]?.fxBefore ?? Number.NaN,
         })),
       )
     }

@@ -117,7 +117,14 @@ export function positionSeries(
 }
 
 /** A position series point in float64: a day of the return analytics, with its position. */
-export type PositionSeriesFloats = SeriesDay & { positionId: string; income: number }
+export type PositionSeriesFloats = SeriesDay & {
+  positionId: string
+  income: number
+  /** The rate its value was converted at, base per unit of its currency; NaN on a closing day. */
+  fx: number
+  /** `fx` of the point before (its bmv's rate), computed before the range too; NaN when none. */
+  fxBefore: number
+}
 
 /**
  * A position's series in float64 for the analytics (contribution): the same points as
@@ -131,16 +138,24 @@ export function positionSeriesFloats(
   toDay: number,
 ): PositionSeriesFloats[] {
   const flow = (d: Decimal) => Number(str(d))
-  return positionPoints(positionId, days, cashflows, fromDay, toDay).map(({ day, v, bmv, f }) => ({
-    positionId,
-    date: fromEpochDay(day),
-    bmv: toFloat(bmv),
-    emv: toFloat(v.mvBase),
-    sod: f ? flow(f.sod) : 0,
-    eod: f ? flow(f.eod) : 0,
-    fees: f ? flow(f.fees) : 0,
-    income: f ? flow(f.income) : 0,
-  }))
+  let fxBefore = Number.NaN
+  return positionPoints(positionId, days, cashflows, fromDay, toDay).map(({ day, v, bmv, f }) => {
+    const fx = v.priced ? toFloat(v.priced.fxRate) : Number.NaN
+    const point = {
+      positionId,
+      date: fromEpochDay(day),
+      bmv: toFloat(bmv),
+      emv: toFloat(v.mvBase),
+      sod: f ? flow(f.sod) : 0,
+      eod: f ? flow(f.eod) : 0,
+      fees: f ? flow(f.fees) : 0,
+      income: f ? flow(f.income) : 0,
+      fx,
+      fxBefore,
+    }
+    fxBefore = fx
+    return point
+  })
 }
 
 /** A series point's money, in the order the series tables store it. */

@@ -22,6 +22,7 @@ import {
   PerformanceView,
   PortfolioSeriesView,
   PortfolioView,
+  PositionAnalyticsView,
   PositionHistoryView,
   PositionSeriesView,
   PositionView,
@@ -75,6 +76,12 @@ const PeriodQuery = {
   from: Day('First day, inclusive; default: inception. Ignored with `period`'),
   to: Day('Last day, inclusive, also the as-of date of presets; default: the business date'),
 }
+/** `period` of the summaries, which default to the year to date. */
+const YtdDefault = t.Optional(
+  literalUnion(Presets, {
+    description: 'A preset ending on `to` (MTD, QTD, YTD, 1Y, 3Y, 5Y, SI); default YTD unless `from` is given',
+  }),
+)
 /** `periods=` of performance and risk: further named periods, parsed by periodsOf. */
 const PeriodsQuery = t.Optional(
   t.String({
@@ -698,18 +705,34 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
           params: PortfolioParams,
           query: queryOf({
             ...PeriodQuery,
-            period: t.Optional(
-              literalUnion(Presets, {
-                description:
-                  'A preset ending on `to` (MTD, QTD, YTD, 1Y, 3Y, 5Y, SI); default YTD unless `from` is given',
-              }),
-            ),
+            period: YtdDefault,
           }),
           response: { 200: SummaryView, ...errors },
           ...doc(
             'analytics',
             'Portfolio summary of a period',
             'Wealth at both ends, net new money, P&L split into realized, change in unrealized, income, fees, taxes and other so that P&L = end − start − net new money; income, costs, activity per transaction type, allocation at the end.',
+          ),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/position-analytics',
+        (ctx) =>
+          answer(ctx, visible, () =>
+            service.positionAnalytics(ctx.params.portfolioId, {
+              preset: ctx.query.period,
+              from: ctx.query.from,
+              to: ctx.query.to,
+            }),
+          ),
+        {
+          params: PortfolioParams,
+          query: queryOf({ ...PeriodQuery, period: YtdDefault }),
+          response: { 200: PositionAnalyticsView, ...errors },
+          ...doc(
+            'analytics',
+            'Position analytics of a period',
+            'Per position held in the period: held since, quantity, cost, market value and unrealized P&L on `to` in local and base currency, income and fees of the period, weight, and TWR in base and local currency with the FX part.',
           ),
         },
       )

@@ -319,6 +319,23 @@ export class PgReads {
     return latest
   }
 
+  /**
+   * The start of each position's current holding period on `asOf`: the last day on or before it
+   * its quantity went from zero (or nothing) to non-zero.
+   */
+  async heldSince(portfolioId: string, asOf: string): Promise<Map<string, string>> {
+    const rows = await this.sql<{ positionId: string; since: string }[]>`
+      select position_id as "positionId", max(date)::text as since
+      from (
+        select position_id, date, quantity <> 0
+                 and coalesce(lag(quantity) over (partition by position_id order by date, seq), 0) = 0 as opened
+        from position_history where portfolio_id = ${portfolioId} and date <= ${asOf}::date
+      ) h
+      where opened
+      group by position_id`
+    return new Map(rows.map((r) => [r.positionId, r.since]))
+  }
+
   async positionHistory(portfolioId: string, positionId: string, range: Range) {
     return this.sql<Static<typeof PositionHistoryView>[]>`
       select portfolio_id as "portfolioId", position_id as "positionId", date::text as date, seq,

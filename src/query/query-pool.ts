@@ -54,6 +54,8 @@ export class QueryPool implements Questions {
   readonly concentration = (...args: Parameters<QueryService['concentration']>) => this.#ask('concentration', args)
   readonly review = (...args: Parameters<QueryService['review']>) => this.#ask('review', args)
   readonly summary = (...args: Parameters<QueryService['summary']>) => this.#ask('summary', args)
+  readonly positionAnalytics = (...args: Parameters<QueryService['positionAnalytics']>) =>
+    this.#ask('positionAnalytics', args)
   readonly positions = (...args: Parameters<QueryService['positions']>) => this.#ask('positions', args)
   readonly lineage = (...args: Parameters<QueryService['lineage']>) => this.#ask('lineage', args)
   readonly support = (...args: Parameters<QueryService['support']>) => this.#ask('support', args)

@@ -3,6 +3,7 @@ import type { Sql } from '../adapters/pg-client.ts'
 import { concentration } from './concentration.ts'
 import type { PeriodRequest } from './context.ts'
 import { contribution, mwr, type PerformanceRequest, performance } from './performance.ts'
+import { positionAnalytics } from './position-analytics.ts'
 import { positions, type ReviewSection, review } from './review.ts'
 import { type RiskRequest, risk } from './risk.ts'
 import { summary } from './summary.ts'
@@ -13,6 +14,7 @@ import type {
   LineageView,
   MwrView,
   PerformanceView,
+  PositionAnalyticsView,
   PositionView,
   ReviewView,
   RiskView,
@@ -33,6 +35,7 @@ export type QueryMethod =
   | 'concentration'
   | 'review'
   | 'summary'
+  | 'positionAnalytics'
   | 'positions'
   | 'lineage'
   | 'support'
@@ -40,7 +43,7 @@ export type Questions = Pick<QueryService, QueryMethod>
 
 /**
  * The analytics of the query API, one question per module (context.ts says what they share):
- * performance.ts, risk.ts, concentration.ts, review.ts, summary.ts, support.ts. This class binds them to a
+ * performance.ts, risk.ts, concentration.ts, review.ts, summary.ts, position-analytics.ts, support.ts. This class binds them to a
  * connection pool for the HTTP layer and the demo.
  */
 export class QueryService {
@@ -78,6 +81,10 @@ export class QueryService {
 
   summary(portfolioId: string, request: PeriodRequest): Promise<Static<typeof SummaryView>> {
     return summary(this.sql, portfolioId, request)
+  }
+
+  positionAnalytics(portfolioId: string, request: PeriodRequest): Promise<Static<typeof PositionAnalyticsView>> {
+    return positionAnalytics(this.sql, portfolioId, request)
   }
 
   /** Positions as of a date with their weights (null when any position is unvalued that day). */

@@ -489,6 +489,44 @@ const Allocation = Type.Object({
   issuer: Type.Array(Weighted),
 })
 
+export const PositionAnalyticsView = Type.Object({
+  portfolioId: Type.String(),
+  from: Day('First business day of the period'),
+  to: Day('Last business day of the period, the date of the holdings'),
+  currency: Type.String({ description: 'Base currency' }),
+  positions: Type.Array(
+    Type.Object({
+      positionId: Type.String({ description: 'securityId, or CASH:<currency>' }),
+      name: Nullable(Type.String()),
+      assetClass: Type.String({ description: 'Cash for cash; Unclassified without one' }),
+      currency: Type.String({ description: 'The position’s own (local) currency' }),
+      heldSince: Nullable(Day('Start of the current holding period on `to`; null once closed')),
+      quantity: Type.String({ description: 'On `to`; exact' }),
+      costLocal: Money('Cost of the open quantity on `to`, local'),
+      costBase: Money('Cost of the open quantity on `to`'),
+      marketValueLocal: Nullable(Money('On `to`, local')),
+      marketValueBase: Nullable(Money('On `to`')),
+      unrealizedLocal: Nullable(Money('Market value − cost, local')),
+      unrealizedBase: Nullable(Money('Market value − cost')),
+      incomeLocal: Nullable(
+        Money('Income received in the period, net of withholding, local; null when some was paid in another currency'),
+      ),
+      incomeBase: Money('Income received in the period, net of withholding'),
+      feesLocal: Nullable(
+        Money(
+          'Fees paid in the period on its trades and expenses, local; null when some were paid in another currency',
+        ),
+      ),
+      feesBase: Money('Fees paid in the period on its trades and expenses'),
+      weight: Nullable(Fraction('Market value over the portfolio total on `to`; null when any position is unvalued')),
+      twrBase: Nullable(Fraction('TWR in base currency over the days held in the period')),
+      twrLocal: Nullable(Fraction('TWR in its own currency over the same days (docs/analytics.md)')),
+      twrFx: Nullable(Fraction('twrBase − twrLocal: what the currency added')),
+    }),
+  ),
+  conventions: Type.String(),
+})
+
 export const SummaryView = Type.Object({
   portfolioId: Type.String(),
   from: Day('The first business day of the period'),
