@@ -26,29 +26,44 @@ describe('missing days', () => {
 })
 
 describe('money-weighted return flows', () => {
-  test('a deposit in the middle of a year: flows dated as the investor sees them, solved by XIRR', () => {
-    // 1,000 at the start of 2024-01-02 (i.e. the end of 2024-01-01), a 500 deposit at the start of
-    // 2024-07-02 (end of 2024-07-01, 182 days later), 1,650 at the end of 2024-12-31 (365 days).
-    // Solve 1,000·(1+r)^(365/365) + 500·(1+r)^(183/365) = 1,650 by hand: r ≈ 12.062 % (by
-    // substitution: 1.12062^0.501370 = e^(0.501370 × 0.113882) = 1.058758, and 1,120.62 + 529.38 = 1,650.00).
+  test('a deposit in the middle of a year: each flow on its own date, solved by XIRR', () => {
+    // 1,000 at the close of 2024-01-01 (the first day's BMV), a 500 deposit on 2024-07-02, whatever
+    // its start-of-day timing in the TWR (182 days before the end), 1,650 at the end of 2024-12-31
+    // (365 days after the start). Solve 1,000·(1+r)^(365/365) + 500·(1+r)^(182/365) = 1,650 by
+    // hand: r ≈ 12.075 % (by substitution: 1.12075^0.498630 = e^(0.498630 × 0.113999) = 1.058491,
+    // and 1,120.75 + 529.25 = 1,650.00).
     const days = [
       day('2024-01-02', 1000, 1001),
       day('2024-07-02', 1001, 1540, { sod: 500 }),
       day('2024-12-31', 1540, 1650),
     ]
-    const flows = mwrFlows(days)
+    const flows = mwrFlows(days, [{ date: '2024-07-02', amount: 500 }])
     expect(flows).toEqual([
       { date: '2024-01-01', amount: -1000 },
-      { date: '2024-07-01', amount: -500 },
+      { date: '2024-07-02', amount: -500 },
       { date: '2024-12-31', amount: 1650 },
     ])
     const result = xirr(flows)
     expect(result.ok).toBe(true)
     if (result.ok) {
       const r = result.rate
-      expect(1000 * (1 + r) ** (365 / 365) + 500 * (1 + r) ** (183 / 365)).toBeCloseTo(1650, 6)
-      expect(r).toBeCloseTo(0.12062, 4)
+      expect(1000 * (1 + r) ** (365 / 365) + 500 * (1 + r) ** (182 / 365)).toBeCloseTo(1650, 6)
+      expect(r).toBeCloseTo(0.12075, 4)
     }
+  })
+
+  test('a deposit on a Saturday is dated Saturday, though the series counts it on Monday', () => {
+    const days = [day('2024-01-05', 0, 100, { sod: 100 }), day('2024-01-08', 100, 160, { sod: 50 })]
+    expect(
+      mwrFlows(days, [
+        { date: '2024-01-05', amount: 100 },
+        { date: '2024-01-06', amount: 50 },
+      ]),
+    ).toEqual([
+      { date: '2024-01-05', amount: -100 },
+      { date: '2024-01-06', amount: -50 },
+      { date: '2024-01-08', amount: 160 },
+    ])
   })
 })
 

@@ -22,22 +22,20 @@ export function missingDays(days: readonly PortfolioDay[], from: string, to: str
 }
 
 /**
- * MWR cash flows for XIRR over [from, to], from the investor's side. Start of day d is the end of
- * day d − 1, so the beginning value and start-of-day flows are dated the day before, end-of-day
- * flows and the ending value on the day itself:
- *   −BMV(first day) at from − 1; −SOD at d − 1; −EOD at d (deposits are positive flows into the
- *   portfolio, so the investor pays them); +EMV(last day) at `to`.
+ * MWR cash flows for XIRR over [from, to], from the investor's side, each external flow on the day
+ * it happened (its own date, a weekend's included, whatever timing the TWR gives it):
+ *   −BMV(first day) at the day before the first (the close the period starts from);
+ *   −amount of each external flow at its date (deposits are positive flows into the portfolio, so
+ *   the investor pays them; withdrawals come back positive); +EMV(last day) at the last day.
+ * `external` are the flows the series counts in these days, with their dates.
  */
-export function mwrFlows(days: readonly SeriesDay[]): Flow[] {
+export function mwrFlows(days: readonly SeriesDay[], external: readonly Flow[]): Flow[] {
   const first = days[0]
   const last = days.at(-1)
   if (!first || !last) return []
   const dayBefore = (date: string) => fromEpochDay(toEpochDay(date) - 1)
   const flows: Flow[] = [{ date: dayBefore(first.date), amount: -first.bmv }]
-  for (const d of days) {
-    if (d.sod !== 0) flows.push({ date: dayBefore(d.date), amount: -d.sod })
-    if (d.eod !== 0) flows.push({ date: d.date, amount: -d.eod })
-  }
+  for (const f of external) flows.push({ date: f.date, amount: -f.amount })
   flows.push({ date: last.date, amount: last.emv })
   return flows.filter((f) => f.amount !== 0)
 }

@@ -4,6 +4,7 @@ import { contribution as contributionOf, mwrFlows } from '../analytics/performan
 import type { PeriodName } from '../analytics/periods.ts'
 import { dailyReturns, type FeeScope, type FlowTiming, twr } from '../analytics/returns.ts'
 import { xirr } from '../analytics/xirr.ts'
+import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { dec, sum, toCents } from '../domain/money.ts'
 import {
   type Context,
@@ -87,7 +88,16 @@ async function periodFigures(ctx: Context, request: PerformanceRequest, names: r
 export async function mwr(sql: Sql, portfolioId: string, request: PeriodRequest): Promise<Static<typeof MwrView>> {
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
     const period = periodOf(ctx, request)
-    const flows = mwrFlows(await seriesOf(ctx, period))
+    const days = await seriesOf(ctx, period)
+    // The external flows the series counts in these days (from after the close before the first),
+    // each with its own date.
+    const first = days[0]?.date ?? period.from
+    const after = fromEpochDay(businessDayBefore(toEpochDay(first)) + 1)
+    const cashflows = await ctx.reads.cashflows(portfolioId, { from: after, to: days.at(-1)?.date ?? period.to })
+    const external = cashflows
+      .filter((c) => c.class === 'EXTERNAL' || c.class === 'TRANSFER')
+      .map((c) => ({ date: c.date, amount: Number(c.amountBase) }))
+    const flows = mwrFlows(days, external)
     const result = xirr(flows)
     return {
       portfolioId,
@@ -102,7 +112,7 @@ export async function mwr(sql: Sql, portfolioId: string, request: PeriodRequest)
       conventions: {
         dayCount: 'actual/365',
         signs:
-          'investor view: beginning value and deposits negative, withdrawals and ending value positive; start-of-day flows dated the day before',
+          'investor view: beginning value and deposits negative, withdrawals and ending value positive; each external flow on the date it happened, the beginning value at the close before the first day',
         solver: 'Newton from 10 %, bisection on (−99.99 %, 10⁶ %) if Newton fails',
       },
     }
