@@ -3,7 +3,7 @@
  * whole system and reports what it achieved, after checking that the results are right.
  *
  *   bun bench/harness.ts --size small|medium|large [--portfolios N] [--transport pg|kafka] [--processes all|ROLE=N,...]
- *                        [--clients 4] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
+ *                        [--clients 4 [--query-rate R]] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
  *                        [--trickle N [--rate 20]] [--valuation-workers 0] [--query-workers 1]
  *   bun bench/harness.ts --compare OLD.json NEW.json
  *
@@ -27,7 +27,8 @@
  * - freshness lag, p50 and p99, from a portfolio's transactions being acknowledged to its series
  *   first being complete through the business date;
  * - query latency p50/p99 of /positions and /performance while the pipeline works, with
- *   `--clients` concurrent clients;
+ *   `--clients` concurrent clients, each calling again as soon as answered, or `--query-rate R`
+ *   times a second on a fixed schedule (the same query work for every deployment);
  * - peak memory (VmHWM) per process, by role; rows written per table.
  * - with `--trickle N`, after the bulk load: N single changes of each kind at `--rate` per second,
  *   and how soon the series reflected them (bench/trickle.ts).
@@ -55,6 +56,12 @@ export type HarnessOptions = {
   /** 'all' or role → process count */
   processes: 'all' | Partial<Record<(typeof ROLES)[number], number>>
   clients: number
+  /**
+   * Requests per second each query client sends (a fixed schedule: a slow answer delays the next
+   * request, not the schedule); 0 (default) calls again as soon as the answer came, so a faster
+   * deployment also gets more queries to answer.
+   */
+  queryRate?: number
   /** `keys`: every call carries an API key and pas checks it. */
   auth?: 'open' | 'keys'
   seed: number
@@ -89,6 +96,8 @@ export type HarnessResult = {
   lagP50S: number
   lagP99S: number
   queries: number
+  /** Per client per second; 0: as fast as answered. */
+  queryRate: number
   queryP50Ms: number
   queryP99Ms: number
   /** Answers of the query clients by HTTP status (422 while a portfolio's days are not all valued yet). */
@@ -266,9 +275,17 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     const latencies: number[] = []
     const queryStatuses: Record<string, number> = {}
     let loading = true
+    const interval = options.queryRate ? 1000 / options.queryRate : 0
     const clients = Array.from({ length: options.clients }, async (_, c) => {
       let k = c
+      let next = performance.now()
       while (loading) {
+        if (interval > 0) {
+          next += interval
+          const wait = next - performance.now()
+          if (wait > 0) await Bun.sleep(wait)
+          if (!loading) break
+        }
         const id = `BP${(k * 7919) % synthetic.size.portfolios}`
         const path =
           k++ % 2 === 0 ? `/v1/portfolios/${id}/positions` : `/v1/portfolios/${id}/performance?period=SI&frequency=none`
@@ -466,6 +483,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       lagP50S: quantile(lags, 0.5),
       lagP99S: quantile(lags, 0.99),
       queries: latencies.length,
+      queryRate: options.queryRate ?? 0,
       queryP50Ms: quantile(latencies, 0.5),
       queryP99Ms: quantile(latencies, 0.99),
       queryStatuses,
@@ -506,7 +524,7 @@ export function formatResult(r: HarnessResult): string {
     `| position-days/s | ${f(r.positionDaysPerS)} |`,
     `| position-days/s ÷ raw COPY rows/s | ${f(r.positionDaysToCopyRatio, 3)} |`,
     `| freshness lag p50 / p99 s | ${f(r.lagP50S, 2)} / ${f(r.lagP99S, 2)} |`,
-    `| queries during processing | ${r.queries} |`,
+    `| queries during processing | ${r.queries}${r.queryRate ? ` (${r.queryRate}/s per client)` : ' (each client as fast as answered)'} |`,
     `| query p50 / p99 ms | ${f(r.queryP50Ms, 1)} / ${f(r.queryP99Ms, 1)} |`,
     `| query answers by status | ${Object.entries(r.queryStatuses ?? {})
       .map(([k, v]) => `${k}: ${v}`)
@@ -565,6 +583,7 @@ if (import.meta.main) {
       'valuation-workers': { type: 'string', default: '0' },
       'query-workers': { type: 'string' },
       rate: { type: 'string', default: '20' },
+      'query-rate': { type: 'string', default: '0' },
       compare: { type: 'boolean', default: false },
     },
     allowPositionals: true,
@@ -594,6 +613,7 @@ if (import.meta.main) {
       transport: values.transport,
       processes,
       clients: Number(values.clients),
+      queryRate: Number(values['query-rate']),
       auth: values.auth === 'keys' ? 'keys' : 'open',
       seed: Number(values.seed),
       databaseUrl: values['database-url'],
