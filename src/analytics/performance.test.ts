@@ -52,14 +52,10 @@ describe('money-weighted return flows', () => {
     }
   })
 
-  test('a deposit on a Saturday is dated Saturday, though the series counts it on Monday', () => {
-    const days = [day('2024-01-05', 0, 100, { sod: 100 }), day('2024-01-08', 100, 160, { sod: 50 })]
-    expect(
-      mwrFlows(days, [
-        { date: '2024-01-05', amount: 100 },
-        { date: '2024-01-06', amount: 50 },
-      ]),
-    ).toEqual([
+  test('a deposit on a Saturday is dated Saturday, though the series counts it on Monday; the start is Friday’s close', () => {
+    // A period from Monday 2024-01-08: its BMV is Friday's close; Saturday's 50 counts at the start of Monday.
+    const days = [day('2024-01-08', 100, 160, { sod: 50 })]
+    expect(mwrFlows(days, [{ date: '2024-01-06', amount: 50 }])).toEqual([
       { date: '2024-01-05', amount: -100 },
       { date: '2024-01-06', amount: -50 },
       { date: '2024-01-08', amount: 160 },

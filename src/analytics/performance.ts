@@ -1,4 +1,4 @@
-import { businessDays, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { businessDayBefore, businessDays, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { dailyReturn, type SeriesDay } from './returns.ts'
 import type { Flow } from './xirr.ts'
 
@@ -24,7 +24,7 @@ export function missingDays(days: readonly PortfolioDay[], from: string, to: str
 /**
  * MWR cash flows for XIRR over [from, to], from the investor's side, each external flow on the day
  * it happened (its own date, a weekend's included, whatever timing the TWR gives it):
- *   −BMV(first day) at the day before the first (the close the period starts from);
+ *   −BMV(first day) at the business day before the first (the close the period starts from);
  *   −amount of each external flow at its date (deposits are positive flows into the portfolio, so
  *   the investor pays them; withdrawals come back positive); +EMV(last day) at the last day.
  * `external` are the flows the series counts in these days, with their dates.
@@ -33,8 +33,9 @@ export function mwrFlows(days: readonly SeriesDay[], external: readonly Flow[]):
   const first = days[0]
   const last = days.at(-1)
   if (!first || !last) return []
-  const dayBefore = (date: string) => fromEpochDay(toEpochDay(date) - 1)
-  const flows: Flow[] = [{ date: dayBefore(first.date), amount: -first.bmv }]
+  // The close the period starts from: the business day before its first (a Friday for a Monday),
+  // so a weekend's flow counts after it.
+  const flows: Flow[] = [{ date: fromEpochDay(businessDayBefore(toEpochDay(first.date))), amount: -first.bmv }]
   for (const f of external) flows.push({ date: f.date, amount: -f.amount })
   flows.push({ date: last.date, amount: last.emv })
   return flows.filter((f) => f.amount !== 0)
