@@ -355,6 +355,21 @@ describe('the query API over the pipeline’s tables', () => {
     expect(gross.body.period.from).toBe('2025-01-06') // YTD starts at inception for a portfolio opened this year
   })
 
+  test('Modified Dietz next to the TWR: the deposits weighted by the days they were in', async () => {
+    const { P } = ids()
+    const res = await get<Of<typeof PerformanceView>>(`/v1/portfolios/${P}/performance?period=SI`)
+    // From Sunday's close (the day before Monday) to Friday's: T = 5 days. The 10,000 at the start
+    // of Monday is in all 5 (weight 1), the 1,000 at the start of Wednesday 3 of them (3/5):
+    // (11,280 − 0 − 11,000) / (10,000 + 1,000 × 3/5) = 280 / 10,600. One month: linked, the same.
+    expect(res.body.modifiedDietz.period).toBeCloseTo(280 / 10_600, 14)
+    expect(res.body.modifiedDietz.linkedMonthly).toBeCloseTo(280 / 10_600, 14)
+    expect(res.body.modifiedDietz.unavailable).toBeNull()
+    // From Tuesday: start Monday's close 10,000, the Wednesday deposit in 3 of 4 days:
+    // (11,280 − 10,000 − 1,000) / (10,000 + 1,000 × 3/4) = 280 / 10,750.
+    const tue = await get<Of<typeof PerformanceView>>(`/v1/portfolios/${P}/performance?from=2025-01-07`)
+    expect(tue.body.modifiedDietz.period).toBeCloseTo(280 / 10_750, 14)
+  })
+
   test('MWR: the deposits and the ending value solved on actual/365', async () => {
     const { P } = ids()
     const res = await get<Of<typeof MwrView>>(`/v1/portfolios/${P}/mwr?period=SI`)

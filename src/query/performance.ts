@@ -1,8 +1,9 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
+import { type DietzFlow, linkDietz, modifiedDietz } from '../analytics/dietz.ts'
 import { contribution as contributionOf, mwrFlows } from '../analytics/performance.ts'
 import type { PeriodName } from '../analytics/periods.ts'
-import { dailyReturns, type FeeScope, type FlowTiming, twr } from '../analytics/returns.ts'
+import { dailyReturns, type FeeScope, type FlowTiming, type SeriesDay, twr } from '../analytics/returns.ts'
 import { xirr } from '../analytics/xirr.ts'
 import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { dec, sum, toCents } from '../domain/money.ts'
@@ -46,7 +47,9 @@ export async function performance(
 ): Promise<Static<typeof PerformanceView>> {
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
     const period = periodOf(ctx, request)
-    const returns = dailyReturns(await seriesOf(ctx, period), request.timing, request.fees)
+    const days = await seriesOf(ctx, period)
+    const returns = dailyReturns(days, request.timing, request.fees)
+    const flows = await externalFlows(ctx, days, period)
     return {
       portfolioId,
       currency: ctx.portfolio.baseCurrency,
@@ -57,9 +60,51 @@ export async function performance(
       frequency: request.frequency,
       series: withCumulative(periodic(returns, request.frequency)),
       ...(request.periods ? { periods: await periodFigures(ctx, request, request.periods) } : {}),
+      modifiedDietz: dietzOf(days, flows),
       conventions: twrConventions(request.timing, request.fees),
     }
   })
+}
+
+/** The external flows the series counts in `days` (from after the close before the first), each with its own date. */
+async function externalFlows(ctx: Context, days: readonly SeriesDay[], period: { from: string; to: string }) {
+  const first = days[0]?.date ?? period.from
+  const after = fromEpochDay(businessDayBefore(toEpochDay(first)) + 1)
+  const cashflows = await ctx.reads.cashflows(ctx.portfolio.portfolioId, {
+    from: after,
+    to: days.at(-1)?.date ?? period.to,
+  })
+  return cashflows
+    .filter((c) => c.class === 'EXTERNAL' || c.class === 'TRANSFER')
+    .map((c) => ({ date: c.date, amount: Number(c.amountBase), timing: c.timing }))
+}
+
+/**
+ * Modified Dietz over the whole period, and over each calendar month linked (analytics/dietz.ts):
+ * each from the day before its first day (its BMV, the close before it) to its last day's close,
+ * the flows the series counts in it at their own dates.
+ */
+function dietzOf(days: readonly SeriesDay[], flows: readonly DietzFlow[]) {
+  const over = (part: readonly SeriesDay[]) => {
+    const first = part[0] as SeriesDay
+    const last = part.at(-1) as SeriesDay
+    const close = fromEpochDay(businessDayBefore(toEpochDay(first.date)))
+    return modifiedDietz({
+      start: fromEpochDay(toEpochDay(first.date) - 1),
+      end: last.date,
+      bmv: first.bmv,
+      emv: last.emv,
+      flows: flows.filter((f) => f.date > close && f.date <= last.date),
+    })
+  }
+  if (days.length === 0) return { period: null, linkedMonthly: null, unavailable: 'no days in the period' }
+  const whole = over(days)
+  const months = [...Map.groupBy(days, (d) => d.date.slice(0, 7)).values()].map(over)
+  return {
+    period: whole.ok ? whole.r : null,
+    linkedMonthly: linkDietz(months),
+    unavailable: whole.ok ? null : whole.reason,
+  }
 }
 
 /** Each named period's TWR (and its attributes when asked), or why there is none. */
@@ -89,15 +134,7 @@ export async function mwr(sql: Sql, portfolioId: string, request: PeriodRequest)
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
     const period = periodOf(ctx, request)
     const days = await seriesOf(ctx, period)
-    // The external flows the series counts in these days (from after the close before the first),
-    // each with its own date.
-    const first = days[0]?.date ?? period.from
-    const after = fromEpochDay(businessDayBefore(toEpochDay(first)) + 1)
-    const cashflows = await ctx.reads.cashflows(portfolioId, { from: after, to: days.at(-1)?.date ?? period.to })
-    const external = cashflows
-      .filter((c) => c.class === 'EXTERNAL' || c.class === 'TRANSFER')
-      .map((c) => ({ date: c.date, amount: Number(c.amountBase) }))
-    const flows = mwrFlows(days, external)
+    const flows = mwrFlows(days, await externalFlows(ctx, days, period))
     const result = xirr(flows)
     return {
       portfolioId,

@@ -268,6 +268,17 @@ export const PerformanceView = Type.Object({
       { description: 'The further periods asked for (`periods=`), in the order asked' },
     ),
   ),
+  modifiedDietz: Type.Object(
+    {
+      period: Nullable(Fraction('(EMV − BMV − ΣF) / (BMV + Σ wF) over the whole period')),
+      linkedMonthly: Nullable(Fraction('Each calendar month’s Modified Dietz return, linked: Π(1 + R) − 1')),
+      unavailable: Nullable(Type.String({ description: 'Why there is no figure (no average capital)' })),
+    },
+    {
+      description:
+        'Modified Dietz next to the TWR: external flows at their own dates, weighted by the share of the period invested (docs/analytics.md)',
+    },
+  ),
   conventions: Conventions,
 })
 
