@@ -8,6 +8,8 @@ import { toEpochDay } from '../domain/dates.ts'
  * change sign. Not annualized under a year: the period return (1 + r)^(days / 365) − 1 is given.
  */
 export type Flow = { date: string; amount: number }
+/** How `xirr` solves, as the answers state it. */
+export const XIRR_SOLVER = 'Newton from 10 %, bisection on (−99.99 %, 10⁶ %) if Newton fails'
 export type Xirr =
   | { ok: true; rate: number; periodReturn: number; annualized: boolean; days: number }
   | { ok: false; reason: string }

@@ -370,6 +370,54 @@ describe('the query API over the pipeline’s tables', () => {
     expect(tue.body.modifiedDietz.period).toBeCloseTo(280 / 10_750, 14)
   })
 
+  test('XIRR of any dated flows: Microsoft’s example; one-way flows 422; no root solved: false', async () => {
+    const post = async (flows: unknown) => {
+      const res = await app.handle(
+        new Request('http://localhost/v1/analytics/xirr', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ flows }),
+        }),
+      )
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+    }
+    // Microsoft's XIRR documentation: −10,000 on 2008-01-01, 2,750 on 2008-03-01, 4,250 on
+    // 2008-10-30, 3,250 on 2009-02-15, 2,750 on 2009-04-01 → 0.373362535; given in any order.
+    const ms = await post([
+      { date: '2008-03-01', amount: 2750 },
+      { date: '2008-01-01', amount: -10_000 },
+      { date: '2008-10-30', amount: 4250 },
+      { date: '2009-02-15', amount: 3250 },
+      { date: '2009-04-01', amount: 2750 },
+    ])
+    expect(ms.status).toBe(200)
+    expect(ms.body).toMatchObject({ solved: true, annualized: true, days: 456, reason: null })
+    expect(ms.body.rate as number).toBeCloseTo(0.373362535, 8)
+    const oneWay = await post([
+      { date: '2025-01-01', amount: -100 },
+      { date: '2025-06-01', amount: -50 },
+    ])
+    expect([oneWay.status, oneWay.body.field]).toEqual([422, 'flows'])
+    // −1 and +1 on the same day, −1 a year on: money goes both ways, but NPV(r) = −1 + 1 − 1/(1 + r)
+    // is below 0 for every r > −1, so no rate solves it.
+    const noRoot = await post([
+      { date: '2025-01-01', amount: -1 },
+      { date: '2025-01-01', amount: 1 },
+      { date: '2026-01-01', amount: -1 },
+    ])
+    expect(noRoot.status).toBe(200)
+    expect(noRoot.body).toMatchObject({ solved: false, rate: null, reason: expect.any(String) })
+    expect(
+      (
+        await post([
+          { date: '2025-02-30', amount: 1 },
+          { date: '2025-03-01', amount: -1 },
+        ])
+      ).body.field,
+    ).toBe('flows')
+    expect((await post([{ date: '2025-01-01', amount: 1 }])).status).toBe(400)
+  })
+
   test('MWR: the deposits and the ending value solved on actual/365', async () => {
     const { P } = ids()
     const res = await get<Of<typeof MwrView>>(`/v1/portfolios/${P}/mwr?period=SI`)

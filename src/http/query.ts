@@ -3,6 +3,7 @@ import { Elysia, t } from 'elysia'
 import type { Sql } from '../adapters/pg-client.ts'
 import { type PeriodName, Presets, parsePeriods } from '../analytics/periods.ts'
 import { FeeScopes, FlowTimings } from '../analytics/returns.ts'
+import { XIRR_SOLVER, xirr } from '../analytics/xirr.ts'
 import { isIsoDate } from '../domain/dates.ts'
 import { literalUnion } from '../domain/literal-union.ts'
 import { CashflowClasses, Currency, Id, IsoDateString, Text, TransactionTypes } from '../domain/records.ts'
@@ -33,6 +34,7 @@ import {
   SupportView,
   TransactionView,
   ValuationView,
+  XirrView,
 } from '../query/views.ts'
 import { type Principal, principalOf } from './auth.ts'
 import { ErrorBody, errorBody, invalidField } from './errors.ts'
@@ -76,6 +78,12 @@ const PeriodQuery = {
   from: Day('First day, inclusive; default: inception. Ignored with `period`'),
   to: Day('Last day, inclusive, also the as-of date of presets; default: the business date'),
 }
+const XIRR_CONVENTIONS = {
+  dayCount: 'actual/365, from the earliest flow',
+  signs: 'as given: paid in negative, received positive',
+  solver: XIRR_SOLVER,
+}
+
 /** `period` of the summaries, which default to the year to date. */
 const YtdDefault = t.Optional(
   literalUnion(Presets, {
@@ -733,6 +741,49 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
             'analytics',
             'Position analytics of a period',
             'Per position held in the period: held since, quantity, cost, market value and unrealized P&L on `to` in local and base currency, income and fees of the period, weight, and TWR in base and local currency with the FX part.',
+          ),
+        },
+      )
+      .post(
+        '/analytics/xirr',
+        ({ body, request, status }) => {
+          const wrong = body.flows.find((f) => !isIsoDate(f.date))
+          if (wrong) {
+            return status(
+              400,
+              errorBody(request, 400, `flows: ${wrong.date} is not a calendar date`, { field: 'flows' }),
+            )
+          }
+          if (!body.flows.some((f) => f.amount > 0) || !body.flows.some((f) => f.amount < 0)) {
+            const message = 'flows: needs money both ways (at least one negative and one positive amount)'
+            return status(422, errorBody(request, 422, message, { field: 'flows' }))
+          }
+          const result = xirr(body.flows)
+          return {
+            solved: result.ok,
+            rate: result.ok ? result.rate : null,
+            periodReturn: result.ok ? result.periodReturn : null,
+            annualized: result.ok ? result.annualized : null,
+            days: result.ok ? result.days : null,
+            reason: result.ok ? null : result.reason,
+            conventions: XIRR_CONVENTIONS,
+          }
+        },
+        {
+          body: t.Object({
+            flows: t.Array(
+              t.Object({
+                date: t.String({ pattern: IsoDateString.pattern, description: 'YYYY-MM-DD' }),
+                amount: t.Number({ description: 'Signed: paid in negative, received positive' }),
+              }),
+              { minItems: 2, maxItems: 10_000, description: 'Dated cash flows, any order' },
+            ),
+          }),
+          response: { 200: XirrView, ...errors },
+          ...doc(
+            'analytics',
+            'XIRR of any dated cash flows',
+            'The annual rate r with Σ amount / (1 + r)^(days / 365) = 0, as Excel’s XIRR. 422 when the flows do not go both ways; 200 with solved: false and the reason when no rate in (−99.99 %, 10⁶ %) solves them.',
           ),
         },
       )

@@ -4,7 +4,7 @@ import { type DietzFlow, linkDietz, modifiedDietz } from '../analytics/dietz.ts'
 import { contribution as contributionOf, mwrFlows } from '../analytics/performance.ts'
 import type { PeriodName } from '../analytics/periods.ts'
 import { dailyReturns, type FeeScope, type FlowTiming, type SeriesDay, twr } from '../analytics/returns.ts'
-import { xirr } from '../analytics/xirr.ts'
+import { XIRR_SOLVER, xirr } from '../analytics/xirr.ts'
 import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { dec, sum, toCents } from '../domain/money.ts'
 import {
@@ -150,7 +150,7 @@ export async function mwr(sql: Sql, portfolioId: string, request: PeriodRequest)
         dayCount: 'actual/365',
         signs:
           'investor view: beginning value and deposits negative, withdrawals and ending value positive; each external flow on the date it happened, the beginning value at the close before the first day',
-        solver: 'Newton from 10 %, bisection on (−99.99 %, 10⁶ %) if Newton fails',
+        solver: XIRR_SOLVER,
       },
     }
   })

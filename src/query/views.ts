@@ -297,6 +297,16 @@ export const MwrView = Type.Object({
   conventions: Type.Object({ dayCount: Type.String(), signs: Type.String(), solver: Type.String() }),
 })
 
+export const XirrView = Type.Object({
+  solved: Type.Boolean({ description: 'False when no rate makes the flows worth zero; see `reason`' }),
+  rate: Nullable(Fraction('Annual rate (actual/365)')),
+  periodReturn: Nullable(Fraction('Over the first to the last flow: the rate itself over a year or more')),
+  annualized: Nullable(Type.Boolean({ description: 'Whether `periodReturn` is the annual rate (≥ 365 days)' })),
+  days: Nullable(Type.Integer({ description: 'From the first flow to the last' })),
+  reason: Nullable(Type.String()),
+  conventions: Type.Object({ dayCount: Type.String(), signs: Type.String(), solver: Type.String() }),
+})
+
 export const ContributionView = Type.Object({
   portfolioId: Type.String(),
   period: PeriodView,
