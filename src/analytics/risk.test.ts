@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { inverseNormal, maxDrawdown, sampleStd, sharpe, sortino, valueAtRisk, volatility } from './risk.ts'
+import { inverseNormal, maxDrawdown, quantileOf, sampleStd, sharpe, sortino, valueAtRisk, volatility } from './risk.ts'
 
 // r = 1 %, −2 %, 1.5 %, −0.5 %, 2 %: mean 0.4 %; deviations 0.6, −2.4, 1.1, −0.9, 1.6 (%);
 // squares sum 10.7 (%²) → sample variance 10.7/4 = 2.675 → std 1.635543 %.
@@ -40,6 +40,33 @@ describe('risk statistics', () => {
     // ⌈5 × 0.05⌉ = 1: the smallest return, −2 %, is both the VaR and the mean of the tail; × √10 over 10 days.
     expect(valueAtRisk(r, 0.95, 1, 'historical')).toEqual({ var: 0.02, expectedShortfall: 0.02 })
     expect(valueAtRisk(r, 0.95, 10, 'historical').var).toBeCloseTo(0.02 * Math.sqrt(10), 12)
+  })
+
+  test('quantiles by nearest rank or by linear interpolation (numpy’s default)', () => {
+    // numpy.percentile's documented example: a = [[10, 7, 4], [3, 2, 1]], percentile 50 → 3.5.
+    const a = [1, 2, 3, 4, 7, 10]
+    expect(quantileOf(a, 0.5, 'linear')).toBe(3.5)
+    expect(quantileOf(a, 0.5, 'nearest-rank')).toBe(3) // ⌈6 × 0.5⌉ = 3rd
+    expect([quantileOf(a, 0, 'linear'), quantileOf(a, 1, 'linear')]).toEqual([1, 10])
+    expect([quantileOf(a, 0, 'nearest-rank'), quantileOf(a, 1, 'nearest-rank')]).toEqual([1, 10])
+  })
+
+  test('historical VaR by linear interpolation; any confidence in (0, 1), a gain below the median', () => {
+    // Five returns sorted −5 %, −2 %, 1 %, 3 %, 4 %. At 90 %: h = 4 × 0.1 = 0.4 between −5 % and
+    // −2 %: −5 + 0.4 × 3 = −3.8 %, so VaR 3.8 %; the tail at or below it is −5 % alone: ES 5 %.
+    const five = [0.03, -0.05, 0.01, 0.04, -0.02]
+    const linear = valueAtRisk(five, 0.9, 1, 'historical', 'linear')
+    expect(linear.var).toBeCloseTo(0.038, 15)
+    expect(linear.expectedShortfall).toBeCloseTo(0.05, 15)
+    // Nearest rank at 90 %: ⌈5 × 0.1⌉ = 1st: −5 %.
+    expect(valueAtRisk(five, 0.9, 1, 'historical').var).toBeCloseTo(0.05, 15)
+    // At 10 %: the 90th percentile, h = 3.6: 3 + 0.6 × 1 = 3.6 %, a gain: VaR −3.6 %; ES the mean of
+    // the four returns at or below it: (−5 − 2 + 1 + 3) / 4 = −0.75 % → 0.75 %.
+    const low = valueAtRisk(five, 0.1, 1, 'historical', 'linear')
+    expect(low.var).toBeCloseTo(-0.036, 15)
+    expect(low.expectedShortfall).toBeCloseTo(0.0075, 15)
+    expect(() => valueAtRisk(five, 1, 1, 'historical')).toThrow(RangeError)
+    expect(() => valueAtRisk(five, 0, 1, 'gaussian')).toThrow(RangeError)
   })
 
   test('Gaussian VaR uses the normal quantile; Cornish-Fisher adjusts it for skew and kurtosis', () => {

@@ -6,8 +6,11 @@
  * - Max drawdown on the wealth index Π(1 + r): the largest fall from a peak, with the peak, trough
  *   and recovery (first day back at the peak) dates; null recovery when not yet recovered.
  * - VaR and expected shortfall are losses, reported positive, at confidence c over h periods:
- *   historical: the ⌈n(1 − c)⌉-th smallest return (nearest rank), ES the mean of the returns at or
- *   below it, both × √h; Gaussian: −(μ + zσ)·√h with z = Φ⁻¹(1 − c); Cornish-Fisher: z adjusted
+ *   historical: the (1 − c) quantile of the returns, by nearest rank (default: the ⌈n(1 − c)⌉-th
+ *   smallest, at least the first) or by linear interpolation between order statistics (numpy's
+ *   default, Hyndman–Fan type 7: position h = (n − 1)(1 − c) from 0), ES the mean of the returns at
+ *   or below it, both × √h. Any c in (0, 1): a c so low that the quantile is above every return
+ *   gives a negative VaR (a gain) and the mean of all returns as ES; Gaussian: −(μ + zσ)·√h with z = Φ⁻¹(1 − c); Cornish-Fisher: z adjusted
  *   for skew S and excess kurtosis K (population moments):
  *   z_cf = z + (z² − 1)S/6 + (z³ − 3z)K/24 − (2z³ − 5z)S²/36.
  *   Gaussian ES = −(μ − σ·φ(z)/(1 − c))·√h; Cornish-Fisher has no ES here (null): its expansion
@@ -59,20 +62,33 @@ export function maxDrawdown(returns: readonly { date: string; r: number }[]): Dr
 }
 
 export type VarMethod = 'historical' | 'gaussian' | 'cornish-fisher'
+export const QuantileRules = ['nearest-rank', 'linear'] as const
+export type QuantileRule = (typeof QuantileRules)[number]
 export type RiskAtConfidence = { var: number; expectedShortfall: number | null }
+
+/** The p quantile of ascending `sorted` (p in [0, 1]) by the rule named. */
+export function quantileOf(sorted: readonly number[], p: number, rule: QuantileRule): number {
+  const n = sorted.length
+  if (rule === 'nearest-rank') return sorted[Math.min(n, Math.max(1, Math.ceil(n * p))) - 1] as number
+  const h = (n - 1) * p
+  const lo = Math.floor(h)
+  const below = sorted[lo] as number
+  return lo + 1 >= n ? below : below + (h - lo) * ((sorted[lo + 1] as number) - below)
+}
 
 export function valueAtRisk(
   r: readonly number[],
   confidence: number,
   horizon: number,
   method: VarMethod,
+  rule: QuantileRule = 'nearest-rank',
 ): RiskAtConfidence {
+  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`)
   const scale = Math.sqrt(horizon)
   if (method === 'historical') {
     const sorted = [...r].sort((a, b) => a - b)
-    const k = Math.max(1, Math.ceil(r.length * (1 - confidence)))
-    const cutoff = sorted[k - 1] as number
-    const tail = sorted.slice(0, k)
+    const cutoff = quantileOf(sorted, 1 - confidence, rule)
+    const tail = sorted.filter((x) => x <= cutoff)
     return { var: -cutoff * scale, expectedShortfall: -mean(tail) * scale }
   }
   const mu = mean(r)

@@ -474,6 +474,18 @@ describe('the query API over the pipeline’s tables', () => {
     })
     // ⌈5 × 5 %⌉ = 1: the worst day, 20 / 11,080 = 0.1805 %.
     expect(res.body.valueAtRisk.historical.var).toBeCloseTo(20 / 11_080, 12)
+    expect(res.body.valueAtRisk.quantile).toBe('nearest-rank')
+    // Linear: sorted r_wed < 0 (Monday) < ...; h = 4 × 0.05 = 0.2 of the way from r_wed to 0:
+    // 0.8 × r_wed, a VaR of 0.8 × 20 / 11,080; the tail at or below it is Wednesday alone.
+    const linear = await get<Of<typeof RiskView>>(`/v1/portfolios/${P}/risk?period=SI&quantile=linear`)
+    expect(linear.body.valueAtRisk.quantile).toBe('linear')
+    expect(linear.body.valueAtRisk.historical.var).toBeCloseTo((0.8 * 20) / 11_080, 12)
+    expect(linear.body.valueAtRisk.historical.expectedShortfall).toBeCloseTo(20 / 11_080, 12)
+    // Any confidence in (0, 1): at 30 % the quantile is a gain (h = 2.8 between Friday's 70 / 11,210
+    // and Tuesday's 0.8 %), so the VaR is negative.
+    const low = await get<Of<typeof RiskView>>(`/v1/portfolios/${P}/risk?period=SI&quantile=linear&confidence=0.3`)
+    expect(low.body.valueAtRisk.historical.var).toBeCloseTo(-(r.fri + 0.8 * (r.tue - r.fri)), 12)
+    expect((await get(`/v1/portfolios/${P}/risk?confidence=1`)).body.field).toBe('confidence')
     // Benchmark levels 100 (Fri before), 101, 102, 100, 103, 104: +4 % over the week.
     expect(res.body.benchmark?.benchmarkReturn).toBeCloseTo(0.04, 12)
     const bs = [1 / 100, 1 / 101, -2 / 102, 3 / 100, 1 / 103]

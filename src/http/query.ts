@@ -3,6 +3,7 @@ import { Elysia, t } from 'elysia'
 import type { Sql } from '../adapters/pg-client.ts'
 import { type PeriodName, Presets, parsePeriods } from '../analytics/periods.ts'
 import { FeeScopes, FlowTimings } from '../analytics/returns.ts'
+import { QuantileRules } from '../analytics/risk.ts'
 import { XIRR_SOLVER, xirr } from '../analytics/xirr.ts'
 import { isIsoDate } from '../domain/dates.ts'
 import { literalUnion } from '../domain/literal-union.ts'
@@ -609,6 +610,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
               minimumAcceptableReturn: ctx.query.mar ?? 0,
               confidence: ctx.query.confidence ?? 0.95,
               horizon: ctx.query.horizon ?? 1,
+              quantile: ctx.query.quantile,
               benchmarkId: ctx.query.benchmarkId,
               benchmarkSecurityId: oneBenchmark(ctx.query.benchmarkId, ctx.query.benchmarkSecurityId),
               fees: ctx.query.fees,
@@ -635,7 +637,17 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
               t.Number({ minimum: -1, description: 'Minimum acceptable return for Sortino, annual; default 0' }),
             ),
             confidence: t.Optional(
-              t.Number({ exclusiveMinimum: 0.5, exclusiveMaximum: 1, description: 'VaR confidence; default 0.95' }),
+              t.Number({
+                exclusiveMinimum: 0,
+                exclusiveMaximum: 1,
+                description:
+                  'VaR confidence in (0, 1); default 0.95 (below 0.5 the historical VaR can be a gain, negative)',
+              }),
+            ),
+            quantile: t.Optional(
+              literalUnion(QuantileRules, {
+                description: 'Historical quantile by nearest rank (default) or linear interpolation (numpy’s default)',
+              }),
             ),
             horizon: t.Optional(t.Integer({ minimum: 1, description: 'VaR horizon in periods; default 1' })),
             benchmarkId: IdFilter('Adds beta, tracking error and information ratio'),

@@ -3,7 +3,7 @@ import type { Sql } from '../adapters/pg-client.ts'
 import type { PeriodName } from '../analytics/periods.ts'
 import { relativeRisk } from '../analytics/relative.ts'
 import { type DailyReturn, dailyReturns, type FeeScope, link } from '../analytics/returns.ts'
-import { maxDrawdown, sharpe, sortino, valueAtRisk, volatility } from '../analytics/risk.ts'
+import { maxDrawdown, type QuantileRule, sharpe, sortino, valueAtRisk, volatility } from '../analytics/risk.ts'
 import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import {
   type Context,
@@ -27,6 +27,8 @@ export type RiskRequest = PeriodRequest & {
   minimumAcceptableReturn: number
   confidence: number
   horizon: number
+  /** How the historical quantile is taken; default nearest rank. */
+  quantile?: QuantileRule | undefined
   benchmarkId?: string | undefined
   /** A security whose prices serve as the benchmark's levels (instead of `benchmarkId`). */
   benchmarkSecurityId?: string | undefined
@@ -59,7 +61,7 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
     const marPerPeriod = (1 + request.minimumAcceptableReturn) ** (1 / k) - 1
     const finite = (x: number) => (Number.isFinite(x) ? x : null)
     const at = (method: 'historical' | 'gaussian' | 'cornish-fisher') =>
-      valueAtRisk(r, request.confidence, request.horizon, method)
+      valueAtRisk(r, request.confidence, request.horizon, method, request.quantile ?? 'nearest-rank')
     let benchmark: Static<typeof RiskView>['benchmark'] = null
     const source = request.benchmarkSecurityId
       ? { kind: 'security' as const, id: request.benchmarkSecurityId }
@@ -96,6 +98,7 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
       valueAtRisk: {
         confidence: request.confidence,
         horizon: request.horizon,
+        quantile: request.quantile ?? 'nearest-rank',
         historical: at('historical'),
         gaussian: at('gaussian'),
         cornishFisher: at('cornish-fisher'),

@@ -1,6 +1,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Presets } from '../analytics/periods.ts'
 import { FeeScopes, FlowTimings } from '../analytics/returns.ts'
+import { QuantileRules } from '../analytics/risk.ts'
 import { literalUnion } from '../domain/literal-union.ts'
 import {
   CashflowClasses,
@@ -349,6 +350,9 @@ export const RiskView = Type.Object({
   valueAtRisk: Type.Object({
     confidence: Type.Number(),
     horizon: Type.Integer({ description: 'Periods; figures scaled by √horizon' }),
+    quantile: literalUnion(QuantileRules, {
+      description: 'How the historical quantile is taken: nearest rank, or linear interpolation (numpy’s default)',
+    }),
     historical: VarMethodView,
     gaussian: VarMethodView,
     cornishFisher: VarMethodView,
