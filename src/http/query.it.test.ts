@@ -494,6 +494,32 @@ describe('the query API over the pipeline’s tables', () => {
     const varB = bs.reduce((s, x) => s + (x - mb) ** 2, 0) / 4
     expect(res.body.benchmark?.beta).toBeCloseTo(cov / varB, 10)
     expect(res.body.conventions.standardDeviation).toContain('sample')
+    // Jensen (rf 0): the same slope; alpha = mean(r) − beta × mean(b). Capture: b rises on every
+    // day but Wednesday (−2 / 102), when the portfolio fell r_wed.
+    expect(res.body.benchmark?.jensen?.beta).toBeCloseTo(cov / varB, 10)
+    expect(res.body.benchmark?.jensen?.alpha).toBeCloseTo(mean - (cov / varB) * mb, 12)
+    const up = [0, 1, 3, 4]
+    const avg = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length
+    expect(res.body.benchmark?.upCapture).toBeCloseTo(
+      avg(up.map((i) => rs[i] as number)) / avg(up.map((i) => bs[i] as number)),
+      12,
+    )
+    expect(res.body.benchmark?.downCapture).toBeCloseTo(r.wed / (-2 / 102), 12)
+    // The ratio set: CAGR over the week's 5 calendar days; the drawdown is Wednesday's alone
+    // (below Tuesday's peak one day, recovered Thursday); only Wednesday is below 0.
+    const cagr = (1 + week) ** (365 / 5) - 1
+    expect(res.body.ratios.cagr).toBeCloseTo(cagr, 8)
+    expect(res.body.ratios.calmar).toBeCloseTo(cagr / Math.abs(r.wed), 6)
+    expect(res.body.ratios.omega).toBeCloseTo((r.tue + r.thu + r.fri) / Math.abs(r.wed), 10)
+    expect(res.body.ratios.downsideDeviation).toBeCloseTo(Math.sqrt((r.wed * r.wed) / 5) * Math.sqrt(252), 12)
+    expect(res.body.ratios.longestDrawdown).toEqual({
+      periods: 1,
+      from: '2025-01-08',
+      to: '2025-01-09',
+      recovered: true,
+    })
+    expect(res.body.ratios.recoveryPeriods).toBe(1)
+    expect(res.body.conventions.moments).toContain('population')
   })
 
   test('several periods in one request, with their attributes; quarterly returns', async () => {

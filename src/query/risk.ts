@@ -1,8 +1,19 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import type { PeriodName } from '../analytics/periods.ts'
+import {
+  cagr,
+  calmar,
+  capture,
+  downsideDeviation,
+  drawdownDurations,
+  jensen,
+  omega,
+  semiDeviation,
+  shape,
+} from '../analytics/ratios.ts'
 import { relativeRisk } from '../analytics/relative.ts'
-import { type DailyReturn, dailyReturns, type FeeScope, link } from '../analytics/returns.ts'
+import { type DailyReturn, dailyReturns, type FeeScope, link, twr } from '../analytics/returns.ts'
 import { maxDrawdown, type QuantileRule, sharpe, sortino, valueAtRisk, volatility } from '../analytics/risk.ts'
 import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import {
@@ -40,6 +51,8 @@ export type RiskRequest = PeriodRequest & {
   periods?: readonly PeriodName[] | undefined
 }
 
+const finiteOrNull = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null)
+
 const PERIODS_PER_YEAR: Record<Frequency, number> = { daily: 252, weekly: 52, monthly: 12 }
 export async function risk(sql: Sql, portfolioId: string, request: RiskRequest): Promise<Static<typeof RiskView>> {
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
@@ -68,20 +81,25 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
       : request.benchmarkId
         ? { kind: 'benchmark' as const, id: request.benchmarkId }
         : undefined
+    const rfPerPeriod = (1 + request.riskFreeRate) ** (1 / k) - 1
     if (source) {
       const b = await benchmarkReturns(ctx, source, period, daily)
-      const bp = periodic(b, request.frequency)
+      const bp = periodic(b, request.frequency).map((x) => asked(x.r))
+      const captured = capture(r, bp)
       benchmark = {
         benchmarkId: source.id,
         source: source.kind,
-        ...relativeRisk(
-          r,
-          bp.map((x) => asked(x.r)),
-          k,
-        ),
+        ...relativeRisk(r, bp, k),
         benchmarkReturn: link(b),
+        jensen: jensen(r, bp, k, rfPerPeriod),
+        upCapture: finiteOrNull(captured.up),
+        downCapture: finiteOrNull(captured.down),
       }
     }
+    const drawdown = maxDrawdown(returns.map((x) => ({ date: x.period, r: x.r })))
+    const whole = twr(daily, period.from, period.to)
+    const yearly = cagr(whole.cumulative, whole.days)
+    const { skewness, excessKurtosis } = shape(r)
     return {
       portfolioId,
       period,
@@ -94,7 +112,7 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
       volatility: finite(volatility(r, k)),
       sharpe: finite(sharpe(r, k, request.riskFreeRate)),
       sortino: finite(sortino(r, k, marPerPeriod)),
-      maxDrawdown: maxDrawdown(returns.map((x) => ({ date: x.period, r: x.r }))),
+      maxDrawdown: drawdown,
       valueAtRisk: {
         confidence: request.confidence,
         horizon: request.horizon,
@@ -104,12 +122,30 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
         cornishFisher: at('cornish-fisher'),
       },
       benchmark,
+      ratios: {
+        cagr: yearly,
+        calmar: finiteOrNull(calmar(yearly, drawdown)),
+        downsideDeviation: downsideDeviation(r, k, marPerPeriod),
+        semiDeviation: semiDeviation(r, k),
+        omega: finiteOrNull(omega(r, marPerPeriod)),
+        skewness: finiteOrNull(skewness),
+        excessKurtosis: finiteOrNull(excessKurtosis),
+        ...drawdownDurations(
+          returns.map((x) => ({ date: x.period, r: x.r })),
+          drawdown,
+        ),
+      },
       ...(request.periods ? { periods: await namedRiskPeriods(ctx, request, request.periods) } : {}),
       conventions: {
         returns: `${request.frequency} TWR (flows as recorded, ${fees} of fees), days linked within each period${log ? '; statistics on log returns ln(1 + r)' : '; simple returns'}`,
         standardDeviation: 'sample (n − 1)',
         varSign: 'VaR and expected shortfall are losses, reported as positive fractions',
         drawdown: 'on the wealth index Π(1 + r) of the simple periodic returns (log or not)',
+        annualization: `k = ${k} periods a year: volatility, deviations and tracking error × √k, alpha and mean excess × k`,
+        dayBasis: 'CAGR over calendar days, actual/365, from the day before the first to the last',
+        moments: 'skewness and excess kurtosis: population moments (÷ n)',
+        riskFreeRate: `${request.riskFreeRate} a year as given, ${(1 + request.riskFreeRate) ** (1 / k) - 1} a period ((1 + rf)^(1/k) − 1)`,
+        regression: 'Jensen: ordinary least squares of (r − rf) on (b − rf), sample covariance over sample variance',
       },
     }
   })

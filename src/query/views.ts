@@ -367,7 +367,40 @@ export const RiskView = Type.Object({
       trackingError: Fraction('Sample std(r − b) × √k'),
       informationRatio: Nullable(Type.Number({ description: 'mean(r − b) × k / tracking error' })),
       benchmarkReturn: Fraction('Linked benchmark return over the period'),
+      jensen: Nullable(
+        Type.Object(
+          {
+            alpha: Fraction('Per period: mean(r − rf) − beta × mean(b − rf)'),
+            alphaAnnualized: Fraction('alpha × k'),
+            beta: Type.Number({ description: 'OLS slope of (r − rf) on (b − rf)' }),
+          },
+          { description: 'Ordinary least squares of the excess returns on the benchmark’s; null when b is constant' },
+        ),
+      ),
+      upCapture: Nullable(Type.Number({ description: 'mean(r | b > 0) / mean(b | b > 0)' })),
+      downCapture: Nullable(Type.Number({ description: 'mean(r | b < 0) / mean(b | b < 0)' })),
     }),
+  ),
+  ratios: Type.Object(
+    {
+      cagr: Nullable(Fraction('(1 + cumulative TWR)^(365 / calendar days) − 1')),
+      calmar: Nullable(Type.Number({ description: 'CAGR / |max drawdown|; null without a drawdown' })),
+      downsideDeviation: Fraction('√(Σ min(0, r − MAR)² / n) × √k'),
+      semiDeviation: Fraction('√(Σ min(0, r − mean)² / n) × √k'),
+      omega: Nullable(Type.Number({ description: 'Σ max(0, r − MAR) / Σ max(0, MAR − r); null with no loss' })),
+      skewness: Nullable(Type.Number({ description: 'Population third standardized moment' })),
+      excessKurtosis: Nullable(Type.Number({ description: 'Population fourth standardized moment − 3' })),
+      longestDrawdown: Type.Object({
+        periods: Type.Integer({ description: 'Longest run of periods below a previous peak' }),
+        from: Nullable(Type.String()),
+        to: Nullable(Type.String({ description: 'The period it recovered in; null when not recovered' })),
+        recovered: Type.Boolean(),
+      }),
+      recoveryPeriods: Nullable(
+        Type.Integer({ description: 'From the max drawdown’s trough to its recovery; null when not recovered' }),
+      ),
+    },
+    { description: 'The ratio set, on the same returns (docs/analytics.md)' },
   ),
   periods: Type.Optional(
     Type.Array(
@@ -387,6 +420,11 @@ export const RiskView = Type.Object({
     standardDeviation: Type.String(),
     varSign: Type.String(),
     drawdown: Type.String(),
+    annualization: Type.String(),
+    dayBasis: Type.String(),
+    moments: Type.String(),
+    riskFreeRate: Type.String(),
+    regression: Type.String(),
   }),
 })
 

@@ -1,0 +1,93 @@
+import { describe, expect, test } from 'bun:test'
+import {
+  cagr,
+  calmar,
+  capture,
+  downsideDeviation,
+  drawdownDurations,
+  jensen,
+  omega,
+  semiDeviation,
+  shape,
+} from './ratios.ts'
+import { maxDrawdown } from './risk.ts'
+
+// r = 1 %, −2 %, 1.5 %, −0.5 %, 2 % (mean 0.4 %); benchmark b = 0.5 %, −1 %, 1 %, 0, 1.5 % (mean 0.4 %).
+const r = [0.01, -0.02, 0.015, -0.005, 0.02]
+const b = [0.005, -0.01, 0.01, 0, 0.015]
+const dated = r.map((x, i) => ({ date: `2025-01-${String(i + 6).padStart(2, '0')}`, r: x }))
+
+describe('the risk-ratio set, by hand', () => {
+  test('CAGR over calendar days, and Calmar over the max drawdown', () => {
+    // Wealth 1.01 × 0.98 × 1.015 × 0.995 × 1.02 = 1.0196162...; over 7 days: ^(365/7).
+    const cumulative = 1.01 * 0.98 * 1.015 * 0.995 * 1.02 - 1
+    const c = cagr(cumulative, 7)
+    expect(c).toBeCloseTo((1 + cumulative) ** (365 / 7) - 1, 12)
+    // The max drawdown is Tuesday's −2 % (from Monday's peak 1.01 to 0.9898).
+    const dd = maxDrawdown(dated)
+    expect(dd.maxDrawdown).toBeCloseTo(-0.02, 14)
+    expect(calmar(c, dd)).toBeCloseTo((c as number) / 0.02, 12)
+    expect(calmar(0.1, { maxDrawdown: 0, peak: null, trough: null, recovery: null })).toBeNull()
+    expect(cagr(-1, 7)).toBeNull()
+  })
+
+  test('downside deviation below a MAR, semi-deviation below the mean, omega', () => {
+    // Below 0: −2 % and −0.5 %: (0.0004 + 0.000025) / 5 = 0.000085.
+    expect(downsideDeviation(r, 1, 0)).toBeCloseTo(Math.sqrt(0.000085), 15)
+    expect(downsideDeviation(r, 252, 0)).toBeCloseTo(Math.sqrt(0.000085 * 252), 14)
+    // Below the mean 0.4 %: −2.4 % and −0.9 %: (0.000576 + 0.000081) / 5 = 0.0001314.
+    expect(semiDeviation(r, 1)).toBeCloseTo(Math.sqrt(0.0001314), 15)
+    // Gains over 0: 1 + 1.5 + 2 = 4.5 %; losses 2 + 0.5 = 2.5 %: 1.8.
+    expect(omega(r, 0)).toBeCloseTo(1.8, 14)
+    expect(omega([0.01, 0.02], 0)).toBeNull()
+  })
+
+  test('skewness and excess kurtosis as population moments', () => {
+    // Deviations from 0.4 %: 0.6, −2.4, 1.1, −0.9, 1.6 (%); m2 = Σd² / 5 = 0.000214.
+    const d = [0.006, -0.024, 0.011, -0.009, 0.016]
+    const m = (p: number) => d.reduce((s, x) => s + x ** p, 0) / 5
+    expect(m(2)).toBeCloseTo(0.000214, 15)
+    // m3 = −0.00000891 / 5 = −1.782e-6: skew = m3 / m2^1.5 ≈ −0.5692.
+    const s = shape(r)
+    expect(s.skewness).toBeCloseTo(-1.782e-6 / 0.000214 ** 1.5, 10)
+    expect(s.skewness).toBeCloseTo(-0.5692, 4)
+    expect(s.excessKurtosis).toBeCloseTo(m(4) / m(2) ** 2 - 3, 10)
+  })
+
+  test('drawdown duration and recovery time', () => {
+    // Wealth 1.01 (peak), 0.9898, 1.0046, 0.9996, 1.0196: below the peak Tuesday to Thursday (3
+    // periods), back above it on Friday; the max drawdown's trough (Tuesday) recovered 3 periods on.
+    const d = drawdownDurations(dated, maxDrawdown(dated))
+    expect(d).toEqual({
+      longestDrawdown: { periods: 3, from: '2025-01-07', to: '2025-01-10', recovered: true },
+      recoveryPeriods: 3,
+    })
+    // Not recovered: the run lasts to the end.
+    const falling = [
+      { date: 'a', r: 0.01 },
+      { date: 'b', r: -0.01 },
+      { date: 'c', r: -0.01 },
+    ]
+    expect(drawdownDurations(falling, maxDrawdown(falling))).toEqual({
+      longestDrawdown: { periods: 2, from: 'b', to: null, recovered: false },
+      recoveryPeriods: null,
+    })
+  })
+
+  test('Jensen’s alpha and beta by least squares; up and down capture', () => {
+    // x = b, y = r (rf 0), both of mean 0.4 %. Deviations dx = 0.1, −1.4, 0.6, −0.4, 1.1 (%),
+    // dy = 0.6, −2.4, 1.1, −0.9, 1.6 (%): Σdx² = 3.7e-4, Σdx·dy = 6.2e-4, beta = 6.2 / 3.7;
+    // alpha = 0.4 % − beta × 0.4 %.
+    const j = jensen(r, b, 252, 0)
+    expect(j?.beta).toBeCloseTo(6.2 / 3.7, 12)
+    expect(j?.alpha).toBeCloseTo(0.004 - (6.2 / 3.7) * 0.004, 14)
+    expect(j?.alphaAnnualized).toBeCloseTo((0.004 - (6.2 / 3.7) * 0.004) * 252, 12)
+    // Up: b > 0 on days 1, 3, 5: mean r 1.5 % over mean b 1 % = 1.5. Down: b < 0 on day 2 only:
+    // −2 % / −1 % = 2. Day 4 (b = 0) counts for neither.
+    const c = capture(r, b)
+    expect(c.up).toBeCloseTo(1.5, 14)
+    expect(c.down).toBeCloseTo(2, 14)
+    expect(capture([0.01], [0.01]).down).toBeNull()
+    expect(jensen(r, [0, 0, 0, 0, 0], 252, 0)).toBeNull()
+  })
+})
