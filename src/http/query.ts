@@ -1,7 +1,7 @@
 import { OptionalKind, type TProperties } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
 import type { Sql } from '../adapters/pg-client.ts'
-import { type PeriodName, Presets, parsePeriods } from '../analytics/periods.ts'
+import { type PeriodName, type Preset, Presets, parsePeriods } from '../analytics/periods.ts'
 import { FeeScopes, FlowTimings } from '../analytics/returns.ts'
 import { QuantileRules } from '../analytics/risk.ts'
 import { XIRR_SOLVER, xirr } from '../analytics/xirr.ts'
@@ -84,6 +84,13 @@ const XIRR_CONVENTIONS = {
   signs: 'as given: paid in negative, received positive',
   solver: XIRR_SOLVER,
 }
+
+/** The period a request asks for: a preset, or from/to. */
+const periodAsked = (q: { period?: Preset | undefined; from?: string | undefined; to?: string | undefined }) => ({
+  preset: q.period,
+  from: q.from,
+  to: q.to,
+})
 
 /** `period` of the summaries, which default to the year to date. */
 const YtdDefault = t.Optional(
@@ -524,9 +531,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
         (ctx) =>
           answer(ctx, visible, () =>
             service.performance(ctx.params.portfolioId, {
-              preset: ctx.query.period,
-              from: ctx.query.from,
-              to: ctx.query.to,
+              ...periodAsked(ctx.query),
               timing: ctx.query.timing ?? 'recorded',
               fees: ctx.query.fees ?? 'net',
               frequency: ctx.query.frequency ?? 'monthly',
@@ -564,10 +569,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
       )
       .get(
         '/portfolios/:portfolioId/mwr',
-        (ctx) =>
-          answer(ctx, visible, () =>
-            service.mwr(ctx.params.portfolioId, { preset: ctx.query.period, from: ctx.query.from, to: ctx.query.to }),
-          ),
+        (ctx) => answer(ctx, visible, () => service.mwr(ctx.params.portfolioId, periodAsked(ctx.query))),
         {
           params: PortfolioParams,
           query: queryOf(PeriodQuery),
@@ -581,14 +583,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
       )
       .get(
         '/portfolios/:portfolioId/contribution',
-        (ctx) =>
-          answer(ctx, visible, () =>
-            service.contribution(ctx.params.portfolioId, {
-              preset: ctx.query.period,
-              from: ctx.query.from,
-              to: ctx.query.to,
-            }),
-          ),
+        (ctx) => answer(ctx, visible, () => service.contribution(ctx.params.portfolioId, periodAsked(ctx.query))),
         {
           params: PortfolioParams,
           query: queryOf(PeriodQuery),
@@ -601,9 +596,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
         (ctx) =>
           answer(ctx, visible, () =>
             service.risk(ctx.params.portfolioId, {
-              preset: ctx.query.period,
-              from: ctx.query.from,
-              to: ctx.query.to,
+              ...periodAsked(ctx.query),
               frequency: ctx.query.frequency ?? 'daily',
               annualizationFactor: ctx.query.annualizationFactor,
               riskFreeRate: ctx.query.riskFreeRate ?? 0,
@@ -713,14 +706,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
       )
       .get(
         '/portfolios/:portfolioId/summary',
-        (ctx) =>
-          answer(ctx, visible, () =>
-            service.summary(ctx.params.portfolioId, {
-              preset: ctx.query.period,
-              from: ctx.query.from,
-              to: ctx.query.to,
-            }),
-          ),
+        (ctx) => answer(ctx, visible, () => service.summary(ctx.params.portfolioId, periodAsked(ctx.query))),
         {
           params: PortfolioParams,
           query: queryOf({
@@ -737,14 +723,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
       )
       .get(
         '/portfolios/:portfolioId/position-analytics',
-        (ctx) =>
-          answer(ctx, visible, () =>
-            service.positionAnalytics(ctx.params.portfolioId, {
-              preset: ctx.query.period,
-              from: ctx.query.from,
-              to: ctx.query.to,
-            }),
-          ),
+        (ctx) => answer(ctx, visible, () => service.positionAnalytics(ctx.params.portfolioId, periodAsked(ctx.query))),
         {
           params: PortfolioParams,
           query: queryOf({ ...PeriodQuery, period: YtdDefault }),

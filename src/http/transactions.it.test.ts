@@ -26,6 +26,14 @@ describe('transactions with their economics', () => {
   let pipeline: Awaited<ReturnType<typeof startPipeline>>
   let app: Elysia
   const ids = () => ({ G: `G-${pipeline.run}`, U: `U-${pipeline.run}` })
+  const reprocess = (body: unknown) =>
+    app.handle(
+      new Request('http://localhost/v1/admin/reprocess', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    )
   const get = async <T = ErrorBody>(path: string) => {
     const res = await app.handle(new Request(`http://localhost${path}`))
     return { status: res.status, body: (await res.json()) as T }
@@ -114,13 +122,7 @@ describe('transactions with their economics', () => {
   test('reprocess over HTTP from a transaction: what was lost from its trade date comes back, FX rates included', async () => {
     const { G } = ids()
     const post = async (body: unknown) => {
-      const res = await app.handle(
-        new Request('http://localhost/v1/admin/reprocess', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        }),
-      )
+      const res = await reprocess(body)
       return { status: res.status, body: (await res.json()) as Record<string, unknown> }
     }
     const rows = async () =>
@@ -161,13 +163,7 @@ describe('transactions with their economics', () => {
   test('reprocess: what is wrong is named, and nothing is scheduled', async () => {
     const { G } = ids()
     const post = async (body: unknown) => {
-      const res = await app.handle(
-        new Request('http://localhost/v1/admin/reprocess', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        }),
-      )
+      const res = await reprocess(body)
       return [res.status, ((await res.json()) as ErrorBody).field]
     }
     expect(await post({ portfolioId: G })).toEqual([400, 'from'])

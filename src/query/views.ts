@@ -434,6 +434,18 @@ const Weighted = Type.Object({
   weight: Fraction('Of the portfolio total'),
 })
 
+const Allocation = Type.Object({
+  assetClass: Type.Array(Weighted),
+  sector: Type.Array(Weighted),
+  country: Type.Array(Weighted),
+  currency: Type.Array(Weighted),
+  rating: Type.Array(Weighted, { description: 'By instrument rating; Unrated without one' }),
+  maturity: Type.Array(Weighted, {
+    description: 'By time to maturity: < 1y, 1-3y, 3-5y, 5-10y, > 10y, matured, none (no maturity date)',
+  }),
+  issuer: Type.Array(Weighted),
+})
+
 export const ConcentrationView = Type.Object({
   portfolioId: Type.String(),
   asOf: Day('The business day of the valuations used'),
@@ -458,16 +470,7 @@ export const ConcentrationView = Type.Object({
       unclassified: Type.Boolean({ description: 'True for positions with no issuer data' }),
     }),
   ),
-  allocation: Type.Object({
-    assetClass: Type.Array(Weighted),
-    sector: Type.Array(Weighted),
-    country: Type.Array(Weighted),
-    currency: Type.Array(Weighted),
-    rating: Type.Array(Weighted, { description: 'By instrument rating; Unrated without one' }),
-    maturity: Type.Array(Weighted, {
-      description: 'By time to maturity: < 1y, 1-3y, 3-5y, 5-10y, > 10y, matured, none (no maturity date)',
-    }),
-  }),
+  allocation: Type.Omit(Allocation, ['issuer'], { description: 'Issuers are in `issuers`' }),
   conventions: Type.String(),
 })
 
@@ -498,19 +501,7 @@ export const ReviewView = Type.Object({
       complete: Type.Boolean({ description: 'False when a position could not be valued on asOf' }),
     }),
   ),
-  allocation: Type.Optional(
-    Type.Object({
-      assetClass: Type.Array(Weighted),
-      sector: Type.Array(Weighted),
-      country: Type.Array(Weighted),
-      currency: Type.Array(Weighted),
-      rating: Type.Array(Weighted, { description: 'By instrument rating; Unrated without one' }),
-      maturity: Type.Array(Weighted, {
-        description: 'By time to maturity: < 1y, 1-3y, 3-5y, 5-10y, > 10y, matured, none (no maturity date)',
-      }),
-      issuer: Type.Array(Weighted),
-    }),
-  ),
+  allocation: Type.Optional(Allocation),
   performance: Type.Optional(Type.Array(PresetFigure, { description: 'TWR, flows as recorded' })),
   risk: Type.Optional(Type.Array(RiskSummary)),
   activity: Type.Optional(
@@ -538,18 +529,6 @@ export const ReviewView = Type.Object({
   dataSince: Nullable(
     Day('The first day of the portfolio’s series; null: no data yet (no transaction), every figure zero or empty'),
   ),
-})
-
-const Allocation = Type.Object({
-  assetClass: Type.Array(Weighted),
-  sector: Type.Array(Weighted),
-  country: Type.Array(Weighted),
-  currency: Type.Array(Weighted),
-  rating: Type.Array(Weighted, { description: 'By instrument rating; Unrated without one' }),
-  maturity: Type.Array(Weighted, {
-    description: 'By time to maturity: < 1y, 1-3y, 3-5y, 5-10y, > 10y, matured, none (no maturity date)',
-  }),
-  issuer: Type.Array(Weighted),
 })
 
 export const PositionAnalyticsView = Type.Object({
