@@ -5,7 +5,13 @@ import { contribution as contributionOf, mwrFlows } from '../analytics/performan
 import type { PeriodName } from '../analytics/periods.ts'
 import { dailyReturns, type FeeScope, type FlowTiming, type SeriesDay, twr } from '../analytics/returns.ts'
 import { XIRR_SOLVER, xirr } from '../analytics/xirr.ts'
-import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import {
+  businessDayBefore,
+  fromEpochDay,
+  onOrAfterBusinessDay,
+  onOrBeforeBusinessDay,
+  toEpochDay,
+} from '../domain/dates.ts'
 import { dec, sum, toCents } from '../domain/money.ts'
 import {
   type Context,
@@ -47,9 +53,8 @@ export async function performance(
 ): Promise<Static<typeof PerformanceView>> {
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
     const period = periodOf(ctx, request)
-    const days = await seriesOf(ctx, period)
+    const [days, flows] = await Promise.all([seriesOf(ctx, period), externalFlows(ctx, period)])
     const returns = dailyReturns(days, request.timing, request.fees)
-    const flows = await externalFlows(ctx, days, period)
     return {
       portfolioId,
       currency: ctx.portfolio.baseCurrency,
@@ -66,17 +71,15 @@ export async function performance(
   })
 }
 
-/** The external flows the series counts in `days` (from after the close before the first), each with its own date. */
-async function externalFlows(ctx: Context, days: readonly SeriesDay[], period: { from: string; to: string }) {
-  const first = days[0]?.date ?? period.from
-  const after = fromEpochDay(businessDayBefore(toEpochDay(first)) + 1)
-  const cashflows = await ctx.reads.cashflows(ctx.portfolio.portfolioId, {
-    from: after,
-    to: days.at(-1)?.date ?? period.to,
-  })
-  return cashflows
-    .filter((c) => c.class === 'EXTERNAL' || c.class === 'TRANSFER')
-    .map((c) => ({ date: c.date, amount: Number(c.amountBase), timing: c.timing }))
+/**
+ * The external flows the series counts in the period's days (from after the close before its first
+ * business day to its last), each with its own date; read alongside the series.
+ */
+function externalFlows(ctx: Context, period: { from: string; to: string }) {
+  const first = onOrAfterBusinessDay(toEpochDay(period.from))
+  const after = fromEpochDay(businessDayBefore(first) + 1)
+  const last = fromEpochDay(onOrBeforeBusinessDay(toEpochDay(period.to)))
+  return ctx.reads.externalFlows(ctx.portfolio.portfolioId, { from: after, to: last })
 }
 
 /**
@@ -133,8 +136,8 @@ async function periodFigures(ctx: Context, request: PerformanceRequest, names: r
 export async function mwr(sql: Sql, portfolioId: string, request: PeriodRequest): Promise<Static<typeof MwrView>> {
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
     const period = periodOf(ctx, request)
-    const days = await seriesOf(ctx, period)
-    const flows = mwrFlows(days, await externalFlows(ctx, days, period))
+    const [days, external] = await Promise.all([seriesOf(ctx, period), externalFlows(ctx, period)])
+    const flows = mwrFlows(days, external)
     const result = xirr(flows)
     return {
       portfolioId,

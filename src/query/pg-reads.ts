@@ -360,6 +360,16 @@ export class PgReads {
       order by date, transaction_id`
   }
 
+  /** The external flows (deposits, withdrawals, transfers) of a range: date, base amount, timing. */
+  async externalFlows(portfolioId: string, range: Range) {
+    return this.sql<{ date: string; amount: number; timing: 'SOD' | 'EOD' }[]>`
+      select date::text as date, amount_base::float8 as amount, timing
+      from cashflows
+      where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date
+        and class in ('EXTERNAL', 'TRANSFER')
+      order by date, transaction_id`
+  }
+
   async prices(securityId: string, range: Range, page: SeriesPage = {}) {
     return this.#series<Static<typeof PriceView>>(
       page,
