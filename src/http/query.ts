@@ -60,7 +60,7 @@ const Paging = {
 const SeriesPaging = {
   sort: t.Optional(literalUnion(['date', '-date'] as const, { description: 'date (default) or -date: newest first' })),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 100_000, description: 'At most this many days; default all' })),
-  offset: t.Optional(t.Integer({ minimum: 0, description: 'Days to skip' })),
+  offset: t.Optional(t.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'Days to skip' })),
 }
 const SERIES_PAGING =
   'The whole range by default, oldest first; `sort=-date`, `limit` and `offset` page it, and the X-Total-Count header counts the range.'
