@@ -118,11 +118,23 @@ export class PgReads {
     return this.#businessDate
   }
 
-  async portfolio(portfolioId: string): Promise<PortfolioView | undefined> {
-    const [row] = await this.sql<{ v: PortfolioView }[]>`
-      select record || jsonb_build_object('costMethod', cost_method, 'updatedAt', updated_at) as v
-      from portfolios where portfolio_id = ${portfolioId}`
-    return row?.v
+  #portfolios = new Map<string, Promise<PortfolioView | undefined>>()
+
+  /** A portfolio; on a snapshot, read once. */
+  portfolio(portfolioId: string): Promise<PortfolioView | undefined> {
+    const read = async () => {
+      const [row] = await this.sql<{ v: PortfolioView }[]>`
+        select record || jsonb_build_object('costMethod', cost_method, 'updatedAt', updated_at) as v
+        from portfolios where portfolio_id = ${portfolioId}`
+      return row?.v
+    }
+    if (!this.snapshot) return read()
+    let known = this.#portfolios.get(portfolioId)
+    if (!known) {
+      known = read()
+      this.#portfolios.set(portfolioId, known)
+    }
+    return known
   }
 
   async portfolios(
@@ -301,7 +313,8 @@ export class PgReads {
     const lastDay = fromEpochDay(onOrBeforeBusinessDay(toEpochDay(asOf < bd ? asOf : bd)))
     // A row dated after the last day (a weekend trade after it) has no position-day yet.
     const rows = held.filter((p) => p.date <= lastDay).map((p) => ({ portfolioId, ...p }))
-    for (const v of await heldOn(this.sql, portfolioId, rows, lastDay)) {
+    const portfolio = rows.length > 0 ? await this.portfolio(portfolioId) : undefined
+    for (const v of portfolio ? await heldOn(this.sql, portfolio, rows, lastDay) : []) {
       const record = valuationOf(v)
       latest.set(record.positionId, record)
     }

@@ -67,41 +67,35 @@ export async function positionValuations(
  */
 export async function heldOn(
   sql: Sql,
-  portfolioId: string,
+  portfolio: Portfolio,
   rows: readonly HeldRow[],
   day: string,
 ): Promise<PositionDay[]> {
   if (rows.length === 0) return []
   const securities = rows.map((r) => r.positionId).filter((id) => !isCashPosition(id))
-  const [[portfolio], prices] = await Promise.all([
-    sql<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = ${portfolioId}`,
+  // Every pair FxTable may read among these currencies: direct, inverse or through the pivot.
+  const ratesAmong = (currencies: readonly string[]) => {
+    const pairs = currencies.flatMap((a) => currencies.filter((b) => b !== a).map((b) => [a, b] as const))
+    return sql<FxRate[]>`
+      select f.from_currency as "from", f.to_currency as "to", f.date::text as date, f.rate::text as rate
+      from unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) as w(a, b)
+      cross join lateral (select * from fx_rates where from_currency = w.a and to_currency = w.b and date <= ${day}::date
+                          order by date desc limit 1) as f`.execute()
+  }
+  // The positions' own currencies are known before their prices: their rates are read meanwhile.
+  const known = [...new Set([...rows.map((r) => r.currency), portfolio.baseCurrency, FX_PIVOT])]
+  const [prices, rates] = await Promise.all([
     sql<Price[]>`
       select p.security_id as "securityId", p.date::text as date, p.price::text as price, p.currency
       from unnest(${securities}::text[]) as s(id)
       cross join lateral (select * from prices where security_id = s.id and date <= ${day}::date
-                          order by date desc limit 1) as p`,
+                          order by date desc limit 1) as p`.execute(),
+    ratesAmong(known),
   ])
-  if (!portfolio) return []
-  // Every pair FxTable may read among these currencies: direct, inverse or through the pivot.
-  const currencies = [
-    ...new Set([
-      ...rows.map((r) => r.currency),
-      ...prices.map((p) => p.currency),
-      portfolio.record.baseCurrency,
-      FX_PIVOT,
-    ]),
-  ]
-  const pairs = currencies.flatMap((a) => currencies.filter((b) => b !== a).map((b) => [a, b] as const))
-  const fx = await sql<FxRate[]>`
-    select f.from_currency as "from", f.to_currency as "to", f.date::text as date, f.rate::text as rate
-    from unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) as w(a, b)
-    cross join lateral (select * from fx_rates where from_currency = w.a and to_currency = w.b and date <= ${day}::date
-                        order by date desc limit 1) as f`
-  const ctx = {
-    portfolio: portfolio.record,
-    prices: PriceTable.of(prices),
-    fx: FxTable.of(fx),
-  }
+  // A price quoted in another currency: read again with it among them.
+  const quoted = prices.map((p) => p.currency).filter((c) => !known.includes(c))
+  const fx = quoted.length === 0 ? rates : await ratesAmong([...known, ...new Set(quoted)])
+  const ctx = { portfolio, prices: PriceTable.of(prices), fx: FxTable.of(fx) }
   const d = toEpochDay(day)
   return rows.flatMap((r) => valueDays([r], d, d, ctx))
 }
