@@ -102,21 +102,39 @@ export class PgValuationStore implements ValuationStore {
         from unnest(${days.map((d) => d.from)}::text[], ${days.map((d) => d.to)}::text[],
                     ${days.map((d) => d.date)}::date[], ${days.map((d) => (d.open ? 1 : 0))}::int[])
           as w(from_currency, to_currency, from_date, open)
+      ),
+      -- the other currency of each pair (pair_other(a) = b for the pair (a, b))
+      legs as (
+        select w.*, w.from_currency as cur, w.to_currency as other from w
+        union all
+        select w.*, w.to_currency, w.from_currency from w
+      ),
+      -- securities with a price quoted in one of the pairs' currencies (a third currency for
+      -- them, the pair converting it into their own): few, found without a per-row probe
+      quoted as (
+        select distinct pr.security_id, pr.currency from prices pr
+        where pr.currency in (select cur from legs)
       )
-      select distinct h.portfolio_id as "portfolioId", w.from_date::text as "from", w.until::text as "until"
-      from position_history h join portfolios p using (portfolio_id)
-      join w
-        on (p.base_currency = w.to_currency and h.currency = w.from_currency)
-        or (p.base_currency = w.from_currency and h.currency = w.to_currency)
-        -- a security priced in a third currency: the pair converts its price into its own currency
-        or exists (select 1 from prices pr where pr.security_id = h.position_id and pr.currency <> h.currency
-                     and ((pr.currency = w.from_currency and h.currency = w.to_currency)
-                       or (pr.currency = w.to_currency and h.currency = w.from_currency)))
-        -- a leg of a cross through the pivot (FxTable), for a base other than the pivot: the
-        -- leg's other currency is the base, the position's or a price's
-        or (p.base_currency <> ${FX_PIVOT} and ${FX_PIVOT} in (w.from_currency, w.to_currency)
-            and (case when w.from_currency = ${FX_PIVOT} then w.to_currency else w.from_currency end)
-                in (p.base_currency, h.currency))`
+      -- the base is one side of the pair, a position the other
+      select distinct h.portfolio_id as "portfolioId", l.from_date::text as "from", l.until::text as "until"
+      from legs l join portfolios p on p.base_currency = l.cur
+      join position_history h on h.portfolio_id = p.portfolio_id and h.currency = l.other
+      union
+      -- a security priced in a third currency: the pair converts its price into its own currency
+      select distinct h.portfolio_id, l.from_date::text, l.until::text
+      from legs l join quoted q on q.currency = l.cur
+      join position_history h on h.position_id = q.security_id and h.currency = l.other and h.currency <> q.currency
+      union
+      -- a leg of a cross through the pivot (FxTable), for a base other than the pivot: the leg's
+      -- other currency is the base (any position), or a position's
+      select distinct h.portfolio_id, l.from_date::text, l.until::text
+      from legs l join portfolios p on p.base_currency <> ${FX_PIVOT} and l.cur = ${FX_PIVOT}
+        and p.base_currency = l.other
+      join position_history h on h.portfolio_id = p.portfolio_id
+      union
+      select distinct h.portfolio_id, l.from_date::text, l.until::text
+      from legs l join position_history h on l.cur = ${FX_PIVOT} and h.currency = l.other
+      join portfolios p on p.portfolio_id = h.portfolio_id and p.base_currency <> ${FX_PIVOT}`
     return [...Map.groupBy(rows, (r) => r.portfolioId)].map(([portfolioId, own]) =>
       jobOf(
         portfolioId,
