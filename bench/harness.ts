@@ -549,6 +549,7 @@ export function formatResult(r: HarnessResult): string {
             `| trickle ${t.kind}: notices appended after the change, p50 / p99 ms | ${t.hops.map((h) => `${h.topic} ${f(h.p50Ms)} / ${f(h.p99Ms)}`).join(', ')} |`,
           ]
         : []),
+      `| trickle ${t.kind}: stages meanwhile, batches / busy s | ${t.stages.map((x) => `${x.stage} ${x.batches} / ${x.busyS.toFixed(2)}`).join(', ')} |`,
     ]),
   ].join('\n')
 }

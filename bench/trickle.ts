@@ -39,6 +39,8 @@ export type TrickleResult = {
    * the notices were appended, p50 and p99 ms: where along the pipeline the time goes.
    */
   hops?: { topic: string; notices: number; p50Ms: number; p99Ms: number }[]
+  /** Per stage, what it did while this kind's changes flowed and settled: batches and busy seconds. */
+  stages: { stage: string; batches: number; busyS: number }[]
 }
 
 export type TrickleOptions = {
@@ -57,10 +59,19 @@ export type TrickleOptions = {
   pgLog?: boolean
 }
 
-/** The freshness histogram (cumulative counts by upper bound) and the total lag, summed over processes. */
-async function scrape(urls: readonly string[]): Promise<{ buckets: Map<number, number>; lag: number }> {
+const STAGES = ['persist', 'positions', 'valuation-fanout', 'valuation', 'timeseries'] as const
+type Scrape = { buckets: Map<number, number>; lag: number; batches: Map<string, number>; busy: Map<string, number> }
+
+/**
+ * The freshness histogram (cumulative counts by upper bound), the total lag, and each stage's
+ * batches and busy seconds, summed over processes.
+ */
+async function scrape(urls: readonly string[]): Promise<Scrape> {
   const buckets = new Map<number, number>()
   let lag = 0
+  const batches = new Map<string, number>()
+  const busy = new Map<string, number>()
+  const add = (into: Map<string, number>, stage: string, n: number) => into.set(stage, (into.get(stage) ?? 0) + n)
   for (const url of urls) {
     const text = await (await fetch(`${url}/metrics`)).text()
     for (const line of text.split('\n')) {
@@ -71,8 +82,20 @@ async function scrape(urls: readonly string[]): Promise<{ buckets: Map<number, n
       }
     }
     lag += samples(text, 'pas_consumer_lag_records').reduce((a, b) => a + b, 0)
+    for (const stage of STAGES) {
+      add(
+        batches,
+        stage,
+        samples(text, 'pas_stage_batches_total', { stage }).reduce((a, b) => a + b, 0),
+      )
+      add(
+        busy,
+        stage,
+        samples(text, 'pas_stage_busy_seconds_total', { stage }).reduce((a, b) => a + b, 0),
+      )
+    }
   }
-  return { buckets, lag }
+  return { buckets, lag, batches, busy }
 }
 
 /** The q-quantile of a cumulative histogram, linear within its bucket (as Prometheus's histogram_quantile). */
@@ -232,6 +255,11 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
       reviewP99Ms: quantile(reviews, 0.99),
       reviews: reviews.length,
       ...(hops ? { hops } : {}),
+      stages: STAGES.map((stage) => ({
+        stage,
+        batches: (after.batches.get(stage) ?? 0) - (before.batches.get(stage) ?? 0),
+        busyS: (after.busy.get(stage) ?? 0) - (before.busy.get(stage) ?? 0),
+      })).filter((x) => x.batches > 0),
     }
     progress(
       `trickle ${kind}: ${result.changes} changes, ${writes} series writes, fresh p50 ${result.freshP50Ms.toFixed(0)} / p99 ${result.freshP99Ms.toFixed(0)} / max ≤ ${result.freshMaxMs.toFixed(0)} ms; review p50 ${result.reviewP50Ms.toFixed(1)} / p99 ${result.reviewP99Ms.toFixed(1)} ms`,
@@ -240,6 +268,8 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
       const line = hops.map((h) => `${h.topic} ${h.p50Ms.toFixed(0)}/${h.p99Ms.toFixed(0)}`).join(', ')
       progress(`  notices appended after the change (p50/p99 ms): ${line}`)
     }
+    const busy = result.stages.map((x) => `${x.stage} ${x.batches} / ${x.busyS.toFixed(2)} s`).join(', ')
+    progress(`  stages meanwhile (batches / busy): ${busy}`)
     results.push(result)
   }
   return results
