@@ -9,6 +9,7 @@ import {
   weeklyReturns,
   yearlyReturns,
 } from '../analytics/returns.ts'
+import { fromEpochDay, onOrBeforeBusinessDay, toEpochDay } from '../domain/dates.ts'
 import { PgReads } from './pg-reads.ts'
 import type { PerformanceView, PortfolioSeriesView, PortfolioView, Problem } from './views.ts'
 
@@ -93,6 +94,19 @@ export function periodOf(ctx: Context, request: PeriodRequest): { from: string; 
     })
   }
   return { from, to }
+}
+
+/**
+ * The period of the summaries (summary, position analytics): as periodOf, YTD unless a preset or
+ * `from` is given, ending on the business day on or before `to` (a weekend ends on the Friday).
+ */
+export function summaryPeriod(ctx: Context, request: PeriodRequest): { from: string; to: string } {
+  const asked = periodOf(ctx, request.preset || request.from ? request : { ...request, preset: 'YTD' })
+  const to = fromEpochDay(onOrBeforeBusinessDay(toEpochDay(asked.to)))
+  if (to < asked.from) {
+    throw new QueryError(422, { error: `no business day in ${asked.from}..${asked.to}`, field: 'to' })
+  }
+  return { from: asked.from, to }
 }
 
 /** The portfolio's series over the period, or 422 listing the days without complete data. */

@@ -1,10 +1,10 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { currencyReturns } from '../analytics/currency.ts'
-import { businessDayBefore, fromEpochDay, onOrBeforeBusinessDay, toEpochDay } from '../domain/dates.ts'
+import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { type Decimal, dec, sum, toCents, ZERO } from '../domain/money.ts'
 import { isCashPosition } from '../domain/transactions.ts'
-import { completeSeries, inPortfolio, type PeriodRequest, periodOf, QueryError } from './context.ts'
+import { completeSeries, inPortfolio, type PeriodRequest, summaryPeriod } from './context.ts'
 import { assetClassOf, holdingsFrom } from './holdings.ts'
 import type { CashflowView, PositionAnalyticsView } from './views.ts'
 
@@ -20,14 +20,10 @@ export async function positionAnalytics(
   request: PeriodRequest,
 ): Promise<Static<typeof PositionAnalyticsView>> {
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
-    const asked = periodOf(ctx, request.preset || request.from ? request : { ...request, preset: 'YTD' })
-    const to = fromEpochDay(onOrBeforeBusinessDay(toEpochDay(asked.to)))
-    if (to < asked.from) {
-      throw new QueryError(422, { error: `no business day in ${asked.from}..${asked.to}`, field: 'to' })
-    }
-    const period = { from: asked.from, to }
+    const period = summaryPeriod(ctx, request)
+    const { to } = period
     const rows = await completeSeries(ctx, period) // 422 naming the days without complete data
-    const first = rows[0]?.date ?? asked.from
+    const first = rows[0]?.date ?? period.from
     const start = fromEpochDay(businessDayBefore(toEpochDay(first)))
     const [positions, held, series, cashflows, since] = await Promise.all([
       ctx.reads.positions(portfolioId, to, true),

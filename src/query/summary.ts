@@ -1,9 +1,9 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
-import { businessDayBefore, fromEpochDay, onOrBeforeBusinessDay, toEpochDay } from '../domain/dates.ts'
+import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { type Decimal, dec, sum, toCents, ZERO } from '../domain/money.ts'
 import { TransactionTypes } from '../domain/records.ts'
-import { completeSeries, inPortfolio, type PeriodRequest, periodOf, QueryError } from './context.ts'
+import { completeSeries, inPortfolio, type PeriodRequest, QueryError, summaryPeriod } from './context.ts'
 import { allocate, allocations, holdingsFrom, isCash, issuerLabel } from './holdings.ts'
 import type { CashflowView, PositionView, SummaryView } from './views.ts'
 
@@ -32,16 +32,12 @@ export async function summary(
   request: PeriodRequest,
 ): Promise<Static<typeof SummaryView>> {
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
-    const asked = periodOf(ctx, request.preset || request.from ? request : { ...request, preset: 'YTD' })
-    const to = fromEpochDay(onOrBeforeBusinessDay(toEpochDay(asked.to)))
-    if (to < asked.from) {
-      throw new QueryError(422, { error: `no business day in ${asked.from}..${asked.to}`, field: 'to' })
-    }
-    const rows = await completeSeries(ctx, { from: asked.from, to })
+    const { from, to } = summaryPeriod(ctx, request)
+    const rows = await completeSeries(ctx, { from, to })
     const first = rows[0]
     const last = rows.at(-1)
     if (!first || !last) {
-      throw new QueryError(422, { error: `no series in ${asked.from}..${to}`, field: 'from' })
+      throw new QueryError(422, { error: `no series in ${from}..${to}`, field: 'from' })
     }
     const start = fromEpochDay(businessDayBefore(toEpochDay(first.date)))
     const [before, after, held, cashflows] = await Promise.all([
