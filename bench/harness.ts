@@ -457,6 +457,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
             count: options.trickle ?? 0,
             perSecond: options.rate ?? 20,
             clients: options.clients,
+            queryRate: options.queryRate ?? 0,
             portfolios: synthetic.size.portfolios,
             progress,
             pgLog: options.transport === 'pg',

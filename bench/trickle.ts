@@ -1,6 +1,7 @@
 /**
  * The harness's trickle mode (`--trickle N`): after the bulk load, single changes sent one at a
- * time at a fixed rate, one kind after the other, while query clients read portfolio reviews. For
+ * time at a fixed rate, one kind after the other, while query clients read portfolio reviews (as
+ * fast as answered, or `queryRate` a second each on a fixed schedule). For
  * each kind it reports how soon the affected portfolios' series reflected the change, from pas's
  * own freshness histogram (`pas_freshness_seconds`: from the ingest of the oldest input behind a
  * portfolio's series write to that write), and the review latencies meanwhile.
@@ -53,6 +54,8 @@ export type TrickleOptions = {
   count: number
   perSecond: number
   clients: number
+  /** Reviews per second per client on a fixed schedule; 0 (default): again as soon as answered. */
+  queryRate?: number
   portfolios: number
   progress: (line: string) => void
   /** The event log is the pg log's table: the trickle reads its notices for the hops. */
@@ -202,8 +205,16 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
     // Reviews while the changes flow: random portfolios, as fast as each client can.
     const reviews: number[] = []
     let reading = true
+    const interval = options.queryRate ? 1000 / options.queryRate : 0
     const clients = Array.from({ length: options.clients }, async (_, c) => {
+      let next = performance.now()
       for (let k = c; reading; k += options.clients) {
+        if (interval > 0) {
+          next += interval
+          const wait = next - performance.now()
+          if (wait > 0) await Bun.sleep(wait)
+          if (!reading) break
+        }
         const t = performance.now()
         const res = await fetch(`${apiUrl}/v1/portfolios/BP${(k * 104_729) % options.portfolios}/review`, { headers })
         await res.arrayBuffer()
