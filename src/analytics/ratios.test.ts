@@ -1,16 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import {
-  cagr,
-  calmar,
-  capture,
-  downsideDeviation,
-  drawdownDurations,
-  jensen,
-  omega,
-  semiDeviation,
-  shape,
-} from './ratios.ts'
-import { maxDrawdown } from './risk.ts'
+import { cagr, calmar, capture, drawdownDurations, jensen, omega, semiDeviation, shape } from './ratios.ts'
+import { downsideDeviation, maxDrawdown } from './risk.ts'
 
 // r = 1 %, −2 %, 1.5 %, −0.5 %, 2 % (mean 0.4 %); benchmark b = 0.5 %, −1 %, 1 %, 0, 1.5 % (mean 0.4 %).
 const r = [0.01, -0.02, 0.015, -0.005, 0.02]

@@ -1,10 +1,10 @@
-import { type Drawdown, mean, moments } from './risk.ts'
+import { type Drawdown, downsideDeviation, mean, moments } from './risk.ts'
 
 /**
  * THE RISK-RATIO SET on periodic returns r (float64), k periods a year. Conventions, echoed by the API:
  * - CAGR = (1 + cumulative)^(365 / days) − 1, days the period's calendar days (actual/365).
  * - Calmar = CAGR / |max drawdown|; null without a drawdown.
- * - Downside deviation = √(Σ min(0, r − MAR)² / n) × √k, MAR per period; semi-deviation the same
+ * - Downside deviation (risk.ts, Sortino's denominator) = √(Σ min(0, r − MAR)² / n) × √k; semi-deviation the same
  *   below the mean instead of MAR: √(Σ min(0, r − mean)² / n) × √k.
  * - Omega(MAR) = Σ max(0, r − MAR) / Σ max(0, MAR − r); null when nothing falls below MAR.
  * - Skewness and excess kurtosis: population moments (÷ n).
@@ -24,10 +24,6 @@ export function cagr(cumulative: number, days: number): number | null {
 
 export function calmar(cagrValue: number | null, drawdown: Drawdown): number | null {
   return cagrValue === null || drawdown.maxDrawdown === 0 ? null : cagrValue / Math.abs(drawdown.maxDrawdown)
-}
-
-export function downsideDeviation(r: readonly number[], k: number, marPerPeriod: number): number {
-  return Math.sqrt(r.reduce((s, x) => s + Math.min(0, x - marPerPeriod) ** 2, 0) / r.length) * Math.sqrt(k)
 }
 
 export function semiDeviation(r: readonly number[], k: number): number {

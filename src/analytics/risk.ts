@@ -30,9 +30,13 @@ export function sharpe(r: readonly number[], k: number, rfAnnual = 0): number {
   return (mean(excess) / sampleStd(excess)) * Math.sqrt(k)
 }
 
+/** √(Σ min(0, r − MAR)² / n) × √k: Sortino's denominator, annualized. */
+export function downsideDeviation(r: readonly number[], k: number, marPerPeriod: number): number {
+  return Math.sqrt(r.reduce((s, x) => s + Math.min(0, x - marPerPeriod) ** 2, 0) / r.length) * Math.sqrt(k)
+}
+
 export function sortino(r: readonly number[], k: number, marPerPeriod = 0): number {
-  const downside = Math.sqrt(r.reduce((s, x) => s + Math.min(0, x - marPerPeriod) ** 2, 0) / r.length)
-  return (mean(r.map((x) => x - marPerPeriod)) / downside) * Math.sqrt(k)
+  return (mean(r.map((x) => x - marPerPeriod)) / downsideDeviation(r, 1, marPerPeriod)) * Math.sqrt(k)
 }
 
 export type Drawdown = { maxDrawdown: number; peak: string | null; trough: string | null; recovery: string | null }

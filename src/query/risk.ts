@@ -1,20 +1,18 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import type { PeriodName } from '../analytics/periods.ts'
-import {
-  cagr,
-  calmar,
-  capture,
-  downsideDeviation,
-  drawdownDurations,
-  jensen,
-  omega,
-  semiDeviation,
-  shape,
-} from '../analytics/ratios.ts'
+import { cagr, calmar, capture, drawdownDurations, jensen, omega, semiDeviation, shape } from '../analytics/ratios.ts'
 import { relativeRisk } from '../analytics/relative.ts'
 import { type DailyReturn, dailyReturns, type FeeScope, link, twr } from '../analytics/returns.ts'
-import { maxDrawdown, type QuantileRule, sharpe, sortino, valueAtRisk, volatility } from '../analytics/risk.ts'
+import {
+  downsideDeviation,
+  maxDrawdown,
+  type QuantileRule,
+  sharpe,
+  sortino,
+  valueAtRisk,
+  volatility,
+} from '../analytics/risk.ts'
 import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import {
   type Context,
@@ -51,7 +49,8 @@ export type RiskRequest = PeriodRequest & {
   periods?: readonly PeriodName[] | undefined
 }
 
-const finiteOrNull = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null)
+/** A statistic as answered: null where it is undefined (no variance, no loss, no drawdown). */
+const finite = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null)
 
 const PERIODS_PER_YEAR: Record<Frequency, number> = { daily: 252, weekly: 52, monthly: 12 }
 export async function risk(sql: Sql, portfolioId: string, request: RiskRequest): Promise<Static<typeof RiskView>> {
@@ -72,7 +71,6 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
       })
     }
     const marPerPeriod = (1 + request.minimumAcceptableReturn) ** (1 / k) - 1
-    const finite = (x: number) => (Number.isFinite(x) ? x : null)
     const at = (method: 'historical' | 'gaussian' | 'cornish-fisher') =>
       valueAtRisk(r, request.confidence, request.horizon, method, request.quantile ?? 'nearest-rank')
     let benchmark: Static<typeof RiskView>['benchmark'] = null
@@ -92,11 +90,12 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
         ...relativeRisk(r, bp, k),
         benchmarkReturn: link(b),
         jensen: jensen(r, bp, k, rfPerPeriod),
-        upCapture: finiteOrNull(captured.up),
-        downCapture: finiteOrNull(captured.down),
+        upCapture: finite(captured.up),
+        downCapture: finite(captured.down),
       }
     }
-    const drawdown = maxDrawdown(returns.map((x) => ({ date: x.period, r: x.r })))
+    const dated = returns.map((x) => ({ date: x.period, r: x.r }))
+    const drawdown = maxDrawdown(dated)
     const whole = twr(daily, period.from, period.to)
     const yearly = cagr(whole.cumulative, whole.days)
     const { skewness, excessKurtosis } = shape(r)
@@ -124,16 +123,13 @@ export async function risk(sql: Sql, portfolioId: string, request: RiskRequest):
       benchmark,
       ratios: {
         cagr: yearly,
-        calmar: finiteOrNull(calmar(yearly, drawdown)),
+        calmar: finite(calmar(yearly, drawdown)),
         downsideDeviation: downsideDeviation(r, k, marPerPeriod),
         semiDeviation: semiDeviation(r, k),
-        omega: finiteOrNull(omega(r, marPerPeriod)),
-        skewness: finiteOrNull(skewness),
-        excessKurtosis: finiteOrNull(excessKurtosis),
-        ...drawdownDurations(
-          returns.map((x) => ({ date: x.period, r: x.r })),
-          drawdown,
-        ),
+        omega: finite(omega(r, marPerPeriod)),
+        skewness: finite(skewness),
+        excessKurtosis: finite(excessKurtosis),
+        ...drawdownDurations(dated, drawdown),
       },
       ...(request.periods ? { periods: await namedRiskPeriods(ctx, request, request.periods) } : {}),
       conventions: {
@@ -203,7 +199,6 @@ async function namedRiskPeriods(ctx: Context, request: RiskRequest, names: reado
   const daily = dailyReturns(days, 'recorded', request.fees ?? 'net')
   const k = request.annualizationFactor ?? PERIODS_PER_YEAR[request.frequency]
   const asked = (x: number) => (request.returns === 'log' ? Math.log1p(x) : x)
-  const finite = (x: number) => (Number.isFinite(x) ? x : null)
   const none = { volatility: null, sharpe: null, sortino: null, maxDrawdown: null }
   return periods.map((p) => {
     if (p.from === null || p.unavailable !== null) return { ...p, ...none }
