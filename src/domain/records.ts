@@ -205,6 +205,9 @@ export type PositionRow = Static<typeof PositionRow>
 
 export const CashflowClasses = ['EXTERNAL', 'INCOME', 'EXPENSE', 'INVESTMENT', 'TRANSFER', 'OTHER'] as const
 export type CashflowClass = (typeof CashflowClasses)[number]
+/** The classes of money crossing a portfolio's boundary: its series' flows, and MWR's. */
+export const ExternalClasses: readonly CashflowClass[] = ['EXTERNAL', 'TRANSFER']
+export const isExternal = (c: { class: string }): boolean => ExternalClasses.includes(c.class as CashflowClass)
 export const FlowTimings = ['SOD', 'EOD'] as const
 export type FlowTiming = (typeof FlowTimings)[number]
 

@@ -1,7 +1,7 @@
 import type { SeriesDay } from '../analytics/returns.ts'
 import { businessDays, fromEpochDay, onOrAfterBusinessDay, toEpochDay } from './dates.ts'
 import { type Decimal, dec, fromScaled, str, toFloat, ZERO } from './money.ts'
-import type { Cashflow, PortfolioSeriesPoint, PositionSeriesPoint } from './records.ts'
+import { type Cashflow, isExternal, type PortfolioSeriesPoint, type PositionSeriesPoint } from './records.ts'
 import { isCashPosition } from './transactions.ts'
 import type { PositionDay } from './valuation.ts'
 
@@ -50,8 +50,7 @@ export function positionFlow(c: Cashflow, positionId: string): Decimal {
 }
 
 /** Money crossing the portfolio's boundary. */
-export const portfolioFlow = (c: Cashflow): Decimal =>
-  c.class === 'EXTERNAL' || c.class === 'TRANSFER' ? dec(c.amountBase) : ZERO
+export const portfolioFlow = (c: Cashflow): Decimal => (isExternal(c) ? dec(c.amountBase) : ZERO)
 
 /** A position series point before its money takes a form: values in scaled integers, flows as decimals. */
 type PositionPoint = { day: number; v: PositionDay; bmv: bigint; f: Day | undefined }

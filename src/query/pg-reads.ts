@@ -3,7 +3,7 @@ import type { Sql } from '../adapters/pg-client.ts'
 import { CASHFLOW_COLUMNS } from '../adapters/pg-position-store.ts'
 import { fromEpochDay, onOrAfterBusinessDay, onOrBeforeBusinessDay, toEpochDay } from '../domain/dates.ts'
 import { dec } from '../domain/money.ts'
-import type { Cashflow, Valuation } from '../domain/records.ts'
+import { type Cashflow, ExternalClasses, type Valuation } from '../domain/records.ts'
 import { type PositionSeriesFloats, positionSeries, positionSeriesFloats } from '../domain/timeseries.ts'
 import { isCashPosition } from '../domain/transactions.ts'
 import { type HeldRow, type PositionDay, valuationOf } from '../domain/valuation.ts'
@@ -379,7 +379,7 @@ export class PgReads {
       select date::text as date, amount_base::float8 as amount, timing
       from cashflows
       where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date
-        and class in ('EXTERNAL', 'TRANSFER')
+        and class = any(${ExternalClasses as string[]}::text[])
       order by date, transaction_id`
   }
 

@@ -5,6 +5,7 @@ import { type Preset, resolvePreset } from '../analytics/periods.ts'
 import { dailyReturns, twr } from '../analytics/returns.ts'
 import { sharpe, volatility } from '../analytics/risk.ts'
 import { type Decimal, dec, sum, toCents, ZERO } from '../domain/money.ts'
+import { isExternal } from '../domain/records.ts'
 import { contextOf, inPortfolio, snapshot, toPortfolioDay, withoutDates } from './context.ts'
 import { allocate, allocations, assetClassOf, holdingsOf, issuerLabel, withWeight } from './holdings.ts'
 import type { PortfolioView, PositionView, ReviewView } from './views.ts'
@@ -110,9 +111,7 @@ export async function review(
       return { preset, volatility: finite(volatility(r, 252)), sharpe: finite(sharpe(r, 252)), unavailable: null }
     }
 
-    const external = cashflows
-      .filter((c) => c.class === 'EXTERNAL' || c.class === 'TRANSFER')
-      .map((c) => dec(c.amountBase))
+    const external = cashflows.filter(isExternal).map((c) => dec(c.amountBase))
     const withWeights = holdings.map((h) => withWeight(h.position, complete ? total : null))
     const groups = Map.groupBy(
       holdings.map((h, i) => ({ h, view: withWeights[i] as PositionView })),
