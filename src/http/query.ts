@@ -38,7 +38,7 @@ import {
   XirrView,
 } from '../query/views.ts'
 import { type Principal, principalOf } from './auth.ts'
-import { ErrorBody, errorBody, invalidField } from './errors.ts'
+import { ErrorBody, errorBody, namedValidation } from './errors.ts'
 
 const Day = (description: string) =>
   t.Optional(t.String({ pattern: IsoDateString.pattern, description: `${description}; ${IsoDateString.description}` }))
@@ -237,11 +237,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
 
   return (
     new Elysia({ prefix: '/v1' })
-      .onError(({ code, error, status, request }) => {
-        if (code !== 'VALIDATION' || error.type === 'response') return
-        const { field, message } = invalidField(error)
-        return status(400, errorBody(request, 400, message, { field }))
-      })
+      .use(namedValidation)
       /* ---- reference data ---- */
       .get(
         '/portfolios',
