@@ -66,9 +66,10 @@ try {
         amount_local, amount_base, fee_local, fee_base)
       select portfolio_id, transaction_id, security_id, trade_date, 'BUY', 'INVESTMENT', 'EOD', 'position', 'EUR', -1000, -1000, 0, 0
       from transactions`
-    // A close per security per business day: the position-days are valued from these on read.
+    // A close per security per business day, to the cent (as ingest would store it: a numeric
+    // computed by division has 20 places): the position-days are valued from these on read.
     await tx`insert into prices (security_id, date, price, currency)
-      select 'S' || i, d.date, 100 + d.n / 100.0 + i, 'EUR'
+      select 'S' || i, d.date, round(100 + d.n / 100.0 + i, 2), 'EUR'
       from days d, generate_series(0, ${SECURITIES - 1}) i`
     await tx`insert into portfolio_series (portfolio_id, date, bmv_base, emv_base, sod_flow_base, eod_flow_base, fees_base,
         income_base, complete)

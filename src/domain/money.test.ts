@@ -7,6 +7,10 @@ describe('scaled integers (rule 3 in the hot loops)', () => {
     expect(toScaled('-12.5')).toBe(-125_000_000_000n)
     expect(toScaled('0.0000000001')).toBe(1n)
     expect(toScaled('-0.25')).toBe(-2_500_000_000n)
+    // PostgreSQL's text of a computed numeric pads with zeros; a significant 11th place is refused.
+    expect(toScaled('103.07000000000000000000')).toBe(1_030_700_000_000n)
+    expect(toScaled('-0.10000000000')).toBe(-1_000_000_000n)
+    expect(() => toScaled('0.00000000001')).toThrow('more than 10 decimal places')
     expect(fromScaled(0n)).toBe('0')
     expect(fromScaled(1n)).toBe('0.0000000001')
     expect(fromScaled(-2_500_000_000n)).toBe('-0.25')

@@ -55,11 +55,20 @@ const UNIT = 10n ** BigInt(SCALE)
 const HALF = UNIT / 2n
 const ZEROS = '0'.repeat(SCALE)
 
-/** A decimal string (at most SCALE places, as the schemas enforce) in units of 10^-SCALE. */
+/**
+ * A decimal string in units of 10^-SCALE: at most SCALE significant places, as the schemas
+ * enforce. Zeros past the SCALE-th place (PostgreSQL's text of a `numeric` it computed, such as
+ * `103.07000000000000000000`) are dropped; a digit there would be silently mis-scaled, so it is
+ * refused.
+ */
 export function toScaled(s: string): bigint {
   const point = s.indexOf('.')
   if (point < 0) return BigInt(s) * UNIT
-  const fraction = s.slice(point + 1)
+  let fraction = s.slice(point + 1)
+  if (fraction.length > SCALE) {
+    if (!/^0*$/.test(fraction.slice(SCALE))) throw new RangeError(`${s} has more than ${SCALE} decimal places`)
+    fraction = fraction.slice(0, SCALE)
+  }
   return BigInt(s.slice(0, point) + fraction + ZEROS.slice(fraction.length))
 }
 
@@ -87,6 +96,8 @@ export const toFloat = (n: bigint): number => (n <= SAFE && n >= -SAFE ? Number(
 
 /** a × b rounded half-even to SCALE places (`atScale(a.times(b))` in scaled integers). */
 export function mulScaled(a: bigint, b: bigint): bigint {
+  // Times one (a rate between a currency and itself, the price of cash): nothing to round.
+  if (b === UNIT) return a
   const product = a * b
   const negative = product < 0n
   const magnitude = negative ? -product : product
