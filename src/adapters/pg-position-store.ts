@@ -91,11 +91,13 @@ export class PgPositionStore implements PositionStore {
                           and x.transaction_id = t.record->>'cancels' and x.portfolio_id = t.portfolio_id) as target_type
       from transactions t join unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date) using (portfolio_id)
       where t.trade_date >= w.from_date or t.type = 'CANCEL'`
+    // The latest row before each date, formatted once picked (not every row it is picked from).
     const before = await this.sql<HistoryRow[]>`
-      select distinct on (h.portfolio_id, h.position_id) ${this.sql.unsafe(HISTORY_COLUMNS)}
-      from position_history h join unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date) using (portfolio_id)
-      where h.date < w.from_date
-      order by h.portfolio_id, h.position_id, h.date desc, h.seq desc`
+      select ${this.sql.unsafe(HISTORY_COLUMNS)}
+      from (select distinct on (h.portfolio_id, h.position_id) h.*
+            from position_history h join unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date) using (portfolio_id)
+            where h.date < w.from_date
+            order by h.portfolio_id, h.position_id, h.date desc, h.seq desc) as h`
     const securities = [...new Set(txns.map((t) => t.record.securityId).filter((s): s is string => s !== undefined))]
     const instruments = await this.sql<{ record: Instrument }[]>`
       select record from instruments where security_id = any(${securities}::text[])`
