@@ -2,15 +2,17 @@ import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { FX_PIVOT, type PriceSeries, PriceTable } from '../domain/market-data.ts'
 import type { FxChanged, FxRate, Instrument, Portfolio, PricesChanged, Span, ValuationJob } from '../domain/records.ts'
 import { jobOf, spansOf } from '../domain/spans.ts'
+import type { HeldRow } from '../domain/valuation.ts'
 import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
 import { businessDate } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
 import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
-import { HISTORY_COLUMNS, type HistoryRow, toPositionRow } from './pg-position-store.ts'
 import { ReplacedDays } from './pg-replaced-days.ts'
 
 const COPY_TIMEOUT_MS = 60_000
+/** The columns of position_history a valuation reads (HeldRow), raw, and the order they sort by. */
+const HELD_COLUMNS = 'h.portfolio_id, h.position_id, h.date, h.seq, h.currency, h.quantity, h.cost_local, h.cost_base'
 /** The columns of `valuations` in COPY order (the benchmark harness copies the same shape). */
 
 /**
@@ -209,15 +211,19 @@ export async function loadValuationWork(
     where portfolio_id = any(${ids}::text[]) and date <= ${upTo}::date and position_id not like 'CASH:%')`
   const [portfolioRows, rows, instruments, prices] = await Promise.all([
     sql<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = any(${ids}::text[])`,
-    sql<HistoryRow[]>`
-      (select distinct on (h.portfolio_id, h.position_id) ${sql.unsafe(HISTORY_COLUMNS)}
-       from position_history h join ${scope} using (portfolio_id)
-       where h.date < w.from_date
-       order by h.portfolio_id, h.position_id, h.date desc, h.seq desc)
-      union all
-      (select ${sql.unsafe(HISTORY_COLUMNS)}
-       from position_history h join ${scope} using (portfolio_id)
-       where h.date >= w.from_date and h.date <= ${upTo}::date)
+    // Only what valuation reads of a row (HeldRow: no lots, no realized figures), formatted once
+    // the latest row before each job's date is picked, not for every row it is picked from.
+    sql<HeldRow[]>`
+      select portfolio_id as "portfolioId", position_id as "positionId", date::text as date, currency,
+             quantity::text as quantity, cost_local::text as "costLocal", cost_base::text as "costBase"
+      from ((select distinct on (h.portfolio_id, h.position_id) ${sql.unsafe(HELD_COLUMNS)}
+             from position_history h join ${scope} using (portfolio_id)
+             where h.date < w.from_date
+             order by h.portfolio_id, h.position_id, h.date desc, h.seq desc)
+            union all
+            (select ${sql.unsafe(HELD_COLUMNS)}
+             from position_history h join ${scope} using (portfolio_id)
+             where h.date >= w.from_date and h.date <= ${upTo}::date)) as h
       order by portfolio_id, position_id, date, seq`,
     sql<{ record: Instrument }[]>`select record from instruments where security_id in ${securities}`,
     // Per security its prices in one row (the latest before `since`, one index probe, then those
@@ -262,15 +268,15 @@ export async function loadValuationWork(
       or exists (select 1 from unnest(${cFrom}::text[], ${cTo}::text[]) as c(a, b)
                  where (from_currency, to_currency) in ((c.a, c.b), (c.b, c.a))))`
   const fx = await sql<FxRate[]>`
-      (select distinct on (from_currency, to_currency) from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
-       from fx_rates where ${wanted} and date < ${since}::date
-       order by from_currency, to_currency, date desc)
+      (select from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
+       from (select distinct on (from_currency, to_currency) * from fx_rates where ${wanted} and date < ${since}::date
+             order by from_currency, to_currency, date desc) as f)
       union all
       (select from_currency, to_currency, date::text, rate::text
        from fx_rates where ${wanted} and date >= ${since}::date and date <= ${upTo}::date)`
 
   const priceTable = PriceTable.ofSeries(priceSeries)
-  const byPortfolio = Map.groupBy(rows, (r) => r.portfolio_id)
+  const byPortfolio = Map.groupBy(rows, (r) => r.portfolioId)
   const converts = (r: FxRate) =>
     conversions.some(([a, b]) => (r.from === a && r.to === b) || (r.from === b && r.to === a))
   const fxOf = new Map(
@@ -279,13 +285,13 @@ export async function loadValuationWork(
   return jobs.flatMap((job) => {
     const portfolio = portfolios.get(job.portfolioId)
     if (!portfolio) return []
-    const byPosition = Map.groupBy(byPortfolio.get(job.portfolioId) ?? [], (r) => r.position_id)
+    const byPosition = Map.groupBy(byPortfolio.get(job.portfolioId) ?? [], (r) => r.positionId)
     return [
       {
         job,
         portfolio,
         businessDate: through,
-        histories: [...byPosition.values()].map((h) => h.map(toPositionRow)),
+        histories: [...byPosition.values()],
         prices: priceTable,
         fx: fxOf.get(portfolio.baseCurrency) ?? [],
         inputsAsOf: asOf,

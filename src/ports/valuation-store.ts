@@ -1,7 +1,7 @@
 import type { PriceTable } from '../domain/market-data.ts'
-import type { FxChanged, FxRate, Portfolio, PositionRow, PricesChanged, ValuationJob } from '../domain/records.ts'
+import type { FxChanged, FxRate, Portfolio, PricesChanged, ValuationJob } from '../domain/records.ts'
 import type { DayTotal } from '../domain/timeseries.ts'
-import type { PositionDay } from '../domain/valuation.ts'
+import type { HeldRow, PositionDay } from '../domain/valuation.ts'
 
 /** Everything needed to value one portfolio from `job.fromDate` to the business date. */
 export type ValuationWork = {
@@ -9,7 +9,7 @@ export type ValuationWork = {
   portfolio: Portfolio
   businessDate: string
   /** Per position: its last history row before fromDate (if any), then its rows up to the business date. */
-  histories: PositionRow[][]
+  histories: HeldRow[][]
   /** Prices from fromDate on, plus the latest before it, of the securities held (one table per load). */
   prices: PriceTable
   /** Rates from fromDate on, plus the latest before it, of the pairs with the base currency. */
