@@ -22,6 +22,11 @@ describe('missing days', () => {
     ]
     // Thu 6 present, Fri 7 incomplete, Sat/Sun skipped, Mon 10 absent, Tue 11 present.
     expect(missingDays(days, '2025-03-06', '2025-03-11')).toEqual(['2025-03-07', '2025-03-10'])
+    // Points outside the range count for nothing; a range past the last point is missing to its end.
+    expect(missingDays(days, '2025-03-07', '2025-03-07')).toEqual(['2025-03-07'])
+    expect(missingDays(days, '2025-03-11', '2025-03-13')).toEqual(['2025-03-12', '2025-03-13'])
+    expect(missingDays(days, '2025-03-01', '2025-03-06')).toEqual(['2025-03-03', '2025-03-04', '2025-03-05'])
+    expect(missingDays([], '2025-03-08', '2025-03-09')).toEqual([])
   })
 })
 

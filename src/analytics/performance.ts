@@ -13,12 +13,18 @@ export type PositionDay = SeriesDay & { positionId: string }
 /**
  * The business days of [from, to] the series cannot vouch for: no point at all (not computed yet,
  * or the portfolio held nothing it could value) or an incomplete point (a position unvalued).
+ * `days` are in date order, as the series is read; one walk along both.
  */
-export function missingDays(days: readonly PortfolioDay[], from: string, to: string): string[] {
-  const byDate = new Map(days.map((d) => [d.date, d]))
-  return businessDays(toEpochDay(from), toEpochDay(to))
-    .map(fromEpochDay)
-    .filter((date) => byDate.get(date)?.complete !== true)
+export function missingDays(days: readonly { date: string; complete: boolean }[], from: string, to: string): string[] {
+  const missing: string[] = []
+  let i = 0
+  for (const day of businessDays(toEpochDay(from), toEpochDay(to))) {
+    const date = fromEpochDay(day)
+    while (i < days.length && (days[i] as { date: string }).date < date) i++
+    const point = days[i]
+    if (point?.date !== date || !point.complete) missing.push(date)
+  }
+  return missing
 }
 
 /**

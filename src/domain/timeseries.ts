@@ -138,13 +138,22 @@ export function positionSeriesFloats(
 ): PositionSeriesFloats[] {
   const flow = (d: Decimal) => Number(str(d))
   let fxBefore = Number.NaN
+  // A day's emv is the next day's bmv, and a rate often the day before's: each converted once.
+  const float = () => {
+    let last = { scaled: 0n, value: 0 }
+    return (n: bigint) => {
+      if (n !== last.scaled) last = { scaled: n, value: toFloat(n) }
+      return last.value
+    }
+  }
+  const [money, rate] = [float(), float()]
   return positionPoints(positionId, days, cashflows, fromDay, toDay).map(({ day, v, bmv, f }) => {
-    const fx = v.priced ? toFloat(v.priced.fxRate) : Number.NaN
+    const fx = v.priced ? rate(v.priced.fxRate) : Number.NaN
     const point = {
       positionId,
       date: fromEpochDay(day),
-      bmv: toFloat(bmv),
-      emv: toFloat(v.mvBase),
+      bmv: money(bmv),
+      emv: money(v.mvBase),
       sod: f ? flow(f.sod) : 0,
       eod: f ? flow(f.eod) : 0,
       fees: f ? flow(f.fees) : 0,

@@ -120,7 +120,7 @@ export async function completeSeries(
   period: { from: string; to: string },
 ): Promise<Static<typeof PortfolioSeriesView>[]> {
   const rows = await ctx.reads.portfolioSeries(ctx.portfolio.portfolioId, period)
-  const missing = missingDays(rows.map(toPortfolioDay), period.from, period.to)
+  const missing = missingDays(rows, period.from, period.to)
   if (missing.length > 0) {
     const unvalued = await ctx.reads.unvalued(ctx.portfolio.portfolioId, period)
     const byDate = new Map(unvalued.map((u) => [u.date, u]))

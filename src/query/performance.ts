@@ -166,8 +166,11 @@ export async function contribution(
 ): Promise<Static<typeof ContributionView>> {
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
     const period = periodOf(ctx, request)
-    const days = await seriesOf(ctx, period)
-    const positions = await ctx.reads.positionSeriesFloats(portfolioId, period)
+    // Asked at once, the reads pipeline on the snapshot's connection.
+    const [days, positions] = await Promise.all([
+      seriesOf(ctx, period),
+      ctx.reads.positionSeriesFloats(portfolioId, period),
+    ])
     // A cash position's income is a flow of that cash, not a return of its own.
     for (const p of positions) if (p.positionId.startsWith('CASH:')) p.income = 0
     const c = contributionOf(days, positions)
