@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { linkDietz, modifiedDietz } from './dietz.ts'
+import { linkDietz, modifiedDietz, seriesDietz } from './dietz.ts'
 
 describe('Modified Dietz', () => {
   test('Wikipedia’s example: 100 at the start of year one, 50 in at its end, 300 at the end of year two → 120 %', () => {
@@ -63,5 +63,36 @@ describe('Modified Dietz', () => {
     const b = { ok: true as const, r: -0.05, averageCapital: 1 }
     expect(linkDietz([a, b])).toBeCloseTo(1.1 * 0.95 - 1, 15)
     expect(linkDietz([a, { ok: false, reason: 'x' }])).toBeNull()
+  })
+})
+
+describe('Modified Dietz of a daily series: the whole span and its calendar months linked', () => {
+  test('two months, a deposit in each, a flow at the opening close left out (worked by hand)', () => {
+    const day = (date: string, bmv: number, emv: number) => ({ date, bmv, emv, sod: 0, eod: 0, fees: 0 })
+    // Thu 30 and Fri 31 January, Mon 3 and Tue 4 February 2025.
+    const days = [
+      day('2025-01-30', 1000, 1010),
+      day('2025-01-31', 1010, 1120),
+      day('2025-02-03', 1120, 1130),
+      day('2025-02-04', 1130, 1250),
+    ]
+    const flows = [
+      { date: '2025-01-29', amount: 500, timing: 'EOD' as const }, // at the close the span starts from: in its BMV
+      { date: '2025-01-31', amount: 100, timing: 'EOD' as const },
+      { date: '2025-02-04', amount: 100, timing: 'SOD' as const },
+    ]
+    const r = seriesDietz(days, flows)
+    // Whole: from the close of Wed 29 January to Tue 4 February, T = 6 days. The end-of-day flow
+    // of 31 January is in from day 2 (weight 4/6); the start-of-day flow of 4 February from the
+    // close of 3 February, day 5 (weight 1/6): (1,250 − 1,000 − 200) / (1,000 + 400/6 + 100/6)
+    // = 50 / (6,500 / 6) = 3/65.
+    expect(r.period).toBeCloseTo(3 / 65, 14)
+    // January: 29 → 31 January, T = 2; the flow of the 31st at its end weighs 0:
+    // (1,120 − 1,000 − 100) / 1,000 = 0.02. February: from the close of 2 February (the day before
+    // the 3rd; its BMV 1,120 is Friday's close), T = 2; the flow at the start of the 4th is in from
+    // day 1 (weight 1/2): (1,250 − 1,120 − 100) / (1,120 + 50) = 30 / 1,170. Linked: Π(1 + R) − 1.
+    expect(r.linkedMonthly).toBeCloseTo(1.02 * (1 + 30 / 1170) - 1, 14)
+    expect(r.unavailable).toBeNull()
+    expect(seriesDietz([], flows)).toEqual({ period: null, linkedMonthly: null, unavailable: 'no days in the period' })
   })
 })

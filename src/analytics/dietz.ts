@@ -1,4 +1,5 @@
-import { toEpochDay } from '../domain/dates.ts'
+import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import type { SeriesDay } from './returns.ts'
 
 /**
  * MODIFIED DIETZ: a period's money-weighted return without solving for a rate. Each external flow
@@ -47,4 +48,48 @@ export function linkDietz(returns: readonly Dietz[]): number | null {
     growth *= 1 + d.r
   }
   return growth - 1
+}
+
+/**
+ * Modified Dietz of a daily series (in date order) over its whole span, and over each calendar
+ * month linked: each part from the day before its first day (its BMV, the close before it) to its
+ * last day's close, with the flows (in date order, at their own dates) after the business day
+ * before its first day, up to its last.
+ */
+export function seriesDietz(days: readonly SeriesDay[], flows: readonly DietzFlow[]) {
+  // `flows` come in date order, and so do the parts: the flows of each lie between two cursors.
+  let [after, upTo] = [0, 0]
+  const over = (first: SeriesDay, last: SeriesDay) => {
+    const close = fromEpochDay(businessDayBefore(toEpochDay(first.date)))
+    while (after < flows.length && (flows[after] as DietzFlow).date <= close) after++
+    upTo = Math.max(upTo, after)
+    while (upTo < flows.length && (flows[upTo] as DietzFlow).date <= last.date) upTo++
+    return modifiedDietz({
+      start: fromEpochDay(toEpochDay(first.date) - 1),
+      end: last.date,
+      bmv: first.bmv,
+      emv: last.emv,
+      flows: flows.slice(after, upTo),
+    })
+  }
+  const [head, tail] = [days[0], days.at(-1)]
+  if (!head || !tail) return { period: null, linkedMonthly: null, unavailable: 'no days in the period' }
+  const whole = over(head, tail)
+  ;[after, upTo] = [0, 0]
+  // Calendar months, one walk: a month ends where the next day's date does not start with it.
+  const months: Dietz[] = []
+  let start = 0
+  let month = head.date.slice(0, 7)
+  for (let i = 1; i <= days.length; i++) {
+    const day = days[i]
+    if (day?.date.startsWith(month)) continue
+    months.push(over(days[start] as SeriesDay, days[i - 1] as SeriesDay))
+    start = i
+    if (day) month = day.date.slice(0, 7)
+  }
+  return {
+    period: whole.ok ? whole.r : null,
+    linkedMonthly: linkDietz(months),
+    unavailable: whole.ok ? null : whole.reason,
+  }
 }

@@ -1,9 +1,9 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
-import { type DietzFlow, linkDietz, modifiedDietz } from '../analytics/dietz.ts'
+import { seriesDietz } from '../analytics/dietz.ts'
 import { contribution as contributionOf, mwrFlows } from '../analytics/performance.ts'
 import type { PeriodName } from '../analytics/periods.ts'
-import { dailyReturns, type FeeScope, type FlowTiming, type SeriesDay, twr } from '../analytics/returns.ts'
+import { dailyReturns, type FeeScope, type FlowTiming, twr } from '../analytics/returns.ts'
 import { XIRR_SOLVER, xirr } from '../analytics/xirr.ts'
 import {
   businessDayBefore,
@@ -65,7 +65,7 @@ export async function performance(
       frequency: request.frequency,
       series: withCumulative(periodic(returns, request.frequency)),
       ...(request.periods ? { periods: await periodFigures(ctx, request, request.periods) } : {}),
-      modifiedDietz: dietzOf(days, flows),
+      modifiedDietz: seriesDietz(days, flows),
       conventions: twrConventions(request.timing, request.fees),
     }
   })
@@ -80,34 +80,6 @@ function externalFlows(ctx: Context, period: { from: string; to: string }) {
   const after = fromEpochDay(businessDayBefore(first) + 1)
   const last = fromEpochDay(onOrBeforeBusinessDay(toEpochDay(period.to)))
   return ctx.reads.externalFlows(ctx.portfolio.portfolioId, { from: after, to: last })
-}
-
-/**
- * Modified Dietz over the whole period, and over each calendar month linked (analytics/dietz.ts):
- * each from the day before its first day (its BMV, the close before it) to its last day's close,
- * the flows the series counts in it at their own dates.
- */
-function dietzOf(days: readonly SeriesDay[], flows: readonly DietzFlow[]) {
-  const over = (part: readonly SeriesDay[]) => {
-    const first = part[0] as SeriesDay
-    const last = part.at(-1) as SeriesDay
-    const close = fromEpochDay(businessDayBefore(toEpochDay(first.date)))
-    return modifiedDietz({
-      start: fromEpochDay(toEpochDay(first.date) - 1),
-      end: last.date,
-      bmv: first.bmv,
-      emv: last.emv,
-      flows: flows.filter((f) => f.date > close && f.date <= last.date),
-    })
-  }
-  if (days.length === 0) return { period: null, linkedMonthly: null, unavailable: 'no days in the period' }
-  const whole = over(days)
-  const months = [...Map.groupBy(days, (d) => d.date.slice(0, 7)).values()].map(over)
-  return {
-    period: whole.ok ? whole.r : null,
-    linkedMonthly: linkDietz(months),
-    unavailable: whole.ok ? null : whole.reason,
-  }
 }
 
 /** Each named period's TWR (and its attributes when asked), or why there is none. */
