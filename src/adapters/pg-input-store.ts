@@ -46,6 +46,7 @@ export class PgInputStore implements InputStore {
       const { fx, trades: fromFx } = await this.#fx(tx, inputs)
       const valuationJobs = await this.#businessDate(tx, inputs)
       await this.#benchmarks(tx, inputs)
+      await this.#benchmarkSegments(tx, inputs)
       const recompute = [...fromPortfolios, ...fromInstruments, ...fromTransactions, ...fromFx]
       return {
         valuationJobs,
@@ -282,5 +283,20 @@ export class PgInputStore implements InputStore {
       on conflict (benchmark_id, date) do update set level = excluded.level, return = excluded.return,
         written_by = excluded.written_by, updated_at = now()
       where (b.level, b.return) is distinct from (excluded.level, excluded.return)`
+  }
+
+  /** Benchmark segments likewise (attribution reads them on request); the last of a key in the batch wins. */
+  async #benchmarkSegments(tx: Tx, { benchmarkSegments }: Inputs): Promise<void> {
+    if (benchmarkSegments.length === 0) return
+    await tx`
+      insert into benchmark_segments as s (benchmark_id, classification, date, segment, weight, return, written_by)
+      select distinct on (r->>'benchmarkId', r->>'classification', r->>'date', r->>'segment')
+        r->>'benchmarkId', r->>'classification', (r->>'date')::date, r->>'segment', (r->>'weight')::numeric,
+        (r->>'return')::numeric, r->>'writtenBy'
+      from jsonb_array_elements(${JSON.stringify(benchmarkSegments)}::text::jsonb) with ordinality as x(r, n)
+      order by r->>'benchmarkId', r->>'classification', r->>'date', r->>'segment', n desc
+      on conflict (benchmark_id, classification, date, segment) do update set weight = excluded.weight,
+        return = excluded.return, written_by = excluded.written_by, updated_at = now()
+      where (s.weight, s.return) is distinct from (excluded.weight, excluded.return)`
   }
 }

@@ -309,6 +309,34 @@ export const BenchmarkPoint = Type.Object(
 )
 export type BenchmarkPoint = Static<typeof BenchmarkPoint>
 
+/** The classifications a benchmark's segments and a return attribution are by (the instrument's fields). */
+export const Classifications = ['assetClass', 'sector', 'country', 'currency', 'issuer', 'rating'] as const
+export type Classification = (typeof Classifications)[number]
+
+/**
+ * One segment of a benchmark on one business day, by one classification: its weight in the
+ * benchmark at the start of that day and its return over the day. Return attribution
+ * (GET /v1/portfolios/{id}/attribution) compares a portfolio's segments with these, day by day; a
+ * day's weights of one benchmark and classification sum to 1.
+ */
+export const BenchmarkSegment = Type.Object(
+  {
+    benchmarkId: Id,
+    date: IsoDateString,
+    classification: oneOf(Classifications, 'Which instrument field the segments are by'),
+    segment: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      description:
+        'The segment, as pas labels positions: the field’s value (e.g. `Equity`, `Tech`, `DE`, `EUR`, the ultimate parent issuer), `Cash` for cash, `Unclassified` (`Unrated` for rating) when unknown',
+    }),
+    weight: decimal(1, false, 'Weight in the benchmark at the start of the day, 0 to 1'),
+    return: decimal(3, true, 'The segment’s return that day, 0.01 = 1 %, above -1'),
+  },
+  { $id: 'BenchmarkSegment', additionalProperties: false },
+)
+export type BenchmarkSegment = Static<typeof BenchmarkSegment>
+
 /** The system's current date: valuations and series run up to it. */
 export const BusinessDate = Type.Object({ date: IsoDateString }, { $id: 'BusinessDate', additionalProperties: false })
 export type BusinessDate = Static<typeof BusinessDate>
@@ -322,6 +350,7 @@ export const IngestKinds = [
   'fx',
   'businessDate',
   'benchmark',
+  'benchmarkSegment',
 ] as const
 export type IngestKind = (typeof IngestKinds)[number]
 export const RawEnvelope = Type.Object(

@@ -120,6 +120,23 @@ describe('validateRecord', () => {
     })
   })
 
+  test('a benchmark segment: a known classification, a weight from 0 to 1, a return above −1', () => {
+    const segment = { benchmarkId: 'BM', date: '2025-01-07', classification: 'sector', segment: 'Tech' }
+    expect(validateRecord('benchmarkSegment', { ...segment, weight: '0.25', return: '-0.03' })).toEqual([])
+    expect(validateRecord('benchmarkSegment', { ...segment, weight: '1.5', return: '-1' })).toEqual([
+      { field: 'weight', message: 'must be at most 1 (the whole benchmark)' },
+      { field: 'return', message: 'must be above -1 (a loss of more than 100 %)' },
+    ])
+    const colour = validateRecord('benchmarkSegment', {
+      ...segment,
+      classification: 'colour',
+      weight: '0',
+      return: '0',
+    })
+    expect(colour.map((p) => p.field)).toEqual(['classification'])
+    expect(keyOf('benchmarkSegment', { ...segment, weight: '0', return: '0' })).toBe('BM')
+  })
+
   test('records are keyed by portfolio, security or pair', () => {
     expect(keyOf('transaction', { portfolioId: 'P7' })).toBe('P7')
     expect(keyOf('price', { securityId: 'S1' })).toBe('S1')

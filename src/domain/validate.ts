@@ -3,6 +3,7 @@ import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler'
 import { isIsoDate } from './dates.ts'
 import {
   BenchmarkPoint,
+  BenchmarkSegment,
   BusinessDate,
   FxRate,
   type IngestKind,
@@ -24,6 +25,7 @@ export const recordSchemas: Record<IngestKind, TObject> = {
   fx: FxRate,
   businessDate: BusinessDate,
   benchmark: BenchmarkPoint,
+  benchmarkSegment: BenchmarkSegment,
 }
 const compiled = Object.fromEntries(
   Object.entries(recordSchemas).map(([k, s]) => [k, TypeCompiler.Compile(s)]),
@@ -38,6 +40,7 @@ const currencyFields: Record<IngestKind, readonly string[]> = {
   fx: ['from', 'to'],
   businessDate: [],
   benchmark: [],
+  benchmarkSegment: [],
 }
 /** The smallest FX rate or split ratio: its inverse must stay below 10^6 too. */
 const MIN_RATE = 0.000001
@@ -49,6 +52,7 @@ const dateFields: Record<IngestKind, readonly string[]> = {
   fx: ['date'],
   businessDate: ['date'],
   benchmark: ['date'],
+  benchmarkSegment: ['date'],
 }
 
 /**
@@ -102,6 +106,13 @@ export function validateRecord(kind: IngestKind, value: unknown): Problem[] {
       problems.push({ field: 'return', message: 'must be above -1 (a loss of more than 100 %)' })
     }
   }
+  if (kind === 'benchmarkSegment') {
+    if (Number(record.weight) > 1)
+      problems.push({ field: 'weight', message: 'must be at most 1 (the whole benchmark)' })
+    if (Number(record.return) <= -1) {
+      problems.push({ field: 'return', message: 'must be above -1 (a loss of more than 100 %)' })
+    }
+  }
   if (kind === 'transaction' && record.type === 'CANCEL' && record.cancels === undefined) {
     problems.push({ field: 'cancels', message: 'a CANCEL names the transaction it cancels' })
   }
@@ -118,6 +129,7 @@ export function keyOf(kind: IngestKind, record: Record<string, unknown>): string
     case 'price':
       return String(record.securityId)
     case 'benchmark':
+    case 'benchmarkSegment':
       return String(record.benchmarkId)
     case 'fx':
       return `${record.from}/${record.to}`

@@ -44,6 +44,13 @@ const endpoints: readonly Endpoint[] = [
     summary: 'Benchmarks',
   },
   {
+    path: '/benchmark-segments',
+    kind: 'benchmarkSegment',
+    topic: Topics.rawPrices,
+    csv: true,
+    summary: 'Benchmark segments (weights and returns per classification, for attribution)',
+  },
+  {
     path: '/business-dates',
     kind: 'businessDate',
     topic: Topics.rawReference,

@@ -1,5 +1,6 @@
 import type {
   BenchmarkPoint,
+  BenchmarkSegment,
   BusinessDate,
   FxChanged,
   FxRate,
@@ -27,6 +28,7 @@ export type Inputs = {
   fx: Written<FxRate>[]
   businessDates: BusinessDate[]
   benchmarks: Written<BenchmarkPoint>[]
+  benchmarkSegments: Written<BenchmarkSegment>[]
 }
 
 /**

@@ -211,7 +211,15 @@ function persistSuite(transport: Transport, enabled: boolean) {
         sourcePartition: stored?.p as number,
         sourceOffset: String(BigInt(stored?.o as bigint) - 2n + BigInt(i)),
       }))
-      const empty = { portfolios: [], instruments: [], prices: [], fx: [], businessDates: [], benchmarks: [] }
+      const empty = {
+        portfolios: [],
+        instruments: [],
+        prices: [],
+        fx: [],
+        businessDates: [],
+        benchmarks: [],
+        benchmarkSegments: [],
+      }
       await new PgInputStore(db.sql).merge({ ...empty, transactions: again as Inputs['transactions'] })
       expect((await versions()).map((r) => r.version)).toEqual([3, 2])
     }, 120_000)

@@ -18,6 +18,7 @@ const bucket: Record<IngestKind, keyof Inputs> = {
   fx: 'fx',
   businessDate: 'businessDates',
   benchmark: 'benchmarks',
+  benchmarkSegment: 'benchmarkSegments',
 }
 const STAGE = 'persist'
 
@@ -78,6 +79,7 @@ function inputsOf(accepted: readonly Accepted[]): Inputs {
     fx: [],
     businessDates: [],
     benchmarks: [],
+    benchmarkSegments: [],
   }
   for (const a of accepted) {
     const list: unknown[] = inputs[bucket[a.kind]]

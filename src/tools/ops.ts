@@ -29,6 +29,7 @@ const KINDS = [
   'prices',
   'fx-rates',
   'benchmarks',
+  'benchmark-segments',
   'business-dates',
 ] as const
 
