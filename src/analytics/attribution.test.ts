@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { attribute, carinoK, linkCarino, type Segment } from './attribution.ts'
+import { attribute, attributeDays, carinoK, linkCarino, portfolioSegments, type Segment } from './attribution.ts'
 
 // Equities and bonds. Portfolio 60 / 40 returning 10 % and 2 %; benchmark 50 / 50 returning 8 % and 3 %.
 // R = 0.6 × 10 % + 0.4 × 2 % = 6.8 %; B = 0.5 × 8 % + 0.5 × 3 % = 5.5 %; active 1.3 %.
@@ -57,5 +57,60 @@ describe('Brinson attribution, by hand', () => {
     const k2 = (Math.log(0.985) - Math.log(0.98)) / 0.005
     expect(linked.segments.find((s) => s.key === 'Equity')?.selection).toBeCloseTo((0.01 * k1 + 0.005 * k2) / K, 14)
     expect(carinoK(0.05, 0.05)).toBeCloseTo(1 / 1.05, 15)
+  })
+})
+
+describe('attribution from positions’ days', () => {
+  // One day: A (Equity) 5,000 → 5,100, C (Equity) 1,000 → 980, B (Bond) 2,000 → 2,000, cash 2,000.
+  const day = (segment: string, bmv: number, emv: number, sod = 0) =>
+    ({ date: '2025-01-07', segment, bmv, emv, sod, eod: 0, income: 0 }) as const
+  const tuesday = [
+    day('Equity', 5000, 5100),
+    day('Equity', 1000, 980),
+    day('Bond', 2000, 2000),
+    day('Cash', 2000, 2000),
+  ]
+
+  test('segments: capital-weighted, returns as gain over capital', () => {
+    // Equity: capital 6,000 of 10,000, gain 80 → 80 / 6,000; Bond and Cash: 2,000 each, no gain.
+    const s = portfolioSegments(tuesday)
+    expect(s.get('Equity')).toEqual({ w: 0.6, r: 80 / 6000 })
+    expect(s.get('Bond')).toEqual({ w: 0.2, r: 0 })
+    expect(s.get('Cash')).toEqual({ w: 0.2, r: 0 })
+    // A deposit at the start of the day is capital of its day: cash 2,000 + 1,000 in, worth 3,000.
+    expect(portfolioSegments([day('Cash', 2000, 3000, 1000)]).get('Cash')).toEqual({ w: 1, r: 0 })
+    expect(portfolioSegments([])).toEqual(new Map())
+  })
+
+  test('one day against a benchmark without cash: Brinson–Fachler by hand', () => {
+    // Benchmark: Equity 50 % returning 2 %, Bond 50 % returning 0.1 %: B = 1.05 %; R = 0.8 %.
+    // Allocation (w − W)(b − B): Equity 0.1 × 0.95 % = 0.095 %, Bond −0.3 × −0.95 % = 0.285 %,
+    // Cash 0.2 × −1.05 % = −0.21 %. Selection W(r − b): Equity 0.5 × (1/75 − 2 %), Bond 0.5 × −0.1 %.
+    // Interaction (w − W)(r − b): Equity 0.1 × (1/75 − 2 %), Bond −0.3 × −0.1 %. One day: linked = itself.
+    const a = attributeDays(
+      ['2025-01-07'],
+      new Map([['2025-01-07', tuesday]]),
+      new Map([
+        [
+          '2025-01-07',
+          [
+            { segment: 'Equity', weight: 0.5, return: 0.02 },
+            { segment: 'Bond', weight: 0.5, return: 0.001 },
+          ],
+        ],
+      ]),
+      'BF',
+    )
+    expect(a.portfolioReturn).toBeCloseTo(0.008, 15)
+    expect(a.benchmarkReturn).toBeCloseTo(0.0105, 15)
+    const by = new Map(a.segments.map((s) => [s.key, s]))
+    expect(by.get('Equity')?.allocation).toBeCloseTo(0.00095, 15)
+    expect(by.get('Bond')?.allocation).toBeCloseTo(0.00285, 15)
+    expect(by.get('Cash')?.allocation).toBeCloseTo(-0.0021, 15)
+    expect(by.get('Equity')?.selection).toBeCloseTo(0.5 * (1 / 75 - 0.02), 15)
+    expect(by.get('Bond')?.selection).toBeCloseTo(-0.0005, 15)
+    expect(by.get('Equity')?.interaction).toBeCloseTo(0.1 * (1 / 75 - 0.02), 15)
+    expect(by.get('Bond')?.interaction).toBeCloseTo(0.0003, 15)
+    expect(a.total.allocation + a.total.selection + a.total.interaction).toBeCloseTo(0.008 - 0.0105, 15)
   })
 })

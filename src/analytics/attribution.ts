@@ -76,3 +76,72 @@ export function linkCarino(periods: readonly Attribution[]): Omit<Attribution, '
     total: sumEffects(segments),
   }
 }
+
+/**
+ * A position's day as attribution reads it: its values (base currency) and the segment it is in.
+ * `income` is paid out of the position (a dividend into cash): part of its gain.
+ */
+export type SegmentedDay = {
+  date: string
+  segment: string
+  bmv: number
+  emv: number
+  sod: number
+  eod: number
+  income: number
+}
+/** The benchmark's segments of one day: weight at the start of the day and return over it. */
+export type BenchmarkDay = { segment: string; weight: number; return: number }
+
+/**
+ * A day's portfolio segments from its positions' days: a segment's capital is Σ (BMV + SOD) of
+ * its positions, its gain Σ (EMV − BMV − SOD − EOD + income); its weight is its capital over the
+ * portfolio's, its return gain / capital (0 without capital: a position bought at the close has
+ * neither). So Σ wᵢrᵢ is the positions' return that day, Σ gain / Σ capital.
+ */
+export function portfolioSegments(days: readonly SegmentedDay[]): Map<string, { w: number; r: number }> {
+  const bySegment = new Map<string, { capital: number; gain: number }>()
+  let capital = 0
+  for (const d of days) {
+    const s = bySegment.get(d.segment) ?? { capital: 0, gain: 0 }
+    s.capital += d.bmv + d.sod
+    s.gain += d.emv - d.bmv - d.sod - d.eod + d.income
+    capital += d.bmv + d.sod
+    bySegment.set(d.segment, s)
+  }
+  return new Map(
+    [...bySegment].map(([key, s]) => [
+      key,
+      { w: capital === 0 ? 0 : s.capital / capital, r: s.capital === 0 ? 0 : s.gain / s.capital },
+    ]),
+  )
+}
+
+/**
+ * Attribution day by day, linked by Carino: for each date, the portfolio's segments (from its
+ * positions' days that date) against the benchmark's; a segment on one side only weighs 0 on the
+ * other (return 0).
+ */
+export function attributeDays(
+  dates: readonly string[],
+  positions: ReadonlyMap<string, readonly SegmentedDay[]>,
+  benchmark: ReadonlyMap<string, readonly BenchmarkDay[]>,
+  method: Method,
+) {
+  const periods = dates.map((date) => {
+    const mine = portfolioSegments(positions.get(date) ?? [])
+    const theirs = new Map((benchmark.get(date) ?? []).map((b) => [b.segment, b]))
+    const keys = [...new Set([...mine.keys(), ...theirs.keys()])].sort()
+    return attribute(
+      keys.map((key) => ({
+        key,
+        w: mine.get(key)?.w ?? 0,
+        r: mine.get(key)?.r ?? 0,
+        W: theirs.get(key)?.weight ?? 0,
+        b: theirs.get(key)?.return ?? 0,
+      })),
+      method,
+    )
+  })
+  return { method, ...linkCarino(periods) }
+}
