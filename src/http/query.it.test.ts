@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import { QueryPool } from '../query/query-pool.ts'
 import type {
+  AttributionView,
   BenchmarkView,
   CashflowView,
   ConcentrationView,
@@ -123,6 +124,24 @@ describe('the query API over the pipeline’s tables', () => {
     await pipeline.send('benchmarks', [
       { benchmarkId: BM, date: '2025-01-03', level: '100' },
       ...[101, 102, 100, 103, 104].map((level, i) => ({ benchmarkId: BM, date: days[i], level: String(level) })),
+    ])
+    // BM's composition by asset class (attribution): Tuesday and Wednesday whole, Thursday's weights
+    // short of 1, Friday none.
+    const segment = (date: string, segment: string, weight: string, r: string) => ({
+      benchmarkId: BM,
+      date,
+      classification: 'assetClass',
+      segment,
+      weight,
+      return: r,
+    })
+    await pipeline.send('benchmark-segments', [
+      segment('2025-01-07', 'Equity', '0.5', '0.02'),
+      segment('2025-01-07', 'Bond', '0.5', '0.001'),
+      segment('2025-01-08', 'Equity', '0.6', '-0.01'),
+      segment('2025-01-08', 'Bond', '0.4', '0.002'),
+      segment('2025-01-09', 'Equity', '0.5', '0.01'),
+      segment('2025-01-09', 'Bond', '0.4', '0.01'),
     ])
     await pipeline.send('business-dates', [{ date: '2025-01-10' }])
     const t = (id: string, portfolioId: string, fields: Record<string, string>) => ({
@@ -368,6 +387,82 @@ describe('the query API over the pipeline’s tables', () => {
     // (11,280 − 10,000 − 1,000) / (10,000 + 1,000 × 3/4) = 280 / 10,750.
     const tue = await get<Of<typeof PerformanceView>>(`/v1/portfolios/${P}/performance?from=2025-01-07`)
     expect(tue.body.modifiedDietz.period).toBeCloseTo(280 / 10_750, 14)
+  })
+
+  test('Brinson attribution by asset class against BM, Tuesday and Wednesday, worked by hand', async () => {
+    const { P, BM } = ids()
+    const ask = (query: string) =>
+      get<Of<typeof AttributionView>>(`/v1/portfolios/${P}/attribution?benchmarkId=${BM}&${query}`)
+    const res = await ask('from=2025-01-07&to=2025-01-08')
+    expect(res.status).toBe(200)
+    // Segments at the start of each day (capital = BMV + start-of-day flows), gains EMV − capital:
+    //   Tue  Equity A 5,000 + C 1,000 = 6,000, gain 100 − 20 = 80; Bond 2,000, 0; Cash 2,000, 0  (of 10,000)
+    //   Wed  Equity 5,100 + 980 = 6,080, gain −50 + 10 = −40; Bond 2,000, 20; Cash 2,000 + 1,000 in, 0  (of 11,080)
+    // Benchmark: Tue Equity 50 % at 2 %, Bond 50 % at 0.1 % (B = 1.05 %); Wed 60 % at −1 %, 40 % at 0.2 % (B = −0.52 %).
+    const tue = {
+      R: 80 / 10_000,
+      B: 0.0105,
+      w: { E: 0.6, B: 0.2, C: 0.2 },
+      r: { E: 80 / 6000, B: 0, C: 0 },
+      W: { E: 0.5, B: 0.5, C: 0 },
+      b: { E: 0.02, B: 0.001, C: 0 },
+    }
+    const wed = {
+      R: -20 / 11_080,
+      B: 0.6 * -0.01 + 0.4 * 0.002,
+      w: { E: 6080 / 11_080, B: 2000 / 11_080, C: 3000 / 11_080 },
+      r: { E: -40 / 6080, B: 20 / 2000, C: 0 },
+      W: { E: 0.6, B: 0.4, C: 0 },
+      b: { E: -0.01, B: 0.002, C: 0 },
+    }
+    // Brinson–Fachler per day, then Carino: kₜ = ln((1 + Rₜ)/(1 + Bₜ)) / (Rₜ − Bₜ), K likewise for the linked returns.
+    const k = (R: number, B: number) => (Math.log(1 + R) - Math.log(1 + B)) / (R - B)
+    const R = (1 + tue.R) * (1 + wed.R) - 1
+    const B = (1 + tue.B) * (1 + wed.B) - 1
+    const K = k(R, B)
+    const days = [tue, wed].map((d) => ({ d, kt: k(d.R, d.B) / K }))
+    const linked = (s: 'E' | 'B' | 'C') => ({
+      allocation: days.reduce((x, { d, kt }) => x + (d.w[s] - d.W[s]) * (d.b[s] - d.B) * kt, 0),
+      selection: days.reduce((x, { d, kt }) => x + d.W[s] * (d.r[s] - d.b[s]) * kt, 0),
+      interaction: days.reduce((x, { d, kt }) => x + (d.w[s] - d.W[s]) * (d.r[s] - d.b[s]) * kt, 0),
+    })
+    expect(res.body.portfolioReturn).toBeCloseTo(R, 14)
+    expect(res.body.benchmarkReturn).toBeCloseTo(B, 14)
+    expect(res.body.days).toBe(2)
+    const by = new Map(res.body.segments.map((s) => [s.segment, s]))
+    for (const [name, s] of [
+      ['Equity', 'E'],
+      ['Bond', 'B'],
+      ['Cash', 'C'],
+    ] as const) {
+      const want = linked(s)
+      expect(by.get(name)).toMatchObject({
+        allocation: expect.closeTo(want.allocation, 14),
+        selection: expect.closeTo(want.selection, 14),
+        interaction: expect.closeTo(want.interaction, 14),
+      })
+    }
+    const { allocation, selection, interaction } = res.body.total
+    expect(allocation + selection + interaction).toBeCloseTo(R - B, 14)
+    // No fee on these days: the positions' return is the TWR.
+    expect(res.body.twr).toBeCloseTo(R, 14)
+    expect(res.body.residual).toBeCloseTo(0, 14)
+    // Brinson–Hood–Beebower: the same selection and interaction, allocation (w − W)·b.
+    const bhb = await ask('from=2025-01-07&to=2025-01-08&method=BHB')
+    expect(bhb.body.total.selection).toBeCloseTo(selection, 14)
+    expect(bhb.body.total.allocation + bhb.body.total.selection + bhb.body.total.interaction).toBeCloseTo(R - B, 14)
+    const bhbEquity = days.reduce((x, { d, kt }) => x + (d.w.E - d.W.E) * d.b.E * kt, 0)
+    expect(bhb.body.segments.find((s) => s.segment === 'Equity')?.allocation).toBeCloseTo(bhbEquity, 14)
+    // Thursday's weights sum to 0.9, Friday has none; an unknown classification is 400.
+    const short = await get(`/v1/portfolios/${P}/attribution?benchmarkId=${BM}&from=2025-01-09&to=2025-01-09`)
+    expect(short.status).toBe(422)
+    expect(short.body).toMatchObject({ field: 'benchmarkId', message: expect.stringContaining('sum to 0.9') })
+    const friday = await get(`/v1/portfolios/${P}/attribution?benchmarkId=${BM}&from=2025-01-07&to=2025-01-10`)
+    expect(friday.status).toBe(422)
+    expect(friday.body.message).toContain('first 2025-01-10')
+    const bad = await get(`/v1/portfolios/${P}/attribution?benchmarkId=${BM}&classification=colour`)
+    expect(bad.status).toBe(400)
+    expect(bad.body.field).toBe('classification')
   })
 
   test('XIRR of any dated flows: Microsoft’s example; one-way flows 422; no root solved: false', async () => {

@@ -7,11 +7,20 @@ import { QuantileRules } from '../analytics/risk.ts'
 import { XIRR_SOLVER, xirr } from '../analytics/xirr.ts'
 import { isIsoDate } from '../domain/dates.ts'
 import { literalUnion } from '../domain/literal-union.ts'
-import { CashflowClasses, Currency, Id, IsoDateString, Text, TransactionTypes } from '../domain/records.ts'
+import {
+  CashflowClasses,
+  Classifications,
+  Currency,
+  Id,
+  IsoDateString,
+  Text,
+  TransactionTypes,
+} from '../domain/records.ts'
 import { PgReads, TransactionSorts } from '../query/pg-reads.ts'
 import { type ReviewSection, ReviewSections } from '../query/review.ts'
 import { QueryError, QueryService, type Questions, unknownPortfolio } from '../query/service.ts'
 import {
+  AttributionView,
   BenchmarkView,
   CashflowView,
   ConcentrationView,
@@ -585,6 +594,41 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
           query: queryOf(PeriodQuery),
           response: { 200: ContributionView, ...errors },
           ...doc('analytics', 'Contribution to return per position', 'Plus each position’s own TWR.'),
+        },
+      )
+      .get(
+        '/portfolios/:portfolioId/attribution',
+        (ctx) =>
+          answer(ctx, visible, () =>
+            service.attribution(ctx.params.portfolioId, {
+              ...periodAsked(ctx.query),
+              benchmarkId: ctx.query.benchmarkId,
+              classification: ctx.query.classification ?? 'assetClass',
+              method: ctx.query.method ?? 'BF',
+            }),
+          ),
+        {
+          params: PortfolioParams,
+          query: queryOf({
+            ...PeriodQuery,
+            benchmarkId: IdParam(
+              'The benchmark whose segments (POST /v1/ingest/benchmark-segments) it is measured against',
+            ),
+            classification: t.Optional(
+              literalUnion(Classifications, { description: 'Segments by this instrument field; default assetClass' }),
+            ),
+            method: t.Optional(
+              literalUnion(['BF', 'BHB'] as const, {
+                description: 'BF: Brinson–Fachler (default); BHB: Brinson–Hood–Beebower',
+              }),
+            ),
+          }),
+          response: { 200: AttributionView, ...errors },
+          ...doc(
+            'analytics',
+            'Return attribution (Brinson)',
+            'Allocation, selection and interaction per segment, each business day against the benchmark’s segments of that day, linked by Carino. A day without benchmark segments, or whose weights do not sum to 1, answers 422.',
+          ),
         },
       )
       .get(

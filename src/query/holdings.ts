@@ -1,4 +1,5 @@
 import { type Decimal, dec, toCents, ZERO } from '../domain/money.ts'
+import type { Classification } from '../domain/records.ts'
 import type { Context } from './context.ts'
 import type { InstrumentView, PositionView } from './views.ts'
 
@@ -33,10 +34,36 @@ export function withWeight(p: Omit<PositionView, 'weight'>, total: Decimal | nul
   return { ...p, weight }
 }
 
+/**
+ * The segment of a position by a classification: the label allocation and attribution share. Cash
+ * is `Cash` (by currency, its currency); an unknown field is `Unclassified` (`Unrated` for rating);
+ * the issuer is the ultimate parent issuer, else the issuer.
+ */
+export function segmentOf(
+  classification: Classification,
+  position: { positionId: string; currency: string },
+  instrument: InstrumentView | undefined,
+): string {
+  if (classification === 'currency') return position.currency
+  if (position.positionId.startsWith('CASH:')) return 'Cash'
+  switch (classification) {
+    case 'assetClass':
+      return instrument?.assetClass ?? 'Unclassified'
+    case 'sector':
+      return instrument?.sector ?? 'Unclassified'
+    case 'country':
+      return instrument?.countryOfRisk ?? 'Unclassified'
+    case 'issuer':
+      return instrument?.ultimateParentIssuerId ?? instrument?.issuerId ?? 'Unclassified'
+    case 'rating':
+      return instrument?.rating ?? 'Unrated'
+  }
+}
+const segment = (classification: Classification) => (h: Holding) => segmentOf(classification, h.position, h.instrument)
+
 export const isCash = (h: Holding) => h.position.positionId.startsWith('CASH:')
-export const assetClassOf = (h: Holding) => (isCash(h) ? 'Cash' : (h.instrument?.assetClass ?? 'Unclassified'))
-export const issuerLabel = (h: Holding) =>
-  isCash(h) ? 'Cash' : (h.instrument?.ultimateParentIssuerId ?? h.instrument?.issuerId ?? 'Unclassified')
+export const assetClassOf = segment('assetClass')
+export const issuerLabel = segment('issuer')
 export const issuerOf = (h: Holding) =>
   isCash(h)
     ? { ultimateParentIssuerId: 'Cash' }
@@ -82,11 +109,11 @@ function yearsAfter(date: string, n: number): string {
 
 export function allocations(holdings: readonly Holding[], total: Decimal, asOf: string) {
   return {
-    assetClass: allocate(holdings, assetClassOf, total),
-    sector: allocate(holdings, (h) => (isCash(h) ? 'Cash' : (h.instrument?.sector ?? 'Unclassified')), total),
-    country: allocate(holdings, (h) => (isCash(h) ? 'Cash' : (h.instrument?.countryOfRisk ?? 'Unclassified')), total),
-    currency: allocate(holdings, (h) => h.position.currency, total),
-    rating: allocate(holdings, (h) => (isCash(h) ? 'Cash' : (h.instrument?.rating ?? 'Unrated')), total),
+    assetClass: allocate(holdings, segment('assetClass'), total),
+    sector: allocate(holdings, segment('sector'), total),
+    country: allocate(holdings, segment('country'), total),
+    currency: allocate(holdings, segment('currency'), total),
+    rating: allocate(holdings, segment('rating'), total),
     maturity: allocate(holdings, (h) => maturityBucket(h, asOf), total),
   }
 }

@@ -3,7 +3,7 @@ import type { Sql } from '../adapters/pg-client.ts'
 import { CASHFLOW_COLUMNS } from '../adapters/pg-position-store.ts'
 import { fromEpochDay, onOrAfterBusinessDay, onOrBeforeBusinessDay, toEpochDay } from '../domain/dates.ts'
 import { dec } from '../domain/money.ts'
-import { type Cashflow, ExternalClasses, type Valuation } from '../domain/records.ts'
+import { type Cashflow, type Classification, ExternalClasses, type Valuation } from '../domain/records.ts'
 import { type PositionSeriesFloats, positionSeries, positionSeriesFloats } from '../domain/timeseries.ts'
 import { isCashPosition } from '../domain/transactions.ts'
 import { type HeldRow, type PositionDay, valuationOf } from '../domain/valuation.ts'
@@ -417,6 +417,16 @@ export class PgReads {
         from benchmarks where benchmark_id = ${benchmarkId} and date between ${lo(range)}::date and ${hi(range)}::date
         ${order}`,
     )
+  }
+
+  /** A benchmark's segments by one classification over the range, by date then segment (attribution). */
+  async benchmarkSegments(benchmarkId: string, classification: Classification, range: Range) {
+    return this.sql<{ date: string; segment: string; weight: number; return: number }[]>`
+      select date::text as date, segment, weight::float8 as weight, return::float8 as return
+      from benchmark_segments
+      where benchmark_id = ${benchmarkId} and classification = ${classification}
+        and date between ${lo(range)}::date and ${hi(range)}::date
+      order by date, segment`.execute()
   }
 
   /**

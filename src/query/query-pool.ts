@@ -50,6 +50,7 @@ export class QueryPool implements Questions {
   readonly performance = (...args: Parameters<QueryService['performance']>) => this.#ask('performance', args)
   readonly mwr = (...args: Parameters<QueryService['mwr']>) => this.#ask('mwr', args)
   readonly contribution = (...args: Parameters<QueryService['contribution']>) => this.#ask('contribution', args)
+  readonly attribution = (...args: Parameters<QueryService['attribution']>) => this.#ask('attribution', args)
   readonly risk = (...args: Parameters<QueryService['risk']>) => this.#ask('risk', args)
   readonly concentration = (...args: Parameters<QueryService['concentration']>) => this.#ask('concentration', args)
   readonly review = (...args: Parameters<QueryService['review']>) => this.#ask('review', args)

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
+import { type AttributionRequest, attribution } from './attribution.ts'
 import { concentration } from './concentration.ts'
 import type { PeriodRequest } from './context.ts'
 import { contribution, mwr, type PerformanceRequest, performance } from './performance.ts'
@@ -9,6 +10,7 @@ import { type RiskRequest, risk } from './risk.ts'
 import { summary } from './summary.ts'
 import { lineage, support } from './support.ts'
 import type {
+  AttributionView,
   ConcentrationView,
   ContributionView,
   LineageView,
@@ -22,6 +24,7 @@ import type {
   SupportView,
 } from './views.ts'
 
+export type { AttributionRequest } from './attribution.ts'
 export { type PeriodRequest, QueryError, unknownPortfolio } from './context.ts'
 export { twrConventions } from './performance.ts'
 export type { Frequency, RiskRequest } from './risk.ts'
@@ -31,6 +34,7 @@ export type QueryMethod =
   | 'performance'
   | 'mwr'
   | 'contribution'
+  | 'attribution'
   | 'risk'
   | 'concentration'
   | 'review'
@@ -43,7 +47,7 @@ export type Questions = Pick<QueryService, QueryMethod>
 
 /**
  * The analytics of the query API, one question per module (context.ts says what they share):
- * performance.ts, risk.ts, concentration.ts, review.ts, summary.ts, position-analytics.ts, support.ts. This class binds them to a
+ * performance.ts, attribution.ts, risk.ts, concentration.ts, review.ts, summary.ts, position-analytics.ts, support.ts. This class binds them to a
  * connection pool for the HTTP layer and the demo.
  */
 export class QueryService {
@@ -59,6 +63,10 @@ export class QueryService {
 
   contribution(portfolioId: string, request: PeriodRequest): Promise<Static<typeof ContributionView>> {
     return contribution(this.sql, portfolioId, request)
+  }
+
+  attribution(portfolioId: string, request: AttributionRequest): Promise<Static<typeof AttributionView>> {
+    return attribution(this.sql, portfolioId, request)
   }
 
   risk(portfolioId: string, request: RiskRequest): Promise<Static<typeof RiskView>> {

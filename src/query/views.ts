@@ -5,6 +5,7 @@ import { QuantileRules } from '../analytics/risk.ts'
 import { literalUnion } from '../domain/literal-union.ts'
 import {
   CashflowClasses,
+  Classifications,
   Instrument,
   Portfolio,
   PositionRow,
@@ -322,6 +323,39 @@ export const ContributionView = Type.Object({
   ),
   other: Fraction('Fees, taxes and other expenses paid from cash: the total less the positions'),
   method: Type.String(),
+})
+
+const EffectsView = {
+  allocation: Fraction('Allocation effect: from weighting the segment differently from the benchmark'),
+  selection: Fraction('Selection effect: from the segment’s own return against the benchmark’s'),
+  interaction: Fraction('Interaction effect: the two together'),
+}
+export const AttributionView = Type.Object({
+  portfolioId: Type.String(),
+  benchmarkId: Type.String(),
+  classification: literalUnion(Classifications),
+  method: literalUnion(['BF', 'BHB'] as const, {
+    description: 'BF: Brinson–Fachler (allocation against the benchmark’s total return); BHB: Brinson–Hood–Beebower',
+  }),
+  linking: Type.Literal('Carino'),
+  period: PeriodView,
+  preset: Nullable(literalUnion(Presets)),
+  days: Type.Integer({ description: 'Business days attributed, each a period of its own, linked' }),
+  portfolioReturn: Fraction('The positions’ return: Π(1 + Σ wᵢrᵢ) − 1 over the days'),
+  benchmarkReturn: Fraction('Π(1 + Σ Wᵢbᵢ) − 1 over the days'),
+  active: Fraction('portfolioReturn − benchmarkReturn: what the effects add up to'),
+  total: Type.Object(EffectsView),
+  segments: Type.Array(
+    Type.Object({
+      segment: Type.String(),
+      ...EffectsView,
+      total: Fraction('The segment’s three effects together'),
+    }),
+    { description: 'Largest total effect first' },
+  ),
+  twr: Fraction('The portfolio TWR over the period (flows as recorded, net of fees)'),
+  residual: Fraction('twr − portfolioReturn: fees and expenses paid from cash, which no segment earns'),
+  conventions: Type.Record(Type.String(), Type.String()),
 })
 
 const VarMethodView = Type.Object({
