@@ -60,6 +60,34 @@ describe('Brinson attribution, by hand', () => {
   })
 })
 
+describe('a published Brinson–Fachler example', () => {
+  test('AcadiFi’s Silverleaf Capital fund, four sectors: the published figures to their rounding', () => {
+    // "How does the Brinson-Hood-Beebower performance attribution model separate allocation from
+    // selection effects?", AcadiFi community (acadifi.com/community/performance-attribution-brinson-model-
+    // selection-allocation-cfa), worked example (allocation against the benchmark total, i.e. the
+    // Brinson–Fachler form): benchmark 6.88 %, portfolio 8.20 %, active +1.32 %; Technology
+    // allocation +0.218 %, selection +0.560 %, interaction +0.140 % (rounded to 0.001 %).
+    const a = attribute(
+      [
+        { key: 'Technology', w: 0.35, r: 0.12, W: 0.28, b: 0.1 },
+        { key: 'Healthcare', w: 0.25, r: 0.08, W: 0.22, b: 0.09 },
+        { key: 'Financials', w: 0.2, r: 0.06, W: 0.3, b: 0.05 },
+        { key: 'Energy', w: 0.2, r: 0.04, W: 0.2, b: 0.03 },
+      ],
+      'BF',
+    )
+    const half = 0.00001 / 2 // half of the source's last digit, 0.001 percentage points
+    expect(a.benchmarkReturn).toBeCloseTo(0.0688, 15)
+    expect(a.portfolioReturn).toBeCloseTo(0.082, 15)
+    expect(a.active).toBeCloseTo(0.0132, 15)
+    const tech = a.segments.find((s) => s.key === 'Technology')
+    expect(Math.abs((tech?.allocation ?? Number.NaN) - 0.00218)).toBeLessThanOrEqual(half)
+    expect(Math.abs((tech?.selection ?? Number.NaN) - 0.0056)).toBeLessThanOrEqual(half)
+    expect(Math.abs((tech?.interaction ?? Number.NaN) - 0.0014)).toBeLessThanOrEqual(half)
+    expect(a.total.allocation + a.total.selection + a.total.interaction).toBeCloseTo(0.0132, 15)
+  })
+})
+
 describe('attribution from positions’ days', () => {
   // One day: A (Equity) 5,000 → 5,100, C (Equity) 1,000 → 980, B (Bond) 2,000 → 2,000, cash 2,000.
   const day = (segment: string, bmv: number, emv: number, sod = 0) =>
