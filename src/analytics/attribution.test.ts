@@ -58,6 +58,15 @@ describe('Brinson attribution, by hand', () => {
     expect(linked.segments.find((s) => s.key === 'Equity')?.selection).toBeCloseTo((0.01 * k1 + 0.005 * k2) / K, 14)
     expect(carinoK(0.05, 0.05)).toBeCloseTo(1 / 1.05, 15)
   })
+
+  test('Carino’s per-period factor against FinFacts’ published example', () => {
+    // "Carino Linking", finfacts.io/calculations/linking-carino, section 4: portfolio 2.50 %,
+    // 1.80 %, −0.50 % against 2.20 %, 1.50 %, −0.80 % give kₜ = 0.977040, 0.983769, 1.006543 (six
+    // places). (Its horizon scaling differs from Carino's K: only the per-period factors are compared.)
+    expect(Math.abs(carinoK(0.025, 0.022) - 0.97704)).toBeLessThanOrEqual(5e-7)
+    expect(Math.abs(carinoK(0.018, 0.015) - 0.983769)).toBeLessThanOrEqual(5e-7)
+    expect(Math.abs(carinoK(-0.005, -0.008) - 1.006543)).toBeLessThanOrEqual(5e-7)
+  })
 })
 
 describe('a published Brinson–Fachler example', () => {
