@@ -44,6 +44,14 @@ describe('the risk-ratio set, by hand', () => {
     expect(s.excessKurtosis).toBeCloseTo(m(4) / m(2) ** 2 - 3, 10)
   })
 
+  test('skewness against SciPy’s documented example', () => {
+    // scipy.stats.skew documentation (SciPy 1.1.0, Examples; bias=True, the Fisher–Pearson
+    // coefficient m3 / m2^1.5 of population moments, as here): skew([1, 2, 3, 4, 5]) = 0.0 and
+    // skew([2, 8, 0, 4, 1, 9, 9, 0]) = 0.2650554122698573.
+    expect(shape([1, 2, 3, 4, 5]).skewness).toBe(0)
+    expect(shape([2, 8, 0, 4, 1, 9, 9, 0]).skewness).toBeCloseTo(0.2650554122698573, 15)
+  })
+
   test('drawdown duration and recovery time', () => {
     // Wealth 1.01 (peak), 0.9898, 1.0046, 0.9996, 1.0196: below the peak Tuesday to Thursday (3
     // periods), back above it on Friday; the max drawdown's trough (Tuesday) recovered 3 periods on.
