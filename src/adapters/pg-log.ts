@@ -117,35 +117,44 @@ export class PgLog implements EventLog {
     }
   }
 
+  /**
+   * One statement, so one round trip (a stage's write is waited on while its thread serves the
+   * others): the touched partitions' heads are locked in partition order (appenders never
+   * deadlock), moved on by their record counts, the records inserted at the offsets they freed,
+   * and the topic's listeners notified when it commits.
+   */
   async append(topic: string, records: readonly AppendRecord[]): Promise<void> {
     if (records.length === 0) return
     const partitions = await this.partitionCount(topic)
-    const parts = new Int32Array(records.length)
-    const perPartition = new Map<number, number>()
-    records.forEach((r, i) => {
-      const p = partitionFor(r.key, partitions)
-      parts[i] = p
-      perPartition.set(p, (perPartition.get(p) ?? 0) + 1)
-    })
-    const touched = [...perPartition.keys()].sort((a, b) => a - b)
-    await this.#sql.begin(async (tx) => {
-      const heads = await tx<{ partition: number; next_offset: bigint }[]>`
-        select partition, next_offset from log_partitions
-        where topic = ${topic} and partition = any(${touched}::int[]) order by partition for update`
-      const next = new Map(heads.map((h) => [h.partition, h.next_offset]))
-      const offsets = Array.from(parts, (p) => {
-        const o = next.get(p) as bigint
-        next.set(p, o + 1n)
-        return o.toString()
-      })
-      await tx`update log_partitions set next_offset = n.next_offset
-        from unnest(${touched}::int[], ${touched.map((p) => String(next.get(p)))}::bigint[]) as n(partition, next_offset)
-        where log_partitions.topic = ${topic} and log_partitions.partition = n.partition`
-      await tx`insert into log_records (topic, partition, "offset", key, value)
-        select ${topic}, * from unnest(${Array.from(parts)}::int[], ${offsets}::bigint[],
-          ${records.map((r) => r.key)}::text[], ${records.map((r) => r.value)}::text[])`
-      await tx`select pg_notify(${CHANNEL}, ${topic})`
-    })
+    const parts = records.map((r) => partitionFor(r.key, partitions))
+    const [row] = await this.#sql<{ appended: number }[]>`
+      with counts as (
+        select partition, count(*) as n from unnest(${parts}::int[]) as p(partition) group by partition
+      ), locked as (
+        select lp.partition from log_partitions lp join counts c using (partition)
+        where lp.topic = ${topic} order by lp.partition for update of lp
+      ), heads as (
+        update log_partitions lp set next_offset = lp.next_offset + c.n
+        from locked l join counts c using (partition)
+        where lp.topic = ${topic} and lp.partition = l.partition
+        returning lp.partition, lp.next_offset - c.n as first
+      ), numbered as (
+        select r.partition, r.key, r.value, row_number() over (partition by r.partition order by r.ord) - 1 as k
+        from unnest(${parts}::int[], ${records.map((r) => r.key)}::text[], ${records.map((r) => r.value)}::text[])
+          with ordinality as r(partition, key, value, ord)
+      ), inserted as (
+        insert into log_records (topic, partition, "offset", key, value)
+        select ${topic}, n.partition, h.first + n.k, n.key, n.value from numbered n join heads h using (partition)
+        returning 1
+      )
+      select pg_notify(${CHANNEL}, ${topic}), (select count(*)::int from inserted) as appended`
+    if (row?.appended !== records.length) {
+      throw new AppError(
+        'UNKNOWN_TOPIC',
+        `${topic}: ${row?.appended ?? 0} of ${records.length} records appended (a partition missing?)`,
+        false,
+      )
+    }
   }
 
   consumer(options: ConsumerOptions): PgLogConsumer {
