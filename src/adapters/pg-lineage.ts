@@ -65,13 +65,16 @@ export async function lockPortfolios(
 ): Promise<void> {
   if (writes.length === 0) return
   const ids = writes.map((w) => w.portfolioId)
-  await tx`select pg_advisory_xact_lock(k) from (
-             select distinct hashtextextended(${stage} || ':' || p, 0) as k from unnest(${ids}::text[]) as p order by k
-           ) as keys`
-  const newer = await tx<{ portfolio_id: string }[]>`
-    select l.portfolio_id from lineage l
-    join unnest(${ids}::text[], ${writes.map((w) => w.inputsAsOf)}::timestamptz[]) as w(portfolio_id, as_of) using (portfolio_id)
-    where l.stage = ${stage} and l.position_id = '' and l.inputs_as_of > w.as_of`
+  // Sent together: the server takes the locks before it reads the lineage, in one round trip.
+  const [, newer] = await Promise.all([
+    tx`select pg_advisory_xact_lock(k) from (
+         select distinct hashtextextended(${stage} || ':' || p, 0) as k from unnest(${ids}::text[]) as p order by k
+       ) as keys`.execute(),
+    tx<{ portfolio_id: string }[]>`
+      select l.portfolio_id from lineage l
+      join unnest(${ids}::text[], ${writes.map((w) => w.inputsAsOf)}::timestamptz[]) as w(portfolio_id, as_of) using (portfolio_id)
+      where l.stage = ${stage} and l.position_id = '' and l.inputs_as_of > w.as_of`.execute(),
+  ])
   if (newer.length > 0) {
     const names = newer.map((n) => n.portfolio_id).join(', ')
     throw new AppError('WRITE_CONFLICT', `${stage}: ${names} already written from newer inputs; recomputing`, true)

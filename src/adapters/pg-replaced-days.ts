@@ -25,9 +25,12 @@ export class ReplacedDays {
   async delete(tx: Tx, table: 'portfolio_values' | 'unvalued_days' | 'portfolio_series'): Promise<void> {
     const [ids, days] = [this.#days.map(([id]) => id), this.#days.map(([, d]) => d)]
     const [openIds, froms] = [this.#open.map(([id]) => id), this.#open.map(([, d]) => d)]
-    await tx`delete from ${tx(table)} v using unnest(${ids}::text[], ${days}::date[]) as w(portfolio_id, date)
-      where v.portfolio_id = w.portfolio_id and v.date = w.date`
-    await tx`delete from ${tx(table)} v using unnest(${openIds}::text[], ${froms}::date[]) as w(portfolio_id, from_date)
-      where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`
+    // Both in one round trip (the connection pipelines them, in order).
+    await Promise.all([
+      tx`delete from ${tx(table)} v using unnest(${ids}::text[], ${days}::date[]) as w(portfolio_id, date)
+        where v.portfolio_id = w.portfolio_id and v.date = w.date`.execute(),
+      tx`delete from ${tx(table)} v using unnest(${openIds}::text[], ${froms}::date[]) as w(portfolio_id, from_date)
+        where v.portfolio_id = w.portfolio_id and v.date >= w.from_date`.execute(),
+    ])
   }
 }

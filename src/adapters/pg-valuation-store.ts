@@ -57,8 +57,7 @@ export class PgValuationStore implements ValuationStore {
         'valuation',
         results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
-      await replaced.delete(tx, 'portfolio_values')
-      await replaced.delete(tx, 'unvalued_days')
+      await Promise.all([replaced.delete(tx, 'portfolio_values'), replaced.delete(tx, 'unvalued_days')])
       await copyRows(
         tx,
         'portfolio_values',
