@@ -44,6 +44,22 @@ describe('the risk-ratio set, by hand', () => {
     expect(s.excessKurtosis).toBeCloseTo(m(4) / m(2) ** 2 - 3, 10)
   })
 
+  test('CAGR, Calmar and omega against published examples', () => {
+    // "How to Calculate Revenue Growth for 3 Years", The Motley Fool (fool.com/knowledge-center,
+    // 2016): $30 million growing to $45 million in three years is 14.5 % a year; in four years,
+    // 10.7 % (both rounded to 0.1 %). Three and four years of 365 days, as CAGR counts them here.
+    expect(Math.abs((cagr(0.5, 3 * 365) as number) - 0.145)).toBeLessThanOrEqual(0.0005)
+    expect(Math.abs((cagr(0.5, 4 * 365) as number) - 0.107)).toBeLessThanOrEqual(0.0005)
+    // "Calmar Ratio", prop365.com glossary: 15 % a year over a 10 % maximum drawdown is 1.5; 12 %
+    // over 8 % is 1.5; 10 % over 5 % is 2.0.
+    const dd = (maxDrawdown: number) => ({ maxDrawdown, peak: null, trough: null, recovery: null })
+    expect(calmar(0.15, dd(-0.1))).toBeCloseTo(1.5, 14)
+    expect(calmar(0.12, dd(-0.08))).toBeCloseTo(1.5, 14)
+    expect(calmar(0.1, dd(-0.05))).toBeCloseTo(2, 14)
+    // "Omega Ratio", PortfolioEffect glossary: omega is 1 when the threshold is the expected return.
+    expect(omega(r, r.reduce((s, x) => s + x, 0) / r.length)).toBeCloseTo(1, 14)
+  })
+
   test('skewness against SciPy’s documented example', () => {
     // scipy.stats.skew documentation (SciPy 1.1.0, Examples; bias=True, the Fisher–Pearson
     // coefficient m3 / m2^1.5 of population moments, as here): skew([1, 2, 3, 4, 5]) = 0.0 and
