@@ -60,12 +60,34 @@ describe('the risk-ratio set, by hand', () => {
     expect(omega(r, r.reduce((s, x) => s + x, 0) / r.length)).toBeCloseTo(1, 14)
   })
 
+  test('Jensen’s beta and alpha are the least-squares slope and intercept: the spreadsheet standard’s examples', () => {
+    // ECMA-376 (Office Open XML) SpreadsheetML reference, SLOPE and INTERCEPT (as Excel documents
+    // them): SLOPE({2,3,9,1,8,7,5},{6,5,11,7,5,4,4}) = 0.305555556 and
+    // INTERCEPT({2,3,9,1,8},{6,5,11,7,5}) = 0.048387097 (nine places). With no risk-free rate, beta
+    // is the slope of the portfolio's returns on the benchmark's and alpha the intercept.
+    const slope = jensen([2, 3, 9, 1, 8, 7, 5], [6, 5, 11, 7, 5, 4, 4], 252, 0)
+    expect(Math.abs((slope?.beta ?? Number.NaN) - 0.305555556)).toBeLessThanOrEqual(5e-10)
+    const intercept = jensen([2, 3, 9, 1, 8], [6, 5, 11, 7, 5], 252, 0)
+    expect(Math.abs((intercept?.alpha ?? Number.NaN) - 0.048387097)).toBeLessThanOrEqual(5e-10)
+  })
+
   test('skewness against SciPy’s documented example', () => {
     // scipy.stats.skew documentation (SciPy 1.1.0, Examples; bias=True, the Fisher–Pearson
     // coefficient m3 / m2^1.5 of population moments, as here): skew([1, 2, 3, 4, 5]) = 0.0 and
     // skew([2, 8, 0, 4, 1, 9, 9, 0]) = 0.2650554122698573.
     expect(shape([1, 2, 3, 4, 5]).skewness).toBe(0)
     expect(shape([2, 8, 0, 4, 1, 9, 9, 0]).skewness).toBeCloseTo(0.2650554122698573, 15)
+  })
+
+  test('excess kurtosis against Excel’s documented KURT example, through the sample adjustment', () => {
+    // Microsoft's KURT documentation (support.office.com, "KURT function"; Office 97 help alike):
+    // KURT(3,4,5,2,3,4,5,6,4,7) = −0.1518. KURT is the sample-adjusted G₂; this answers the
+    // population g₂ = m₄ / m₂² − 3, and G₂ = ((n + 1) g₂ + 6)(n − 1) / ((n − 2)(n − 3)).
+    const x = [3, 4, 5, 2, 3, 4, 5, 6, 4, 7]
+    const g2 = shape(x).excessKurtosis as number
+    const n = x.length
+    const G2 = (((n + 1) * g2 + 6) * (n - 1)) / ((n - 2) * (n - 3))
+    expect(Math.abs(G2 - -0.1518)).toBeLessThanOrEqual(0.00005)
   })
 
   test('drawdown duration and recovery time', () => {
