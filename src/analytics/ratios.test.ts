@@ -71,6 +71,16 @@ describe('the risk-ratio set, by hand', () => {
     expect(Math.abs((intercept?.alpha ?? Number.NaN) - 0.048387097)).toBeLessThanOrEqual(5e-10)
   })
 
+  test('up and down capture against YCharts’ example', () => {
+    // "Upside/Downside Capture Ratio", YCharts glossary: an investment rising 15 % when its
+    // benchmark rises 10 % and falling 12 % when it falls 10 % captures 1.5 of the upside and 1.2
+    // of the downside: (0.15 / 0.10) / (0.12 / 0.10) = 1.25.
+    const c = capture([0.15, -0.12], [0.1, -0.1])
+    expect(c.up).toBeCloseTo(1.5, 14)
+    expect(c.down).toBeCloseTo(1.2, 14)
+    expect((c.up as number) / (c.down as number)).toBeCloseTo(1.25, 14)
+  })
+
   test('skewness against SciPy’s documented example', () => {
     // scipy.stats.skew documentation (SciPy 1.1.0, Examples; bias=True, the Fisher–Pearson
     // coefficient m3 / m2^1.5 of population moments, as here): skew([1, 2, 3, 4, 5]) = 0.0 and
