@@ -71,6 +71,23 @@ describe('the risk-ratio set, by hand', () => {
     expect(Math.abs((intercept?.alpha ?? Number.NaN) - 0.048387097)).toBeLessThanOrEqual(5e-10)
   })
 
+  test('drawdown duration and recovery against a published example', () => {
+    // "Recovery Time", hypercode risk-management lesson 10: equity 100, 110, 105, 95, 100, 108,
+    // 115 peaks at 110 (index 1), bottoms at 95 (index 3) and is back above the peak at index 6:
+    // recovery time, counted from the peak, 6 − 1 = 5 periods. Here the run under water is counted
+    // (indices 2 to 5: 4 periods, so 5 from the peak to the day it recovered) and the recovery
+    // from the trough (6 − 3 = 3 periods).
+    const equity = [100, 110, 105, 95, 100, 108, 115]
+    const days = equity.slice(1).map((v, i) => ({ date: `d${i + 1}`, r: v / (equity[i] as number) - 1 }))
+    const dd = maxDrawdown(days)
+    expect([dd.peak, dd.trough, dd.recovery]).toEqual(['d1', 'd3', 'd6'])
+    expect(dd.maxDrawdown).toBeCloseTo(95 / 110 - 1, 14)
+    const d = drawdownDurations(days, dd)
+    expect(d.longestDrawdown).toEqual({ periods: 4, from: 'd2', to: 'd6', recovered: true })
+    expect((d.longestDrawdown?.periods ?? 0) + 1).toBe(5) // from the peak, as the source counts
+    expect(d.recoveryPeriods).toBe(3)
+  })
+
   test('up and down capture against YCharts’ example', () => {
     // "Upside/Downside Capture Ratio", YCharts glossary: an investment rising 15 % when its
     // benchmark rises 10 % and falling 12 % when it falls 10 % captures 1.5 of the upside and 1.2
