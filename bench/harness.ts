@@ -4,7 +4,7 @@
  *
  *   bun bench/harness.ts --size small|medium|large [--portfolios N] [--transport pg|kafka] [--processes all|ROLE=N,...]
  *                        [--clients 4 [--query-rate R]] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
- *                        [--trickle N [--rate 20]] [--valuation-workers 0] [--query-workers 1]
+ *                        [--trickle N [--rate 20]] [--valuation-workers 1] [--query-workers 1]
  *   bun bench/harness.ts --compare OLD.json NEW.json
  *
  * Deployments: `--processes all` (default) is one `pas --role all` process, the embedded default's
@@ -41,6 +41,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Cell, copyRows, PgWriter } from '../src/adapters/pg-copy.ts'
 import { PgKeyStore } from '../src/adapters/pg-keys.ts'
+import { ConfigSchema } from '../src/config.ts'
 import { dropKafkaTopics, freePort, localKafka, localPg, scratchDatabase } from '../src/testing/local-infra.ts'
 import { type Size, Sizes, Synthetic } from './generator.ts'
 import { quantile, runTrickle, type TrickleResult } from './trickle.ts'
@@ -68,7 +69,7 @@ export type HarnessOptions = {
   databaseUrl?: string | undefined
   kafkaBrokers?: string | undefined
   progress?: (line: string) => void
-  /** Worker threads per valuation process (PAS_VALUATION_WORKERS); 0 values on its own thread. */
+  /** Worker threads per valuation process (PAS_VALUATION_WORKERS); pas's default (1) when not given, 0 values on its own thread. */
   valuationWorkers?: number
   /** Worker threads per api process answering the analytics (PAS_QUERY_WORKERS); pas's default (1) when not given. */
   queryWorkers?: number
@@ -209,7 +210,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     DATABASE_URL: db.url,
     PAS_LOG_LEVEL: 'warn',
     PAS_PARTITIONS: '8',
-    PAS_VALUATION_WORKERS: String(options.valuationWorkers ?? 0),
+    ...(options.valuationWorkers === undefined ? {} : { PAS_VALUATION_WORKERS: String(options.valuationWorkers) }),
     ...(options.queryWorkers === undefined ? {} : { PAS_QUERY_WORKERS: String(options.queryWorkers) }),
   }
   // Topics and groups of this run only: a broker may be shared with other runs or tests.
@@ -495,7 +496,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       databaseMb: Math.round(databaseBytes / 2 ** 20),
       bytesPerPositionDay: positionDays > 0 ? Math.round(databaseBytes / positionDays) : 0,
       reconciliation: { ok: problems.length === 0, problems },
-      valuationWorkers: options.valuationWorkers ?? 0,
+      valuationWorkers: options.valuationWorkers ?? ConfigSchema.properties.valuationWorkers.default,
       ...(trickle ? { trickle } : {}),
     }
   } finally {
@@ -582,7 +583,7 @@ if (import.meta.main) {
       'database-url': { type: 'string' },
       'kafka-brokers': { type: 'string' },
       trickle: { type: 'string' },
-      'valuation-workers': { type: 'string', default: '0' },
+      'valuation-workers': { type: 'string' },
       'query-workers': { type: 'string' },
       rate: { type: 'string', default: '20' },
       'query-rate': { type: 'string', default: '0' },
@@ -621,7 +622,7 @@ if (import.meta.main) {
       databaseUrl: values['database-url'],
       kafkaBrokers: values['kafka-brokers'],
       trickle: values.trickle ? Number(values.trickle) : 0,
-      valuationWorkers: Number(values['valuation-workers']),
+      valuationWorkers: values['valuation-workers'] === undefined ? undefined : Number(values['valuation-workers']),
       queryWorkers: values['query-workers'] === undefined ? undefined : Number(values['query-workers']),
       rate: Number(values.rate),
     })

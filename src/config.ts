@@ -53,7 +53,7 @@ export const ConfigSchema = Type.Object(
     valuationWorkers: Type.Integer({
       minimum: 0,
       maximum: 64,
-      default: 0,
+      default: 1,
       description: 'Worker threads of the valuation role (portfolios split among them); 0 values on its own thread.',
     }),
     queryWorkers: Type.Integer({
