@@ -44,6 +44,20 @@ describe('the risk-ratio set, by hand', () => {
     expect(s.excessKurtosis).toBeCloseTo(m(4) / m(2) ** 2 - 3, 10)
   })
 
+  test('downside deviation against Bacon’s example (PerformanceAnalytics), semi-deviation as its wrapper', () => {
+    // Bacon, Practical Portfolio Performance Measurement and Attribution (2008), the portfolio's 24
+    // monthly returns as PerformanceAnalytics ships them (data/portfolio_bacon.csv); its
+    // DownsideDeviation documentation: MAR 0.5 % a month → expected 0.0255.
+    const bacon = [
+      0.3, 2.6, 1.1, -1.0, 1.5, 2.5, 1.6, 6.7, -1.4, 4.0, -0.5, 8.1, 4.0, -3.7, -6.1, 1.7, -4.9, -2.2, 7.0, 5.8, -6.5,
+      2.4, -0.5, -0.9,
+    ].map((x) => x / 100)
+    expect(Math.abs(downsideDeviation(bacon, 1, 0.005) - 0.0255)).toBeLessThanOrEqual(0.00005)
+    // PerformanceAnalytics documents SemiDeviation as DownsideDeviation with MAR = mean(R), n in full.
+    const m = bacon.reduce((s, x) => s + x, 0) / bacon.length
+    expect(semiDeviation(bacon, 1)).toBe(downsideDeviation(bacon, 1, m))
+  })
+
   test('CAGR, Calmar and omega against published examples', () => {
     // "How to Calculate Revenue Growth for 3 Years", The Motley Fool (fool.com/knowledge-center,
     // 2016): $30 million growing to $45 million in three years is 14.5 % a year; in four years,

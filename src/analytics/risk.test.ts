@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import {
+  cornishFisherZ,
   inverseNormal,
   maxDrawdown,
   normalCdf,
@@ -20,6 +21,15 @@ describe('risk statistics', () => {
   test('volatility is the sample standard deviation times √k', () => {
     expect(sampleStd(r)).toBeCloseTo(Math.sqrt(0.0002675), 12)
     expect(volatility(r, 252)).toBeCloseTo(Math.sqrt(0.0002675) * Math.sqrt(252), 12)
+  })
+
+  test('the sample standard deviation against Microsoft’s STDEV example', () => {
+    // Microsoft's STDEV documentation (support.microsoft.com, "STDEV function"): the breaking
+    // strengths 1345, 1301, 1368, 1322, 1310, 1370, 1318, 1350, 1303, 1299 → 27.46391572 (n − 1).
+    // Volatility is this times √k, on simple returns or on log returns ln(1 + r) alike.
+    const strengths = [1345, 1301, 1368, 1322, 1310, 1370, 1318, 1350, 1303, 1299]
+    expect(Math.abs(sampleStd(strengths) - 27.46391572)).toBeLessThanOrEqual(5e-9)
+    expect(volatility(strengths, 4)).toBeCloseTo(2 * sampleStd(strengths), 12)
   })
 
   test('Sharpe: mean excess return over its standard deviation, annualized', () => {
@@ -90,6 +100,17 @@ describe('risk statistics', () => {
     //   = −1.6448536 − 0.1618075 − 0.0235430 − 0.0060860 = −1.8241181
     // VaR = −(0.004 − 1.8241181 × 0.016355427) = 2.58342312 %.
     expect(valueAtRisk(r, 0.95, 1, 'cornish-fisher').var).toBeCloseTo(0.0258342312, 9)
+  })
+
+  test('the Cornish–Fisher quantile against AcadiFi’s worked example', () => {
+    // "How does the Cornish-Fisher expansion adjust VaR for non-normality…", AcadiFi community
+    // (acadifi.com/community/cornish-fisher-expansion-var-adjustment-skewness-kurtosis), "Havenbrook
+    // Capital": 99 %, σ = 1.2 %, S = −0.7, K = 4.5 → z_CF = −3.708 and z_CF·σ = −4.45 % (the source
+    // rounds z to −2.326 and each term to three or four places). Its VaR line, 0.03 % + 4.45 %, adds
+    // the mean; here a positive mean lowers the loss: VaR = −(μ + z_CF·σ) (the conventions above).
+    const z = cornishFisherZ(inverseNormal(0.01), -0.7, 4.5)
+    expect(Math.abs(z - -3.708)).toBeLessThanOrEqual(0.001)
+    expect(Math.abs(z * 0.012 - -0.0445)).toBeLessThanOrEqual(0.00005)
   })
 
   test('Gaussian expected shortfall: 2.0627 standard deviations at 95 % (the standard normal tail mean)', () => {

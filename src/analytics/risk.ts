@@ -97,15 +97,21 @@ export function valueAtRisk(
   }
   const mu = mean(r)
   const sigma = sampleStd(r)
-  let z = inverseNormal(1 - confidence)
+  const z = inverseNormal(1 - confidence)
   if (method === 'cornish-fisher') {
-    const { skew, excessKurtosis: k } = moments(r)
-    z = z + ((z * z - 1) * skew) / 6 + ((z ** 3 - 3 * z) * k) / 24 - ((2 * z ** 3 - 5 * z) * skew * skew) / 36
+    const { skew, excessKurtosis } = moments(r)
+    return { var: -(mu + cornishFisherZ(z, skew, excessKurtosis) * sigma) * scale, expectedShortfall: null }
   }
-  if (method === 'cornish-fisher') return { var: -(mu + z * sigma) * scale, expectedShortfall: null }
   // Normal tail mean: E[r | r ≤ μ + zσ] = μ − σ·φ(z) / (1 − c).
   const density = Math.exp((-z * z) / 2) / Math.sqrt(2 * Math.PI)
   return { var: -(mu + z * sigma) * scale, expectedShortfall: -(mu - (sigma * density) / (1 - confidence)) * scale }
+}
+
+/** The normal quantile z adjusted for skewness S and excess kurtosis K (Cornish–Fisher, to S²). */
+export function cornishFisherZ(z: number, skew: number, excessKurtosis: number): number {
+  return (
+    z + ((z * z - 1) * skew) / 6 + ((z ** 3 - 3 * z) * excessKurtosis) / 24 - ((2 * z ** 3 - 5 * z) * skew * skew) / 36
+  )
 }
 
 export function moments(xs: readonly number[]): { skew: number; excessKurtosis: number } {
