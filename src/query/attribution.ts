@@ -3,6 +3,7 @@ import type { Sql } from '../adapters/pg-client.ts'
 import { attributeDays, type BenchmarkDay, type Method, type SegmentedDay } from '../analytics/attribution.ts'
 import { dailyReturns, twr } from '../analytics/returns.ts'
 import type { Classification } from '../domain/records.ts'
+import { isCashPosition } from '../domain/transactions.ts'
 import { inPortfolio, type PeriodRequest, periodOf, QueryError, seriesOf } from './context.ts'
 import { segmentOf } from './holdings.ts'
 import type { AttributionView } from './views.ts'
@@ -53,9 +54,10 @@ export async function attribution(
     }
     const instruments = new Map(held.map((i) => [i.securityId, i]))
     const segmented: SegmentedDay[] = positions.map((p) => {
-      const cash = p.positionId.startsWith('CASH:')
       const instrument = instruments.get(p.positionId)
-      const currency = cash ? p.positionId.slice('CASH:'.length) : (instrument?.currency ?? 'Unclassified')
+      const currency = isCashPosition(p.positionId)
+        ? p.positionId.slice('CASH:'.length)
+        : (instrument?.currency ?? 'Unclassified')
       return {
         date: p.date,
         segment: segmentOf(classification, { positionId: p.positionId, currency }, instrument),
@@ -63,8 +65,7 @@ export async function attribution(
         emv: p.emv,
         sod: p.sod,
         eod: p.eod,
-        // A cash position's income is a flow of that cash, not a gain of its own (as contribution).
-        income: cash ? 0 : p.income,
+        income: p.income, // a cash position's is 0 (PgReads.positionSeriesFloats)
       }
     })
     const a = attributeDays(

@@ -143,8 +143,6 @@ export async function contribution(
       seriesOf(ctx, period),
       ctx.reads.positionSeriesFloats(portfolioId, period),
     ])
-    // A cash position's income is a flow of that cash, not a return of its own.
-    for (const p of positions) if (p.positionId.startsWith('CASH:')) p.income = 0
     const c = contributionOf(days, positions)
     return {
       portfolioId,

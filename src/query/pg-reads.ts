@@ -531,13 +531,19 @@ export class PgReads {
       .map(({ portfolioId: _, ...p }) => p)
   }
 
-  /** positionSeries's points in float64 for the analytics (contribution), in no particular order. */
+  /**
+   * positionSeries's points in float64 for the analytics (contribution, attribution, position
+   * analytics), in no particular order. A cash position's income is a flow of that cash, not a
+   * gain of its own: it is 0 here (the stored series keeps it).
+   */
   async positionSeriesFloats(portfolioId: string, range: Range): Promise<PositionSeriesFloats[]> {
     const inputs = await this.#positionSeriesInputs(portfolioId, range)
     const from = fromEpochDay(inputs.fromDay)
-    return inputs.positions.flatMap(({ positionId, days, flows, start }) =>
-      positionSeriesFloats(positionId, days, flows, start, inputs.last).filter((p) => p.date >= from),
-    )
+    return inputs.positions.flatMap(({ positionId, days, flows, start }) => {
+      const points = positionSeriesFloats(positionId, days, flows, start, inputs.last).filter((p) => p.date >= from)
+      if (isCashPosition(positionId)) for (const p of points) p.income = 0
+      return points
+    })
   }
 
   /** Per position shown (in id order): its days from where its series resumes, and its cashflows. */

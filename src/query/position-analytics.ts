@@ -3,7 +3,6 @@ import type { Sql } from '../adapters/pg-client.ts'
 import { currencyReturns } from '../analytics/currency.ts'
 import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { type Decimal, dec, sum, toCents, ZERO } from '../domain/money.ts'
-import { isCashPosition } from '../domain/transactions.ts'
 import { completeSeries, inPortfolio, type PeriodRequest, summaryPeriod } from './context.ts'
 import { assetClassOf, holdingsFrom } from './holdings.ts'
 import type { CashflowView, PositionAnalyticsView } from './views.ts'
@@ -51,9 +50,8 @@ export async function positionAnalytics(
         const p = h.position
         const isOpen = open(p)
         const days = (seriesOf.get(p.positionId) ?? []).sort((a, b) => (a.date < b.date ? -1 : 1))
-        // A cash position's income is a flow of that cash (as in contribution), not its return.
-        const own = isCashPosition(p.positionId) ? days.map((d) => ({ ...d, income: 0 })) : days
-        const r = days.length > 0 ? currencyReturns(own) : null
+        // A cash position's income comes as 0 from the read: a flow of that cash, not its return.
+        const r = days.length > 0 ? currencyReturns(days) : null
         const mvLocal = isOpen && p.marketValueLocal !== null ? dec(p.marketValueLocal) : isOpen ? null : ZERO
         const mvBase = isOpen && p.marketValueBase !== null ? dec(p.marketValueBase) : isOpen ? null : ZERO
         const cost = { local: isOpen ? dec(p.costLocal) : ZERO, base: isOpen ? dec(p.costBase) : ZERO }
