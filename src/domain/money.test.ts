@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { atScale, dec, fromScaled, mulScaled, str, toFloat, toScaled } from './money.ts'
+import { atScale, centsOf, dec, fromScaled, mulScaled, str, toCents, toFloat, toScaled } from './money.ts'
 
 describe('scaled integers (rule 3 in the hot loops)', () => {
   test('parse and format: 10^-10 units, plain notation, no trailing zeros', () => {
@@ -30,6 +30,25 @@ describe('scaled integers (rule 3 in the hot loops)', () => {
       // Magnitudes from 10^-10 to ~10^17 units, so both branches are taken.
       const n = (next() * next() * next()) >> BigInt(i % 60)
       for (const v of [n, -n]) expect(toFloat(v)).toBe(Number(fromScaled(v)))
+    }
+  })
+
+  test('centsOf rounds to the cent half-even, as toCents does the decimal', () => {
+    // Halves go to the even cent: 0.005 → 0.00, 0.015 → 0.02, 0.025 → 0.02; past half, away.
+    expect(centsOf(toScaled('0.005'))).toBe('0.00')
+    expect(centsOf(toScaled('0.015'))).toBe('0.02')
+    expect(centsOf(toScaled('0.025'))).toBe('0.02')
+    expect(centsOf(toScaled('-12.3450000001'))).toBe('-12.35')
+    expect(centsOf(toScaled('1234567.891'))).toBe('1234567.89')
+    let seed = 11
+    const next = () => {
+      seed = (seed * 48271) % 2147483647
+      return BigInt(seed)
+    }
+    for (let i = 0; i < 20_000; i++) {
+      // Random magnitudes, and every tenth one on an exact half cent.
+      const n = i % 10 === 0 ? next() * 100_000_000n + 50_000_000n : (next() * next()) >> BigInt(i % 40)
+      for (const v of [n, -n]) expect(centsOf(v)).toBe(toCents(dec(fromScaled(v))))
     }
   })
 

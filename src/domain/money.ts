@@ -110,6 +110,22 @@ export function mulScaled(a: bigint, b: bigint): bigint {
 /** Rule 4: money as reported, to the cent, half-even. */
 export const toCents = (d: Decimal): string => d.toFixed(2, Decimal.ROUND_HALF_EVEN)
 
+/** Rule 4 on a scaled value: the same text as `toCents` gives the decimal (a test checks it). */
+const PER_CENT = UNIT / 100n
+export function centsOf(n: bigint): string {
+  const negative = n < 0n
+  const magnitude = negative ? -n : n
+  let cents = magnitude / PER_CENT
+  const remainder = magnitude - cents * PER_CENT
+  if (remainder * 2n > PER_CENT || (remainder * 2n === PER_CENT && (cents & 1n) === 1n)) cents += 1n
+  const digits = cents.toString().padStart(3, '0')
+  // toFixed keeps the sign of a negative value rounded to zero ("-0.00"), as decimal.js-light does.
+  return `${negative ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`
+}
+
+/** a ÷ b as a float64 (a weight): correctly rounded while both are below 2^53 units. */
+export const ratio = (a: bigint, b: bigint): number => Number(a) / Number(b)
+
 export const sum = (values: Iterable<Decimal>): Decimal => {
   let total = ZERO
   for (const v of values) total = total.plus(v)

@@ -1,9 +1,9 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { concentration as concentrationOf } from '../analytics/concentration.ts'
-import { sum, toCents } from '../domain/money.ts'
+import { centsOf, toFloat } from '../domain/money.ts'
 import { inPortfolio, QueryError } from './context.ts'
-import { allocate, allocations, holdingsOf, issuerLabel, issuerOf } from './holdings.ts'
+import { allocate, allocations, holdingsOf, issuerLabel, issuerOf, totalValue } from './holdings.ts'
 import type { ConcentrationView } from './views.ts'
 
 /** Concentration: HHI, largest positions and issuers, allocation. */
@@ -26,16 +26,16 @@ export async function concentration(
       })
     }
     const c = concentrationOf(
-      holdings.map((h) => ({ positionId: h.position.positionId, value: Number(h.value), ...issuerOf(h) })),
+      holdings.map((h) => ({ positionId: h.position.positionId, value: toFloat(h.value), ...issuerOf(h) })),
     )
-    const total = sum(holdings.map((h) => h.value))
+    const total = totalValue(holdings)
     const share = (n: number) => ({ n, share: c.weights.slice(0, n).reduce((s, w) => s + w.weight, 0) })
     // Each issuer's exposure as an exact amount too (weights are float64 fractions of the total).
     const amounts = new Map(allocate(holdings, issuerLabel, total).map((a) => [a.key, a.value]))
     return {
       portfolioId,
       asOf: ctx.asOf,
-      total: toCents(total),
+      total: centsOf(total),
       hhi: c.hhi,
       largest: c.largest,
       top5: c.top5,

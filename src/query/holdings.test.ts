@@ -1,5 +1,4 @@
 import { describe, expect, test } from 'bun:test'
-import { ZERO } from '../domain/money.ts'
 import type { Instrument } from '../domain/records.ts'
 import { type Holding, maturityBucket } from './holdings.ts'
 
@@ -8,7 +7,7 @@ const bond = (maturityDate: string | undefined, positionId = 'B1'): Holding => (
   instrument: { securityId: positionId, name: 'A bond', currency: 'EUR', maturityDate } as Instrument & {
     updatedAt: string
   },
-  value: ZERO,
+  value: 0n,
 })
 
 describe('maturity buckets', () => {

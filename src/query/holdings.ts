@@ -1,11 +1,15 @@
-import { type Decimal, dec, toCents, ZERO } from '../domain/money.ts'
+import { centsOf, ratio, toScaled } from '../domain/money.ts'
 import type { Classification } from '../domain/records.ts'
 import type { Context } from './context.ts'
 import type { InstrumentView, PositionView } from './views.ts'
 
 /** A portfolio's open positions with their instruments' classification, and how they group and weigh. */
 
-export type Holding = { position: Omit<PositionView, 'weight'>; instrument: InstrumentView | undefined; value: Decimal }
+/** `value`: the market value in base currency, scaled (src/domain/money.ts); 0 when unvalued. */
+export type Holding = { position: Omit<PositionView, 'weight'>; instrument: InstrumentView | undefined; value: bigint }
+
+/** The holdings' market values summed, exactly (scaled). */
+export const totalValue = (holdings: readonly Holding[]): bigint => holdings.reduce((total, h) => total + h.value, 0n)
 
 /** Open positions on asOf with their instrument's classification. */
 export async function holdingsOf(ctx: Context): Promise<Holding[]> {
@@ -23,14 +27,15 @@ export function holdingsFrom(positions: readonly Omit<PositionView, 'weight'>[],
     (position): Holding => ({
       position,
       instrument: instruments.get(position.positionId),
-      value: position.marketValueBase === null ? ZERO : dec(position.marketValueBase),
+      value: position.marketValueBase === null ? 0n : toScaled(position.marketValueBase),
     }),
   )
 }
 
-export function withWeight(p: Omit<PositionView, 'weight'>, total: Decimal | null): PositionView {
+/** `total`: the scaled total the weight is a fraction of; null leaves the weight out. */
+export function withWeight(p: Omit<PositionView, 'weight'>, total: bigint | null): PositionView {
   const weight =
-    total === null || total.isZero() || p.marketValueBase === null ? null : dec(p.marketValueBase).div(total).toNumber()
+    total === null || total === 0n || p.marketValueBase === null ? null : ratio(toScaled(p.marketValueBase), total)
   return { ...p, weight }
 }
 
@@ -75,11 +80,14 @@ export const issuerOf = (h: Holding) =>
       }
 
 /** Market values summed exactly per group, weights as fractions of the total, largest first. */
-export function allocate(holdings: readonly Holding[], key: (h: Holding) => string, total: Decimal) {
-  const groups = new Map<string, Decimal>()
-  for (const h of holdings) groups.set(key(h), (groups.get(key(h)) ?? ZERO).plus(h.value))
+export function allocate(holdings: readonly Holding[], key: (h: Holding) => string, total: bigint) {
+  const groups = new Map<string, bigint>()
+  for (const h of holdings) {
+    const k = key(h)
+    groups.set(k, (groups.get(k) ?? 0n) + h.value)
+  }
   return [...groups]
-    .map(([k, value]) => ({ key: k, value: toCents(value), weight: total.isZero() ? 0 : value.div(total).toNumber() }))
+    .map(([k, value]) => ({ key: k, value: centsOf(value), weight: total === 0n ? 0 : ratio(value, total) }))
     .sort((a, b) => b.weight - a.weight || a.key.localeCompare(b.key))
 }
 
@@ -107,7 +115,7 @@ function yearsAfter(date: string, n: number): string {
   return `${year}-${m}-${m === '02' && d === '29' && !leap ? '28' : d}`
 }
 
-export function allocations(holdings: readonly Holding[], total: Decimal, asOf: string) {
+export function allocations(holdings: readonly Holding[], total: bigint, asOf: string) {
   return {
     assetClass: allocate(holdings, segment('assetClass'), total),
     sector: allocate(holdings, segment('sector'), total),

@@ -479,6 +479,30 @@ export class PgReads {
   }
 
   /**
+   * Over the range, summed exactly: the series' P&L (end value − start value − flows), income and
+   * fees, and the external flows in (deposits) and out (withdrawals, negative).
+   */
+  async periodTotals(
+    portfolioId: string,
+    range: Range,
+  ): Promise<{ pnl: string; income: string; fees: string; deposits: string; withdrawals: string }> {
+    const [row] = await this.sql<
+      { pnl: string; income: string; fees: string; deposits: string; withdrawals: string }[]
+    >`
+      select s.pnl, s.income, s.fees, f.deposits, f.withdrawals
+      from (select coalesce(sum(emv_base - bmv_base - sod_flow_base - eod_flow_base), 0)::text as pnl,
+                   coalesce(sum(income_base), 0)::text as income, coalesce(sum(fees_base), 0)::text as fees
+            from portfolio_series
+            where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date) as s,
+           (select coalesce(sum(amount_base) filter (where amount_base > 0), 0)::text as deposits,
+                   coalesce(sum(amount_base) filter (where amount_base < 0), 0)::text as withdrawals
+            from cashflows
+            where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date
+              and class = any(${ExternalClasses as string[]}::text[])) as f`
+    return row as { pnl: string; income: string; fees: string; deposits: string; withdrawals: string }
+  }
+
+  /**
    * The portfolio's series over the range, by date. Read as one row, each column's values
    * comma-joined in date order: ten years are 2,600 rows, and decoding a row per day cost more
    * than the analytics that read them.

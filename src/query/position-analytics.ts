@@ -2,9 +2,9 @@ import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { currencyReturns } from '../analytics/currency.ts'
 import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
-import { type Decimal, dec, sum, toCents, ZERO } from '../domain/money.ts'
+import { type Decimal, dec, ratio, sum, toCents, ZERO } from '../domain/money.ts'
 import { completeSeries, inPortfolio, type PeriodRequest, summaryPeriod } from './context.ts'
-import { assetClassOf, holdingsFrom } from './holdings.ts'
+import { assetClassOf, holdingsFrom, totalValue } from './holdings.ts'
 import type { CashflowView, PositionAnalyticsView } from './views.ts'
 
 /**
@@ -38,7 +38,7 @@ export async function positionAnalytics(
       held,
     )
     const complete = shown.every((h) => !open(h.position) || h.position.marketValueBase !== null)
-    const total = sum(shown.filter((h) => open(h.position)).map((h) => h.value))
+    const total = totalValue(shown.filter((h) => open(h.position)))
     const flowsOf = Map.groupBy(cashflows, (c) => c.positionId)
 
     return {
@@ -75,7 +75,7 @@ export async function positionAnalytics(
           incomeBase: toCents(sum(income.map((c) => dec(c.amountBase)))),
           feesLocal: inOwnCurrency(feesPaid, p.currency, (c) => c.feeLocal),
           feesBase: toCents(sum(feesPaid.map((c) => dec(c.feeBase)))),
-          weight: !complete || total.isZero() || mvBase === null ? null : mvBase.div(total).toNumber(),
+          weight: !complete || total === 0n || mvBase === null ? null : ratio(isOpen ? h.value : 0n, total),
           twrBase: r?.base ?? null,
           twrLocal: r?.local ?? null,
           twrFx: r ? r.base - r.local : null,

@@ -4,10 +4,18 @@ import { missingDays } from '../analytics/performance.ts'
 import { type Preset, resolvePreset } from '../analytics/periods.ts'
 import { dailyReturns, twr } from '../analytics/returns.ts'
 import { sharpe, volatility } from '../analytics/risk.ts'
-import { type Decimal, dec, sum, toCents, ZERO } from '../domain/money.ts'
-import { isExternal } from '../domain/records.ts'
+import { centsOf, dec, toCents, toScaled } from '../domain/money.ts'
 import { contextOf, inPortfolio, snapshot, toPortfolioDay, withoutDates } from './context.ts'
-import { allocate, allocations, assetClassOf, holdingsOf, issuerLabel, withWeight } from './holdings.ts'
+import {
+  allocate,
+  allocations,
+  assetClassOf,
+  holdingsOf,
+  isCash,
+  issuerLabel,
+  totalValue,
+  withWeight,
+} from './holdings.ts'
 import type { PortfolioView, PositionView, ReviewView } from './views.ts'
 
 /** The portfolio review (one snapshot: overview, allocation, performance, risk, activity, holdings) and positions. */
@@ -55,22 +63,20 @@ export async function review(
     const none = Promise.resolve([])
     // Asked at once, the reads pipeline on the snapshot's connection: PostgreSQL answers the next
     // while this process parses the one before. A section not asked for is not read.
-    const [holdings, rows, cashflows, ytdTransactions, byAssetClass] = await Promise.all([
+    const [holdings, rows, ytdTotals, ytdTransactions, byAssetClass] = await Promise.all([
       needs('overview', 'allocation', 'holdings') ? holdingsOf(ctx) : none,
       needs('overview', 'performance', 'risk', 'activity')
         ? reads.portfolioSeries(portfolioId, { from: inception, to: asOf })
         : none,
-      needs('activity') ? reads.cashflows(portfolioId, { from: ytdFrom, to: asOf }) : none,
+      needs('overview', 'activity') ? reads.periodTotals(portfolioId, { from: ytdFrom, to: asOf }) : undefined,
       needs('transactions')
         ? reads.transactions(portfolioId, { from: ytdFrom, to: asOf, sort: '-tradeDate' }, { limit: 20, offset: 0 })
         : { items: [], total: 0, limit: 20, offset: 0 },
       needs('transactions') ? reads.transactionsByAssetClass(portfolioId, { from: ytdFrom, to: asOf }) : none,
     ])
-    const total = sum(holdings.map((h) => h.value))
+    const total = totalValue(holdings)
     const complete = holdings.every((h) => h.position.marketValueBase !== null)
     const all = rows.map(toPortfolioDay)
-    const ytdRows = rows.filter((r) => r.date >= ytdFrom)
-    const ytdSum = (pick: (r: (typeof rows)[number]) => Decimal) => sum(ytdRows.map(pick))
     const net = dailyReturns(all, 'recorded', 'net')
     const gross = dailyReturns(all, 'recorded', 'gross')
 
@@ -111,7 +117,6 @@ export async function review(
       return { preset, volatility: finite(volatility(r, 252)), sharpe: finite(sharpe(r, 252)), unavailable: null }
     }
 
-    const external = cashflows.filter(isExternal).map((c) => dec(c.amountBase))
     const withWeights = holdings.map((h) => withWeight(h.position, complete ? total : null))
     const groups = Map.groupBy(
       holdings.map((h, i) => ({ h, view: withWeights[i] as PositionView })),
@@ -120,9 +125,9 @@ export async function review(
     const sections = {
       overview: {
         portfolio: ctx.portfolio,
-        totalWealth: toCents(total),
-        cash: toCents(sum(holdings.filter((h) => h.position.positionId.startsWith('CASH:')).map((h) => h.value))),
-        ytdPnl: toCents(ytdSum((r) => dec(r.emvBase).minus(r.bmvBase).minus(r.sodFlowBase).minus(r.eodFlowBase))),
+        totalWealth: centsOf(total),
+        cash: centsOf(totalValue(holdings.filter(isCash))),
+        ytdPnl: cents(ytdTotals?.pnl),
         complete,
       },
       allocation: {
@@ -132,17 +137,17 @@ export async function review(
       performance: REVIEW_PRESETS.map(figure),
       risk: (['YTD', '3Y'] as const).map(riskFigure),
       activity: {
-        ytdIncome: toCents(ytdSum((r) => dec(r.incomeBase))),
-        ytdDeposits: toCents(sum(external.filter((a) => a.gt(0)))),
-        ytdWithdrawals: toCents(sum(external.filter((a) => a.lt(0)))),
-        ytdFees: toCents(ytdSum((r) => dec(r.feesBase))),
+        ytdIncome: cents(ytdTotals?.income),
+        ytdDeposits: cents(ytdTotals?.deposits),
+        ytdWithdrawals: cents(ytdTotals?.withdrawals),
+        ytdFees: cents(ytdTotals?.fees),
       },
       holdings: [...groups]
-        .map(([assetClass, members]) => ({ assetClass, total: sum(members.map((m) => m.h.value)), members }))
-        .sort((x, y) => y.total.cmp(x.total))
+        .map(([assetClass, members]) => ({ assetClass, total: totalValue(members.map((m) => m.h)), members }))
+        .sort((x, y) => (y.total > x.total ? 1 : y.total < x.total ? -1 : 0))
         .map(({ assetClass, total: value, members }) => ({
           assetClass,
-          value: toCents(value),
+          value: centsOf(value),
           positions: members.map((m) => m.view),
         })),
       transactions: { ytdCount: ytdTransactions.total, recent: ytdTransactions.items, byAssetClass },
@@ -161,12 +166,14 @@ export async function positions(
   return inPortfolio(sql, portfolioId, asOf, async (ctx) => {
     const rows = await ctx.reads.positions(portfolioId, ctx.asOf, includeClosed)
     const complete = rows.every((p) => p.quantity === '0' || p.marketValueBase !== null)
-    const total = sum(rows.map((p) => (p.marketValueBase === null ? ZERO : dec(p.marketValueBase))))
+    const total = rows.reduce((s, p) => s + (p.marketValueBase === null ? 0n : toScaled(p.marketValueBase)), 0n)
     return rows.map((p) => withWeight(p, complete ? total : null))
   })
 }
 
 const REVIEW_PRESETS = ['MTD', 'QTD', 'YTD', '1Y', '3Y', 'SI'] as const
+/** An exact sum read from PostgreSQL, to the cent (rule 4); a section not read counts 0. */
+const cents = (text: string | undefined) => (text === undefined ? '0.00' : toCents(dec(text)))
 const NO_DATA = 'no data yet: the portfolio has no transactions'
 
 /** The review of a portfolio with no transaction yet: zeros, empty lists, and why there is no figure. */

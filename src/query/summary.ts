@@ -1,10 +1,10 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
-import { type Decimal, dec, sum, toCents, ZERO } from '../domain/money.ts'
+import { centsOf, type Decimal, dec, sum, toCents, ZERO } from '../domain/money.ts'
 import { TransactionTypes } from '../domain/records.ts'
 import { completeSeries, inPortfolio, type PeriodRequest, QueryError, summaryPeriod } from './context.ts'
-import { allocate, allocations, holdingsFrom, isCash, issuerLabel } from './holdings.ts'
+import { allocate, allocations, holdingsFrom, isCash, issuerLabel, totalValue } from './holdings.ts'
 import type { CashflowView, PositionView, SummaryView } from './views.ts'
 
 /**
@@ -71,7 +71,7 @@ export async function summary(
       after.filter((p) => !dec(p.quantity).isZero()),
       held,
     )
-    const wealth = sum(holdings.map((h) => h.value))
+    const wealth = totalValue(holdings)
     return {
       portfolioId,
       from: first.date,
@@ -80,7 +80,7 @@ export async function summary(
       wealth: {
         start: toCents(startValue),
         end: toCents(endValue),
-        cashEnd: toCents(sum(holdings.filter(isCash).map((h) => h.value))),
+        cashEnd: centsOf(totalValue(holdings.filter(isCash))),
       },
       netNewMoney: {
         total: toCents(flows.total),
