@@ -18,7 +18,7 @@ import {
 } from '../domain/records.ts'
 import { PgReads, TransactionSorts } from '../query/pg-reads.ts'
 import { type ReviewSection, ReviewSections } from '../query/review.ts'
-import { QueryError, QueryService, type Questions, unknownPortfolio } from '../query/service.ts'
+import { JsonAnswer, QueryError, QueryService, type Questions, unknownPortfolio } from '../query/service.ts'
 import {
   AttributionView,
   BenchmarkView,
@@ -206,7 +206,8 @@ type Visible = (principal: Principal, portfolioId: string) => Promise<boolean>
 
 /**
  * Runs a handler: dates checked, the portfolio in the path visible to the caller's key (else 404,
- * as if it did not exist), and a QueryError answered with its status in the one error shape.
+ * as if it did not exist), and a QueryError answered with its status in the one error shape. A
+ * JsonAnswer (a query worker's) is sent as its text.
  */
 async function answer<T>(ctx: Answer, visible: Visible, fn: () => Promise<T>) {
   try {
@@ -215,7 +216,13 @@ async function answer<T>(ctx: Answer, visible: Visible, fn: () => Promise<T>) {
     if (portfolioId !== undefined && !(await visible(principalOf(ctx.request), portfolioId))) {
       throw unknownPortfolio(portfolioId)
     }
-    return await fn()
+    const value = await fn()
+    // From a query worker: checked against the route's schema and serialized there already.
+    return value instanceof JsonAnswer
+      ? (new Response(value.text, {
+          headers: { 'content-type': 'application/json;charset=utf-8' },
+        }) as never as Exclude<T, JsonAnswer>)
+      : (value as Exclude<T, JsonAnswer>)
   } catch (error) {
     if (!(error instanceof QueryError)) throw error
     const { error: message, ...extra } = error.body

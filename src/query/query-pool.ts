@@ -1,7 +1,7 @@
 import { closeWorkers, workerEntry } from '../runtime/workers.ts'
 import { QueryError } from './context.ts'
 import type { FromQueryWorker, ToQueryWorker } from './query-worker.ts'
-import type { QueryMethod, QueryService, Questions } from './service.ts'
+import { JsonAnswer, type QueryMethod, type QueryService, type Questions } from './service.ts'
 
 const WORKER_URL = workerEntry('query-worker.ts', import.meta.url)
 
@@ -12,8 +12,8 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: unknown) => 
  * on `size` Bun workers, each with its own connections and QueryService, so that on the embedded
  * default (every role in one process) a review waits neither for the pipeline's batches nor they
  * for it; the two cores each get one. A question goes to the worker with the fewest in flight.
- * Answers and QueryErrors come back as they were; any other failure as an Error with its message
- * (answered 500, as on the HTTP thread).
+ * Answers come back checked and serialized (JsonAnswer), QueryErrors as they were; any other
+ * failure as an Error with its message (answered 500, as on the HTTP thread).
  */
 export class QueryPool implements Questions {
   readonly #workers: { worker: Worker; inFlight: number }[] = []
@@ -61,7 +61,7 @@ export class QueryPool implements Questions {
   readonly lineage = (...args: Parameters<QueryService['lineage']>) => this.#ask('lineage', args)
   readonly support = (...args: Parameters<QueryService['support']>) => this.#ask('support', args)
 
-  async #ask<M extends QueryMethod>(method: M, args: unknown[]): Promise<Awaited<ReturnType<QueryService[M]>>> {
+  async #ask<M extends QueryMethod>(method: M, args: unknown[]): Promise<JsonAnswer> {
     await Promise.all(this.#ready)
     let index = 0
     for (let i = 1; i < this.#workers.length; i++) {
@@ -76,7 +76,7 @@ export class QueryPool implements Questions {
         this.#pending.set(id, { resolve, reject, worker: index })
         // JSON-shaped arguments: `undefined` fields are dropped by the copy, as the service ignores them.
         slot.worker.postMessage({ type: 'ask', id, method, args } satisfies ToQueryWorker)
-      })) as Awaited<ReturnType<QueryService[M]>>
+      })) as JsonAnswer
     } finally {
       slot.inFlight--
       this.#pending.delete(id)
@@ -91,7 +91,7 @@ export class QueryPool implements Questions {
       case 'closed':
         return
       case 'answer':
-        this.#pending.get(message.id)?.resolve(message.value)
+        this.#pending.get(message.id)?.resolve(new JsonAnswer(message.json))
         return
       case 'failed': {
         const pending = this.#pending.get(message.id)

@@ -1,4 +1,4 @@
-import type { Static } from '@sinclair/typebox'
+import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { type AttributionRequest, attribution } from './attribution.ts'
 import { concentration } from './concentration.ts'
@@ -9,7 +9,7 @@ import { positions, type ReviewSection, review } from './review.ts'
 import { type RiskRequest, risk } from './risk.ts'
 import { summary } from './summary.ts'
 import { lineage, support } from './support.ts'
-import type {
+import {
   AttributionView,
   ConcentrationView,
   ContributionView,
@@ -43,7 +43,37 @@ export type QueryMethod =
   | 'positions'
   | 'lineage'
   | 'support'
-export type Questions = Pick<QueryService, QueryMethod>
+
+/** Each question's answer as the HTTP API documents it (the routes' 200 schemas). */
+export const AnswerSchemas: Record<QueryMethod, TSchema> = {
+  performance: PerformanceView,
+  mwr: MwrView,
+  contribution: ContributionView,
+  attribution: AttributionView,
+  risk: RiskView,
+  concentration: ConcentrationView,
+  review: ReviewView,
+  summary: SummaryView,
+  positionAnalytics: PositionAnalyticsView,
+  positions: Type.Array(PositionView),
+  lineage: LineageView,
+  support: SupportView,
+}
+
+/**
+ * An answer already checked against its schema, cleaned of anything the schema does not name and
+ * serialized, off the HTTP thread (a QueryPool's worker): the route sends the text as it is.
+ */
+export class JsonAnswer {
+  constructor(readonly text: string) {}
+}
+
+/** What the routes ask: QueryService's answers, or a QueryPool's JsonAnswers. */
+export type Questions = {
+  [M in QueryMethod]: (
+    ...args: Parameters<QueryService[M]>
+  ) => Promise<Awaited<ReturnType<QueryService[M]>> | JsonAnswer>
+}
 
 /**
  * The analytics of the query API, one question per module (context.ts says what they share):
