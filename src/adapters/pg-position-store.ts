@@ -86,18 +86,23 @@ export class PgPositionStore implements PositionStore {
     // Transactions from each portfolio's date on, and every CANCEL (one dated earlier may cancel a
     // later one) with the type of its target when the target is a transaction of the same
     // portfolio: naming another portfolio's is rejected (UNKNOWN_CANCEL_TARGET), never ignored.
+    // Both read per portfolio (lateral; 'offset 0' keeps the planner from merging it back into a
+    // join), so each is an index range scan: joined to the whole list, the planner read the tables
+    // through (18 ms for 50 portfolios of medium; under 1 ms by portfolio).
+    const scope = this.sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
     const txns = await this.sql<{ record: Transaction; target_type: TransactionType | null }[]>`
       select t.record, (select x.type from transactions x where t.type = 'CANCEL'
                           and x.transaction_id = t.record->>'cancels' and x.portfolio_id = t.portfolio_id) as target_type
-      from transactions t join unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date) using (portfolio_id)
-      where t.trade_date >= w.from_date or t.type = 'CANCEL'`
+      from ${scope} cross join lateral (
+        select * from transactions t where t.portfolio_id = w.portfolio_id and (t.trade_date >= w.from_date or t.type = 'CANCEL')
+        offset 0) as t`
     // The latest row before each date, formatted once picked (not every row it is picked from).
     const before = await this.sql<HistoryRow[]>`
       select ${this.sql.unsafe(HISTORY_COLUMNS)}
-      from (select distinct on (h.portfolio_id, h.position_id) h.*
-            from position_history h join unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date) using (portfolio_id)
-            where h.date < w.from_date
-            order by h.portfolio_id, h.position_id, h.date desc, h.seq desc) as h`
+      from ${scope} cross join lateral (
+        select distinct on (h.position_id) h.* from position_history h
+        where h.portfolio_id = w.portfolio_id and h.date < w.from_date
+        order by h.position_id, h.date desc, h.seq desc) as h`
     const securities = [...new Set(txns.map((t) => t.record.securityId).filter((s): s is string => s !== undefined))]
     const instruments = await this.sql<{ record: Instrument }[]>`
       select record from instruments where security_id = any(${securities}::text[])`

@@ -39,6 +39,9 @@ export class PgSeriesStore implements SeriesStore {
       return first && last ? [{ id: job.portfolioId, lo: previousBusinessDay(first.from), hi: last.to }] : []
     })
     const ids = ranged.map((r) => r.id)
+    // Read per portfolio (lateral; 'offset 0' keeps the planner from merging it back into a join):
+    // each is an index range scan. Joined to the whole list, the planner read the tables through
+    // (14 ms for 50 one-day windows on medium's 130,000 day sums; 0.2 ms by portfolio).
     const scope = this.sql`unnest(${ids}::text[], ${ranged.map((r) => r.lo)}::date[],
       ${ranged.map((r) => r.hi)}::date[]) as w(portfolio_id, lo, hi)`
     // The day sums the valuation stage wrote with the valuations: one row per portfolio-day, never
@@ -47,8 +50,9 @@ export class PgSeriesStore implements SeriesStore {
       { portfolio_id: string; date: string; emv: string; positions: number; complete: boolean }[]
     >`
       select v.portfolio_id, v.date::text as date, v.emv_base::text as emv, v.positions, v.complete
-      from portfolio_values v join ${scope} using (portfolio_id)
-      where v.date between w.lo and w.hi`.execute()
+      from ${scope} cross join lateral (
+        select * from portfolio_values v where v.portfolio_id = w.portfolio_id and v.date between w.lo and w.hi
+        offset 0) as v`.execute()
     // The positions the valuation stage valued, from its lineage (for this stage's lineage).
     const positions = this.sql<{ portfolio_id: string; position_id: string }[]>`
       select l.portfolio_id, l.position_id from lineage l
@@ -56,8 +60,9 @@ export class PgSeriesStore implements SeriesStore {
     // Flows dated on the weekend before a window count on its Monday: read three days back.
     const cashflows = this.sql<Cashflow[]>`
       select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
-      from cashflows c join ${scope} using (portfolio_id)
-      where c.date between w.lo - 2 and w.hi`.execute()
+      from ${scope} cross join lateral (
+        select * from cashflows c where c.portfolio_id = w.portfolio_id and c.date between w.lo - 2 and w.hi
+        offset 0) as c`.execute()
     // Where each series starts: a window after its first point opens on the day before's close.
     const starts = this.sql<{ portfolio_id: string; first: string }[]>`
       select s.portfolio_id, (select min(x.date) from portfolio_series x where x.portfolio_id = s.portfolio_id)::text as first

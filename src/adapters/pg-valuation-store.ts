@@ -215,14 +215,18 @@ export async function loadValuationWork(
     sql<HeldRow[]>`
       select portfolio_id as "portfolioId", position_id as "positionId", date::text as date, currency,
              quantity::text as quantity, cost_local::text as "costLocal", cost_base::text as "costBase"
-      from ((select distinct on (h.portfolio_id, h.position_id) ${sql.unsafe(HELD_COLUMNS)}
-             from position_history h join ${scope} using (portfolio_id)
-             where h.date < w.from_date
-             order by h.portfolio_id, h.position_id, h.date desc, h.seq desc)
+      -- Per portfolio (lateral; 'offset 0' keeps the planner from merging it back into a join), so
+      -- each is an index range scan whatever the planner guesses: joined to the whole list at once,
+      -- it read the whole table twice (20 ms for 50 portfolios of medium's 68,500 rows; 4 ms now).
+      from ((select h.* from ${scope} cross join lateral (
+               select distinct on (h.position_id) ${sql.unsafe(HELD_COLUMNS)} from position_history h
+               where h.portfolio_id = w.portfolio_id and h.date < w.from_date
+               order by h.position_id, h.date desc, h.seq desc) as h)
             union all
-            (select ${sql.unsafe(HELD_COLUMNS)}
-             from position_history h join ${scope} using (portfolio_id)
-             where h.date >= w.from_date and h.date <= ${upTo}::date)) as h
+            (select h.* from ${scope} cross join lateral (
+               select ${sql.unsafe(HELD_COLUMNS)} from position_history h
+               where h.portfolio_id = w.portfolio_id and h.date >= w.from_date and h.date <= ${upTo}::date
+               offset 0) as h)) as h
       order by portfolio_id, position_id, date, seq`,
     sql<{ record: Instrument }[]>`select record from instruments where security_id in ${securities}`,
     // Per security its prices in one row (the latest before `since`, one index probe, then those
