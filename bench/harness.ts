@@ -3,7 +3,7 @@
  * whole system and reports what it achieved, after checking that the results are right.
  *
  *   bun bench/harness.ts --size small|medium|large [--portfolios N] [--transport pg|kafka] [--processes all|ROLE=N,...]
- *                        [--clients 4 [--query-rate R]] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
+ *                        [--clients 4 [--query-rate R [--query-phase spread|aligned]]] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
  *                        [--trickle N [--rate 20]] [--valuation-workers 1] [--query-workers 1]
  *   bun bench/harness.ts --compare OLD.json NEW.json
  *
@@ -28,7 +28,8 @@
  *   first being complete through the business date;
  * - query latency p50/p99 of /positions and /performance while the pipeline works, with
  *   `--clients` concurrent clients, each calling again as soon as answered, or `--query-rate R`
- *   times a second on a fixed schedule (the same query work for every deployment);
+ *   times a second on a fixed schedule (the same query work for every deployment; `--query-phase`:
+ *   the clients' schedules spread evenly over an interval, the default, or aligned);
  * - peak memory (VmHWM) per process, by role; rows written per table.
  * - with `--trickle N`, after the bulk load: N single changes of each kind at `--rate` per second,
  *   and how soon the series reflected them (bench/trickle.ts).
@@ -44,7 +45,7 @@ import { PgKeyStore } from '../src/adapters/pg-keys.ts'
 import { ConfigSchema } from '../src/config.ts'
 import { dropKafkaTopics, freePort, localKafka, localPg, scratchDatabase } from '../src/testing/local-infra.ts'
 import { type Size, Sizes, Synthetic } from './generator.ts'
-import { quantile, runTrickle, type TrickleResult } from './trickle.ts'
+import { firstScheduled, type QueryPhase, quantile, runTrickle, type TrickleResult } from './trickle.ts'
 
 const repo = resolve(import.meta.dir, '..')
 const ROLES = ['ingest', 'persist', 'positions', 'valuation', 'timeseries', 'api'] as const
@@ -63,6 +64,8 @@ export type HarnessOptions = {
    * deployment also gets more queries to answer.
    */
   queryRate?: number
+  /** With a query rate, how the clients' schedules line up (bench/trickle.ts, QueryPhase); default spread. */
+  queryPhase?: QueryPhase
   /** `keys`: every call carries an API key and pas checks it. */
   auth?: 'open' | 'keys'
   seed: number
@@ -99,6 +102,7 @@ export type HarnessResult = {
   queries: number
   /** Per client per second; 0: as fast as answered. */
   queryRate: number
+  queryPhase: QueryPhase
   queryP50Ms: number
   queryP99Ms: number
   /** Answers of the query clients by HTTP status (422 while a portfolio's days are not all valued yet). */
@@ -279,7 +283,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     const interval = options.queryRate ? 1000 / options.queryRate : 0
     const clients = Array.from({ length: options.clients }, async (_, c) => {
       let k = c
-      let next = performance.now()
+      let next = firstScheduled(performance.now(), c, options.clients, interval, options.queryPhase ?? 'spread')
       while (loading) {
         if (interval > 0) {
           next += interval
@@ -459,6 +463,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
             perSecond: options.rate ?? 20,
             clients: options.clients,
             queryRate: options.queryRate ?? 0,
+            queryPhase: options.queryPhase ?? 'spread',
             portfolios: synthetic.size.portfolios,
             progress,
             pgLog: options.transport === 'pg',
@@ -486,6 +491,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       lagP99S: quantile(lags, 0.99),
       queries: latencies.length,
       queryRate: options.queryRate ?? 0,
+      queryPhase: options.queryPhase ?? 'spread',
       queryP50Ms: quantile(latencies, 0.5),
       queryP99Ms: quantile(latencies, 0.99),
       queryStatuses,
@@ -526,7 +532,7 @@ export function formatResult(r: HarnessResult): string {
     `| position-days/s | ${f(r.positionDaysPerS)} |`,
     `| position-days/s ÷ raw COPY rows/s | ${f(r.positionDaysToCopyRatio, 3)} |`,
     `| freshness lag p50 / p99 s | ${f(r.lagP50S, 2)} / ${f(r.lagP99S, 2)} |`,
-    `| queries during processing | ${r.queries}${r.queryRate ? ` (${r.queryRate}/s per client)` : ' (each client as fast as answered)'} |`,
+    `| queries during processing | ${r.queries}${r.queryRate ? ` (${r.queryRate}/s per client, schedules ${r.queryPhase ?? 'aligned'})` : ' (each client as fast as answered)'} |`,
     `| query p50 / p99 ms | ${f(r.queryP50Ms, 1)} / ${f(r.queryP99Ms, 1)} |`,
     `| query answers by status | ${Object.entries(r.queryStatuses ?? {})
       .map(([k, v]) => `${k}: ${v}`)
@@ -587,6 +593,7 @@ if (import.meta.main) {
       'query-workers': { type: 'string' },
       rate: { type: 'string', default: '20' },
       'query-rate': { type: 'string', default: '0' },
+      'query-phase': { type: 'string', default: 'spread' },
       compare: { type: 'boolean', default: false },
     },
     allowPositionals: true,
@@ -599,6 +606,8 @@ if (import.meta.main) {
   } else {
     if (!(values.size in Sizes)) throw new Error(`--size: one of ${Object.keys(Sizes).join(', ')}`)
     if (values.transport !== 'pg' && values.transport !== 'kafka') throw new Error('--transport: pg or kafka')
+    if (values['query-phase'] !== 'spread' && values['query-phase'] !== 'aligned')
+      throw new Error('--query-phase: spread or aligned')
     const processes =
       values.processes === 'all'
         ? ('all' as const)
@@ -617,6 +626,7 @@ if (import.meta.main) {
       processes,
       clients: Number(values.clients),
       queryRate: Number(values['query-rate']),
+      queryPhase: values['query-phase'],
       auth: values.auth === 'keys' ? 'keys' : 'open',
       seed: Number(values.seed),
       databaseUrl: values['database-url'],

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { histogramQuantile } from './trickle.ts'
+import { firstScheduled, histogramQuantile } from './trickle.ts'
 
 describe('histogramQuantile (as Prometheus interpolates within a bucket)', () => {
   // 10 observations ≤ 0.1 s, 20 in (0.1, 0.2], 10 in (0.2, 0.5]: 40 in all.
@@ -38,5 +38,13 @@ describe('histogramQuantile (as Prometheus interpolates within a bucket)', () =>
         0.9,
       ),
     ).toBe(0.1)
+  })
+})
+
+describe('query clients on a fixed schedule', () => {
+  test('spread: four clients at 10/s start 25 ms apart, so a call arrives every 25 ms; aligned: all at once', () => {
+    const starts = (phase: 'spread' | 'aligned') => [0, 1, 2, 3].map((c) => firstScheduled(1000, c, 4, 100, phase))
+    expect(starts('spread')).toEqual([1000, 1025, 1050, 1075])
+    expect(starts('aligned')).toEqual([1000, 1000, 1000, 1000])
   })
 })

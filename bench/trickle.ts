@@ -44,6 +44,16 @@ export type TrickleResult = {
   stages: { stage: string; batches: number; busyS: number }[]
 }
 
+/**
+ * How clients on a fixed schedule (one call every `interval` ms each) line up: `spread` starts
+ * client c of n c/n of an interval after the first, so their calls arrive evenly, as independent
+ * clients' do; `aligned` starts them together, so each round's n calls arrive at the same moment
+ * (the worst case for the server: a queue of n at once).
+ */
+export type QueryPhase = 'spread' | 'aligned'
+export const firstScheduled = (start: number, client: number, clients: number, interval: number, phase: QueryPhase) =>
+  start + (phase === 'spread' ? (client * interval) / clients : 0)
+
 export type TrickleOptions = {
   sql: Sql
   /** Every pas process's base URL: the histogram and the lag are summed over them. */
@@ -56,6 +66,8 @@ export type TrickleOptions = {
   clients: number
   /** Reviews per second per client on a fixed schedule; 0 (default): again as soon as answered. */
   queryRate?: number
+  /** How the clients' fixed schedules line up (QueryPhase); default spread. */
+  queryPhase?: QueryPhase
   portfolios: number
   progress: (line: string) => void
   /** The event log is the pg log's table: the trickle reads its notices for the hops. */
@@ -207,7 +219,7 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
     let reading = true
     const interval = options.queryRate ? 1000 / options.queryRate : 0
     const clients = Array.from({ length: options.clients }, async (_, c) => {
-      let next = performance.now()
+      let next = firstScheduled(performance.now(), c, options.clients, interval, options.queryPhase ?? 'spread')
       for (let k = c; reading; k += options.clients) {
         if (interval > 0) {
           next += interval
