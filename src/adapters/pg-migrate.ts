@@ -17,6 +17,7 @@ import m0015 from '../../sql/0015_transaction_ingest_id.sql' with { type: 'text'
 import m0016 from '../../sql/0016_cashflow_fx_rate.sql' with { type: 'text' }
 import m0017 from '../../sql/0017_settled_trades.sql' with { type: 'text' }
 import m0018 from '../../sql/0018_benchmark_segments.sql' with { type: 'text' }
+import m0019 from '../../sql/0019_prices_covering_key.sql' with { type: 'text' }
 import type { Sql } from './pg-client.ts'
 
 /** Every file in sql/, in order. Imported as text so the compiled binary carries them. */
@@ -39,6 +40,7 @@ export const migrations: readonly { name: string; sql: string }[] = [
   { name: '0016_cashflow_fx_rate', sql: m0016 },
   { name: '0017_settled_trades', sql: m0017 },
   { name: '0018_benchmark_segments', sql: m0018 },
+  { name: '0019_prices_covering_key', sql: m0019 },
 ]
 
 const checksum = (text: string) => createHash('sha256').update(text).digest('hex')
