@@ -140,9 +140,10 @@ for (const mode of modes) {
         ['timeseries', '2025-01-08', true],
         ['valuation', '2025-01-08', true],
       ])
+      // Per position: the positions stage's own row; valuation and series record the portfolio's run.
       const perPosition =
         await db.sql`select stage from lineage where portfolio_id = ${P} and position_id = ${S} order by stage`
-      expect(perPosition.map((r) => r.stage)).toEqual(['positions', 'timeseries', 'valuation'])
+      expect(perPosition.map((r) => r.stage)).toEqual(['positions'])
 
       // The query API of the deployment answers from what the pipeline stored, over HTTP.
       // Mon: (9,995 − 0 − 10,000) / 10,000 = −0.05 %; Tue: (9,575 − 9,995 + 500) / 9,995 (the

@@ -29,10 +29,16 @@ export async function writeLineage(tx: Tx, stage: string, entries: readonly Line
       from_date = excluded.from_date, through_date = excluded.through_date, inputs_as_of = excluded.inputs_as_of`
 }
 
-/** The entries of one stage run: the portfolio as a whole ('') and each position it wrote. */
+/**
+ * The entries of one stage run: the portfolio as a whole ('') and, with `positionIdsOf`, each
+ * position it wrote. Valuation and series write the portfolio's only: each run covers every
+ * position of the portfolio over its days, so a position's row would repeat the portfolio's (the
+ * lineage read takes the portfolio's row for them); a price fanned out to 50 portfolios upserted
+ * 1,200 rows per stage.
+ */
 export function lineageOf<
   R extends { job: { portfolioId: string; fromDate: string }; businessDate: string; inputsAsOf: string },
->(results: readonly R[], positionIdsOf: (result: R) => Iterable<string>): LineageEntry[] {
+>(results: readonly R[], positionIdsOf: (result: R) => Iterable<string> = () => []): LineageEntry[] {
   return results.flatMap((r) =>
     ['', ...new Set(positionIdsOf(r))].map((positionId) => ({
       portfolioId: r.job.portfolioId,

@@ -53,10 +53,6 @@ export class PgSeriesStore implements SeriesStore {
       from ${scope} cross join lateral (
         select * from portfolio_values v where v.portfolio_id = w.portfolio_id and v.date between w.lo and w.hi
         offset 0) as v`.execute()
-    // The positions the valuation stage valued, from its lineage (for this stage's lineage).
-    const positions = this.sql<{ portfolio_id: string; position_id: string }[]>`
-      select l.portfolio_id, l.position_id from lineage l
-      where l.stage = 'valuation' and l.position_id <> '' and l.portfolio_id = any(${ids}::text[])`.execute()
     // Flows dated on the weekend before a window count on its Monday: read three days back.
     const cashflows = this.sql<Cashflow[]>`
       select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
@@ -67,9 +63,8 @@ export class PgSeriesStore implements SeriesStore {
     const starts = this.sql<{ portfolio_id: string; first: string }[]>`
       select s.portfolio_id, (select min(x.date) from portfolio_series x where x.portfolio_id = s.portfolio_id)::text as first
       from unnest(${ids}::text[]) as s(portfolio_id)`.execute()
-    const [totalRows, positionRows, cashflowRows, startRows] = await Promise.all([totals, positions, cashflows, starts])
+    const [totalRows, cashflowRows, startRows] = await Promise.all([totals, cashflows, starts])
     const totalsOf = Map.groupBy(totalRows, (t) => t.portfolio_id)
-    const positionsOf = Map.groupBy(positionRows, (p) => p.portfolio_id)
     const cashflowsOf = Map.groupBy(cashflowRows, (c) => c.portfolioId)
     const firstOf = new Map(startRows.map((r) => [r.portfolio_id, r.first]))
     return jobs.map((job) => {
@@ -92,7 +87,6 @@ export class PgSeriesStore implements SeriesStore {
           openingEmv: first !== null && first < w.from ? (emvOn.get(previousBusinessDay(w.from)) ?? '0') : undefined,
         })),
         totals: own,
-        positionIds: (positionsOf.get(job.portfolioId) ?? []).map((p) => p.position_id),
         cashflows: cashflowsOf.get(job.portfolioId) ?? [],
       }
     })
@@ -125,11 +119,7 @@ export class PgSeriesStore implements SeriesStore {
         portfolioRows,
         COPY_TIMEOUT_MS,
       )
-      await writeLineage(
-        tx,
-        'timeseries',
-        lineageOf(results, (r) => r.positionIds),
-      )
+      await writeLineage(tx, 'timeseries', lineageOf(results))
     })
   }
 

@@ -66,11 +66,7 @@ export class PgValuationStore implements ValuationStore {
         COPY_TIMEOUT_MS,
       )
       await copyRows(tx, 'unvalued_days', ['portfolio_id', 'position_id', 'date', 'status'], unvalued, COPY_TIMEOUT_MS)
-      await writeLineage(
-        tx,
-        'valuation',
-        lineageOf(results, (r) => r.positionIds),
-      )
+      await writeLineage(tx, 'valuation', lineageOf(results))
     })
   }
 

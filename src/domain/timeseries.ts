@@ -189,17 +189,15 @@ export function dailyTotals(days: Iterable<PositionDay>): DayTotal[] {
 
 /**
  * What the valuation stage keeps of a portfolio's position-days, in one pass: the day sums
- * (dailyTotals), the days it could not value, and the positions it valued. `days` may be a
+ * (dailyTotals) and the days it could not value. `days` may be a
  * generator, so that no more than one position's days exist at a time.
  */
 export function summarize(days: Iterable<PositionDay>): {
   totals: DayTotal[]
   unvalued: PositionDay[]
-  positionIds: string[]
 } {
   const byDay = new Map<number, { emv: bigint; positions: number; complete: boolean }>()
   const unvalued: PositionDay[] = []
-  const positionIds = new Set<string>()
   for (const v of days) {
     let acc = byDay.get(v.day)
     if (!acc) {
@@ -207,7 +205,6 @@ export function summarize(days: Iterable<PositionDay>): {
       byDay.set(v.day, acc)
     }
     acc.positions++
-    positionIds.add(v.row.positionId)
     if (v.status === 'VALUED') acc.emv += v.mvBase
     else {
       acc.complete = false
@@ -220,7 +217,7 @@ export function summarize(days: Iterable<PositionDay>): {
     positions: t.positions,
     complete: t.complete,
   }))
-  return { totals, unvalued, positionIds: [...positionIds] }
+  return { totals, unvalued }
 }
 
 /**

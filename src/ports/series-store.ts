@@ -15,8 +15,6 @@ export type SeriesWork = {
   windows: SeriesWindow[]
   /** Per business day of the windows, the sum of the valued positions (summed by the store). */
   totals: DayTotal[]
-  /** The positions the valuation stage valued (for lineage). */
-  positionIds: string[]
   /** The windows' cashflows, and those of the weekend before each (they count on its Monday). */
   cashflows: Cashflow[]
   /** When loading began: inputs committed before are reflected (lineage). */
@@ -31,7 +29,6 @@ export type SeriesResult = {
    */
   windows: readonly { from: string; to: string; open: boolean }[]
   portfolio: PortfolioSeriesPoint[]
-  positionIds: string[]
   businessDate: string
   inputsAsOf: string
 }

@@ -24,8 +24,6 @@ export type ValuationResult = {
   totals: DayTotal[]
   /** The position-days that could not be valued (domain/valuation.ts), with their reason. */
   unvalued: PositionDay[]
-  /** The positions valued (lineage). */
-  positionIds: string[]
   businessDate: string
   inputsAsOf: string
 }

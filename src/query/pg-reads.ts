@@ -772,7 +772,13 @@ export class PgReads {
              inputs_as_of >= ${transaction?.receivedAt ?? null}::timestamptz as "reflectsLatestTransaction",
              case when stage = 'positions' then null
                   else inputs_as_of >= ${price?.receivedAt ?? null}::timestamptz end as "reflectsLatestPrice"
-      from lineage where portfolio_id = ${portfolioId} and position_id = ${positionId}
+      from lineage
+      -- The positions stage writes a row per position; valuation and series one per portfolio run,
+      -- which covers every position the portfolio has (pg-lineage.ts, lineageOf).
+      where portfolio_id = ${portfolioId}
+        and ((stage = 'positions' and position_id = ${positionId})
+          or (stage <> 'positions' and position_id = '' and exists (select 1 from position_history h
+                where h.portfolio_id = ${portfolioId} and h.position_id = ${positionId})))
       order by array_position(array['positions', 'valuation', 'timeseries'], stage)`
     // Its latest position-day to the business date (valued on read), as the positions view gives it.
     const [row] = await this.sql<Omit<HeldRow, 'portfolioId' | 'positionId'>[]>`

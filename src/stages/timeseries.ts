@@ -50,7 +50,6 @@ export function timeseriesStage(deps: {
             job: w.job,
             windows: w.windows,
             portfolio,
-            positionIds: w.positionIds,
             businessDate: w.businessDate,
             inputsAsOf: w.inputsAsOf,
           }
