@@ -18,30 +18,25 @@ import {
 } from '../domain/records.ts'
 import { PgReads, TransactionSorts } from '../query/pg-reads.ts'
 import { type ReviewSection, ReviewSections } from '../query/review.ts'
-import { JsonAnswer, QueryError, QueryService, type Questions, unknownPortfolio } from '../query/service.ts'
 import {
-  AttributionView,
+  AnswerSchemas,
+  JsonAnswer,
+  QueryError,
+  QueryService,
+  type Questions,
+  unknownPortfolio,
+} from '../query/service.ts'
+import {
   BenchmarkView,
   CashflowView,
-  ConcentrationView,
-  ContributionView,
   FxRateView,
   InstrumentView,
-  LineageView,
-  MwrView,
   Page,
-  PerformanceView,
   PortfolioSeriesView,
   PortfolioView,
-  PositionAnalyticsView,
   PositionHistoryView,
   PositionSeriesView,
-  PositionView,
   PriceView,
-  ReviewView,
-  RiskView,
-  SummaryView,
-  SupportView,
   TransactionView,
   ValuationView,
   XirrView,
@@ -385,7 +380,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
             asOf: Day('Positions at the end of this day; default: the business date'),
             includeClosed: t.Optional(t.Boolean({ description: 'Also positions with quantity 0' })),
           }),
-          response: { 200: t.Array(PositionView), ...errors },
+          response: { 200: AnswerSchemas.positions, ...errors },
           ...doc(
             'positions',
             'Positions as of a date',
@@ -571,7 +566,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
               t.Boolean({ description: 'With each of periods: begin and end value, flows and fees' }),
             ),
           }),
-          response: { 200: PerformanceView, ...errors },
+          response: { 200: AnswerSchemas.performance, ...errors },
           ...doc(
             'analytics',
             'Time-weighted return',
@@ -585,7 +580,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
         {
           params: PortfolioParams,
           query: queryOf(PeriodQuery),
-          response: { 200: MwrView, ...errors },
+          response: { 200: AnswerSchemas.mwr, ...errors },
           ...doc(
             'analytics',
             'Money-weighted return (XIRR)',
@@ -599,7 +594,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
         {
           params: PortfolioParams,
           query: queryOf(PeriodQuery),
-          response: { 200: ContributionView, ...errors },
+          response: { 200: AnswerSchemas.contribution, ...errors },
           ...doc('analytics', 'Contribution to return per position', 'Plus each position’s own TWR.'),
         },
       )
@@ -630,7 +625,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
               }),
             ),
           }),
-          response: { 200: AttributionView, ...errors },
+          response: { 200: AnswerSchemas.attribution, ...errors },
           ...doc(
             'analytics',
             'Return attribution (Brinson)',
@@ -696,7 +691,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
               'A security whose prices serve as the benchmark (its own currency), instead of benchmarkId',
             ),
           }),
-          response: { 200: RiskView, ...errors },
+          response: { 200: AnswerSchemas.risk, ...errors },
           ...doc('analytics', 'Risk statistics', 'On the periodic TWR series; every convention echoed in the answer.'),
         },
       )
@@ -718,7 +713,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
               }),
             ),
           }),
-          response: { 200: ConcentrationView, ...errors },
+          response: { 200: AnswerSchemas.concentration, ...errors },
           ...doc(
             'analytics',
             'Concentration',
@@ -743,7 +738,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
               }),
             ),
           }),
-          response: { 200: ReviewView, ...errors },
+          response: { 200: AnswerSchemas.review, ...errors },
           ...doc(
             'analytics',
             'Portfolio review',
@@ -760,7 +755,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
             ...PeriodQuery,
             period: YtdDefault,
           }),
-          response: { 200: SummaryView, ...errors },
+          response: { 200: AnswerSchemas.summary, ...errors },
           ...doc(
             'analytics',
             'Portfolio summary of a period',
@@ -774,7 +769,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
         {
           params: PortfolioParams,
           query: queryOf({ ...PeriodQuery, period: YtdDefault }),
-          response: { 200: PositionAnalyticsView, ...errors },
+          response: { 200: AnswerSchemas.positionAnalytics, ...errors },
           ...doc(
             'analytics',
             'Position analytics of a period',
@@ -831,7 +826,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
         (ctx) => answer(ctx, visible, () => service.support(ctx.params.portfolioId)),
         {
           params: PortfolioParams,
-          response: { 200: SupportView, ...errors },
+          response: { 200: AnswerSchemas.support, ...errors },
           ...doc(
             'support',
             'What is current, pending, lagging or failed for a portfolio',
@@ -844,7 +839,7 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
         (ctx) => answer(ctx, visible, () => service.lineage(ctx.params.portfolioId, ctx.params.positionId)),
         {
           params: PositionParams,
-          response: { 200: LineageView, ...errors },
+          response: { 200: AnswerSchemas.lineage, ...errors },
           ...doc(
             'support',
             'Lineage of one position',

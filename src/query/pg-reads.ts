@@ -89,6 +89,9 @@ const orderBy: Record<TransactionSort, string> = {
 /** A price more than this many calendar days older than the day it values is stale (`staleAfterDays`). */
 export const STALE_AFTER_DAYS = 5
 
+/** Money summed over a period, exact decimal text (PgReads.periodTotals). */
+type PeriodTotals = { pnl: string; income: string; fees: string; deposits: string; withdrawals: string }
+
 const lo = (r: Range) => r.from ?? '0001-01-01'
 const hi = (r: Range) => r.to ?? '9999-12-31'
 
@@ -482,13 +485,8 @@ export class PgReads {
    * Over the range, summed exactly: the series' P&L (end value − start value − flows), income and
    * fees, and the external flows in (deposits) and out (withdrawals, negative).
    */
-  async periodTotals(
-    portfolioId: string,
-    range: Range,
-  ): Promise<{ pnl: string; income: string; fees: string; deposits: string; withdrawals: string }> {
-    const [row] = await this.sql<
-      { pnl: string; income: string; fees: string; deposits: string; withdrawals: string }[]
-    >`
+  async periodTotals(portfolioId: string, range: Range): Promise<PeriodTotals> {
+    const [row] = await this.sql<PeriodTotals[]>`
       select s.pnl, s.income, s.fees, f.deposits, f.withdrawals
       from (select coalesce(sum(emv_base - bmv_base - sod_flow_base - eod_flow_base), 0)::text as pnl,
                    coalesce(sum(income_base), 0)::text as income, coalesce(sum(fees_base), 0)::text as fees
@@ -499,7 +497,7 @@ export class PgReads {
             from cashflows
             where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date
               and class = any(${ExternalClasses as string[]}::text[])) as f`
-    return row as { pnl: string; income: string; fees: string; deposits: string; withdrawals: string }
+    return row as PeriodTotals
   }
 
   /**

@@ -44,8 +44,11 @@ export type QueryMethod =
   | 'lineage'
   | 'support'
 
-/** Each question's answer as the HTTP API documents it (the routes' 200 schemas). */
-export const AnswerSchemas: Record<QueryMethod, TSchema> = {
+/**
+ * Each question's answer as the HTTP API documents it: the routes declare these as their 200
+ * schemas, and a query worker checks its answers against the same (query-worker.ts).
+ */
+export const AnswerSchemas = {
   performance: PerformanceView,
   mwr: MwrView,
   contribution: ContributionView,
@@ -58,7 +61,7 @@ export const AnswerSchemas: Record<QueryMethod, TSchema> = {
   positions: Type.Array(PositionView),
   lineage: LineageView,
   support: SupportView,
-}
+} as const satisfies Record<QueryMethod, TSchema>
 
 /**
  * An answer already checked against its schema, cleaned of anything the schema does not name and
