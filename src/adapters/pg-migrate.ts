@@ -19,6 +19,7 @@ import m0017 from '../../sql/0017_settled_trades.sql' with { type: 'text' }
 import m0018 from '../../sql/0018_benchmark_segments.sql' with { type: 'text' }
 import m0019 from '../../sql/0019_prices_covering_key.sql' with { type: 'text' }
 import m0020 from '../../sql/0020_lineage_per_portfolio_run.sql' with { type: 'text' }
+import m0021 from '../../sql/0021_valuation_pending.sql' with { type: 'text' }
 import type { Sql } from './pg-client.ts'
 
 /** Every file in sql/, in order. Imported as text so the compiled binary carries them. */
@@ -43,6 +44,7 @@ export const migrations: readonly { name: string; sql: string }[] = [
   { name: '0018_benchmark_segments', sql: m0018 },
   { name: '0019_prices_covering_key', sql: m0019 },
   { name: '0020_lineage_per_portfolio_run', sql: m0020 },
+  { name: '0021_valuation_pending', sql: m0021 },
 ]
 
 const checksum = (text: string) => createHash('sha256').update(text).digest('hex')

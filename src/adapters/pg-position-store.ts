@@ -8,11 +8,14 @@ import type {
   Transaction,
   TransactionType,
 } from '../domain/records.ts'
+import { changedPositions } from '../domain/revaluation.ts'
 import { applyCancels } from '../domain/transactions.ts'
+import type { HeldRow } from '../domain/valuation.ts'
 import type { PortfolioWork, PositionStore, RecomputeRequest, RecomputeResult } from '../ports/position-store.ts'
-import type { Sql } from './pg-client.ts'
+import type { Sql, Tx } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
 import { inputsAsOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
+import { WHOLE } from './pg-valuation-store.ts'
 
 const COPY_TIMEOUT_MS = 60_000
 const HISTORY = [
@@ -194,10 +197,20 @@ export class PgPositionStore implements PositionStore {
         results.map((r) => ({ portfolioId: r.request.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
       const scope = tx`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
-      const deleted = await tx<{ portfolio_id: string }[]>`
-        with d as (delete from position_history h using ${scope}
-                   where h.portfolio_id = w.portfolio_id and h.date >= w.from_date returning h.portfolio_id)
-        select distinct portfolio_id from d`
+      // What the valuation read of the rows replaced: the positions whose rows differ are marked
+      // pending with them (markPending).
+      const [pending, replaced] = await Promise.all([
+        tx<{ portfolioId: string; positionId: string; fromDate: string }[]>`
+          select portfolio_id as "portfolioId", position_id as "positionId", from_date::text as "fromDate"
+          from valuation_pending where portfolio_id = any(${ids}::text[]) for update`.execute(),
+        tx<(HeldRow & { seq: number })[]>`
+          delete from position_history h using ${scope}
+          where h.portfolio_id = w.portfolio_id and h.date >= w.from_date
+          returning h.portfolio_id as "portfolioId", h.position_id as "positionId", h.date::text as date, h.seq,
+                    h.currency, h.quantity::text as quantity, h.cost_local::text as "costLocal",
+                    h.cost_base::text as "costBase"`.execute(),
+      ])
+      await markPending(tx, results, replaced, pending)
       await tx`delete from cashflows c using ${scope} where c.portfolio_id = w.portfolio_id and c.date >= w.from_date`
       await tx`delete from transaction_rejections r using ${scope} where r.portfolio_id = w.portfolio_id and r.date >= w.from_date`
       await copyRows(tx, 'position_history', HISTORY, history, COPY_TIMEOUT_MS)
@@ -211,13 +224,92 @@ export class PgPositionStore implements PositionStore {
       )
       await writeLineage(tx, 'positions', results.flatMap(lineageOf))
       const written = results.filter((r) => r.result.rows.length > 0).map((r) => r.request.portfolioId)
-      return new Set([...deleted.map((d) => d.portfolio_id), ...written])
+      return new Set([...replaced.map((d) => d.portfolioId), ...written])
     })
   }
 
   async close(): Promise<void> {
     await this.writer.close()
   }
+}
+
+/**
+ * Marks pending (sql/0021_valuation_pending.sql) the positions whose rows, as valuation reads
+ * them, the write changes (domain/revaluation.ts), with the rows replaced: the valuation stage
+ * then revalues them alone. A position already pending keeps its older rows, with those replaced
+ * before its date added when this write starts earlier, and a new version (a valuation that read
+ * the older version leaves it pending). When more than half of the positions written changed,
+ * the portfolio is marked as a whole instead (revaluing all is cheaper than their old and new
+ * rows), from the earliest date pending, and its position marks go.
+ */
+async function markPending(
+  tx: Tx,
+  results: readonly RecomputeResult[],
+  replaced: readonly (HeldRow & { seq: number })[],
+  pending: readonly { portfolioId: string; positionId: string; fromDate: string }[],
+): Promise<void> {
+  // Each position's rows in the order the fold wrote them (RETURNING has none).
+  const replacedOf = Map.groupBy(
+    replaced.toSorted((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.seq - b.seq)),
+    (r) => r.portfolioId,
+  )
+  const pendingOf = Map.groupBy(pending, (p) => p.portfolioId)
+  const marks: { portfolioId: string; positionId: string; fromDate: string }[] = []
+  const wholes: string[] = []
+  const superseded: Cell[][] = []
+  for (const { request, result } of results) {
+    const { portfolioId, fromDate } = request
+    const old = replacedOf.get(portfolioId) ?? []
+    const changed = changedPositions(old, result.rows)
+    if (changed.size === 0) continue
+    const own = new Map((pendingOf.get(portfolioId) ?? []).map((p) => [p.positionId, p.fromDate]))
+    const positions = new Set([...old, ...result.rows].map((r) => r.positionId)).size
+    if (own.has(WHOLE) || changed.size * 2 > positions) {
+      const earliest = [fromDate, ...own.values()].sort()[0] as string
+      marks.push({ portfolioId, positionId: WHOLE, fromDate: earliest })
+      wholes.push(portfolioId)
+      continue
+    }
+    const oldOf = Map.groupBy(old, (r) => r.positionId)
+    for (const positionId of changed) {
+      const since = own.get(positionId)
+      marks.push({ portfolioId, positionId, fromDate })
+      for (const r of oldOf.get(positionId) ?? []) {
+        if (since !== undefined && r.date >= since) continue // rows from its date on were valued already
+        superseded.push([
+          portfolioId,
+          positionId,
+          r.date,
+          String(r.seq),
+          r.currency,
+          r.quantity,
+          r.costLocal,
+          r.costBase,
+        ])
+      }
+    }
+  }
+  if (marks.length === 0) return
+  if (wholes.length > 0)
+    await Promise.all([
+      tx`delete from valuation_pending where portfolio_id = any(${wholes}::text[]) and position_id <> ${WHOLE}`.execute(),
+      tx`delete from superseded_history where portfolio_id = any(${wholes}::text[])`.execute(),
+    ])
+  await tx`
+    insert into valuation_pending as v (portfolio_id, position_id, from_date, created, version)
+    select portfolio_id, position_id, from_date, n, n
+    from (select m.*, nextval('valuation_pending_version') as n
+          from unnest(${marks.map((m) => m.portfolioId)}::text[], ${marks.map((m) => m.positionId)}::text[],
+                      ${marks.map((m) => m.fromDate)}::date[]) as m(portfolio_id, position_id, from_date)) as m
+    on conflict (portfolio_id, position_id) do update
+      set from_date = least(v.from_date, excluded.from_date), version = excluded.version`
+  await copyRows(
+    tx,
+    'superseded_history',
+    ['portfolio_id', 'position_id', 'date', 'seq', 'currency', 'quantity', 'cost_local', 'cost_base'],
+    superseded,
+    COPY_TIMEOUT_MS,
+  )
 }
 
 /** The portfolio and every position the recompute wrote, through its last transaction date. */

@@ -1,11 +1,13 @@
 import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { FX_PIVOT, type PriceSeries, PriceTable } from '../domain/market-data.ts'
+import { fromScaled } from '../domain/money.ts'
 import type { FxChanged, FxRate, Instrument, Portfolio, PricesChanged, Span, ValuationJob } from '../domain/records.ts'
 import { jobOf, spansOf } from '../domain/spans.ts'
 import type { HeldRow } from '../domain/valuation.ts'
-import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
+import { AppError } from '../errors.ts'
+import type { PendingMark, ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
 import { businessDate } from './pg-business-date.ts'
-import type { Sql } from './pg-client.ts'
+import type { Sql, Tx } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
 import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 import { ReplacedDays } from './pg-replaced-days.ts'
@@ -26,20 +28,21 @@ export class PgValuationStore implements ValuationStore {
   ) {}
 
   load(jobs: readonly ValuationJob[]): Promise<ValuationWork[]> {
-    return loadValuationWork(this.sql, jobs)
+    return loadValuationWork(this.sql, jobs, undefined, { pending: true })
   }
 
   /**
-   * Replaces each portfolio's day sums and unvalued position-days from its date on (or over its
-   * job's spans), with its lineage, in one transaction. The position-days themselves are not stored: the query API values
-   * them on read with the same function (src/query/position-days.ts).
+   * Replaces each portfolio's day sums and unvalued position-days over its revalued spans, then
+   * adds each revision's differences (a pending position revalued alone) and consumes its pending
+   * row, with the lineage, in one transaction. The position-days themselves are not stored: the
+   * query API values them on read with the same function (src/query/position-days.ts).
    */
   async replace(results: readonly ValuationResult[]): Promise<void> {
     if (results.length === 0) return
     // A span replaces its days, up to the day before `until`; an open one everything from its date.
     const replaced = new ReplacedDays()
     for (const r of results) {
-      for (const { from, until } of spansOf(r.job)) {
+      for (const { from, until } of r.revalued) {
         if (until === undefined) replaced.addOpen(r.job.portfolioId, from)
         else replaced.add(r.job.portfolioId, from, fromEpochDay(toEpochDay(until) - 1))
       }
@@ -57,6 +60,7 @@ export class PgValuationStore implements ValuationStore {
         'valuation',
         results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
+      await stillPending(tx, results)
       await Promise.all([replaced.delete(tx, 'portfolio_values'), replaced.delete(tx, 'unvalued_days')])
       await copyRows(
         tx,
@@ -66,6 +70,7 @@ export class PgValuationStore implements ValuationStore {
         COPY_TIMEOUT_MS,
       )
       await copyRows(tx, 'unvalued_days', ['portfolio_id', 'position_id', 'date', 'status'], unvalued, COPY_TIMEOUT_MS)
+      await applyRevisions(tx, results)
       await writeLineage(tx, 'valuation', lineageOf(results))
     })
   }
@@ -189,13 +194,43 @@ export async function loadValuationWork(
   sql: Sql,
   jobs: readonly ValuationJob[],
   until?: string,
+  options: { pending?: boolean } = {},
 ): Promise<ValuationWork[]> {
   if (jobs.length === 0) return []
-  const [asOf, through] = await Promise.all([inputsAsOf(sql), until ?? businessDate(sql)])
-  const ids = jobs.map((j) => j.portfolioId)
-  const froms = jobs.map((j) => j.fromDate)
-  const scope = sql`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
-  const since = [...froms].sort()[0] as string // ISO dates sort as strings
+  const [asOf, through, marked] = await Promise.all([
+    inputsAsOf(sql),
+    until ?? businessDate(sql),
+    options.pending ? pendingMarks(sql, jobs) : [],
+  ])
+  const markedOf = Map.groupBy(marked, (m) => m.portfolioId)
+  // A job that only announces changed positions (`revalue` empty) loads only the positions marked
+  // pending when it starts: the history, prices and valued rows of those. A position marked later
+  // is left pending for the notice of the change that marked it.
+  const narrowed = new Map(
+    jobs.flatMap((j) => {
+      const own = markedOf.get(j.portfolioId) ?? []
+      return j.revalue?.length === 0 && !own.some((m) => m.positionId === WHOLE)
+        ? [[j.portfolioId, new Set(own.map((m) => m.positionId))] as const]
+        : []
+    }),
+  )
+  // A pending position is revalued from its own date, which may be earlier than the job's.
+  const fromOf = new Map(
+    jobs.map((j) => [
+      j.portfolioId,
+      (markedOf.get(j.portfolioId) ?? []).reduce((min, m) => minDate(min, m.fromDate), j.fromDate),
+    ]),
+  )
+  const whole = jobs.filter((j) => !narrowed.has(j.portfolioId))
+  const ids = whole.map((j) => j.portfolioId)
+  const scope = sql`unnest(${ids}::text[], ${whole.map((j) => fromOf.get(j.portfolioId) as string)}::date[])
+    as w(portfolio_id, from_date)`
+  const pairs = [...narrowed].flatMap(([portfolioId, positions]) =>
+    [...positions].map((positionId) => ({ portfolioId, positionId, from: fromOf.get(portfolioId) as string })),
+  )
+  const narrowScope = sql`unnest(${pairs.map((p) => p.portfolioId)}::text[], ${pairs.map((p) => p.positionId)}::text[],
+    ${pairs.map((p) => p.from)}::date[]) as w(portfolio_id, position_id, from_date)`
+  const since = [...fromOf.values()].sort()[0] as string // ISO dates sort as strings
   // The last day any job values: the business date for a job from a date on, else the day before
   // its last span ends. A late price in force for a day needs a day of inputs, not all since.
   const last = jobs.map((j) => lastDayValued(j, through)).sort()
@@ -203,12 +238,10 @@ export async function loadValuationWork(
   // The securities the portfolios held by that day, found where the history is, so that the
   // history, instruments and prices load at once (on connections of their own).
   const securities = sql`(select distinct position_id from position_history
-    where portfolio_id = any(${ids}::text[]) and date <= ${upTo}::date and position_id not like 'CASH:%')`
-  const [portfolioRows, rows, instruments, prices] = await Promise.all([
-    sql<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = any(${ids}::text[])`,
-    // Only what valuation reads of a row (HeldRow: no lots, no realized figures), formatted once
-    // the latest row before each job's date is picked, not for every row it is picked from.
-    sql<HeldRow[]>`
+    where portfolio_id = any(${ids}::text[]) and date <= ${upTo}::date and position_id not like 'CASH:%'
+    union select p from unnest(${pairs.map((p) => p.positionId)}::text[]) as p where p not like 'CASH:%')`
+  // The history and what is pending read in one snapshot: the positions stage writes both at once.
+  const held = (q: Sql) => q<HeldRow[]>`
       select portfolio_id as "portfolioId", position_id as "positionId", date::text as date, currency,
              quantity::text as quantity, cost_local::text as "costLocal", cost_base::text as "costBase"
       -- Per portfolio (lateral; 'offset 0' keeps the planner from merging it back into a join), so
@@ -222,8 +255,29 @@ export async function loadValuationWork(
             (select h.* from ${scope} cross join lateral (
                select ${sql.unsafe(HELD_COLUMNS)} from position_history h
                where h.portfolio_id = w.portfolio_id and h.date >= w.from_date and h.date <= ${upTo}::date
+               offset 0) as h)
+            union all
+            -- and per position marked pending, for a job that revalues those only
+            (select h.* from ${narrowScope} cross join lateral (
+               select ${sql.unsafe(HELD_COLUMNS)} from position_history h
+               where h.portfolio_id = w.portfolio_id and h.position_id = w.position_id and h.date < w.from_date
+               order by h.date desc, h.seq desc limit 1) as h)
+            union all
+            (select h.* from ${narrowScope} cross join lateral (
+               select ${sql.unsafe(HELD_COLUMNS)} from position_history h
+               where h.portfolio_id = w.portfolio_id and h.position_id = w.position_id
+                 and h.date >= w.from_date and h.date <= ${upTo}::date
                offset 0) as h)) as h
-      order by portfolio_id, position_id, date, seq`,
+      order by portfolio_id, position_id, date, seq`
+  const allIds = jobs.map((j) => j.portfolioId)
+  const [portfolioRows, [rows, pendingRows, supersededRows], instruments, prices] = await Promise.all([
+    sql<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = any(${allIds}::text[])`,
+    options.pending
+      ? sql.begin('isolation level repeatable read read only', (tx) => {
+          const q = tx as unknown as Sql // a transaction reads as the client does
+          return Promise.all([held(q), readPending(q, allIds), readSuperseded(q, allIds)])
+        })
+      : Promise.all([held(sql), [], []]),
     sql<{ record: Instrument }[]>`select record from instruments where security_id in ${securities}`,
     // Per security its prices in one row (the latest before `since`, one index probe, then those
     // from `since` on): days as epoch days, the texts and currencies comma-joined. A row per price
@@ -281,10 +335,19 @@ export async function loadValuationWork(
   const fxOf = new Map(
     bases.map((b) => [b, fx.filter((r) => [r.from, r.to].some((c) => c === b || c === FX_PIVOT) || converts(r))]),
   )
+  const pendingOf = Map.groupBy(pendingRows, (p) => p.portfolioId)
+  const supersededOf = Map.groupBy(supersededRows, (r) => `${r.portfolioId}\u0000${r.positionId}`)
   return jobs.flatMap((job) => {
     const portfolio = portfolios.get(job.portfolioId)
     if (!portfolio) return []
     const byPosition = Map.groupBy(byPortfolio.get(job.portfolioId) ?? [], (r) => r.positionId)
+    const only = narrowed.get(job.portfolioId)
+    const pending = (pendingOf.get(job.portfolioId) ?? []).filter((p) => only === undefined || only.has(p.positionId))
+    // Marked after the history was read from an earlier date: its rows before are not all here.
+    if (pending.some((p) => p.fromDate < (fromOf.get(job.portfolioId) as string)))
+      throw new AppError('WRITE_CONFLICT', `valuation: ${job.portfolioId} changed while loading; loading again`, true)
+    const mark = ({ fromDate, created, version }: PendingRow): PendingMark => ({ fromDate, created, version })
+    const whole = pending.find((p) => p.positionId === WHOLE)
     return [
       {
         job,
@@ -294,10 +357,141 @@ export async function loadValuationWork(
         prices: priceTable,
         fx: fxOf.get(portfolio.baseCurrency) ?? [],
         inputsAsOf: asOf,
+        pending: pending
+          .filter((p) => p.positionId !== WHOLE)
+          .map((p) => ({
+            ...mark(p),
+            positionId: p.positionId,
+            rows: supersededOf.get(`${job.portfolioId}\u0000${p.positionId}`) ?? [],
+          })),
+        ...(whole ? { whole: mark(whole) } : {}),
       },
     ]
   })
 }
+
+/**
+ * The pending positions whose valued rows a write's sums used must still be pending as read:
+ * consumed meanwhile by another writer of the portfolio (a partition that moved), their history
+ * is what the sums hold now, and these sums would put the old rows back. Then WRITE_CONFLICT.
+ */
+async function stillPending(tx: Tx, results: readonly ValuationResult[]): Promise<void> {
+  const relied = results.flatMap((r) => r.relied.map((p) => ({ ...p, portfolioId: r.job.portfolioId })))
+  if (relied.length === 0) return
+  const [found] = await tx<{ n: number }[]>`
+    select count(*)::int as n from valuation_pending v
+    join unnest(${relied.map((p) => p.portfolioId)}::text[], ${relied.map((p) => p.positionId)}::text[],
+                ${relied.map((p) => p.created)}::bigint[]) as w(portfolio_id, position_id, created)
+      using (portfolio_id, position_id, created)`
+  if ((found?.n ?? 0) < relied.length) {
+    const names = [...new Set(relied.map((p) => p.portfolioId))].join(', ')
+    throw new AppError('WRITE_CONFLICT', `valuation: ${names} revalued meanwhile; recomputing`, true)
+  }
+}
+
+/**
+ * Each revision whose pending row is unchanged since it was read (a newer change of the position
+ * sends its own notice, and is revalued then): its row and superseded rows go, its differences
+ * are added to the day sums (a day no position is left on goes too), its unvalued days from its
+ * date are replaced, and the days whose unvalued position-days changed recompute `complete`. The
+ * whole-portfolio marks covered go as well. A redelivered batch finds nothing pending: no
+ * difference is added twice.
+ */
+async function applyRevisions(tx: Tx, results: readonly ValuationResult[]): Promise<void> {
+  const wholes = results.flatMap((r) => (r.whole ? [{ ...r.whole, portfolioId: r.job.portfolioId }] : []))
+  if (wholes.length > 0)
+    await tx`
+      delete from valuation_pending v
+      using unnest(${wholes.map((w) => w.portfolioId)}::text[], ${wholes.map((w) => w.created)}::bigint[],
+                   ${wholes.map((w) => w.version)}::bigint[]) as w(portfolio_id, created, version)
+      where v.portfolio_id = w.portfolio_id and v.position_id = ${WHOLE} and v.created = w.created
+        and v.version = w.version`
+  const revisions = results.flatMap((r) => r.revisions.map((v) => ({ ...v, portfolioId: r.job.portfolioId })))
+  if (revisions.length === 0) return
+  const consumed = await tx<{ portfolioId: string; positionId: string }[]>`
+    delete from valuation_pending v
+    using unnest(${revisions.map((v) => v.portfolioId)}::text[], ${revisions.map((v) => v.positionId)}::text[],
+                 ${revisions.map((v) => v.created)}::bigint[], ${revisions.map((v) => v.version)}::bigint[])
+      as w(portfolio_id, position_id, created, version)
+    where (v.portfolio_id, v.position_id, v.created, v.version) = (w.portfolio_id, w.position_id, w.created, w.version)
+    returning v.portfolio_id as "portfolioId", v.position_id as "positionId"`
+  const taken = new Set(consumed.map((c) => `${c.portfolioId}\u0000${c.positionId}`))
+  const applied = revisions.filter((v) => taken.has(`${v.portfolioId}\u0000${v.positionId}`))
+  if (applied.length === 0) return
+  const [pids, posids, froms] = [
+    applied.map((v) => v.portfolioId),
+    applied.map((v) => v.positionId),
+    applied.map((v) => v.fromDate),
+  ]
+  const deltas = applied.flatMap((v) => v.deltas.map((d) => ({ ...d, portfolioId: v.portfolioId })))
+  const now = applied.flatMap((v) => v.unvalued)
+  const [, , gone] = await Promise.all([
+    tx`delete from superseded_history s
+       using unnest(${pids}::text[], ${posids}::text[]) as w(portfolio_id, position_id)
+       where s.portfolio_id = w.portfolio_id and s.position_id = w.position_id`.execute(),
+    // A day new to the sums has only this position on it: complete unless it is unvalued.
+    tx`insert into portfolio_values as v (portfolio_id, date, emv_base, positions, complete)
+       select d.portfolio_id, d.date, sum(d.emv), sum(d.positions), true
+       from unnest(${deltas.map((d) => d.portfolioId)}::text[], ${deltas.map((d) => d.date)}::date[],
+                   ${deltas.map((d) => fromScaled(d.emvBase))}::numeric[], ${deltas.map((d) => d.positions)}::int[])
+         as d(portfolio_id, date, emv, positions)
+       group by d.portfolio_id, d.date
+       on conflict (portfolio_id, date) do update
+         set emv_base = v.emv_base + excluded.emv_base, positions = v.positions + excluded.positions`.execute(),
+    tx<{ portfolioId: string; date: string }[]>`
+       delete from unvalued_days u
+       using unnest(${pids}::text[], ${posids}::text[], ${froms}::date[]) as w(portfolio_id, position_id, from_date)
+       where u.portfolio_id = w.portfolio_id and u.position_id = w.position_id and u.date >= w.from_date
+       returning u.portfolio_id as "portfolioId", u.date::text as date`.execute(),
+  ])
+  await copyRows(
+    tx,
+    'unvalued_days',
+    ['portfolio_id', 'position_id', 'date', 'status'],
+    now.map((d) => [d.row.portfolioId, d.row.positionId, fromEpochDay(d.day), d.status]),
+    COPY_TIMEOUT_MS,
+  )
+  const recheck = [
+    ...new Set([
+      ...gone.map((g) => `${g.portfolioId}\u0000${g.date}`),
+      ...now.map((d) => `${d.row.portfolioId}\u0000${fromEpochDay(d.day)}`),
+    ]),
+  ].map((k) => k.split('\u0000') as [string, string])
+  await Promise.all([
+    tx`delete from portfolio_values v
+       using unnest(${deltas.map((d) => d.portfolioId)}::text[], ${deltas.map((d) => d.date)}::date[]) as d(portfolio_id, date)
+       where v.portfolio_id = d.portfolio_id and v.date = d.date and v.positions = 0`.execute(),
+    tx`update portfolio_values v
+       set complete = not exists (select 1 from unvalued_days u where u.portfolio_id = v.portfolio_id and u.date = v.date)
+       from unnest(${recheck.map((k) => k[0])}::text[], ${recheck.map((k) => k[1])}::date[]) as d(portfolio_id, date)
+       where v.portfolio_id = d.portfolio_id and v.date = d.date`.execute(),
+  ])
+}
+
+/** valuation_pending's position_id for a portfolio revalued as a whole (sql/0021_valuation_pending.sql). */
+export const WHOLE = '*'
+
+type PendingRow = PendingMark & { portfolioId: string; positionId: string }
+
+const minDate = (a: string, b: string | undefined) => (b !== undefined && b < a ? b : a)
+
+/** What is pending for the jobs' portfolios, read before their inputs (loadValuationWork). */
+const pendingMarks = (sql: Sql, jobs: readonly ValuationJob[]) => sql<
+  { portfolioId: string; positionId: string; fromDate: string }[]
+>`
+  select portfolio_id as "portfolioId", position_id as "positionId", from_date::text as "fromDate"
+  from valuation_pending where portfolio_id = any(${jobs.map((j) => j.portfolioId)}::text[])`
+
+const readPending = (sql: Sql, ids: readonly string[]) => sql<PendingRow[]>`
+  select portfolio_id as "portfolioId", position_id as "positionId", from_date::text as "fromDate",
+         created::text as created, version::text as version
+  from valuation_pending where portfolio_id = any(${ids}::text[])`
+
+const readSuperseded = (sql: Sql, ids: readonly string[]) => sql<HeldRow[]>`
+  select portfolio_id as "portfolioId", position_id as "positionId", date::text as date, currency,
+         quantity::text as quantity, cost_local::text as "costLocal", cost_base::text as "costBase"
+  from superseded_history where portfolio_id = any(${ids}::text[])
+  order by portfolio_id, position_id, date, seq`
 
 /** The last day a job values: the business date, or the day before its last span ends if earlier. */
 function lastDayValued(job: ValuationJob, businessDate: string): string {

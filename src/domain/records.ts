@@ -416,7 +416,17 @@ export type Span = Static<typeof Span>
  * days: a late price changes the days it is in force, not the portfolio's whole history since.
  */
 export const ValuationJob = Type.Object(
-  { portfolioId: Id, fromDate: IsoDateString, spans: Type.Optional(Type.Array(Span)), since: Since },
+  {
+    portfolioId: Id,
+    fromDate: IsoDateString,
+    spans: Type.Optional(Type.Array(Span)),
+    since: Since,
+    /**
+     * Within the valuation stage only: the spans to revalue as a whole, when not all of them. A
+     * positions notice revalues none (`[]`): only the positions it changed (domain/revaluation.ts).
+     */
+    revalue: Type.Optional(Type.Array(Span)),
+  },
   { $id: 'ValuationJob' },
 )
 export type ValuationJob = Static<typeof ValuationJob>

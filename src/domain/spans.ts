@@ -57,6 +57,22 @@ export function coalesceJobs(jobs: readonly ValuationJob[]): ValuationJob[] {
 }
 
 /**
+ * coalesceJobs for the valuation stage: also the union of the spans each job revalues as a whole
+ * (its `revalue`, else all its spans), kept as `revalue` when it is not all of the job's spans.
+ */
+export function coalesceValuationJobs(jobs: readonly ValuationJob[]): ValuationJob[] {
+  return [...Map.groupBy(jobs, (j) => j.portfolioId)].flatMap(([, own]) =>
+    coalesceJobs(own).map((job) => {
+      const revalue = mergeSpans(own.flatMap((j) => j.revalue ?? spansOf(j)))
+      const all = spansOf(job)
+      const same =
+        revalue.length === all.length && revalue.every((s, i) => s.from === all[i]?.from && s.until === all[i]?.until)
+      return same ? job : { ...job, revalue }
+    }),
+  )
+}
+
+/**
  * The days of a portfolio's series that a job's revaluation changes, as inclusive windows up to
  * the business date: each span's days, and the business day on or after its end, whose opening
  * value (the previous business day's close) was revalued. An open span runs to the business date

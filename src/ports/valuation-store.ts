@@ -1,5 +1,6 @@
 import type { PriceTable } from '../domain/market-data.ts'
-import type { FxChanged, FxRate, Portfolio, PricesChanged, ValuationJob } from '../domain/records.ts'
+import type { FxChanged, FxRate, Portfolio, PricesChanged, Span, ValuationJob } from '../domain/records.ts'
+import type { DayDelta } from '../domain/revaluation.ts'
 import type { DayTotal } from '../domain/timeseries.ts'
 import type { HeldRow, PositionDay } from '../domain/valuation.ts'
 
@@ -16,21 +17,51 @@ export type ValuationWork = {
   fx: FxRate[]
   /** When loading began: inputs committed before are reflected (lineage). */
   inputsAsOf: string
+  /**
+   * The positions whose day sums were valued with other rows than their history from a date on
+   * (sql/0021_valuation_pending.sql), with those rows; `whole` when the portfolio as a whole is
+   * to be revalued from its date. Loaded at once with `histories`. The query API loads none.
+   */
+  pending: PendingPosition[]
+  whole?: PendingMark
 }
+
+/** A valuation_pending row: from when, and which change of it was read. */
+export type PendingMark = { fromDate: string; created: string; version: string }
+
+/** A position valued with `rows` from `fromDate` on (and its history before). */
+export type PendingPosition = PendingMark & { positionId: string; rows: HeldRow[] }
+
+/**
+ * One pending position revalued: per day, what its history adds to the sums now minus what its
+ * valued rows added, and its unvalued days from `fromDate` on.
+ */
+export type Revision = PendingMark & { positionId: string; deltas: DayDelta[]; unvalued: PositionDay[] }
 
 export type ValuationResult = {
   job: ValuationJob
-  /** The portfolio's day sums from the job's date on (what the series reads). */
+  /** The spans revalued as a whole (the job's, unless it only announces changed positions). */
+  revalued: Span[]
+  /** The portfolio's day sums over `revalued` (what the series reads). */
   totals: DayTotal[]
-  /** The position-days that could not be valued (domain/valuation.ts), with their reason. */
+  /** The position-days over `revalued` that could not be valued (domain/valuation.ts), with their reason. */
   unvalued: PositionDay[]
+  /** The pending positions revalued alone, consumed if no change of theirs came in between. */
+  revisions: Revision[]
+  /** Pending positions whose valued rows `totals` used: the write is stale if one was consumed meanwhile. */
+  relied: { positionId: string; created: string }[]
+  /** The whole-portfolio mark the revaluation covered, consumed if unchanged. */
+  whole?: PendingMark
   businessDate: string
   inputsAsOf: string
 }
 
 export interface ValuationStore {
   load(jobs: readonly ValuationJob[]): Promise<ValuationWork[]>
-  /** Replaces each portfolio's valuations from its date on, in one transaction. */
+  /**
+   * Replaces each portfolio's day sums over its revalued spans and adds its revisions' differences,
+   * in one transaction.
+   */
   replace(results: readonly ValuationResult[]): Promise<void>
   /** The fan-out: one job per portfolio that has held a security whose prices, or a currency whose rates, changed. */
   holders(prices: readonly PricesChanged[], fx: readonly FxChanged[]): Promise<ValuationJob[]>

@@ -2,12 +2,13 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { toEpochDay } from '../domain/dates.ts'
 import { FxTable } from '../domain/market-data.ts'
 import { FxChanged, PricesChanged, ValuationJob } from '../domain/records.ts'
-import { coalesceJobs, earlier, spansOf } from '../domain/spans.ts'
+import { dayDeltas, valuedRows } from '../domain/revaluation.ts'
+import { coalesceJobs, coalesceValuationJobs, earlier, mergeSpans, spansOf } from '../domain/spans.ts'
 import { summarize } from '../domain/timeseries.ts'
 import { valueDays } from '../domain/valuation.ts'
 import type { Batch, EventLog } from '../ports/event-log.ts'
 import type { DeadLetterSink } from '../ports/input-store.ts'
-import type { ValuationStore } from '../ports/valuation-store.ts'
+import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
 import { daysToToday, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
@@ -69,11 +70,12 @@ export function valuationStage(deps: {
   deadLetters: DeadLetterSink
   pool?: JobValuer | undefined
 }): Stage {
-  // The series recompute the days revalued (the spans, when the job has them) and the day after each.
+  // The series recompute the days revalued (the spans, when the job has them) and the day after
+  // each: also where only cashflows changed, or only pending positions were revalued.
   const announce = (jobs: readonly ValuationJob[]) =>
     deps.log.append(
       Topics.valuationsChanged,
-      jobs.map((j) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
+      jobs.map(({ revalue: _, ...j }) => ({ key: j.portfolioId, value: JSON.stringify(j) })),
     )
   return {
     name: 'valuation',
@@ -81,7 +83,18 @@ export function valuationStage(deps: {
     group: 'pas.valuation',
     inputs: [Topics.positionsChanged, Topics.valuationJobs],
     async process(batch: Batch) {
-      const jobs = coalesceJobs(parseNotices(job, batch.records))
+      // A positions notice revalues only the positions it changed, which the positions stage
+      // recorded as pending (domain/revaluation.ts); jobs revalue their spans as a whole.
+      const jobs = coalesceValuationJobs([
+        ...parseNotices(
+          job,
+          batch.records.filter((r) => r.topic === Topics.positionsChanged),
+        ).map((j) => ({ ...j, revalue: [] })),
+        ...parseNotices(
+          job,
+          batch.records.filter((r) => r.topic !== Topics.positionsChanged),
+        ),
+      ])
       if (deps.pool) await deps.pool.value(jobs, batch, announce)
       else await valueJobs(deps.store, deps.deadLetters, jobs, batch, announce)
     },
@@ -108,19 +121,7 @@ export async function valueJobs(
     (w) => {
       const fx = fxTables.get(w.fx) ?? FxTable.of(w.fx)
       fxTables.set(w.fx, fx)
-      const ctx = { portfolio: w.portfolio, prices: w.prices, fx }
-      const last = toEpochDay(w.businessDate)
-      const days = spansOf(w.job).map(({ from, until }): [number, number] => [
-        toEpochDay(from),
-        until === undefined ? last : Math.min(last, toEpochDay(until) - 1),
-      ])
-      // One position's days at a time: only the sums and the unvalued days are kept.
-      const kept = summarize(
-        (function* () {
-          for (const h of w.histories) for (const [from, to] of days) yield* valueDays(h, from, to, ctx)
-        })(),
-      )
-      return { job: w.job, ...kept, businessDate: w.businessDate, inputsAsOf: w.inputsAsOf }
+      return valueWork(w, fx)
     },
     async (results) => {
       await store.replace(results)
@@ -131,8 +132,55 @@ export async function valueJobs(
       batch,
       sink: deadLetters,
       jobOf: (w) => w.job,
-      rowsOf: (r) => r.totals.length + r.unvalued.length,
+      rowsOf: (r) =>
+        r.totals.length + r.unvalued.length + r.revisions.reduce((n, v) => n + v.deltas.length + v.unvalued.length, 0),
       daysOf: daysToToday,
     },
   )
+}
+
+/**
+ * One portfolio's valuation: its revalued spans as a whole (pending positions with the rows their
+ * sums hold), and each pending position alone (domain/revaluation.ts). `fx` indexes `work.fx`.
+ */
+export function valueWork(w: ValuationWork, fx: FxTable): ValuationResult {
+  const ctx = { portfolio: w.portfolio, prices: w.prices, fx }
+  const last = toEpochDay(w.businessDate)
+  const revalued = mergeSpans([...(w.job.revalue ?? spansOf(w.job)), ...(w.whole ? [{ from: w.whole.fromDate }] : [])])
+  const days = revalued.map(({ from, until }): [number, number] => [
+    toEpochDay(from),
+    until === undefined ? last : Math.min(last, toEpochDay(until) - 1),
+  ])
+  // A pending position's days in the sums are its valued rows' until its revision is written.
+  const current = new Map(w.histories.map((h) => [h[0]?.positionId, h]))
+  const valued = new Map(
+    w.pending.map((p) => [p.positionId, valuedRows(current.get(p.positionId) ?? [], p.fromDate, p.rows)]),
+  )
+  const histories = [
+    ...w.histories.map((h) => valued.get(h[0]?.positionId ?? '') ?? h),
+    ...w.pending.filter((p) => !current.has(p.positionId)).map((p) => valued.get(p.positionId) ?? []),
+  ]
+  // One position's days at a time: only the sums and the unvalued days are kept.
+  const kept = summarize(
+    (function* () {
+      for (const h of histories) for (const [from, to] of days) yield* valueDays(h, from, to, ctx)
+    })(),
+  )
+  const revisions = w.pending.map((p) => {
+    const from = toEpochDay(p.fromDate)
+    const now = valueDays(current.get(p.positionId) ?? [], from, last, ctx)
+    const before = valueDays(valued.get(p.positionId) ?? [], from, last, ctx)
+    const { rows: _, ...mark } = p
+    return { ...mark, deltas: dayDeltas(now, before), unvalued: now.filter((d) => d.status !== 'VALUED') }
+  })
+  return {
+    job: w.job,
+    revalued,
+    ...kept,
+    revisions,
+    relied: revalued.length > 0 ? w.pending.map((p) => ({ positionId: p.positionId, created: p.created })) : [],
+    ...(w.whole ? { whole: w.whole } : {}),
+    businessDate: w.businessDate,
+    inputsAsOf: w.inputsAsOf,
+  }
 }

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { PgWriter } from '../adapters/pg-copy.ts'
+import { PgInputStore } from '../adapters/pg-input-store.ts'
+import { PgPositionStore } from '../adapters/pg-position-store.ts'
+import { PgValuationStore } from '../adapters/pg-valuation-store.ts'
+import { FxTable } from '../domain/market-data.ts'
+import type { ValuationJob } from '../domain/records.ts'
+import { settles, startPipeline } from '../testing/pipeline.ts'
+import { persistStage } from './persist.ts'
+import { positionsStage } from './positions.ts'
+import { valueJobs, valueWork } from './valuation.ts'
+
+/**
+ * A back-dated correction revalues the positions it changed, not the portfolio: the positions
+ * stage marks them pending with the rows they were valued with (sql/0021_valuation_pending.sql),
+ * and the valuation adds their difference to the day sums. Here persist and positions run as
+ * stages and the valuation is called by hand, so that what is pending between them can be seen.
+ */
+describe('revaluing only the positions a correction changed', () => {
+  let pipeline: Awaited<ReturnType<typeof startPipeline>>
+  let store: PgValuationStore
+  const run = `rv${Date.now().toString(36)}`
+  const Q = `Q-${run}`
+  const [A, B, C, D] = ['A', 'B', 'C', 'D'].map((s) => `${s}-${run}`) as [string, string, string, string]
+
+  beforeAll(async () => {
+    pipeline = await startPipeline(
+      'pg',
+      ({ db, log, writer }) => [
+        persistStage({ store: new PgInputStore(db.sql), log }),
+        positionsStage({ store: new PgPositionStore(db.sql, writer()), log, deadLetters: new PgInputStore(db.sql) }),
+      ],
+      run,
+    )
+    store = new PgValuationStore(pipeline.db.sql, new PgWriter(pipeline.db.url, 'pas-test-valuation'))
+  }, 120_000)
+  afterAll(async () => {
+    await store?.close()
+    await pipeline?.stop()
+  })
+
+  const sql = () => pipeline.db.sql
+  const pending = async () =>
+    (
+      await sql()`select position_id as p, from_date::text as d from valuation_pending
+                  where portfolio_id = ${Q} order by position_id`
+    ).map((r) => [r.p, r.d])
+  const superseded = async () =>
+    (
+      await sql()`select position_id as p, date::text as d, quantity::text as q from superseded_history
+                  where portfolio_id = ${Q} order by position_id, date, seq`
+    ).map((r) => [r.p, r.d, r.q])
+  const totals = async () =>
+    (
+      await sql()`select date::text as d, emv_base::text as e, positions, complete from portfolio_values
+                  where portfolio_id = ${Q} order by date`
+    ).map((r) => [r.d, r.e, r.positions, r.complete])
+  // A positions notice: revalue what it changed (valuation.ts marks positions notices so).
+  const changed: ValuationJob = { portfolioId: Q, fromDate: '2025-01-06', revalue: [] }
+  const value = (job: ValuationJob = changed) =>
+    valueJobs(store, new PgInputStore(sql()), [job], { records: [], nextOffsets: [] }, async () => {})
+  const buyA = (quantity: string) => ({
+    transactionId: `BA-${run}`,
+    portfolioId: Q,
+    type: 'BUY',
+    tradeDate: '2025-01-06',
+    securityId: A,
+    quantity,
+    price: '10',
+    currency: 'USD',
+  })
+  /** Days Mon 2025-01-06 to Tue 01-14; `early` on 01-06..08, `late` on 01-09..14; 5 positions, all valued. */
+  const week = (early: string, late: string) =>
+    ['06', '07', '08', '09', '10', '13', '14'].map((d) => [`2025-01-${d}`, d < '09' ? early : late, 5, true])
+
+  test('a new portfolio is revalued as a whole; its sums are what its positions are worth', async () => {
+    await pipeline.send('portfolios', [{ portfolioId: Q, baseCurrency: 'USD', openDate: '2025-01-01' }])
+    await pipeline.send(
+      'instruments',
+      [A, B, C, D].map((securityId) => ({ securityId, name: securityId, currency: 'USD' })),
+    )
+    await pipeline.send('prices', [
+      ...[A, B, C, D].map((securityId) => ({ securityId, date: '2025-01-06', price: '10', currency: 'USD' })),
+      { securityId: A, date: '2025-01-09', price: '12', currency: 'USD' },
+    ])
+    await pipeline.send('business-dates', [{ date: '2025-01-14' }])
+    await pipeline.send('transactions', [
+      buyA('10'),
+      ...[B, C, D].map((securityId) => ({ ...buyA('10'), transactionId: `B${securityId}`, securityId })),
+    ])
+    // Every position is new: more than half changed, so the portfolio as a whole (from its first
+    // trade, or from its open date when its own notice came after the trades).
+    await settles(
+      async () =>
+        (
+          await sql()`select count(distinct position_id)::int as n from position_history
+        where portfolio_id = ${Q}`
+        )[0]?.n,
+      5,
+    )
+    expect((await pending()).map(([p]) => p)).toEqual(['*'])
+    await value()
+    // A 10 × 10 = 100, then 10 × 12 = 120 from Thu 01-09; B, C, D 100 each; cash −4 × 100 = −400.
+    // 100 + 300 − 400 = 0; 120 + 300 − 400 = 20.
+    expect(await totals()).toEqual(week('0', '20'))
+    expect(await pending()).toEqual([])
+  }, 60_000)
+
+  test('a corrected quantity marks its security and its cash pending, with the rows they were valued with', async () => {
+    await pipeline.send('transactions', [buyA('15')])
+    await settles(pending, [
+      [A, '2025-01-06'],
+      ['CASH:USD', '2025-01-06'],
+    ])
+    expect(await superseded()).toEqual([
+      [A, '2025-01-06', '10'],
+      ['CASH:USD', '2025-01-06', '-100'],
+      ['CASH:USD', '2025-01-06', '-200'],
+      ['CASH:USD', '2025-01-06', '-300'],
+      ['CASH:USD', '2025-01-06', '-400'],
+    ])
+    await value()
+    // A 15 × 10 = 150, then 15 × 12 = 180; cash −450. 150 + 300 − 450 = 0; 180 + 300 − 450 = 30.
+    expect(await totals()).toEqual(week('0', '30'))
+    expect([await pending(), await superseded()]).toEqual([[], []])
+  }, 60_000)
+
+  test('valued again (a redelivered batch), nothing is added twice', async () => {
+    await value()
+    expect(await totals()).toEqual(week('0', '30'))
+  }, 60_000)
+
+  test('a valuation that read a position before it changed again leaves it pending, and the next one values it', async () => {
+    await pipeline.send('transactions', [buyA('20')])
+    await settles(async () => (await pending()).length, 2)
+    const [stale] = await store.load([changed])
+    if (!stale) throw new Error('no work loaded')
+    await pipeline.send('transactions', [buyA('25')])
+    await settles(
+      async () =>
+        (
+          await sql()`select quantity::text as q from position_history
+      where portfolio_id = ${Q} and position_id = ${A}`
+        ).map((r) => r.q),
+      ['25'],
+    )
+    await store.replace([valueWork(stale, FxTable.of(stale.fx))])
+    // Changed since it was read: still pending, the sums as they were.
+    expect((await pending()).length).toBe(2)
+    expect(await totals()).toEqual(week('0', '30'))
+    await value()
+    // A 25 × 10 = 250, then 25 × 12 = 300; cash −400 − 150 = −550. 250 + 300 − 550 = 0; 300 + 300 − 550 = 50.
+    expect(await totals()).toEqual(week('0', '50'))
+    expect(await pending()).toEqual([])
+  }, 60_000)
+
+  test('a late price revalued as a whole while positions are pending keeps their valued rows until they are revalued', async () => {
+    await pipeline.send('transactions', [buyA('30')])
+    await settles(async () => (await pending()).length, 2)
+    // A price of A on Mon 01-13 of 14, and A corrected to 30 (cash −600), valued at once: the span
+    // as a whole with A's valued rows (25 × 14 + 300 − 550 = 100), then A's difference on every
+    // day from 01-06: 30 × 10 + 300 − 600 = 0 before Thu 01-09, 30 × 12 + 300 − 600 = 60 until
+    // the new price, 30 × 14 + 300 − 600 = 120 on 01-13 and 01-14.
+    await pipeline.send('prices', [{ securityId: A, date: '2025-01-13', price: '14', currency: 'USD' }])
+    await settles(async () => (await sql()`select count(*)::int as n from prices where security_id = ${A}`)[0]?.n, 3)
+    await value({ portfolioId: Q, fromDate: '2025-01-13', revalue: [{ from: '2025-01-13' }] })
+    expect(await totals()).toEqual([
+      ...week('0', '60').slice(0, 5),
+      ['2025-01-13', '120', 5, true],
+      ['2025-01-14', '120', 5, true],
+    ])
+    expect(await pending()).toEqual([])
+  }, 60_000)
+})
