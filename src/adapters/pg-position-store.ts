@@ -149,8 +149,8 @@ export class PgPositionStore implements PositionStore {
     if (results.length === 0) return new Set()
     const ids = results.map((r) => r.request.portfolioId)
     const froms = results.map((r) => r.request.fromDate)
-    const history: Cell[][] = []
-    const cashflows: Cell[][] = []
+    const history: { row: PositionRow; seq: number }[] = []
+    const cashflows: Cashflow[] = []
     const rejections: Cell[][] = []
     for (const { request, result, tradeDates } of results) {
       // seq: the order the engine applied rows within one portfolio-day.
@@ -159,27 +159,9 @@ export class PgPositionStore implements PositionStore {
       for (const r of result.rows) {
         seq = r.date === day ? seq + 1 : 0
         day = r.date
-        history.push([
-          r.portfolioId,
-          r.positionId,
-          r.date,
-          String(seq),
-          r.transactionId,
-          r.currency,
-          r.quantity,
-          r.costLocal,
-          r.costBase,
-          r.realizedLocal,
-          r.realizedBase,
-          r.realizedPriceBase,
-          r.realizedFxBase,
-          r.incomeBase,
-          JSON.stringify(r.lots),
-        ])
+        history.push({ row: r, seq })
       }
-      for (const c of result.cashflows) {
-        cashflows.push(cashflowRow(c))
-      }
+      cashflows.push(...result.cashflows)
       for (const x of result.rejections) {
         rejections.push([
           request.portfolioId,
@@ -197,24 +179,53 @@ export class PgPositionStore implements PositionStore {
         results.map((r) => ({ portfolioId: r.request.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
       const scope = tx`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
-      // What the valuation read of the rows replaced: the positions whose rows differ are marked
-      // pending with them (markPending).
-      const [pending, replaced] = await Promise.all([
+      // What is stored from each date on: only the rows that differ are replaced (a correction
+      // changes its security's rows and its cash's, not the other positions'), and the positions
+      // whose rows differ as valuation reads them are marked pending with their old rows.
+      const [pending, stored, storedFlows] = await Promise.all([
         tx<{ portfolioId: string; positionId: string; fromDate: string }[]>`
           select portfolio_id as "portfolioId", position_id as "positionId", from_date::text as "fromDate"
           from valuation_pending where portfolio_id = any(${ids}::text[]) for update`.execute(),
-        tx<(HeldRow & { seq: number })[]>`
-          delete from position_history h using ${scope}
-          where h.portfolio_id = w.portfolio_id and h.date >= w.from_date
-          returning h.portfolio_id as "portfolioId", h.position_id as "positionId", h.date::text as date, h.seq,
-                    h.currency, h.quantity::text as quantity, h.cost_local::text as "costLocal",
-                    h.cost_base::text as "costBase"`.execute(),
+        tx<HistoryRow[]>`
+          select ${tx.unsafe(HISTORY_COLUMNS)} from ${scope}
+          join position_history h on h.portfolio_id = w.portfolio_id and h.date >= w.from_date`.execute(),
+        tx<(Cashflow & { fxRate: string | null })[]>`
+          select ${tx.unsafe(CASHFLOW_COLUMNS)}, c.fx_rate::text as "fxRate" from ${scope}
+          join cashflows c on c.portfolio_id = w.portfolio_id and c.date >= w.from_date`.execute(),
       ])
-      await markPending(tx, results, replaced, pending)
-      await tx`delete from cashflows c using ${scope} where c.portfolio_id = w.portfolio_id and c.date >= w.from_date`
-      await tx`delete from transaction_rejections r using ${scope} where r.portfolio_id = w.portfolio_id and r.date >= w.from_date`
-      await copyRows(tx, 'position_history', HISTORY, history, COPY_TIMEOUT_MS)
-      await copyRows(tx, 'cashflows', CASHFLOWS, cashflows, COPY_TIMEOUT_MS)
+      await markPending(
+        tx,
+        results,
+        stored.map((h) => ({ ...toPositionRow(h), seq: h.seq })),
+        pending,
+      )
+      const rows = differing(
+        stored.map((h) => ({ key: historyKey(h.portfolio_id, h.position_id, h.date, h.seq), cells: storedCells(h) })),
+        history.map(({ row, seq }) => ({
+          key: historyKey(row.portfolioId, row.positionId, row.date, seq),
+          cells: historyCells(row, seq),
+        })),
+      )
+      const flows = differing(
+        storedFlows.map((c) => ({ key: `${c.portfolioId}\u0000${c.transactionId}`, cells: cashflowRow(c) })),
+        cashflows.map((c) => ({ key: `${c.portfolioId}\u0000${c.transactionId}`, cells: cashflowRow(c) })),
+      )
+      const gone = rows.gone.map((k) => k.split('\u0000'))
+      const goneFlows = flows.gone.map((k) => k.split('\u0000'))
+      await Promise.all([
+        tx`delete from position_history h
+           using unnest(${gone.map((k) => k[0] as string)}::text[], ${gone.map((k) => k[1] as string)}::text[],
+                        ${gone.map((k) => k[2] as string)}::date[], ${gone.map((k) => k[3] as string)}::int[])
+             as k(portfolio_id, position_id, date, seq)
+           where (h.portfolio_id, h.date, h.seq, h.position_id) = (k.portfolio_id, k.date, k.seq, k.position_id)`.execute(),
+        tx`delete from cashflows c
+           using unnest(${goneFlows.map((k) => k[0] as string)}::text[], ${goneFlows.map((k) => k[1] as string)}::text[])
+             as k(portfolio_id, transaction_id)
+           where (c.portfolio_id, c.transaction_id) = (k.portfolio_id, k.transaction_id)`.execute(),
+        tx`delete from transaction_rejections r using ${scope} where r.portfolio_id = w.portfolio_id and r.date >= w.from_date`.execute(),
+      ])
+      await copyRows(tx, 'position_history', HISTORY, rows.written, COPY_TIMEOUT_MS)
+      await copyRows(tx, 'cashflows', CASHFLOWS, flows.written, COPY_TIMEOUT_MS)
       await copyRows(
         tx,
         'transaction_rejections',
@@ -224,13 +235,69 @@ export class PgPositionStore implements PositionStore {
       )
       await writeLineage(tx, 'positions', results.flatMap(lineageOf))
       const written = results.filter((r) => r.result.rows.length > 0).map((r) => r.request.portfolioId)
-      return new Set([...replaced.map((d) => d.portfolioId), ...written])
+      return new Set([...stored.map((h) => h.portfolio_id), ...written])
     })
   }
 
   async close(): Promise<void> {
     await this.writer.close()
   }
+}
+
+/** A row's primary key as one string (NUL never occurs in ids or dates). */
+const historyKey = (portfolioId: string, positionId: string, date: string, seq: number) =>
+  `${portfolioId}\u0000${positionId}\u0000${date}\u0000${seq}`
+
+/** A history row as a COPY row, in HISTORY's column order. */
+const historyCells = (r: PositionRow, seq: number): Cell[] => [
+  r.portfolioId,
+  r.positionId,
+  r.date,
+  String(seq),
+  r.transactionId,
+  r.currency,
+  r.quantity,
+  r.costLocal,
+  r.costBase,
+  r.realizedLocal,
+  r.realizedBase,
+  r.realizedPriceBase,
+  r.realizedFxBase,
+  r.incomeBase,
+  JSON.stringify(r.lots),
+]
+
+/**
+ * A stored history row in the same form. Its lots come back from jsonb with their keys reordered:
+ * they are written again in the fold's order (positions.ts), so equal lots give equal text.
+ */
+const storedCells = (h: HistoryRow): Cell[] =>
+  historyCells(
+    {
+      ...toPositionRow(h),
+      lots: h.lots.map(({ openDate, quantity, costLocal, costBase }) => ({ openDate, quantity, costLocal, costBase })),
+    },
+    h.seq,
+  )
+
+/**
+ * Between what is stored and what is to be, by key: the stored rows to delete (gone, or to be
+ * rewritten) and the rows to write (new, or different). Equal cells mean an equal row; a value
+ * written differently (10.5 and 10.50) is rewritten, which is only wasted work.
+ */
+function differing(
+  stored: readonly { key: string; cells: Cell[] }[],
+  wanted: readonly { key: string; cells: Cell[] }[],
+): { gone: string[]; written: Cell[][] } {
+  const before = new Map(stored.map((r) => [r.key, r.cells]))
+  const written: Cell[][] = []
+  const kept = new Set<string>()
+  for (const { key, cells } of wanted) {
+    const old = before.get(key)
+    if (old !== undefined && old.length === cells.length && old.every((c, i) => c === cells[i])) kept.add(key)
+    else written.push(cells)
+  }
+  return { gone: stored.filter((r) => !kept.has(r.key)).map((r) => r.key), written }
 }
 
 /**

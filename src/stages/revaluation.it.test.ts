@@ -106,12 +106,33 @@ describe('revaluing only the positions a correction changed', () => {
     expect(await pending()).toEqual([])
   }, 60_000)
 
-  test('a corrected quantity marks its security and its cash pending, with the rows they were valued with', async () => {
+  test('a corrected quantity rewrites the rows of its security and its cash only, and marks them pending with the rows they were valued with', async () => {
+    const history = async () =>
+      (
+        await sql()`select position_id as p, quantity::text as q, xmin::text as x from position_history
+                    where portfolio_id = ${Q} order by date, seq`
+      ).map((r) => [r.p, r.q, r.x])
+    const before = await history()
     await pipeline.send('transactions', [buyA('15')])
     await settles(pending, [
       [A, '2025-01-06'],
       ['CASH:USD', '2025-01-06'],
     ])
+    // A's row and the four cash rows after it (each purchase's cash, 50 more spent from the first on)
+    // are new; B, C and D's rows are the ones stored before (same row version).
+    const after = await history()
+    expect(after.map(([p, q]) => [p, q])).toEqual([
+      [A, '15'],
+      ['CASH:USD', '-150'],
+      [B, '10'],
+      ['CASH:USD', '-250'],
+      [C, '10'],
+      ['CASH:USD', '-350'],
+      [D, '10'],
+      ['CASH:USD', '-450'],
+    ])
+    const kept = after.filter(([, , x], i) => x === before[i]?.[2]).map(([p]) => p)
+    expect(kept).toEqual([B, C, D])
     expect(await superseded()).toEqual([
       [A, '2025-01-06', '10'],
       ['CASH:USD', '2025-01-06', '-100'],
