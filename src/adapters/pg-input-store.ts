@@ -3,6 +3,7 @@ import type { FxChanged, PricesChanged, TransactionsChanged, ValuationJob } from
 import type { DeadLetter, InputStore, Inputs, Notices } from '../ports/input-store.ts'
 import type { Sql, Tx } from './pg-client.ts'
 import { refusalsAsInvalid } from './pg-errors.ts'
+import { WHOLE } from './pg-valuation-store.ts'
 
 type Dated = { key: string; date: string }
 
@@ -74,7 +75,11 @@ export class PgInputStore implements InputStore {
       on conflict (stage, topic, partition, "offset") do nothing`
   }
 
-  /** A portfolio (new or changed, e.g. its cost method) recomputes from its open date. */
+  /**
+   * A portfolio (new or changed, e.g. its cost method) recomputes from its open date, and is
+   * revalued as a whole from it (sql/0021): a change such as its base currency changes every
+   * value without changing a quantity, so no position would be marked by the positions stage.
+   */
   async #portfolios(tx: Tx, { portfolios }: Inputs): Promise<Dated[]> {
     if (portfolios.length === 0) return []
     return tx<Dated[]>`
@@ -88,6 +93,17 @@ export class PgInputStore implements InputStore {
         on conflict (portfolio_id) do update set base_currency = excluded.base_currency, open_date = excluded.open_date,
           cost_method = excluded.cost_method, record = excluded.record, written_by = excluded.written_by, updated_at = now()
         where p.record is distinct from excluded.record
+        returning portfolio_id, open_date
+      ), whole as (
+        insert into valuation_pending as v (portfolio_id, position_id, from_date, created, version)
+        select portfolio_id, ${WHOLE}, open_date, n, n
+        from (select m.*, nextval('valuation_pending_version') as n from merged m) as m
+        on conflict (portfolio_id, position_id) do update
+          set from_date = least(v.from_date, excluded.from_date), version = excluded.version
+      ), positions as (
+        delete from valuation_pending where portfolio_id in (select portfolio_id from merged) and position_id <> ${WHOLE}
+      ), superseded as (
+        delete from superseded_history where portfolio_id in (select portfolio_id from merged)
       )
       select id as key, (r->>'openDate') as date from incoming`
   }

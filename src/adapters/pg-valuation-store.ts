@@ -270,14 +270,17 @@ export async function loadValuationWork(
                offset 0) as h)) as h
       order by portfolio_id, position_id, date, seq`
   const allIds = jobs.map((j) => j.portfolioId)
-  const [portfolioRows, [rows, pendingRows, supersededRows], instruments, prices] = await Promise.all([
-    sql<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = any(${allIds}::text[])`,
+  // The portfolios too: a changed portfolio record marks it pending as a whole (pg-input-store.ts),
+  // so the record valued with is the one the marks consumed were written with.
+  const records = (q: Sql) =>
+    q<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = any(${allIds}::text[])`
+  const [[portfolioRows, rows, pendingRows, supersededRows], instruments, prices] = await Promise.all([
     options.pending
       ? sql.begin('isolation level repeatable read read only', (tx) => {
           const q = tx as unknown as Sql // a transaction reads as the client does
-          return Promise.all([held(q), readPending(q, allIds), readSuperseded(q, allIds)])
+          return Promise.all([records(q), held(q), readPending(q, allIds), readSuperseded(q, allIds)])
         })
-      : Promise.all([held(sql), [], []]),
+      : Promise.all([records(sql), held(sql), [], []]),
     sql<{ record: Instrument }[]>`select record from instruments where security_id in ${securities}`,
     // Per security its prices in one row (the latest before `since`, one index probe, then those
     // from `since` on): days as epoch days, the texts and currencies comma-joined. A row per price

@@ -192,4 +192,27 @@ describe('revaluing only the positions a correction changed', () => {
     ])
     expect(await pending()).toEqual([])
   }, 60_000)
+  test('a changed portfolio record (its base currency) is revalued as a whole: no quantity changed, every value did', async () => {
+    await pipeline.send('fx-rates', [{ from: 'USD', to: 'EUR', date: '2025-01-02', rate: '0.9' }])
+    await pipeline.send('portfolios', [{ portfolioId: Q, baseCurrency: 'EUR', openDate: '2025-01-01' }])
+    // The positions stage refolds in EUR (A's cost 30 × 10 × 0.9 = 270); no quantity changed, so it
+    // marks nothing itself: the portfolio's own mark, from its open date, is what revalues it.
+    await settles(
+      async () =>
+        (
+          await sql()`select cost_base::text as c from position_history where portfolio_id = ${Q} and position_id = ${A}`
+        ).map((r) => Number(r.c)),
+      [270],
+    )
+    expect(await pending()).toEqual([['*', '2025-01-01']])
+    await value()
+    // Every value × 0.9: A 270, 324, 378; B, C, D 90 each; cash −600 × 0.9 = −540.
+    // 270 + 270 − 540 = 0; 324 + 270 − 540 = 54; 378 + 270 − 540 = 108.
+    expect(await totals()).toEqual([
+      ...week('0', '54').slice(0, 5),
+      ['2025-01-13', '108', 5, true],
+      ['2025-01-14', '108', 5, true],
+    ])
+    expect(await pending()).toEqual([])
+  }, 60_000)
 })
