@@ -1,20 +1,23 @@
-import { businessDays, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { ALL_DAYS, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import type { Tx } from './pg-client.ts'
 
 /**
  * The rows a replacing write of a per-day, per-portfolio table (`portfolio_values`,
- * `unvalued_days`, `portfolio_series`; rows on business days only) takes away before its COPY:
- * bounded ranges by exact (portfolio, day), open ones by range. Keyed exactly, a portfolio whose
- * late prices gave it hundreds of short ranges is one equality join, not a range test per range
- * and row.
+ * `unvalued_days`, `portfolio_series`; rows on the days of the portfolio's calendar) takes away
+ * before its COPY: bounded ranges by exact (portfolio, day), open ones by range. Keyed exactly, a
+ * portfolio whose late prices gave it hundreds of short ranges is one equality join, not a range
+ * test per range and row.
  */
 export class ReplacedDays {
   readonly #days: (readonly [string, string])[] = []
   readonly #open: (readonly [string, string])[] = []
 
-  /** Every business day from `from` to `to`, both inclusive. */
+  /**
+   * Every day from `from` to `to`, both inclusive, whatever the calendar: a portfolio that changed
+   * its calendar may still have rows on days the new one has not (until they are replaced).
+   */
   add(portfolioId: string, from: string, to: string): void {
-    for (const day of businessDays(toEpochDay(from), toEpochDay(to))) this.#days.push([portfolioId, fromEpochDay(day)])
+    for (const day of ALL_DAYS.days(toEpochDay(from), toEpochDay(to))) this.#days.push([portfolioId, fromEpochDay(day)])
   }
 
   /** Every row from `from` on, whatever its date (a business date moved back leaves rows after it). */

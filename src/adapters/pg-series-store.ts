@@ -1,4 +1,4 @@
-import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { type Calendar, type CalendarId, calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { fromScaled, toScaled } from '../domain/money.ts'
 import type { Cashflow, ValuationJob } from '../domain/records.ts'
 import { seriesWindows } from '../domain/spans.ts'
@@ -27,8 +27,20 @@ export class PgSeriesStore implements SeriesStore {
   async load(jobs: readonly ValuationJob[]): Promise<SeriesWork[]> {
     if (jobs.length === 0) return []
     const asOf = await inputsAsOf(this.sql)
-    const through = await businessDate(this.sql)
-    const windowsOf = new Map(jobs.map((job) => [job.portfolioId, seriesWindows(job, through)]))
+    const [through, calendarRows] = await Promise.all([
+      businessDate(this.sql),
+      this.sql<{ portfolio_id: string; calendar: CalendarId | null }[]>`
+        select portfolio_id, record->>'calendar' as calendar from portfolios
+        where portfolio_id = any(${jobs.map((j) => j.portfolioId)}::text[])`.execute(),
+    ])
+    const calendarIds = new Map(calendarRows.map((r) => [r.portfolio_id, r.calendar ?? undefined]))
+    const calendars = new Map(
+      jobs.map((j) => [j.portfolioId, calendarOf({ calendar: calendarIds.get(j.portfolioId) })]),
+    )
+    const calendar = (portfolioId: string) => calendars.get(portfolioId) as Calendar
+    const windowsOf = new Map(
+      jobs.map((job) => [job.portfolioId, seriesWindows(job, through, calendar(job.portfolioId))]),
+    )
     // One range per portfolio, from the business day before its first window (whose close opens
     // it) to the end of its last; the windows pick their days from it in memory. A portfolio whose
     // late prices revalued hundreds of short spans is read once, not joined once per span.
@@ -36,7 +48,9 @@ export class PgSeriesStore implements SeriesStore {
       const windows = windowsOf.get(job.portfolioId) ?? []
       const first = windows[0]
       const last = windows.at(-1)
-      return first && last ? [{ id: job.portfolioId, lo: previousBusinessDay(first.from), hi: last.to }] : []
+      return first && last
+        ? [{ id: job.portfolioId, lo: dayBefore(first.from, calendar(job.portfolioId)), hi: last.to }]
+        : []
     })
     const ids = ranged.map((r) => r.id)
     // Read per portfolio (lateral; 'offset 0' keeps the planner from merging it back into a join):
@@ -53,7 +67,7 @@ export class PgSeriesStore implements SeriesStore {
       from ${scope} cross join lateral (
         select * from portfolio_values v where v.portfolio_id = w.portfolio_id and v.date between w.lo and w.hi
         offset 0) as v`.execute()
-    // Flows dated on the weekend before a window count on its Monday: read three days back.
+    // Flows dated on the weekend before a window count on its Monday (WEEKDAYS): read three days back.
     const cashflows = this.sql<Cashflow[]>`
       select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
       from ${scope} cross join lateral (
@@ -76,15 +90,17 @@ export class PgSeriesStore implements SeriesStore {
       }))
       const emvOn = new Map(own.map((t) => [t.date, t.emvBase]))
       const first = firstOf.get(job.portfolioId) ?? null
+      const ownCalendar = calendar(job.portfolioId)
       return {
         job,
+        calendar: ownCalendar.id,
         businessDate: through,
         inputsAsOf: asOf,
-        // The point before a window is the business day before it (the series has every day
+        // The point before a window is the calendar day before it (the series has every day
         // once started); its emv is that day's sum, 0 when nothing was held.
         windows: (windowsOf.get(job.portfolioId) ?? []).map((w) => ({
           ...w,
-          openingEmv: first !== null && first < w.from ? (emvOn.get(previousBusinessDay(w.from)) ?? '0') : undefined,
+          openingEmv: first !== null && first < w.from ? (emvOn.get(dayBefore(w.from, ownCalendar)) ?? '0') : undefined,
         })),
         totals: own,
         cashflows: cashflowsOf.get(job.portfolioId) ?? [],
@@ -128,5 +144,5 @@ export class PgSeriesStore implements SeriesStore {
   }
 }
 
-/** The business day before `date`. */
-const previousBusinessDay = (date: string): string => fromEpochDay(businessDayBefore(toEpochDay(date)))
+/** The day of `calendar` before `date`. */
+const dayBefore = (date: string, calendar: Calendar): string => fromEpochDay(calendar.before(toEpochDay(date)))

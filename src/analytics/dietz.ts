@@ -1,4 +1,4 @@
-import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { type Calendar, fromEpochDay, toEpochDay, WEEKDAYS } from '../domain/dates.ts'
 import type { SeriesDay } from './returns.ts'
 
 /**
@@ -53,14 +53,14 @@ export function linkDietz(returns: readonly Dietz[]): number | null {
 /**
  * Modified Dietz of a daily series (in date order) over its whole span, and over each calendar
  * month linked: each part from the day before its first day (its BMV, the close before it) to its
- * last day's close, with the flows (in date order, at their own dates) after the business day
+ * last day's close, with the flows (in date order, at their own dates) after the calendar day
  * before its first day, up to its last.
  */
-export function seriesDietz(days: readonly SeriesDay[], flows: readonly DietzFlow[]) {
+export function seriesDietz(days: readonly SeriesDay[], flows: readonly DietzFlow[], calendar: Calendar = WEEKDAYS) {
   // `flows` come in date order, and so do the parts: the flows of each lie between two cursors.
   let [after, upTo] = [0, 0]
   const over = (first: SeriesDay, last: SeriesDay) => {
-    const close = fromEpochDay(businessDayBefore(toEpochDay(first.date)))
+    const close = fromEpochDay(calendar.before(toEpochDay(first.date)))
     while (after < flows.length && (flows[after] as DietzFlow).date <= close) after++
     upTo = Math.max(upTo, after)
     while (upTo < flows.length && (flows[upTo] as DietzFlow).date <= last.date) upTo++

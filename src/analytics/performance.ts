@@ -1,4 +1,4 @@
-import { businessDayBefore, businessDays, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { type Calendar, fromEpochDay, toEpochDay, WEEKDAYS } from '../domain/dates.ts'
 import { dailyReturn, type SeriesDay } from './returns.ts'
 import type { Flow } from './xirr.ts'
 
@@ -11,14 +11,19 @@ export type PortfolioDay = SeriesDay & { complete: boolean }
 export type PositionDay = SeriesDay & { positionId: string }
 
 /**
- * The business days of [from, to] the series cannot vouch for: no point at all (not computed yet,
- * or the portfolio held nothing it could value) or an incomplete point (a position unvalued).
+ * The days of `calendar` in [from, to] the series cannot vouch for: no point at all (not computed
+ * yet, or the portfolio held nothing it could value) or an incomplete point (a position unvalued).
  * `days` are in date order, as the series is read; one walk along both.
  */
-export function missingDays(days: readonly { date: string; complete: boolean }[], from: string, to: string): string[] {
+export function missingDays(
+  days: readonly { date: string; complete: boolean }[],
+  from: string,
+  to: string,
+  calendar: Calendar = WEEKDAYS,
+): string[] {
   const missing: string[] = []
   let i = 0
-  for (const day of businessDays(toEpochDay(from), toEpochDay(to))) {
+  for (const day of calendar.days(toEpochDay(from), toEpochDay(to))) {
     const date = fromEpochDay(day)
     while (i < days.length && (days[i] as { date: string }).date < date) i++
     const point = days[i]
@@ -30,18 +35,18 @@ export function missingDays(days: readonly { date: string; complete: boolean }[]
 /**
  * MWR cash flows for XIRR over [from, to], from the investor's side, each external flow on the day
  * it happened (its own date, a weekend's included, whatever timing the TWR gives it):
- *   −BMV(first day) at the business day before the first (the close the period starts from);
+ *   −BMV(first day) at the calendar day before the first (the close the period starts from);
  *   −amount of each external flow at its date (deposits are positive flows into the portfolio, so
  *   the investor pays them; withdrawals come back positive); +EMV(last day) at the last day.
  * `external` are the flows the series counts in these days, with their dates.
  */
-export function mwrFlows(days: readonly SeriesDay[], external: readonly Flow[]): Flow[] {
+export function mwrFlows(days: readonly SeriesDay[], external: readonly Flow[], calendar: Calendar = WEEKDAYS): Flow[] {
   const first = days[0]
   const last = days.at(-1)
   if (!first || !last) return []
-  // The close the period starts from: the business day before its first (a Friday for a Monday),
-  // so a weekend's flow counts after it.
-  const flows: Flow[] = [{ date: fromEpochDay(businessDayBefore(toEpochDay(first.date))), amount: -first.bmv }]
+  // The close the period starts from: the calendar day before its first (under WEEKDAYS a Friday
+  // for a Monday), so a weekend's flow counts after it.
+  const flows: Flow[] = [{ date: fromEpochDay(calendar.before(toEpochDay(first.date))), amount: -first.bmv }]
   for (const f of external) flows.push({ date: f.date, amount: -f.amount })
   flows.push({ date: last.date, amount: last.emv })
   return flows.filter((f) => f.amount !== 0)

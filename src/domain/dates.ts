@@ -1,9 +1,12 @@
 /**
  * Calendar dates as ISO strings ('YYYY-MM-DD') on the wire and epoch days (integers) in loops.
  *
- * VALUATION CALENDAR: valuations and daily series exist for business days, Monday to Friday
- * (holidays are not modelled: a holiday carries the previous price forward). An event dated on a
- * Saturday or Sunday belongs to the next Monday's series row.
+ * VALUATION CALENDAR: valuations and daily series exist for the days of the portfolio's calendar
+ * (`Calendar` below): WEEKDAYS, Monday to Friday, unless the portfolio says ALL_DAYS. A day off
+ * the calendar carries the previous price forward, and a flow dated on it belongs to the series
+ * row of the next calendar day (a Saturday's deposit counts on Monday under WEEKDAYS). Everything
+ * reported keeps the flow's own date, and money-weighted returns (XIRR) date it on that day.
+ * The functions below without a calendar are WEEKDAYS' (the business date is one).
  */
 export type IsoDate = string
 const MS_PER_DAY = 86_400_000
@@ -69,6 +72,55 @@ export function businessDays(first: number, last: number): number[] {
   for (let d = onOrAfterBusinessDay(first); d <= last; d++) if (isBusinessDay(d)) days.push(d)
   return days
 }
+
+/** The valuation calendars a portfolio can choose (records.ts `Portfolio.calendar`). */
+export const CALENDARS = ['WEEKDAYS', 'ALL_DAYS'] as const
+export type CalendarId = (typeof CALENDARS)[number]
+
+/** A valuation calendar: the days a portfolio is valued and its series has points on. */
+export type Calendar = {
+  readonly id: CalendarId
+  /** Whether `day` (an epoch day) is a valuation day. */
+  isOpen(day: number): boolean
+  /** `day` itself if open, else the next open day. */
+  onOrAfter(day: number): number
+  /** `day` itself if open, else the open day before. */
+  onOrBefore(day: number): number
+  /** The open day before `day`. */
+  before(day: number): number
+  /** The open days from `first` to `last` inclusive. */
+  days(first: number, last: number): number[]
+  /** Daily returns a year, to annualize by (risk): 252 trading days, or 365. */
+  readonly daysPerYear: number
+}
+
+export const WEEKDAYS: Calendar = {
+  id: 'WEEKDAYS',
+  isOpen: isBusinessDay,
+  onOrAfter: onOrAfterBusinessDay,
+  onOrBefore: onOrBeforeBusinessDay,
+  before: businessDayBefore,
+  days: businessDays,
+  daysPerYear: 252,
+}
+
+export const ALL_DAYS: Calendar = {
+  id: 'ALL_DAYS',
+  isOpen: () => true,
+  onOrAfter: (day) => day,
+  onOrBefore: (day) => day,
+  before: (day) => day - 1,
+  days(first, last) {
+    const days: number[] = []
+    for (let d = first; d <= last; d++) days.push(d)
+    return days
+  },
+  daysPerYear: 365,
+}
+
+/** A portfolio's valuation calendar: WEEKDAYS unless it says otherwise. */
+export const calendarOf = (portfolio: { calendar?: CalendarId | undefined } | undefined): Calendar =>
+  portfolio?.calendar === 'ALL_DAYS' ? ALL_DAYS : WEEKDAYS
 
 /** A real calendar date written YYYY-MM-DD (2025-02-30 and 2025-13-01 are not). Never throws. */
 export function isIsoDate(s: string): boolean {

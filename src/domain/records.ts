@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
+import { CALENDARS } from './dates.ts'
 import { literalUnion } from './literal-union.ts'
 
 /**
@@ -83,6 +84,12 @@ export const Portfolio = Type.Object(
     objective: Type.Optional(Text()),
     isLeverageAllowed: Type.Optional(Type.Boolean({ description: 'Whether the mandate allows leverage' })),
     advisorId: Type.Optional(Id),
+    calendar: Type.Optional(
+      oneOf(
+        CALENDARS,
+        'The days it is valued on and its series has points for: WEEKDAYS (default; a flow dated on a weekend counts on the Monday) or ALL_DAYS',
+      ),
+    ),
   },
   { $id: 'Portfolio', additionalProperties: false },
 )

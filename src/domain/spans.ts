@@ -1,4 +1,4 @@
-import { fromEpochDay, onOrAfterBusinessDay, toEpochDay } from './dates.ts'
+import { type Calendar, fromEpochDay, toEpochDay, WEEKDAYS } from './dates.ts'
 import type { Span, ValuationJob } from './records.ts'
 
 /**
@@ -81,11 +81,12 @@ export function coalesceValuationJobs(jobs: readonly ValuationJob[]): ValuationJ
 export function seriesWindows(
   job: Pick<ValuationJob, 'fromDate' | 'spans'>,
   businessDate: string,
+  calendar: Calendar = WEEKDAYS,
 ): { from: string; to: string; open: boolean }[] {
   return spansOf(job)
     .filter((span) => span.until === undefined || span.from <= businessDate)
     .map(({ from, until }) => {
-      const to = until === undefined ? businessDate : fromEpochDay(onOrAfterBusinessDay(toEpochDay(until)))
+      const to = until === undefined ? businessDate : fromEpochDay(calendar.onOrAfter(toEpochDay(until)))
       return { from, to: to < businessDate ? to : businessDate, open: until === undefined }
     })
 }

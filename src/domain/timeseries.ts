@@ -1,13 +1,13 @@
 import type { SeriesDay } from '../analytics/returns.ts'
-import { businessDays, fromEpochDay, onOrAfterBusinessDay, toEpochDay } from './dates.ts'
+import { type Calendar, fromEpochDay, toEpochDay, WEEKDAYS } from './dates.ts'
 import { type Decimal, dec, fromScaled, str, toFloat, ZERO } from './money.ts'
 import { type Cashflow, isExternal, type PortfolioSeriesPoint, type PositionSeriesPoint } from './records.ts'
 import { isCashPosition } from './transactions.ts'
 import type { PositionDay } from './valuation.ts'
 
 /**
- * DAILY SERIES, in base currency, one point per business day (see dates.ts for the calendar; a
- * flow dated on a weekend counts on the next Monday).
+ * DAILY SERIES, in base currency, one point per day of the portfolio's calendar (dates.ts; under
+ * WEEKDAYS a flow dated on a weekend counts on the next Monday, under ALL_DAYS on its own day).
  *   bmv  = the previous business day's emv (`openingEmv` before the first day computed)
  *   emv  = market value at the end of the day
  *   sodFlow / eodFlow = flows at the start / end of the day, signed: into the position or
@@ -25,10 +25,10 @@ import type { PositionDay } from './valuation.ts'
 type Day = { sod: Decimal; eod: Decimal; fees: Decimal; income: Decimal }
 const emptyDay = (): Day => ({ sod: ZERO, eod: ZERO, fees: ZERO, income: ZERO })
 
-function byDay(cashflows: readonly Cashflow[], flowOf: (c: Cashflow) => Decimal): Map<number, Day> {
+function byDay(cashflows: readonly Cashflow[], flowOf: (c: Cashflow) => Decimal, calendar: Calendar): Map<number, Day> {
   const days = new Map<number, Day>()
   for (const c of cashflows) {
-    const day = onOrAfterBusinessDay(toEpochDay(c.date))
+    const day = calendar.onOrAfter(toEpochDay(c.date))
     const d = days.get(day) ?? emptyDay()
     const amount = flowOf(c)
     if (c.timing === 'SOD') d.sod = d.sod.plus(amount)
@@ -67,12 +67,13 @@ function positionPoints(
   cashflows: readonly Cashflow[],
   fromDay: number,
   toDay: number,
+  calendar: Calendar,
 ): PositionPoint[] {
-  const flows = byDay(cashflows, (c) => positionFlow(c, positionId))
+  const flows = byDay(cashflows, (c) => positionFlow(c, positionId), calendar)
   const out: PositionPoint[] = []
   let bmv = 0n
   let next = 0
-  for (const day of businessDays(fromDay, toDay)) {
+  for (const day of calendar.days(fromDay, toDay)) {
     while (next < days.length && (days[next] as PositionDay).day < day) next++
     const v = days[next]?.day === day ? days[next] : undefined
     const f = flows.get(day)
@@ -94,9 +95,10 @@ export function positionSeries(
   cashflows: readonly Cashflow[],
   fromDay: number,
   toDay: number,
+  calendar: Calendar = WEEKDAYS,
 ): PositionSeriesPoint[] {
   let last = { scaled: 0n, text: '0' } // a day's emv is the next day's bmv: formatted once
-  return positionPoints(positionId, days, cashflows, fromDay, toDay).map(({ day, v, bmv, f }) => {
+  return positionPoints(positionId, days, cashflows, fromDay, toDay, calendar).map(({ day, v, bmv, f }) => {
     const bmvBase = bmv === last.scaled ? last.text : fromScaled(bmv)
     last = { scaled: v.mvBase, text: fromScaled(v.mvBase) }
     return {
@@ -135,6 +137,7 @@ export function positionSeriesFloats(
   cashflows: readonly Cashflow[],
   fromDay: number,
   toDay: number,
+  calendar: Calendar = WEEKDAYS,
 ): PositionSeriesFloats[] {
   const flow = (d: Decimal) => Number(str(d))
   let fxBefore = Number.NaN
@@ -147,7 +150,7 @@ export function positionSeriesFloats(
     }
   }
   const [money, rate] = [float(), float()]
-  return positionPoints(positionId, days, cashflows, fromDay, toDay).map(({ day, v, bmv, f }) => {
+  return positionPoints(positionId, days, cashflows, fromDay, toDay, calendar).map(({ day, v, bmv, f }) => {
     const fx = v.priced ? rate(v.priced.fxRate) : Number.NaN
     const point = {
       positionId,
@@ -221,7 +224,7 @@ export function summarize(days: Iterable<PositionDay>): {
 }
 
 /**
- * Portfolio points for every business day from `fromDay` to `toDay`: emv sums the valued
+ * Portfolio points for every day of `calendar` from `fromDay` to `toDay`: emv sums the valued
  * positions; `complete` is false when any position held that day could not be valued. Days before
  * the portfolio first holds anything or sees a flow are left out (nothing to measure yet).
  * `openingEmv`: the emv of the point before `fromDay`; none when the series has no point before
@@ -234,8 +237,9 @@ export function portfolioSeries(
   fromDay: number,
   toDay: number,
   openingEmv?: Decimal,
+  calendar: Calendar = WEEKDAYS,
 ): PortfolioSeriesPoint[] {
-  return seriesOfTotals(portfolioId, dailyTotals(days), cashflows, fromDay, toDay, openingEmv)
+  return seriesOfTotals(portfolioId, dailyTotals(days), cashflows, fromDay, toDay, openingEmv, calendar)
 }
 
 /** portfolioSeries from the days' totals (which the store sums where the valuations are). */
@@ -246,8 +250,9 @@ export function seriesOfTotals(
   fromDay: number,
   toDay: number,
   openingEmv?: Decimal,
+  calendar: Calendar = WEEKDAYS,
 ): PortfolioSeriesPoint[] {
-  return seriesOfWindows(portfolioId, totals, cashflows, [{ fromDay, toDay, openingEmv }])
+  return seriesOfWindows(portfolioId, totals, cashflows, [{ fromDay, toDay, openingEmv }], calendar)
 }
 
 /**
@@ -260,14 +265,15 @@ export function seriesOfWindows(
   totals: readonly DayTotal[],
   cashflows: readonly Cashflow[],
   windows: readonly { fromDay: number; toDay: number; openingEmv?: Decimal | undefined }[],
+  calendar: Calendar = WEEKDAYS,
 ): PortfolioSeriesPoint[] {
-  const flows = byDay(cashflows, portfolioFlow)
+  const flows = byDay(cashflows, portfolioFlow, calendar)
   const values = new Map(totals.map((t) => [toEpochDay(t.date), t]))
   const out: PortfolioSeriesPoint[] = []
   for (const { fromDay, toDay, openingEmv } of windows) {
     let started = openingEmv !== undefined
     let bmv = str(openingEmv ?? ZERO)
-    for (const day of businessDays(fromDay, toDay)) {
+    for (const day of calendar.days(fromDay, toDay)) {
       const value = values.get(day)
       const d = flows.get(day) ?? emptyDay()
       if (!started && !value && !flows.has(day)) continue

@@ -1,4 +1,4 @@
-import { businessDayBefore, businessDays, fromEpochDay, toEpochDay } from './dates.ts'
+import { calendarOf, fromEpochDay, toEpochDay } from './dates.ts'
 import type { FxTable, PriceTable, Quote } from './market-data.ts'
 import { fromScaled, mulScaled, toScaled } from './money.ts'
 import type { Portfolio, PositionRow, Valuation, ValuationStatus } from './records.ts'
@@ -49,8 +49,8 @@ export type PositionDay = {
 }
 
 /**
- * Position-days of one position on each business day from `fromDay` to `toDay` (epoch days) on
- * which it is held, plus the day it was closed (valued at zero, so the series sees the value
+ * Position-days of one position on each day of its portfolio's calendar (dates.ts) from `fromDay`
+ * to `toDay` (epoch days) on which it is held, plus the day it was closed (valued at zero, so the series sees the value
  * leave). `history` is the position's rows sorted by date, including the last row before `fromDay`.
  */
 export function valueDays(
@@ -82,10 +82,11 @@ export function valueDays(
       }
     }
   }
-  const days = businessDays(Math.max(fromDay, rowDays[0] as number), toDay)
-  // Whether it was held on the business day before the first: a recompute that starts on the day
+  const calendar = calendarOf(ctx.portfolio)
+  const days = calendar.days(Math.max(fromDay, rowDays[0] as number), toDay)
+  // Whether it was held on the valuation day before the first: a recompute that starts on the day
   // a position closed must still value that closing day, as a run from the start does.
-  apply(businessDayBefore(days[0] ?? toDay))
+  apply(calendar.before(days[0] ?? toDay))
   let heldYesterday = held !== undefined && held.quantity !== 0n
   for (const day of days) {
     apply(day)

@@ -1,3 +1,4 @@
+import type { CalendarId } from '../domain/dates.ts'
 import type { Cashflow, PortfolioSeriesPoint, ValuationJob } from '../domain/records.ts'
 import type { DayTotal } from '../domain/timeseries.ts'
 
@@ -11,9 +12,11 @@ export type SeriesWindow = { from: string; to: string; open: boolean; openingEmv
 /** Everything needed to recompute one portfolio's series over the days its job revalued. */
 export type SeriesWork = {
   job: ValuationJob
+  /** The portfolio's valuation calendar (dates.ts): the days its series has points on. */
+  calendar: CalendarId
   businessDate: string
   windows: SeriesWindow[]
-  /** Per business day of the windows, the sum of the valued positions (summed by the store). */
+  /** Per calendar day of the windows, the sum of the valued positions (summed by the store). */
   totals: DayTotal[]
   /** The windows' cashflows, and those of the weekend before each (they count on its Monday). */
   cashflows: Cashflow[]

@@ -9,7 +9,7 @@ import {
   weeklyReturns,
   yearlyReturns,
 } from '../analytics/returns.ts'
-import { fromEpochDay, onOrBeforeBusinessDay, toEpochDay } from '../domain/dates.ts'
+import { calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { PgReads } from './pg-reads.ts'
 import type { PerformanceView, PortfolioSeriesView, PortfolioView, Problem } from './views.ts'
 
@@ -104,13 +104,14 @@ export function periodOf(ctx: Context, request: PeriodRequest): { from: string; 
 
 /**
  * The period of the summaries (summary, position analytics): as periodOf, YTD unless a preset or
- * `from` is given, ending on the business day on or before `to` (a weekend ends on the Friday).
+ * `from` is given, ending on the portfolio's valuation day on or before `to` (under WEEKDAYS a
+ * weekend ends on the Friday).
  */
 export function summaryPeriod(ctx: Context, request: PeriodRequest): { from: string; to: string } {
   const asked = periodOf(ctx, request.preset || request.from ? request : { ...request, preset: 'YTD' })
-  const to = fromEpochDay(onOrBeforeBusinessDay(toEpochDay(asked.to)))
+  const to = fromEpochDay(calendarOf(ctx.portfolio).onOrBefore(toEpochDay(asked.to)))
   if (to < asked.from) {
-    throw new QueryError(422, { error: `no business day in ${asked.from}..${asked.to}`, field: 'to' })
+    throw new QueryError(422, { error: `no valuation day in ${asked.from}..${asked.to}`, field: 'to' })
   }
   return { from: asked.from, to }
 }
@@ -126,13 +127,13 @@ export async function completeSeries(
   period: { from: string; to: string },
 ): Promise<Static<typeof PortfolioSeriesView>[]> {
   const rows = await ctx.reads.portfolioSeries(ctx.portfolio.portfolioId, period)
-  const missing = missingDays(rows, period.from, period.to)
+  const missing = missingDays(rows, period.from, period.to, calendarOf(ctx.portfolio))
   if (missing.length > 0) {
     const unvalued = await ctx.reads.unvalued(ctx.portfolio.portfolioId, period)
     const byDate = new Map(unvalued.map((u) => [u.date, u]))
     const list = missing.map((date) => byDate.get(date) ?? { date, reason: 'NO_SERIES', positionIds: [] as string[] })
     throw new QueryError(422, {
-      error: `${missing.length} business day(s) in ${period.from}..${period.to} have no complete valuation: figures would be wrong`,
+      error: `${missing.length} valuation day(s) in ${period.from}..${period.to} have no complete valuation: figures would be wrong`,
       field: 'period',
       missingDays: list.slice(0, 100),
       missingDaysTotal: missing.length,
@@ -198,7 +199,7 @@ export type NamedPeriod =
 export async function namedPeriods(ctx: Context, names: readonly PeriodName[]) {
   const rows = await ctx.reads.portfolioSeries(ctx.portfolio.portfolioId, { from: ctx.inception, to: ctx.asOf })
   const days = rows.map(toPortfolioDay)
-  const missing = missingDays(days, ctx.inception, ctx.asOf)
+  const missing = missingDays(days, ctx.inception, ctx.asOf, calendarOf(ctx.portfolio))
   const periods = names.map((name): NamedPeriod => {
     const p = resolvePeriod(name, ctx.asOf, ctx.inception)
     if (!p.ok) return { name, from: null, to: null, unavailable: p.reason }

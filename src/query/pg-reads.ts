@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { CASHFLOW_COLUMNS } from '../adapters/pg-position-store.ts'
-import { fromEpochDay, onOrAfterBusinessDay, onOrBeforeBusinessDay, toEpochDay } from '../domain/dates.ts'
+import { calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { dec } from '../domain/money.ts'
 import { type Cashflow, type Classification, ExternalClasses, type Valuation } from '../domain/records.ts'
 import { type PositionSeriesFloats, positionSeries, positionSeriesFloats } from '../domain/timeseries.ts'
@@ -100,6 +100,10 @@ const hi = (r: Range) => r.to ?? '9999-12-31'
  * PostgreSQL as text (exact), dates as YYYY-MM-DD. Constructed on a pool for single reads, or on a
  * transaction handle for reads that must share one snapshot (the portfolio review).
  */
+/** A portfolio as the API shows it: its record with the defaults it was stored with. */
+const PORTFOLIO_VIEW = `record || jsonb_build_object('costMethod', cost_method, 'updatedAt', updated_at,
+  'calendar', coalesce(record->>'calendar', 'WEEKDAYS'))`
+
 export class PgReads {
   /**
    * `snapshot`: the reads share one REPEATABLE READ transaction (QueryService), so what cannot
@@ -127,7 +131,7 @@ export class PgReads {
   portfolio(portfolioId: string): Promise<PortfolioView | undefined> {
     const read = async () => {
       const [row] = await this.sql<{ v: PortfolioView }[]>`
-        select record || jsonb_build_object('costMethod', cost_method, 'updatedAt', updated_at) as v
+        select ${this.sql.unsafe(PORTFOLIO_VIEW)} as v
         from portfolios where portfolio_id = ${portfolioId}`
       return row?.v
     }
@@ -158,7 +162,7 @@ export class PgReads {
       and (${allowed === null}::boolean or record->>'clientId' = any(${(allowed ?? []) as string[]}::text[]))
       and (${filter.portfolioIds === undefined}::boolean or portfolio_id = any(${(filter.portfolioIds ?? []) as string[]}::text[]))`
     const rows = await this.sql<{ v: PortfolioView; total: bigint }[]>`
-      select record || jsonb_build_object('costMethod', cost_method, 'updatedAt', updated_at) as v,
+      select ${this.sql.unsafe(PORTFOLIO_VIEW)} as v,
              count(*) over () as total
       from portfolios ${where} order by portfolio_id limit ${page.limit} offset ${page.offset}`
     return paged(rows, page)
@@ -303,8 +307,8 @@ export class PgReads {
 
   /**
    * Each position's latest position-day on or before `asOf`, not before its history row `date`: for
-   * a position held then, the last business day to `asOf` (or the business date); for a closed
-   * one, the day it closed, if it was held the day before.
+   * a position held then, the portfolio's last valuation day to `asOf` (or the business date); for
+   * a closed one, the day it closed, if it was held the day before.
    */
   async latestPositionDays(
     portfolioId: string,
@@ -314,11 +318,12 @@ export class PgReads {
     const latest = new Map<string, Valuation>()
     const held = positions.filter((p) => dec(p.quantity).toString() !== '0')
     const closed = positions.filter((p) => dec(p.quantity).toString() === '0')
-    const bd = (await this.businessDate()) ?? asOf
-    const lastDay = fromEpochDay(onOrBeforeBusinessDay(toEpochDay(asOf < bd ? asOf : bd)))
+    const [bd, portfolio] = await Promise.all([this.businessDate(), this.portfolio(portfolioId)])
+    const end = bd === null || asOf < bd ? asOf : bd
+    const calendar = calendarOf(portfolio)
+    const lastDay = fromEpochDay(calendar.onOrBefore(toEpochDay(end)))
     // A row dated after the last day (a weekend trade after it) has no position-day yet.
     const rows = held.filter((p) => p.date <= lastDay).map((p) => ({ portfolioId, ...p }))
-    const portfolio = rows.length > 0 ? await this.portfolio(portfolioId) : undefined
     for (const v of portfolio ? await heldOn(this.sql, portfolio, rows, lastDay) : []) {
       const record = valuationOf(v)
       latest.set(record.positionId, record)
@@ -326,7 +331,7 @@ export class PgReads {
     // Closed positions, each its closing day; asked at once, they pipeline on the connection.
     const closings = await Promise.all(
       closed.map((p) => {
-        const closing = fromEpochDay(onOrAfterBusinessDay(toEpochDay(p.date)))
+        const closing = fromEpochDay(calendar.onOrAfter(toEpochDay(p.date)))
         return closing > lastDay ? [] : positionValuations(this.sql, portfolioId, closing, closing, [p.positionId])
       }),
     )
@@ -547,7 +552,9 @@ export class PgReads {
     // Positions come in id order; a stable sort by date puts the points by date, then position.
     return inputs.positions
       .flatMap(({ positionId, days, flows, start }) =>
-        positionSeries(portfolioId, positionId, days, flows, start, inputs.last).filter((p) => p.date >= from),
+        positionSeries(portfolioId, positionId, days, flows, start, inputs.last, inputs.calendar).filter(
+          (p) => p.date >= from,
+        ),
       )
       .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0))
       .map(({ portfolioId: _, ...p }) => p)
@@ -562,7 +569,9 @@ export class PgReads {
     const inputs = await this.#positionSeriesInputs(portfolioId, range)
     const from = fromEpochDay(inputs.fromDay)
     return inputs.positions.flatMap(({ positionId, days, flows, start }) => {
-      const points = positionSeriesFloats(positionId, days, flows, start, inputs.last).filter((p) => p.date >= from)
+      const points = positionSeriesFloats(positionId, days, flows, start, inputs.last, inputs.calendar).filter(
+        (p) => p.date >= from,
+      )
       if (isCashPosition(positionId)) for (const p of points) p.income = 0
       return points
     })
@@ -582,10 +591,12 @@ export class PgReads {
       this.sql<Cashflow[]>`
         select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
         from cashflows c where c.portfolio_id = ${portfolioId} and c.date >= ${a}::date - 2 and c.date <= ${b}::date`
-    let [days, recentFlows] = await Promise.all([
+    let [days, recentFlows, portfolio] = await Promise.all([
       positionDays(this.sql, portfolioId, lookback, hi(filter), ids, false),
       flowsBetween(lookback, hi(filter)),
+      this.portfolio(portfolioId),
     ])
+    const calendar = calendarOf(portfolio)
     const lastValued = (rows: readonly PositionDay[]) => {
       const starts = new Map<string, number>()
       for (const v of rows) if (v.day < fromDay && v.status === 'VALUED') starts.set(v.row.positionId, v.day)
@@ -612,7 +623,7 @@ export class PgReads {
     }
     const valued = days.filter((v) => v.day >= (starts.get(v.row.positionId) ?? fromDay))
     const inRange = new Set(valued.filter((v) => v.day >= fromDay).map((v) => v.row.positionId))
-    if (inRange.size === 0) return { fromDay, last: fromDay, positions: [] }
+    if (inRange.size === 0) return { fromDay, last: fromDay, positions: [], calendar }
     const byPosition = Map.groupBy(valued, (v) => v.row.positionId)
     let [earliest, last] = [fromDay, fromDay]
     for (const v of valued) {
@@ -638,7 +649,7 @@ export class PgReads {
           ? (cashOf.get(positionId.slice('CASH:'.length)) ?? [])
           : (flowsOf.get(positionId) ?? []),
       }))
-    return { fromDay, last, positions }
+    return { fromDay, last, positions, calendar }
   }
 
   /** The first day of the portfolio's series: its inception for performance. */

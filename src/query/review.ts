@@ -4,6 +4,7 @@ import { missingDays } from '../analytics/performance.ts'
 import { type Preset, resolvePreset } from '../analytics/periods.ts'
 import { dailyReturns, twr } from '../analytics/returns.ts'
 import { sharpe, volatility } from '../analytics/risk.ts'
+import { calendarOf } from '../domain/dates.ts'
 import { centsOf, dec, toCents, toScaled } from '../domain/money.ts'
 import { contextOf, inPortfolio, snapshot, toPortfolioDay, withoutDates } from './context.ts'
 import {
@@ -81,7 +82,8 @@ export async function review(
     const gross = dailyReturns(all, 'recorded', 'gross')
 
     // The days without complete data since inception, found once for every preset.
-    const missingSinceInception = missingDays(all, inception, asOf)
+    const calendar = calendarOf(portfolio)
+    const missingSinceInception = missingDays(all, inception, asOf, calendar)
     const missingIn = (p: { from: string; to: string }) =>
       missingSinceInception.filter((date) => date >= p.from && date <= p.to)
     const figure = (preset: Preset) => {
@@ -114,7 +116,8 @@ export async function review(
       const r = net.filter((d) => d.date >= p.from && d.date <= p.to).map((d) => d.r)
       if (r.length < 2) return { preset, volatility: null, sharpe: null, unavailable: 'fewer than 2 daily returns' }
       const finite = (x: number) => (Number.isFinite(x) ? x : null)
-      return { preset, volatility: finite(volatility(r, 252)), sharpe: finite(sharpe(r, 252)), unavailable: null }
+      const k = calendar.daysPerYear
+      return { preset, volatility: finite(volatility(r, k)), sharpe: finite(sharpe(r, k)), unavailable: null }
     }
 
     const withWeights = holdings.map((h) => withWeight(h.position, complete ? total : null))

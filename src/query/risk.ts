@@ -13,7 +13,7 @@ import {
   valueAtRisk,
   volatility,
 } from '../analytics/risk.ts'
-import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import {
   type Context,
   inPortfolio,
@@ -52,14 +52,16 @@ export type RiskRequest = PeriodRequest & {
 /** A statistic as answered: null where it is undefined (no variance, no loss, no drawdown). */
 const finite = (x: number | null) => (x !== null && Number.isFinite(x) ? x : null)
 
-const PERIODS_PER_YEAR: Record<Frequency, number> = { daily: 252, weekly: 52, monthly: 12 }
+/** Periods a year per frequency; daily by the portfolio's calendar (252 weekdays, or 365). */
+const periodsPerYear = (frequency: Frequency, ctx: Context): number =>
+  frequency === 'daily' ? calendarOf(ctx.portfolio).daysPerYear : frequency === 'weekly' ? 52 : 12
 export async function risk(sql: Sql, portfolioId: string, request: RiskRequest): Promise<Static<typeof RiskView>> {
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
     const period = periodOf(ctx, request)
     const fees = request.fees ?? 'net'
     const log = request.returns === 'log'
     const daily = dailyReturns(await seriesOf(ctx, period), 'recorded', fees)
-    const k = request.annualizationFactor ?? PERIODS_PER_YEAR[request.frequency]
+    const k = request.annualizationFactor ?? periodsPerYear(request.frequency, ctx)
     const returns = periodic(daily, request.frequency)
     // Each period's return linked simply from its days, then taken as ln(1 + r) when asked.
     const asked = (x: number) => (log ? Math.log1p(x) : x)
@@ -197,7 +199,7 @@ export async function benchmarkReturns(
 async function namedRiskPeriods(ctx: Context, request: RiskRequest, names: readonly PeriodName[]) {
   const { days, periods } = await namedPeriods(ctx, names)
   const daily = dailyReturns(days, 'recorded', request.fees ?? 'net')
-  const k = request.annualizationFactor ?? PERIODS_PER_YEAR[request.frequency]
+  const k = request.annualizationFactor ?? periodsPerYear(request.frequency, ctx)
   const asked = (x: number) => (request.returns === 'log' ? Math.log1p(x) : x)
   const none = { volatility: null, sharpe: null, sortino: null, maxDrawdown: null }
   return periods.map((p) => {

@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
-import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { centsOf, type Decimal, dec, sum, toCents, ZERO } from '../domain/money.ts'
 import { TransactionTypes } from '../domain/records.ts'
 import { completeSeries, inPortfolio, type PeriodRequest, QueryError, summaryPeriod } from './context.ts'
@@ -22,7 +22,7 @@ import type { CashflowView, PositionView, SummaryView } from './views.ts'
  * transactions (cash only). Those are `other`, with the lines' rounding to the cent; every line is rounded once, at the end
  * (money.ts), and `other` is what makes the rounded lines add up to the rounded total.
  *
- * The start is the close of the business day before the period's first one: cashflows dated after
+ * The start is the close of the valuation day before the period's first one: cashflows dated after
  * it (a Saturday trade before a Monday start included) are in the period, as the series counts
  * them.
  */
@@ -39,7 +39,7 @@ export async function summary(
     if (!first || !last) {
       throw new QueryError(422, { error: `no series in ${from}..${to}`, field: 'from' })
     }
-    const start = fromEpochDay(businessDayBefore(toEpochDay(first.date)))
+    const start = fromEpochDay(calendarOf(ctx.portfolio).before(toEpochDay(first.date)))
     const [before, after, held, cashflows] = await Promise.all([
       start < ctx.inception ? [] : ctx.reads.positions(portfolioId, start, true),
       ctx.reads.positions(portfolioId, to, true),

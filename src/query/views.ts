@@ -2,6 +2,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Presets } from '../analytics/periods.ts'
 import { FeeScopes, FlowTimings } from '../analytics/returns.ts'
 import { QuantileRules } from '../analytics/risk.ts'
+import { CALENDARS } from '../domain/dates.ts'
 import { literalUnion } from '../domain/literal-union.ts'
 import {
   CashflowClasses,
@@ -57,6 +58,7 @@ export type Problem = Static<typeof Problem>
 export const PortfolioView = Type.Object({
   ...fieldsOf(Portfolio),
   costMethod: literalUnion(['FIFO', 'AVCO'] as const),
+  calendar: literalUnion(CALENDARS),
   updatedAt: Type.String({ description: 'When pas last stored a change to it (ISO timestamp)' }),
 })
 export type PortfolioView = Static<typeof PortfolioView>
@@ -369,7 +371,10 @@ export const RiskView = Type.Object({
   preset: Nullable(literalUnion(Presets)),
   frequency: literalUnion(['daily', 'weekly', 'monthly'] as const),
   observations: Type.Integer({ description: 'Returns the statistics use' }),
-  annualizationFactor: Type.Number({ description: 'k: periods per year (252, 52, 12 unless overridden)' }),
+  annualizationFactor: Type.Number({
+    description:
+      'k: periods per year (daily 252, or 365 on an ALL_DAYS calendar; weekly 52; monthly 12) unless overridden',
+  }),
   riskFreeRate: Type.Number({ description: 'Annual; per period (1 + rf)^(1/k) − 1' }),
   minimumAcceptableReturn: Type.Number({ description: 'Annual; per period (1 + MAR)^(1/k) − 1' }),
   volatility: Nullable(Fraction('Sample standard deviation × √k')),
@@ -517,7 +522,7 @@ const PresetFigure = Type.Object({
 })
 const RiskSummary = Type.Object({
   preset: literalUnion(Presets),
-  volatility: Nullable(Fraction('Daily returns, × √252')),
+  volatility: Nullable(Fraction('Daily returns, × √252 (√365 on an ALL_DAYS calendar)')),
   sharpe: Nullable(Type.Number({ description: 'Risk-free rate 0 unless given' })),
   unavailable: Nullable(Type.String()),
 })

@@ -1,5 +1,5 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { toEpochDay } from '../domain/dates.ts'
+import { calendarOf, toEpochDay } from '../domain/dates.ts'
 import { dec } from '../domain/money.ts'
 import { ValuationJob } from '../domain/records.ts'
 import { coalesceJobs } from '../domain/spans.ts'
@@ -45,6 +45,7 @@ export function timeseriesStage(deps: {
               toDay: toEpochDay(to),
               openingEmv: openingEmv === undefined ? undefined : dec(openingEmv),
             })),
+            calendarOf(w),
           )
           return {
             job: w.job,
