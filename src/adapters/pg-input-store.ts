@@ -45,7 +45,7 @@ export class PgInputStore implements InputStore {
       const fromTransactions = await this.#transactions(tx, inputs)
       const prices = await this.#prices(tx, inputs)
       const { fx, trades: fromFx } = await this.#fx(tx, inputs)
-      const valuationJobs = await this.#businessDate(tx, inputs)
+      const valuationJobs = [...(await this.#businessDate(tx, inputs)), ...(await this.#holidays(tx, inputs))]
       await this.#benchmarks(tx, inputs)
       await this.#benchmarkSegments(tx, inputs)
       const recompute = [...fromPortfolios, ...fromInstruments, ...fromTransactions, ...fromFx]
@@ -203,6 +203,35 @@ export class PgInputStore implements InputStore {
              coalesce(least((select date from previous) + 1, ${last.date}::date), p.open_date)::text as "fromDate"
       from portfolios p
       where exists (select 1 from position_history h where h.portfolio_id = p.portfolio_id)`
+  }
+
+  /**
+   * Holidays (sql/0022_holidays.sql) added, renamed or, `cancelled`, removed. Every portfolio on the
+   * calendar that holds something is valued again from the earliest day of the batch: its days
+   * from there follow the calendar as it is now (a plain job: the valuation replaces those days
+   * whole, and the series follows).
+   */
+  async #holidays(tx: Tx, { holidays }: Inputs): Promise<ValuationJob[]> {
+    if (holidays.length === 0) return []
+    return tx<ValuationJob[]>`
+      with incoming as (
+        select distinct on (x.r->>'calendarId', x.r->>'date') x.r->>'calendarId' as id, (x.r->>'date')::date as date,
+               x.r->>'name' as name, coalesce((x.r->>'cancelled')::boolean, false) as cancelled,
+               coalesce(x.r->>'writtenBy', 'open') as w
+        from jsonb_array_elements(${JSON.stringify(holidays)}::text::jsonb) with ordinality as x(r, n)
+        order by x.r->>'calendarId', x.r->>'date', n desc
+      ), removed as (
+        delete from holidays h using incoming i where i.cancelled and h.calendar_id = i.id and h.date = i.date
+      ), merged as (
+        insert into holidays as h (calendar_id, date, name, written_by)
+        select id, date, name, w from incoming where not cancelled
+        on conflict (calendar_id, date) do update set name = excluded.name, written_by = excluded.written_by,
+          updated_at = now()
+      )
+      select p.portfolio_id as "portfolioId", greatest(min(i.date), p.open_date)::text as "fromDate"
+      from incoming i join portfolios p on p.record->>'calendar' = i.id
+      where exists (select 1 from position_history h where h.portfolio_id = p.portfolio_id)
+      group by p.portfolio_id, p.open_date`
   }
 
   async #prices(tx: Tx, { prices }: Inputs): Promise<PricesChanged[]> {

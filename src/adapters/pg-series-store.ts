@@ -29,13 +29,19 @@ export class PgSeriesStore implements SeriesStore {
     const asOf = await inputsAsOf(this.sql)
     const [through, calendarRows] = await Promise.all([
       businessDate(this.sql),
-      this.sql<{ portfolio_id: string; calendar: CalendarId | null }[]>`
-        select portfolio_id, record->>'calendar' as calendar from portfolios
-        where portfolio_id = any(${jobs.map((j) => j.portfolioId)}::text[])`.execute(),
+      // Each portfolio's calendar, with its holidays when it names a holiday calendar (dates.ts).
+      this.sql<{ portfolio_id: string; calendar: CalendarId | null; holidays: string[] | null }[]>`
+        select p.portfolio_id, p.record->>'calendar' as calendar,
+               (select array_agg(h.date::text order by h.date) from holidays h
+                where h.calendar_id = p.record->>'calendar') as holidays
+        from portfolios p where p.portfolio_id = any(${jobs.map((j) => j.portfolioId)}::text[])`.execute(),
     ])
-    const calendarIds = new Map(calendarRows.map((r) => [r.portfolio_id, r.calendar ?? undefined]))
+    const calendarRowOf = new Map(calendarRows.map((r) => [r.portfolio_id, r]))
     const calendars = new Map(
-      jobs.map((j) => [j.portfolioId, calendarOf({ calendar: calendarIds.get(j.portfolioId) })]),
+      jobs.map((j) => {
+        const row = calendarRowOf.get(j.portfolioId)
+        return [j.portfolioId, calendarOf({ calendar: row?.calendar ?? undefined }, row?.holidays ?? [])]
+      }),
     )
     const calendar = (portfolioId: string) => calendars.get(portfolioId) as Calendar
     const windowsOf = new Map(
@@ -94,6 +100,7 @@ export class PgSeriesStore implements SeriesStore {
       return {
         job,
         calendar: ownCalendar.id,
+        holidays: calendarRowOf.get(job.portfolioId)?.holidays ?? [],
         businessDate: through,
         inputsAsOf: asOf,
         // The point before a window is the calendar day before it (the series has every day

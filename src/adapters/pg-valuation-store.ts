@@ -274,7 +274,7 @@ export async function loadValuationWork(
   // so the record valued with is the one the marks consumed were written with.
   const records = (q: Sql) =>
     q<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = any(${allIds}::text[])`
-  const [[portfolioRows, rows, pendingRows, supersededRows], instruments, prices] = await Promise.all([
+  const [[portfolioRows, rows, pendingRows, supersededRows], instruments, prices, holidayRows] = await Promise.all([
     options.pending
       ? sql.begin('isolation level repeatable read read only', (tx) => {
           const q = tx as unknown as Sql // a transaction reads as the client does
@@ -298,7 +298,13 @@ export async function loadValuationWork(
         (select date, price, currency from prices
          where security_id = s.id and date >= ${since}::date and date <= ${upTo}::date)) as p
       group by s.id`,
+    // The holidays of the holiday calendars the portfolios name (dates.ts).
+    sql<{ calendar: string; days: string[] }[]>`
+      select calendar_id as calendar, array_agg(date::text order by date) as days from holidays
+      where calendar_id in (select record->>'calendar' from portfolios where portfolio_id = any(${allIds}::text[]))
+      group by calendar_id`,
   ])
+  const holidaysOf = new Map(holidayRows.map((h) => [h.calendar, h.days]))
   const priceSeries: PriceSeries[] = prices.map((p) => ({
     securityId: p.securityId,
     days: p.days.split(',').map(Number),
@@ -355,6 +361,7 @@ export async function loadValuationWork(
       {
         job,
         portfolio,
+        holidays: (portfolio.calendar && holidaysOf.get(portfolio.calendar)) || [],
         businessDate: through,
         histories: [...byPosition.values()],
         prices: priceTable,

@@ -2,7 +2,8 @@
  * Calendar dates as ISO strings ('YYYY-MM-DD') on the wire and epoch days (integers) in loops.
  *
  * VALUATION CALENDAR: valuations and daily series exist for the days of the portfolio's calendar
- * (`Calendar` below): WEEKDAYS, Monday to Friday, unless the portfolio says ALL_DAYS. A day off
+ * (`Calendar` below): WEEKDAYS, Monday to Friday, unless the portfolio says ALL_DAYS or names a
+ * holiday calendar (weekdays but its holidays, ingested as records). A day off
  * the calendar carries the previous price forward, and a flow dated on it belongs to the series
  * row of the next calendar day (a Saturday's deposit counts on Monday under WEEKDAYS). Everything
  * reported keeps the flow's own date, and money-weighted returns (XIRR) date it on that day.
@@ -73,9 +74,12 @@ export function businessDays(first: number, last: number): number[] {
   return days
 }
 
-/** The valuation calendars a portfolio can choose (records.ts `Portfolio.calendar`). */
+/**
+ * The built-in valuation calendars (records.ts `Portfolio.calendar`); any other id names a holiday
+ * calendar.
+ */
 export const CALENDARS = ['WEEKDAYS', 'ALL_DAYS'] as const
-export type CalendarId = (typeof CALENDARS)[number]
+export type CalendarId = string
 
 /** A valuation calendar: the days a portfolio is valued and its series has points on. */
 export type Calendar = {
@@ -118,9 +122,47 @@ export const ALL_DAYS: Calendar = {
   daysPerYear: 365,
 }
 
-/** A portfolio's valuation calendar: WEEKDAYS unless it says otherwise. */
-export const calendarOf = (portfolio: { calendar?: CalendarId | undefined } | undefined): Calendar =>
-  portfolio?.calendar === 'ALL_DAYS' ? ALL_DAYS : WEEKDAYS
+/** Weekdays but `holidays` (ISO dates): a holiday calendar, as ingested. */
+export function holidayCalendar(id: CalendarId, holidays: Iterable<IsoDate>): Calendar {
+  const off = new Set([...holidays].map(toEpochDay))
+  if (off.size === 0) return { ...WEEKDAYS, id }
+  const isOpen = (day: number) => isBusinessDay(day) && !off.has(day)
+  return {
+    id,
+    isOpen,
+    onOrAfter(day) {
+      let d = day
+      while (!isOpen(d)) d++
+      return d
+    },
+    onOrBefore(day) {
+      let d = day
+      while (!isOpen(d)) d--
+      return d
+    },
+    before(day) {
+      let d = day - 1
+      while (!isOpen(d)) d--
+      return d
+    },
+    days: (first, last) => businessDays(first, last).filter((d) => !off.has(d)),
+    daysPerYear: 252,
+  }
+}
+
+/**
+ * A portfolio's valuation calendar: WEEKDAYS unless it says otherwise; a holiday calendar's
+ * `holidays` are those stored for it (the stores read them with the portfolio).
+ */
+export function calendarOf(
+  portfolio: { calendar?: CalendarId | undefined } | undefined,
+  holidays: Iterable<IsoDate> = [],
+): Calendar {
+  const id = portfolio?.calendar
+  if (id === undefined || id === 'WEEKDAYS') return WEEKDAYS
+  if (id === 'ALL_DAYS') return ALL_DAYS
+  return holidayCalendar(id, holidays)
+}
 
 /** A real calendar date written YYYY-MM-DD (2025-02-30 and 2025-13-01 are not). Never throws. */
 export function isIsoDate(s: string): boolean {

@@ -1,5 +1,4 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { CALENDARS } from './dates.ts'
 import { literalUnion } from './literal-union.ts'
 
 /**
@@ -41,12 +40,10 @@ const text = '(?:[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]|[\\ud800-\\udbff][\\ud
 /** Printable text of `minLength` to `maxLength` characters (no control characters, no unpaired surrogates). */
 export const Text = (maxLength = 256, minLength = 0) =>
   Type.String({ minLength, maxLength, pattern: `^${text}*$`, description: `Text, at most ${maxLength} characters` })
-export const Id = Type.String({
-  minLength: 1,
-  maxLength: 128,
-  pattern: `^(?!\\s)${text}+(?<!\\s)$`,
-  description: 'An identifier: 1–128 printable characters, no surrounding spaces',
-})
+/** An identifier's schema, described as `description` says (Id's by default). */
+const IdSchema = (description = 'An identifier: 1–128 printable characters, no surrounding spaces') =>
+  Type.String({ minLength: 1, maxLength: 128, pattern: `^(?!\\s)${text}+(?<!\\s)$`, description })
+export const Id = IdSchema()
 
 const DAY = '(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])'
 export const DATE_RANGE = { min: '1970-01-01', max: '2099-12-31' } as const
@@ -85,9 +82,8 @@ export const Portfolio = Type.Object(
     isLeverageAllowed: Type.Optional(Type.Boolean({ description: 'Whether the mandate allows leverage' })),
     advisorId: Type.Optional(Id),
     calendar: Type.Optional(
-      oneOf(
-        CALENDARS,
-        'The days it is valued on and its series has points for: WEEKDAYS (default; a flow dated on a weekend counts on the Monday) or ALL_DAYS',
+      IdSchema(
+        'The days it is valued on and its series has points for: WEEKDAYS (default; a flow dated on a weekend counts on the Monday), ALL_DAYS, or the id of a holiday calendar (weekdays but its holidays, POST /v1/ingest/holidays)',
       ),
     ),
   },
@@ -348,6 +344,21 @@ export type BenchmarkSegment = Static<typeof BenchmarkSegment>
 export const BusinessDate = Type.Object({ date: IsoDateString }, { $id: 'BusinessDate', additionalProperties: false })
 export type BusinessDate = Static<typeof BusinessDate>
 
+/**
+ * A day a holiday calendar does not value (dates.ts): portfolios naming the calendar skip it as
+ * they skip weekends. Sent again with `cancelled: true`, it is a valuation day again.
+ */
+export const Holiday = Type.Object(
+  {
+    calendarId: IdSchema('The calendar, as portfolios name it in `calendar` (not WEEKDAYS or ALL_DAYS)'),
+    date: IsoDateString,
+    name: Type.Optional(Text()),
+    cancelled: Type.Optional(Type.Boolean({ description: 'true removes the holiday' })),
+  },
+  { $id: 'Holiday', additionalProperties: false },
+)
+export type Holiday = Static<typeof Holiday>
+
 /** What ingest appends to the raw topics: the record as received, tagged with its kind and request. */
 export const IngestKinds = [
   'portfolio',
@@ -358,6 +369,7 @@ export const IngestKinds = [
   'businessDate',
   'benchmark',
   'benchmarkSegment',
+  'holiday',
 ] as const
 export type IngestKind = (typeof IngestKinds)[number]
 export const RawEnvelope = Type.Object(

@@ -137,6 +137,16 @@ describe('validateRecord', () => {
     expect(keyOf('benchmarkSegment', { ...segment, weight: '0', return: '0' })).toBe('BM')
   })
 
+  test('a holiday: a real date, in a calendar of its own (WEEKDAYS and ALL_DAYS are built in)', () => {
+    expect(validateRecord('holiday', { calendarId: 'TARGET', date: '2025-12-25', name: 'Christmas' })).toEqual([])
+    expect(validateRecord('holiday', { calendarId: 'TARGET', date: '2025-12-25', cancelled: true })).toEqual([])
+    expect(validateRecord('holiday', { calendarId: 'WEEKDAYS', date: '2025-02-30' })).toEqual([
+      { field: 'date', message: '2025-02-30 is not a calendar date' },
+      { field: 'calendarId', message: 'WEEKDAYS is built in; a holiday calendar needs an id of its own' },
+    ])
+    expect(keyOf('holiday', { calendarId: 'TARGET', date: '2025-12-25' })).toBe('holidays/TARGET')
+  })
+
   test('records are keyed by portfolio, security or pair', () => {
     expect(keyOf('transaction', { portfolioId: 'P7' })).toBe('P7')
     expect(keyOf('price', { securityId: 'S1' })).toBe('S1')

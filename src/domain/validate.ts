@@ -1,11 +1,12 @@
 import type { TObject } from '@sinclair/typebox'
 import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler'
-import { isIsoDate } from './dates.ts'
+import { CALENDARS, isIsoDate } from './dates.ts'
 import {
   BenchmarkPoint,
   BenchmarkSegment,
   BusinessDate,
   FxRate,
+  Holiday,
   type IngestKind,
   Instrument,
   Portfolio,
@@ -26,6 +27,7 @@ export const recordSchemas: Record<IngestKind, TObject> = {
   businessDate: BusinessDate,
   benchmark: BenchmarkPoint,
   benchmarkSegment: BenchmarkSegment,
+  holiday: Holiday,
 }
 const compiled = Object.fromEntries(
   Object.entries(recordSchemas).map(([k, s]) => [k, TypeCompiler.Compile(s)]),
@@ -41,6 +43,7 @@ const currencyFields: Record<IngestKind, readonly string[]> = {
   businessDate: [],
   benchmark: [],
   benchmarkSegment: [],
+  holiday: [],
 }
 /** The smallest FX rate or split ratio: its inverse must stay below 10^6 too. */
 const MIN_RATE = 0.000001
@@ -53,6 +56,7 @@ const dateFields: Record<IngestKind, readonly string[]> = {
   businessDate: ['date'],
   benchmark: ['date'],
   benchmarkSegment: ['date'],
+  holiday: ['date'],
 }
 
 /**
@@ -113,6 +117,12 @@ export function validateRecord(kind: IngestKind, value: unknown): Problem[] {
       problems.push({ field: 'return', message: 'must be above -1 (a loss of more than 100 %)' })
     }
   }
+  if (kind === 'holiday' && (CALENDARS as readonly unknown[]).includes(record.calendarId)) {
+    problems.push({
+      field: 'calendarId',
+      message: `${record.calendarId} is built in; a holiday calendar needs an id of its own`,
+    })
+  }
   if (kind === 'transaction' && record.type === 'CANCEL' && record.cancels === undefined) {
     problems.push({ field: 'cancels', message: 'a CANCEL names the transaction it cancels' })
   }
@@ -135,5 +145,7 @@ export function keyOf(kind: IngestKind, record: Record<string, unknown>): string
       return `${record.from}/${record.to}`
     case 'businessDate':
       return 'business-date'
+    case 'holiday':
+      return `holidays/${record.calendarId}`
   }
 }

@@ -1,4 +1,4 @@
-import { calendarOf, fromEpochDay, toEpochDay } from './dates.ts'
+import { type Calendar, calendarOf, fromEpochDay, toEpochDay } from './dates.ts'
 import type { FxTable, PriceTable, Quote } from './market-data.ts'
 import { fromScaled, mulScaled, toScaled } from './money.ts'
 import type { Portfolio, PositionRow, Valuation, ValuationStatus } from './records.ts'
@@ -8,6 +8,8 @@ export type ValuationContext = {
   readonly portfolio: Portfolio
   readonly prices: PriceTable
   readonly fx: FxTable
+  /** The portfolio's calendar with its holidays (dates.ts `calendarOf`); its own without them. */
+  readonly calendar?: Calendar
 }
 
 /** What valuation reads of a position's history row. */
@@ -82,7 +84,7 @@ export function valueDays(
       }
     }
   }
-  const calendar = calendarOf(ctx.portfolio)
+  const calendar = ctx.calendar ?? calendarOf(ctx.portfolio)
   const days = calendar.days(Math.max(fromDay, rowDays[0] as number), toDay)
   // Whether it was held on the valuation day before the first: a recompute that starts on the day
   // a position closed must still value that closing day, as a run from the start does.

@@ -44,7 +44,9 @@ export function scopeFor(path: string): Scope | undefined {
   const ingest = /^\/v1\/ingest\/([a-z-]+)$/.exec(path)
   if (ingest) {
     // Reference data and the one business date change everyone's figures: admin only.
-    return ['portfolios', 'instruments', 'business-dates'].includes(ingest[1] as string) ? 'admin' : 'ingest'
+    return ['portfolios', 'instruments', 'business-dates', 'holidays'].includes(ingest[1] as string)
+      ? 'admin'
+      : 'ingest'
   }
   return 'read'
 }

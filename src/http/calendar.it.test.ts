@@ -16,11 +16,17 @@ import { queryRoutes } from './query.ts'
  * D: Fri 1,000 (r = 0); Sat emv 550 + 300 = 850, r = (850 − 1,000 + 200) / 1,000 = 0.05;
  *    Sun 850, r = 0; Mon 900, r = 50 / 850. TWR 1.05 × 900 / 850 − 1 = 1.9 / 17.
  * MWR dates each flow on its own day under both: −1,000 on Fri, +200 on Sat, +900 on Mon.
+ * H names a holiday calendar: as W until a holiday is ingested for it.
  */
 describe('the valuation calendar: WEEKDAYS rolls a weekend to Monday, ALL_DAYS values every day', () => {
   let pipeline: Awaited<ReturnType<typeof startPipeline>>
   let app: Elysia
-  const ids = () => ({ W: `CW-${pipeline.run}`, D: `CD-${pipeline.run}`, A: `CA-${pipeline.run}` })
+  const ids = () => ({
+    W: `CW-${pipeline.run}`,
+    D: `CD-${pipeline.run}`,
+    H: `CH-${pipeline.run}`,
+    A: `CA-${pipeline.run}`,
+  })
   // biome-ignore lint/suspicious/noExplicitAny: the bodies are checked field by field below
   const get = async (path: string): Promise<{ status: number; body: any }> => {
     const res = await app.handle(new Request(`http://localhost${path}`))
@@ -40,8 +46,8 @@ describe('the valuation calendar: WEEKDAYS rolls a weekend to Monday, ALL_DAYS v
   beforeAll(async () => {
     pipeline = await startPipeline('pg', everyStage)
     app = new Elysia().use(queryRoutes(pipeline.db.sql)) as unknown as Elysia
-    const { W, D, A } = ids()
-    await pipeline.send('portfolios', [portfolio(W), portfolio(D, 'ALL_DAYS')])
+    const { W, D, H, A } = ids()
+    await pipeline.send('portfolios', [portfolio(W), portfolio(D, 'ALL_DAYS'), portfolio(H, `TARGET-${pipeline.run}`)])
     await pipeline.send('instruments', [{ securityId: A, name: 'A shares', currency: 'EUR' }])
     await pipeline.send(
       'prices',
@@ -54,7 +60,7 @@ describe('the valuation calendar: WEEKDAYS rolls a weekend to Monday, ALL_DAYS v
     await pipeline.send('business-dates', [{ date: '2025-01-06' }])
     await pipeline.send(
       'transactions',
-      [W, D]
+      [W, D, H]
         .flatMap((p) => [
           { transactionId: `DEP-${p}`, portfolioId: p, type: 'DEPOSIT', tradeDate: '2025-01-03', grossAmount: '1000' },
           {
@@ -80,7 +86,7 @@ describe('the valuation calendar: WEEKDAYS rolls a weekend to Monday, ALL_DAYS v
       (
         await pipeline.db.sql`select count(*)::int as n from portfolio_series where portfolio_id = ${id} and complete`
       )[0]?.n
-    await settles(async () => [await complete(W), await complete(D)], [2, 4])
+    await settles(async () => [await complete(W), await complete(D), await complete(H)], [2, 4, 2])
   }, 120_000)
   afterAll(() => pipeline?.stop())
 
@@ -148,6 +154,36 @@ describe('the valuation calendar: WEEKDAYS rolls a weekend to Monday, ALL_DAYS v
     expect((await risk(D)).annualizationFactor).toBe(365)
     expect((await risk(W)).annualizationFactor).toBe(252)
   })
+
+  test('a holiday calendar: weekdays but its holidays, revalued when a holiday is added or cancelled', async () => {
+    const { H } = ids()
+    const calendarId = `TARGET-${pipeline.run}`
+    expect((await get(`/v1/portfolios/${H}`)).body.calendar).toBe(calendarId)
+    // No holiday yet: as WEEKDAYS.
+    expect(await series(H)).toEqual([
+      ['2025-01-03', 1000],
+      ['2025-01-06', 900],
+    ])
+    // Friday a holiday: the deposit and purchase count on Monday with the withdrawal; Monday's
+    // point starts from nothing: r = (900 − 0 − 1,000 + 200) / (0 + 1,000) = 0.1.
+    await pipeline.send('holidays', [{ calendarId, date: '2025-01-03', name: 'a day off' }])
+    await settles(() => series(H), [['2025-01-06', 900]])
+    const monday = (await get(`/v1/portfolios/${H}/series?from=2025-01-06&to=2025-01-06`)).body[0]
+    expect([monday.bmvBase, monday.sodFlowBase, monday.eodFlowBase].map(Number)).toEqual([0, 1000, -200])
+    const twr = async () => (await get(`/v1/portfolios/${H}/performance?from=2025-01-06&to=2025-01-06`)).body
+    expect((await twr()).twr.cumulative).toBeCloseTo(0.1, 12)
+    // Friday is not a valuation day: no position-day on it.
+    expect((await get(`/v1/portfolios/${H}/valuations?from=2025-01-03&to=2025-01-03`)).body.items).toEqual([])
+    // Cancelled, Friday is valued again.
+    await pipeline.send('holidays', [{ calendarId, date: '2025-01-03', cancelled: true }])
+    await settles(
+      () => series(H),
+      [
+        ['2025-01-03', 1000],
+        ['2025-01-06', 900],
+      ],
+    )
+  }, 60_000)
 
   test('a portfolio that changes its calendar is revalued and its series rebuilt on the new one', async () => {
     const { D } = ids()

@@ -195,7 +195,7 @@ describe('fuzzing the API from its OpenAPI document and hostile values', () => {
 
   test('every ingest route, JSON bodies from its request schema: no 5xx', async () => {
     const routes = Object.entries(paths).filter(([p, ops]) => p.startsWith('/v1/ingest/') && ops.post)
-    expect(routes.length).toBe(8)
+    expect(routes.length).toBe(9)
     for (const [path, ops] of routes) {
       const schema = ops.post?.requestBody?.content['application/json']?.schema as Schema
       const body = fc.oneof(
@@ -302,6 +302,9 @@ describe('fuzzing the API from its OpenAPI document and hostile values', () => {
         await db.sql`select benchmark_id as "benchmarkId", date::text as date, classification, segment,
           weight::text as weight, return::text as return from benchmark_segments`
       ).map((r): [IngestKind, unknown] => ['benchmarkSegment', { ...r }]),
+      ...(await db.sql`select calendar_id as "calendarId", date::text as date, name from holidays`).map(
+        (r): [IngestKind, unknown] => ['holiday', Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null))],
+      ),
     ]
     const refused = rows.filter(([kind, record]) => validateRecord(kind, record).length > 0)
     console.info(

@@ -57,6 +57,13 @@ const endpoints: readonly Endpoint[] = [
     csv: false,
     summary: 'Business dates',
   },
+  {
+    path: '/holidays',
+    kind: 'holiday',
+    topic: Topics.rawReference,
+    csv: false,
+    summary: 'Holidays of a holiday calendar (portfolios naming it in `calendar` are not valued on them)',
+  },
 ]
 
 const Rejected = t.Object({
@@ -93,8 +100,8 @@ type CsvBody = { csv: ReadableStream<Uint8Array> | string }
 const isCsvBody = (body: unknown): body is CsvBody => typeof body === 'object' && body !== null && 'csv' in body
 
 /**
- * POST /v1/ingest/{portfolios|instruments|transactions|prices|fx-rates|benchmarks|business-dates}: a JSON array of
- * records (`application/json`), or for transactions, prices and benchmarks `text/csv` with a header
+ * POST /v1/ingest/{portfolios|instruments|transactions|prices|fx-rates|benchmarks|business-dates|holidays}: a JSON
+ * array of records (`application/json`), or for transactions, prices and benchmarks `text/csv` with a header
  * row; any other content type is 415.
  *
  * Per record, not all or nothing: the valid records are appended to the raw topic, keyed by
@@ -102,7 +109,7 @@ const isCsvBody = (body: unknown): body is CsvBody => typeof body === 'object' &
  * were valid, 422 when some were not, listing each rejected record's index and field (the valid
  * ones are accepted all the same). More records than the per-request limit: 413, nothing appended.
  * A key limited to some clients writes only their portfolios and transactions; market data,
- * instruments and the business date need a key for every client (403).
+ * instruments, the business date and holidays need a key for every client (403).
  */
 export function ingestRoutes({
   log,

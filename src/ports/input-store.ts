@@ -4,6 +4,7 @@ import type {
   BusinessDate,
   FxChanged,
   FxRate,
+  Holiday,
   Instrument,
   Portfolio,
   Price,
@@ -29,6 +30,7 @@ export type Inputs = {
   businessDates: BusinessDate[]
   benchmarks: Written<BenchmarkPoint>[]
   benchmarkSegments: Written<BenchmarkSegment>[]
+  holidays: Written<Holiday>[]
 }
 
 /**
@@ -40,7 +42,10 @@ export type Notices = {
   transactions: TransactionsChanged[]
   prices: PricesChanged[]
   fx: FxChanged[]
-  /** After the business date moved: value every portfolio from the first day not yet valued. */
+  /**
+   * After the business date moved: value every portfolio from the first day not yet valued; after
+   * a holiday changed: value its calendar's portfolios from that day.
+   */
   valuationJobs: ValuationJob[]
 }
 

@@ -14,6 +14,8 @@ export type SeriesWork = {
   job: ValuationJob
   /** The portfolio's valuation calendar (dates.ts): the days its series has points on. */
   calendar: CalendarId
+  /** Its holidays, when `calendar` is a holiday calendar (ISO dates). */
+  holidays: string[]
   businessDate: string
   windows: SeriesWindow[]
   /** Per calendar day of the windows, the sum of the valued positions (summed by the store). */

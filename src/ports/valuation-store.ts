@@ -8,6 +8,8 @@ import type { HeldRow, PositionDay } from '../domain/valuation.ts'
 export type ValuationWork = {
   job: ValuationJob
   portfolio: Portfolio
+  /** The holidays of the portfolio's calendar when it names a holiday calendar (dates.ts), as ISO dates. */
+  holidays: string[]
   businessDate: string
   /** Per position: its last history row before fromDate (if any), then its rows up to the business date. */
   histories: HeldRow[][]

@@ -9,7 +9,7 @@ import {
   weeklyReturns,
   yearlyReturns,
 } from '../analytics/returns.ts'
-import { calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { type Calendar, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { PgReads } from './pg-reads.ts'
 import type { PerformanceView, PortfolioSeriesView, PortfolioView, Problem } from './views.ts'
 
@@ -40,7 +40,14 @@ export type PeriodRequest = { preset?: Preset | undefined; from?: string | undef
 
 const SNAPSHOT = 'isolation level repeatable read read only'
 
-export type Context = { reads: PgReads; portfolio: PortfolioView; asOf: string; inception: string }
+export type Context = {
+  reads: PgReads
+  portfolio: PortfolioView
+  /** Its valuation calendar, holidays included (dates.ts). */
+  calendar: Calendar
+  asOf: string
+  inception: string
+}
 
 /** Runs `fn` on one snapshot of a known portfolio; an unknown one is 404. */
 export async function snapshot<T>(
@@ -56,6 +63,7 @@ export async function snapshot<T>(
       reads.portfolio(portfolioId),
       reads.businessDate(),
       reads.inception(portfolioId),
+      reads.holidays(portfolioId),
     ])
     if (!portfolio) throw unknownPortfolio(portfolioId)
     return fn(reads, portfolio)
@@ -75,12 +83,16 @@ export async function inPortfolio<T>(
 /** The context of a known portfolio on a snapshot; 422 while it has no daily series. */
 export async function contextOf(reads: PgReads, portfolio: PortfolioView, asOf: string | undefined): Promise<Context> {
   const portfolioId = portfolio.portfolioId
-  const [inception, businessDate] = await Promise.all([reads.inception(portfolioId), reads.businessDate()])
+  const [inception, businessDate, calendar] = await Promise.all([
+    reads.inception(portfolioId),
+    reads.businessDate(),
+    reads.calendar(portfolioId),
+  ])
   const resolvedAsOf = asOf ?? businessDate
   if (!inception || !resolvedAsOf) {
     throw new QueryError(422, { error: `portfolio ${portfolioId} has no daily series yet`, field: 'portfolioId' })
   }
-  return { reads, portfolio, asOf: resolvedAsOf, inception }
+  return { reads, portfolio, calendar, asOf: resolvedAsOf, inception }
 }
 
 /** The period asked for, checked against the data: a preset, or from/to (to defaults to asOf). */
@@ -109,7 +121,7 @@ export function periodOf(ctx: Context, request: PeriodRequest): { from: string; 
  */
 export function summaryPeriod(ctx: Context, request: PeriodRequest): { from: string; to: string } {
   const asked = periodOf(ctx, request.preset || request.from ? request : { ...request, preset: 'YTD' })
-  const to = fromEpochDay(calendarOf(ctx.portfolio).onOrBefore(toEpochDay(asked.to)))
+  const to = fromEpochDay(ctx.calendar.onOrBefore(toEpochDay(asked.to)))
   if (to < asked.from) {
     throw new QueryError(422, { error: `no valuation day in ${asked.from}..${asked.to}`, field: 'to' })
   }
@@ -127,7 +139,7 @@ export async function completeSeries(
   period: { from: string; to: string },
 ): Promise<Static<typeof PortfolioSeriesView>[]> {
   const rows = await ctx.reads.portfolioSeries(ctx.portfolio.portfolioId, period)
-  const missing = missingDays(rows, period.from, period.to, calendarOf(ctx.portfolio))
+  const missing = missingDays(rows, period.from, period.to, ctx.calendar)
   if (missing.length > 0) {
     const unvalued = await ctx.reads.unvalued(ctx.portfolio.portfolioId, period)
     const byDate = new Map(unvalued.map((u) => [u.date, u]))
@@ -199,7 +211,7 @@ export type NamedPeriod =
 export async function namedPeriods(ctx: Context, names: readonly PeriodName[]) {
   const rows = await ctx.reads.portfolioSeries(ctx.portfolio.portfolioId, { from: ctx.inception, to: ctx.asOf })
   const days = rows.map(toPortfolioDay)
-  const missing = missingDays(days, ctx.inception, ctx.asOf, calendarOf(ctx.portfolio))
+  const missing = missingDays(days, ctx.inception, ctx.asOf, ctx.calendar)
   const periods = names.map((name): NamedPeriod => {
     const p = resolvePeriod(name, ctx.asOf, ctx.inception)
     if (!p.ok) return { name, from: null, to: null, unavailable: p.reason }

@@ -5,7 +5,7 @@ import { contribution as contributionOf, mwrFlows } from '../analytics/performan
 import type { PeriodName } from '../analytics/periods.ts'
 import { dailyReturns, type FeeScope, type FlowTiming, twr } from '../analytics/returns.ts'
 import { XIRR_SOLVER, xirr } from '../analytics/xirr.ts'
-import { calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { dec, sum, toCents } from '../domain/money.ts'
 import {
   type Context,
@@ -59,7 +59,7 @@ export async function performance(
       frequency: request.frequency,
       series: withCumulative(periodic(returns, request.frequency)),
       ...(request.periods ? { periods: await periodFigures(ctx, request, request.periods) } : {}),
-      modifiedDietz: seriesDietz(days, flows, calendarOf(ctx.portfolio)),
+      modifiedDietz: seriesDietz(days, flows, ctx.calendar),
       conventions: twrConventions(request.timing, request.fees),
     }
   })
@@ -70,7 +70,7 @@ export async function performance(
  * calendar day to its last), each with its own date; read alongside the series.
  */
 function externalFlows(ctx: Context, period: { from: string; to: string }) {
-  const calendar = calendarOf(ctx.portfolio)
+  const calendar = ctx.calendar
   const first = calendar.onOrAfter(toEpochDay(period.from))
   const after = fromEpochDay(calendar.before(first) + 1)
   const last = fromEpochDay(calendar.onOrBefore(toEpochDay(period.to)))
@@ -104,7 +104,7 @@ export async function mwr(sql: Sql, portfolioId: string, request: PeriodRequest)
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
     const period = periodOf(ctx, request)
     const [days, external] = await Promise.all([seriesOf(ctx, period), externalFlows(ctx, period)])
-    const flows = mwrFlows(days, external, calendarOf(ctx.portfolio))
+    const flows = mwrFlows(days, external, ctx.calendar)
     const result = xirr(flows)
     return {
       portfolioId,

@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { CASHFLOW_COLUMNS } from '../adapters/pg-position-store.ts'
-import { calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { type Calendar, calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { dec } from '../domain/money.ts'
 import { type Cashflow, type Classification, ExternalClasses, type Valuation } from '../domain/records.ts'
 import { type PositionSeriesFloats, positionSeries, positionSeriesFloats } from '../domain/timeseries.ts'
@@ -126,6 +126,31 @@ export class PgReads {
   }
 
   #portfolios = new Map<string, Promise<PortfolioView | undefined>>()
+  #holidays = new Map<string, Promise<string[]>>()
+
+  /** The holidays of the portfolio's calendar, if it names a holiday calendar; on a snapshot, read once. */
+  holidays(portfolioId: string): Promise<string[]> {
+    const read = async () => {
+      const [row] = await this.sql<{ days: string[] | null }[]>`
+        select array_agg(h.date::text order by h.date) as days
+        from portfolios p join holidays h on h.calendar_id = p.record->>'calendar'
+        where p.portfolio_id = ${portfolioId}`
+      return row?.days ?? []
+    }
+    if (!this.snapshot) return read()
+    let known = this.#holidays.get(portfolioId)
+    if (!known) {
+      known = read()
+      this.#holidays.set(portfolioId, known)
+    }
+    return known
+  }
+
+  /** The portfolio's valuation calendar (dates.ts), with its holidays. */
+  async calendar(portfolioId: string): Promise<Calendar> {
+    const [portfolio, holidays] = await Promise.all([this.portfolio(portfolioId), this.holidays(portfolioId)])
+    return calendarOf(portfolio, holidays)
+  }
 
   /** A portfolio; on a snapshot, read once. */
   portfolio(portfolioId: string): Promise<PortfolioView | undefined> {
@@ -318,13 +343,16 @@ export class PgReads {
     const latest = new Map<string, Valuation>()
     const held = positions.filter((p) => dec(p.quantity).toString() !== '0')
     const closed = positions.filter((p) => dec(p.quantity).toString() === '0')
-    const [bd, portfolio] = await Promise.all([this.businessDate(), this.portfolio(portfolioId)])
+    const [bd, portfolio, calendar] = await Promise.all([
+      this.businessDate(),
+      this.portfolio(portfolioId),
+      this.calendar(portfolioId),
+    ])
     const end = bd === null || asOf < bd ? asOf : bd
-    const calendar = calendarOf(portfolio)
     const lastDay = fromEpochDay(calendar.onOrBefore(toEpochDay(end)))
     // A row dated after the last day (a weekend trade after it) has no position-day yet.
     const rows = held.filter((p) => p.date <= lastDay).map((p) => ({ portfolioId, ...p }))
-    for (const v of portfolio ? await heldOn(this.sql, portfolio, rows, lastDay) : []) {
+    for (const v of portfolio ? await heldOn(this.sql, portfolio, rows, lastDay, calendar) : []) {
       const record = valuationOf(v)
       latest.set(record.positionId, record)
     }
@@ -586,17 +614,17 @@ export class PgReads {
     // from its first day; one not held then resumes from nothing (its last point was worth 0).
     const fromDay = toEpochDay(from)
     const lookback = fromEpochDay(fromDay - 14)
-    // Cashflows from two days before (a weekend's flow counts on Monday), read meanwhile.
+    // Cashflows from a week before (a flow on a weekend or holiday counts on the next valuation
+    // day), read meanwhile.
     const flowsBetween = (a: string, b: string) =>
       this.sql<Cashflow[]>`
         select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
-        from cashflows c where c.portfolio_id = ${portfolioId} and c.date >= ${a}::date - 2 and c.date <= ${b}::date`
-    let [days, recentFlows, portfolio] = await Promise.all([
+        from cashflows c where c.portfolio_id = ${portfolioId} and c.date >= ${a}::date - 7 and c.date <= ${b}::date`
+    let [days, recentFlows, calendar] = await Promise.all([
       positionDays(this.sql, portfolioId, lookback, hi(filter), ids, false),
       flowsBetween(lookback, hi(filter)),
-      this.portfolio(portfolioId),
+      this.calendar(portfolioId),
     ])
-    const calendar = calendarOf(portfolio)
     const lastValued = (rows: readonly PositionDay[]) => {
       const starts = new Map<string, number>()
       for (const v of rows) if (v.day < fromDay && v.status === 'VALUED') starts.set(v.row.positionId, v.day)

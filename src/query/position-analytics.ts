@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
 import { currencyReturns } from '../analytics/currency.ts'
-import { calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { type Decimal, dec, ratio, sum, toCents, ZERO } from '../domain/money.ts'
 import { completeSeries, inPortfolio, type PeriodRequest, summaryPeriod } from './context.ts'
 import { assetClassOf, holdingsFrom, totalValue } from './holdings.ts'
@@ -23,7 +23,7 @@ export async function positionAnalytics(
     const { to } = period
     const rows = await completeSeries(ctx, period) // 422 naming the days without complete data
     const first = rows[0]?.date ?? period.from
-    const start = fromEpochDay(calendarOf(ctx.portfolio).before(toEpochDay(first)))
+    const start = fromEpochDay(ctx.calendar.before(toEpochDay(first)))
     const [positions, held, series, cashflows, since] = await Promise.all([
       ctx.reads.positions(portfolioId, to, true),
       ctx.reads.instrumentsHeld(portfolioId),

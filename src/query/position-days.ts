@@ -1,7 +1,7 @@
 import { businessDate } from '../adapters/pg-business-date.ts'
 import type { Sql } from '../adapters/pg-client.ts'
 import { loadValuationWork } from '../adapters/pg-valuation-store.ts'
-import { businessDayBefore, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { businessDayBefore, type Calendar, calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { FX_PIVOT, FxTable, PriceTable } from '../domain/market-data.ts'
 import type { FxRate, Portfolio, Price, Valuation } from '../domain/records.ts'
 import { isCashPosition } from '../domain/transactions.ts'
@@ -36,6 +36,7 @@ export async function positionDays(
     portfolio: work.portfolio,
     prices: work.prices,
     fx: FxTable.of(work.fx),
+    calendar: calendarOf(work.portfolio, work.holidays),
   }
   const wanted = positionIds ? new Set(positionIds) : undefined
   const [first, last] = [before, toEpochDay(through)]
@@ -70,6 +71,7 @@ export async function heldOn(
   portfolio: Portfolio,
   rows: readonly HeldRow[],
   day: string,
+  calendar: Calendar,
 ): Promise<PositionDay[]> {
   if (rows.length === 0) return []
   const securities = rows.map((r) => r.positionId).filter((id) => !isCashPosition(id))
@@ -95,7 +97,7 @@ export async function heldOn(
   // A price quoted in another currency: read again with it among them.
   const quoted = prices.map((p) => p.currency).filter((c) => !known.includes(c))
   const fx = quoted.length === 0 ? rates : await ratesAmong([...known, ...new Set(quoted)])
-  const ctx = { portfolio, prices: PriceTable.of(prices), fx: FxTable.of(fx) }
+  const ctx = { portfolio, prices: PriceTable.of(prices), fx: FxTable.of(fx), calendar }
   const d = toEpochDay(day)
   return rows.flatMap((r) => valueDays([r], d, d, ctx))
 }

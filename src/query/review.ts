@@ -4,7 +4,6 @@ import { missingDays } from '../analytics/performance.ts'
 import { type Preset, resolvePreset } from '../analytics/periods.ts'
 import { dailyReturns, twr } from '../analytics/returns.ts'
 import { sharpe, volatility } from '../analytics/risk.ts'
-import { calendarOf } from '../domain/dates.ts'
 import { centsOf, dec, toCents, toScaled } from '../domain/money.ts'
 import { contextOf, inPortfolio, snapshot, toPortfolioDay, withoutDates } from './context.ts'
 import {
@@ -82,7 +81,7 @@ export async function review(
     const gross = dailyReturns(all, 'recorded', 'gross')
 
     // The days without complete data since inception, found once for every preset.
-    const calendar = calendarOf(portfolio)
+    const calendar = ctx.calendar
     const missingSinceInception = missingDays(all, inception, asOf, calendar)
     const missingIn = (p: { from: string; to: string }) =>
       missingSinceInception.filter((date) => date >= p.from && date <= p.to)

@@ -13,7 +13,7 @@ import {
   valueAtRisk,
   volatility,
 } from '../analytics/risk.ts'
-import { calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import {
   type Context,
   inPortfolio,
@@ -54,7 +54,7 @@ const finite = (x: number | null) => (x !== null && Number.isFinite(x) ? x : nul
 
 /** Periods a year per frequency; daily by the portfolio's calendar (252 weekdays, or 365). */
 const periodsPerYear = (frequency: Frequency, ctx: Context): number =>
-  frequency === 'daily' ? calendarOf(ctx.portfolio).daysPerYear : frequency === 'weekly' ? 52 : 12
+  frequency === 'daily' ? ctx.calendar.daysPerYear : frequency === 'weekly' ? 52 : 12
 export async function risk(sql: Sql, portfolioId: string, request: RiskRequest): Promise<Static<typeof RiskView>> {
   return inPortfolio(sql, portfolioId, request.to, async (ctx) => {
     const period = periodOf(ctx, request)

@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import type { Sql } from '../adapters/pg-client.ts'
-import { calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { centsOf, type Decimal, dec, sum, toCents, ZERO } from '../domain/money.ts'
 import { TransactionTypes } from '../domain/records.ts'
 import { completeSeries, inPortfolio, type PeriodRequest, QueryError, summaryPeriod } from './context.ts'
@@ -39,7 +39,7 @@ export async function summary(
     if (!first || !last) {
       throw new QueryError(422, { error: `no series in ${from}..${to}`, field: 'from' })
     }
-    const start = fromEpochDay(calendarOf(ctx.portfolio).before(toEpochDay(first.date)))
+    const start = fromEpochDay(ctx.calendar.before(toEpochDay(first.date)))
     const [before, after, held, cashflows] = await Promise.all([
       start < ctx.inception ? [] : ctx.reads.positions(portfolioId, start, true),
       ctx.reads.positions(portfolioId, to, true),

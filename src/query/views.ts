@@ -2,7 +2,6 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Presets } from '../analytics/periods.ts'
 import { FeeScopes, FlowTimings } from '../analytics/returns.ts'
 import { QuantileRules } from '../analytics/risk.ts'
-import { CALENDARS } from '../domain/dates.ts'
 import { literalUnion } from '../domain/literal-union.ts'
 import {
   CashflowClasses,
@@ -58,7 +57,9 @@ export type Problem = Static<typeof Problem>
 export const PortfolioView = Type.Object({
   ...fieldsOf(Portfolio),
   costMethod: literalUnion(['FIFO', 'AVCO'] as const),
-  calendar: literalUnion(CALENDARS),
+  calendar: Type.String({
+    description: 'WEEKDAYS, ALL_DAYS or a holiday calendar id (the default WEEKDAYS filled in)',
+  }),
   updatedAt: Type.String({ description: 'When pas last stored a change to it (ISO timestamp)' }),
 })
 export type PortfolioView = Static<typeof PortfolioView>

@@ -219,6 +219,7 @@ function persistSuite(transport: Transport, enabled: boolean) {
         businessDates: [],
         benchmarks: [],
         benchmarkSegments: [],
+        holidays: [],
       }
       await new PgInputStore(db.sql).merge({ ...empty, transactions: again as Inputs['transactions'] })
       expect((await versions()).map((r) => r.version)).toEqual([3, 2])

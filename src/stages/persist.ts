@@ -19,6 +19,7 @@ const bucket: Record<IngestKind, keyof Inputs> = {
   businessDate: 'businessDates',
   benchmark: 'benchmarks',
   benchmarkSegment: 'benchmarkSegments',
+  holiday: 'holidays',
 }
 const STAGE = 'persist'
 
@@ -80,6 +81,7 @@ function inputsOf(accepted: readonly Accepted[]): Inputs {
     businessDates: [],
     benchmarks: [],
     benchmarkSegments: [],
+    holidays: [],
   }
   for (const a of accepted) {
     const list: unknown[] = inputs[bucket[a.kind]]

@@ -45,7 +45,7 @@ export function timeseriesStage(deps: {
               toDay: toEpochDay(to),
               openingEmv: openingEmv === undefined ? undefined : dec(openingEmv),
             })),
-            calendarOf(w),
+            calendarOf(w, w.holidays),
           )
           return {
             job: w.job,

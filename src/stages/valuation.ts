@@ -1,5 +1,5 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { toEpochDay } from '../domain/dates.ts'
+import { calendarOf, toEpochDay } from '../domain/dates.ts'
 import { FxTable } from '../domain/market-data.ts'
 import { FxChanged, PricesChanged, ValuationJob } from '../domain/records.ts'
 import { dayDeltas, valuedRows } from '../domain/revaluation.ts'
@@ -144,7 +144,7 @@ export async function valueJobs(
  * sums hold), and each pending position alone (domain/revaluation.ts). `fx` indexes `work.fx`.
  */
 export function valueWork(w: ValuationWork, fx: FxTable): ValuationResult {
-  const ctx = { portfolio: w.portfolio, prices: w.prices, fx }
+  const ctx = { portfolio: w.portfolio, prices: w.prices, fx, calendar: calendarOf(w.portfolio, w.holidays) }
   const last = toEpochDay(w.businessDate)
   const revalued = mergeSpans([...(w.job.revalue ?? spansOf(w.job)), ...(w.whole ? [{ from: w.whole.fromDate }] : [])])
   const days = revalued.map(({ from, until }): [number, number] => [

@@ -31,6 +31,7 @@ const KINDS = [
   'benchmarks',
   'benchmark-segments',
   'business-dates',
+  'holidays',
 ] as const
 
 /** The kind a file holds: --kind, else the first known kind its name starts with (transactions-2025.csv). */
