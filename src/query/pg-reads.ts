@@ -128,6 +128,17 @@ export class PgReads {
   #portfolios = new Map<string, Promise<PortfolioView | undefined>>()
   #holidays = new Map<string, Promise<string[]>>()
 
+  /** `read()` of a portfolio, on a snapshot once per portfolio (kept in `cache`), else every time. */
+  #once<T>(cache: Map<string, Promise<T>>, portfolioId: string, read: () => Promise<T>): Promise<T> {
+    if (!this.snapshot) return read()
+    let known = cache.get(portfolioId)
+    if (known === undefined) {
+      known = read()
+      cache.set(portfolioId, known)
+    }
+    return known
+  }
+
   /** The holidays of the portfolio's calendar, if it names a holiday calendar; on a snapshot, read once. */
   holidays(portfolioId: string): Promise<string[]> {
     const read = async () => {
@@ -137,13 +148,7 @@ export class PgReads {
         where p.portfolio_id = ${portfolioId}`
       return row?.days ?? []
     }
-    if (!this.snapshot) return read()
-    let known = this.#holidays.get(portfolioId)
-    if (!known) {
-      known = read()
-      this.#holidays.set(portfolioId, known)
-    }
-    return known
+    return this.#once(this.#holidays, portfolioId, read)
   }
 
   /** The portfolio's valuation calendar (dates.ts), with its holidays. */
@@ -160,13 +165,7 @@ export class PgReads {
         from portfolios where portfolio_id = ${portfolioId}`
       return row?.v
     }
-    if (!this.snapshot) return read()
-    let known = this.#portfolios.get(portfolioId)
-    if (!known) {
-      known = read()
-      this.#portfolios.set(portfolioId, known)
-    }
-    return known
+    return this.#once(this.#portfolios, portfolioId, read)
   }
 
   async portfolios(
@@ -690,13 +689,7 @@ export class PgReads {
         select min(date)::text as date from portfolio_series where portfolio_id = ${portfolioId}`
       return row?.date ?? null
     }
-    if (!this.snapshot) return read()
-    let known = this.#inceptions.get(portfolioId)
-    if (known === undefined) {
-      known = read()
-      this.#inceptions.set(portfolioId, known)
-    }
-    return known
+    return this.#once(this.#inceptions, portfolioId, read)
   }
 
   /** Position-days in [from, to] stored without a market value, grouped by day and reason. */

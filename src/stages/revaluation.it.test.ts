@@ -72,6 +72,12 @@ describe('revaluing only the positions a correction changed', () => {
   /** Days Mon 2025-01-06 to Tue 01-14; `early` on 01-06..08, `late` on 01-09..14; 5 positions, all valued. */
   const week = (early: string, late: string) =>
     ['06', '07', '08', '09', '10', '13', '14'].map((d) => [`2025-01-${d}`, d < '09' ? early : late, 5, true])
+  /** week, with `last` on Mon 01-13 and Tue 01-14 (a later price). */
+  const weekThen = (early: string, late: string, last: string) => [
+    ...week(early, late).slice(0, 5),
+    ['2025-01-13', last, 5, true],
+    ['2025-01-14', last, 5, true],
+  ]
 
   test('a new portfolio is revalued as a whole; its sums are what its positions are worth', async () => {
     await pipeline.send('portfolios', [{ portfolioId: Q, baseCurrency: 'USD', openDate: '2025-01-01' }])
@@ -185,13 +191,10 @@ describe('revaluing only the positions a correction changed', () => {
     await pipeline.send('prices', [{ securityId: A, date: '2025-01-13', price: '14', currency: 'USD' }])
     await settles(async () => (await sql()`select count(*)::int as n from prices where security_id = ${A}`)[0]?.n, 3)
     await value({ portfolioId: Q, fromDate: '2025-01-13', revalue: [{ from: '2025-01-13' }] })
-    expect(await totals()).toEqual([
-      ...week('0', '60').slice(0, 5),
-      ['2025-01-13', '120', 5, true],
-      ['2025-01-14', '120', 5, true],
-    ])
+    expect(await totals()).toEqual(weekThen('0', '60', '120'))
     expect(await pending()).toEqual([])
   }, 60_000)
+
   test('a changed portfolio record (its base currency) is revalued as a whole: no quantity changed, every value did', async () => {
     await pipeline.send('fx-rates', [{ from: 'USD', to: 'EUR', date: '2025-01-02', rate: '0.9' }])
     await pipeline.send('portfolios', [{ portfolioId: Q, baseCurrency: 'EUR', openDate: '2025-01-01' }])
@@ -208,11 +211,7 @@ describe('revaluing only the positions a correction changed', () => {
     await value()
     // Every value × 0.9: A 270, 324, 378; B, C, D 90 each; cash −600 × 0.9 = −540.
     // 270 + 270 − 540 = 0; 324 + 270 − 540 = 54; 378 + 270 − 540 = 108.
-    expect(await totals()).toEqual([
-      ...week('0', '54').slice(0, 5),
-      ['2025-01-13', '108', 5, true],
-      ['2025-01-14', '108', 5, true],
-    ])
+    expect(await totals()).toEqual(weekThen('0', '54', '108'))
     expect(await pending()).toEqual([])
   }, 60_000)
 })
