@@ -1,3 +1,5 @@
+import { appendFileSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import pkg from '../package.json' with { type: 'json' }
 import { PROCESS_TAG } from './adapters/pg-client.ts'
 import { PgKeyStore } from './adapters/pg-keys.ts'
@@ -45,8 +47,15 @@ export async function main(argv: readonly string[], env: Record<string, string |
       return migrateOnly(config, logger)
     case 'run':
       return run(config, logger)
-    case 'demo':
-      return demo(config, logger, start, tool.flags.headless === true)
+    case 'demo': {
+      // The terminal shows the demo's progress and results; its logs go to a file beside the data.
+      mkdirSync(config.dataDir, { recursive: true })
+      const logFile = join(config.dataDir, 'demo.log')
+      const fileLogger = createLogger(config.logLevel, { role: 'all', pid: process.pid }, (line) =>
+        appendFileSync(logFile, line),
+      )
+      return demo(config, fileLogger, start, { headless: tool.flags.headless === true, logFile })
+    }
     case 'topics':
     case 'ingest':
     case 'dead-letters':

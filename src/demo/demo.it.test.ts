@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { resolve } from 'node:path'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { dec } from '../domain/money.ts'
 import { positionValuations } from '../query/position-days.ts'
 import { freshDatabase } from '../testing/infra.ts'
@@ -18,25 +20,47 @@ describe('pas demo --headless', () => {
   let stdout = ''
   let stderr = ''
   let code: number | null = null
+  const dataDir = mkdtempSync(join(tmpdir(), 'pas-demo-'))
 
   beforeAll(async () => {
     db = await freshDatabase('demo')
     const proc = Bun.spawn(['bun', 'src/main.ts', 'demo', '--headless', '--port', '0'], {
       cwd: repo,
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, PAS_LOG_LEVEL: 'warn' },
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, PAS_LOG_LEVEL: 'info', PAS_DATA_DIR: dataDir },
       stdout: 'pipe',
       stderr: 'pipe',
     })
     ;[stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()])
     code = await proc.exited
   }, 300_000)
-  afterAll(() => db?.drop())
+  afterAll(async () => {
+    await db?.drop()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
 
   test('exits 0 after loading, with progress on stderr and the URLs on stdout', () => {
     expect(code, stderr).toBe(0)
     expect(stderr).toContain('loaded 90 transactions')
     expect(stderr).toMatch(/series 3\/3/)
     expect(stdout).toMatch(/docs\s+http:\/\/127\.0\.0\.1:\d+\/docs/)
+  })
+
+  test("the terminal has no log lines: they are JSON lines in the data folder's demo.log", () => {
+    expect(stderr.split('\n').filter((line) => line.trimStart().startsWith('{'))).toEqual([])
+    const logged = readFileSync(join(dataDir, 'demo.log'), 'utf8').trim().split('\n')
+    expect(logged.length).toBeGreaterThan(0)
+    for (const line of logged) expect(JSON.parse(line)).toHaveProperty('level')
+    expect(stdout).toContain(`logs     ${join(dataDir, 'demo.log')}`)
+  })
+
+  test('progress shows no stage count until every input is stored', () => {
+    const lines = stderr.split(/[\r\n]/).filter((l) => l.startsWith('processing:'))
+    expect(lines.length).toBeGreaterThan(0)
+    for (const line of lines) {
+      const [, t, tAll, p, pAll] = line.match(/transactions (\d+)\/(\d+), prices (\d+)\/(\d+)/) ?? []
+      const complete = t === tAll && p === pAll
+      expect(line.includes('waiting for input'), line).toBe(!complete)
+    }
   })
 
   const block = (id: string) => stdout.split('\n\n').find((b) => b.includes(`${id}  `)) ?? ''

@@ -24,11 +24,24 @@ const TIMEOUT_MS = 10 * 60_000
  * KAFKA_BROKERS say otherwise), loads the sample set through its own ingest API, shows progress
  * until every portfolio's series reaches the business date, prints a short review of each
  * portfolio, and keeps serving the API and /docs (Ctrl-C stops). `--headless` stops after the
- * review, with exit code 0 when everything processed.
+ * review, with exit code 0 when everything processed. The logs go to `logFile` (JSON lines), so
+ * the terminal shows the progress and the results only; a failure is printed with where the logs are.
  */
-export async function demo(config: Config, logger: Logger, start: Start, headless: boolean): Promise<number> {
+export async function demo(
+  config: Config,
+  logger: Logger,
+  start: Start,
+  { headless, logFile }: { headless: boolean; logFile: string },
+): Promise<number> {
   const out = (line = '') => process.stdout.write(`${line}\n`)
-  const running = await start({ ...config, role: 'all' }, logger)
+  process.stderr.write(`pas demo: starting every role (logs in ${logFile})\n`)
+  let running: Awaited<ReturnType<Start>>
+  try {
+    running = await start({ ...config, role: 'all' }, logger)
+  } catch (error) {
+    process.stderr.write(`pas demo: could not start: ${(error as Error).message} (logs in ${logFile})\n`)
+    throw error
+  }
   try {
     const data = sampleDataset()
     await load(running.url, data, (line) => process.stderr.write(`${line}\n`))
@@ -39,8 +52,10 @@ export async function demo(config: Config, logger: Logger, start: Start, headles
     out(`API      ${running.url}/v1/portfolios`)
     out(`review   ${running.url}/v1/portfolios/${data.portfolios[0]?.portfolioId}/review`)
     out(`docs     ${running.url}/docs`)
+    out(`logs     ${logFile}`)
   } catch (error) {
     logger.error('demo failed', { error })
+    process.stderr.write(`\npas demo failed: ${(error as Error).message} (logs in ${logFile})\n`)
     await running.shutdown('demo failed')
     await running.finished
     return 1
@@ -95,14 +110,16 @@ async function waitUntilProcessed(sql: import('../adapters/pg-client.ts').Sql, d
     const states = await Promise.all(ids.map((id) => service.support(id).catch(() => undefined)))
     const current = (stage: string) =>
       states.filter((s) => s?.stages.find((x) => x.stage === stage)?.state === 'current').length
+    // A stage is "current" for what is stored so far: until every input is stored, its count
+    // would claim work done that has not been read yet, so it is not shown.
+    const storedAll = stored?.transactions === data.transactions.length && stored.prices === data.prices.length
+    const stage = (name: string, label: string) =>
+      storedAll ? `${label} ${current(name)}/${ids.length}` : `${label} waiting for input`
     const line =
       `processing: transactions ${stored?.transactions}/${data.transactions.length}, prices ${stored?.prices}/${data.prices.length}` +
-      ` · positions ${current('positions')}/${ids.length} · valuation ${current('valuation')}/${ids.length}` +
-      ` · series ${current('timeseries')}/${ids.length} (${((Date.now() - started) / 1000).toFixed(0)} s)`
-    const done =
-      stored?.transactions === data.transactions.length &&
-      stored.prices === data.prices.length &&
-      ['positions', 'valuation', 'timeseries'].every((s) => current(s) === ids.length)
+      ` · ${stage('positions', 'positions')} · ${stage('valuation', 'valuation')}` +
+      ` · ${stage('timeseries', 'series')} (${((Date.now() - started) / 1000).toFixed(0)} s)`
+    const done = storedAll && ['positions', 'valuation', 'timeseries'].every((s) => current(s) === ids.length)
     if (line !== last) process.stderr.write(tty ? `\r${line}` : `${line}\n`)
     last = line
     if (done) {
