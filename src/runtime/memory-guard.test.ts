@@ -76,7 +76,8 @@ describe('MemoryGuard', () => {
     const over = { rss: () => 10 * MB, collect: () => collections++, intervalMs: 5 }
     const off = new MemoryGuard({ ...over, targetBytes: 0 }).start()
     const on = new MemoryGuard({ ...over, targetBytes: MB }).start()
-    await Bun.sleep(40)
+    // Two checks of its own (each 5 ms apart; a loaded machine delays timers, so waited for).
+    for (let waited = 0; collections < 2 && waited < 5_000; waited += 10) await Bun.sleep(10)
     on.stop()
     off.stop()
     const seen = collections
