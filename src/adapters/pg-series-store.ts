@@ -1,4 +1,4 @@
-import { type Calendar, type CalendarId, calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { type Calendar, type CalendarId, calendarOf, fromEpochDay, toEpochDay, WEEKDAYS } from '../domain/dates.ts'
 import { fromScaled, toScaled } from '../domain/money.ts'
 import type { Cashflow, ValuationJob } from '../domain/records.ts'
 import { seriesWindows } from '../domain/spans.ts'
@@ -36,14 +36,10 @@ export class PgSeriesStore implements SeriesStore {
                 where h.calendar_id = p.record->>'calendar') as holidays
         from portfolios p where p.portfolio_id = any(${jobs.map((j) => j.portfolioId)}::text[])`.execute(),
     ])
-    const calendarRowOf = new Map(calendarRows.map((r) => [r.portfolio_id, r]))
     const calendars = new Map(
-      jobs.map((j) => {
-        const row = calendarRowOf.get(j.portfolioId)
-        return [j.portfolioId, calendarOf({ calendar: row?.calendar ?? undefined }, row?.holidays ?? [])]
-      }),
+      calendarRows.map((r) => [r.portfolio_id, calendarOf({ calendar: r.calendar ?? undefined }, r.holidays ?? [])]),
     )
-    const calendar = (portfolioId: string) => calendars.get(portfolioId) as Calendar
+    const calendar = (portfolioId: string) => calendars.get(portfolioId) ?? WEEKDAYS
     const windowsOf = new Map(
       jobs.map((job) => [job.portfolioId, seriesWindows(job, through, calendar(job.portfolioId))]),
     )
@@ -99,8 +95,7 @@ export class PgSeriesStore implements SeriesStore {
       const ownCalendar = calendar(job.portfolioId)
       return {
         job,
-        calendar: ownCalendar.id,
-        holidays: calendarRowOf.get(job.portfolioId)?.holidays ?? [],
+        calendar: ownCalendar,
         businessDate: through,
         inputsAsOf: asOf,
         // The point before a window is the calendar day before it (the series has every day

@@ -50,30 +50,6 @@ export const isBusinessDay = (day: number): boolean => {
   return w !== 0 && w !== 6
 }
 
-/** `day` itself if a business day, else the next Monday. */
-export const onOrAfterBusinessDay = (day: number): number => {
-  let d = day
-  while (!isBusinessDay(d)) d++
-  return d
-}
-
-/** `day` itself if a business day, else the Friday before. */
-export const onOrBeforeBusinessDay = (day: number): number => {
-  let d = day
-  while (!isBusinessDay(d)) d--
-  return d
-}
-
-/** The business day before `day` (the day before a Monday is the Friday). */
-export const businessDayBefore = (day: number): number => onOrBeforeBusinessDay(day - 1)
-
-/** Business days from `first` to `last` inclusive, as epoch days. */
-export function businessDays(first: number, last: number): number[] {
-  const days: number[] = []
-  for (let d = onOrAfterBusinessDay(first); d <= last; d++) if (isBusinessDay(d)) days.push(d)
-  return days
-}
-
 /**
  * The built-in valuation calendars (records.ts `Portfolio.calendar`); any other id names a holiday
  * calendar.
@@ -98,56 +74,50 @@ export type Calendar = {
   readonly daysPerYear: number
 }
 
-export const WEEKDAYS: Calendar = {
-  id: 'WEEKDAYS',
-  isOpen: isBusinessDay,
-  onOrAfter: onOrAfterBusinessDay,
-  onOrBefore: onOrBeforeBusinessDay,
-  before: businessDayBefore,
-  days: businessDays,
-  daysPerYear: 252,
+/** The calendar whose open days are those `isOpen` says (it must say so of some day in every week). */
+function calendarFrom(id: CalendarId, isOpen: (day: number) => boolean, daysPerYear: number): Calendar {
+  const onOrAfter = (day: number) => {
+    let d = day
+    while (!isOpen(d)) d++
+    return d
+  }
+  const onOrBefore = (day: number) => {
+    let d = day
+    while (!isOpen(d)) d--
+    return d
+  }
+  return {
+    id,
+    isOpen,
+    onOrAfter,
+    onOrBefore,
+    before: (day) => onOrBefore(day - 1),
+    days(first, last) {
+      const days: number[] = []
+      for (let d = onOrAfter(first); d <= last; d++) if (isOpen(d)) days.push(d)
+      return days
+    },
+    daysPerYear,
+  }
 }
 
-export const ALL_DAYS: Calendar = {
-  id: 'ALL_DAYS',
-  isOpen: () => true,
-  onOrAfter: (day) => day,
-  onOrBefore: (day) => day,
-  before: (day) => day - 1,
-  days(first, last) {
-    const days: number[] = []
-    for (let d = first; d <= last; d++) days.push(d)
-    return days
-  },
-  daysPerYear: 365,
-}
+/** Monday to Friday: the default calendar, and the business date's. */
+export const WEEKDAYS = calendarFrom('WEEKDAYS', isBusinessDay, 252)
+export const ALL_DAYS = calendarFrom('ALL_DAYS', () => true, 365)
+
+/** `day` itself if a business day, else the next Monday. */
+export const onOrAfterBusinessDay = WEEKDAYS.onOrAfter
+/** `day` itself if a business day, else the Friday before. */
+export const onOrBeforeBusinessDay = WEEKDAYS.onOrBefore
+/** The business day before `day` (the day before a Monday is the Friday). */
+export const businessDayBefore = WEEKDAYS.before
+/** Business days from `first` to `last` inclusive, as epoch days. */
+export const businessDays = WEEKDAYS.days
 
 /** Weekdays but `holidays` (ISO dates): a holiday calendar, as ingested. */
 export function holidayCalendar(id: CalendarId, holidays: Iterable<IsoDate>): Calendar {
   const off = new Set([...holidays].map(toEpochDay))
-  if (off.size === 0) return { ...WEEKDAYS, id }
-  const isOpen = (day: number) => isBusinessDay(day) && !off.has(day)
-  return {
-    id,
-    isOpen,
-    onOrAfter(day) {
-      let d = day
-      while (!isOpen(d)) d++
-      return d
-    },
-    onOrBefore(day) {
-      let d = day
-      while (!isOpen(d)) d--
-      return d
-    },
-    before(day) {
-      let d = day - 1
-      while (!isOpen(d)) d--
-      return d
-    },
-    days: (first, last) => businessDays(first, last).filter((d) => !off.has(d)),
-    daysPerYear: 252,
-  }
+  return calendarFrom(id, (day) => isBusinessDay(day) && !off.has(day), 252)
 }
 
 /**

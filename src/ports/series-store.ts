@@ -1,4 +1,4 @@
-import type { CalendarId } from '../domain/dates.ts'
+import type { Calendar } from '../domain/dates.ts'
 import type { Cashflow, PortfolioSeriesPoint, ValuationJob } from '../domain/records.ts'
 import type { DayTotal } from '../domain/timeseries.ts'
 
@@ -12,10 +12,8 @@ export type SeriesWindow = { from: string; to: string; open: boolean; openingEmv
 /** Everything needed to recompute one portfolio's series over the days its job revalued. */
 export type SeriesWork = {
   job: ValuationJob
-  /** The portfolio's valuation calendar (dates.ts): the days its series has points on. */
-  calendar: CalendarId
-  /** Its holidays, when `calendar` is a holiday calendar (ISO dates). */
-  holidays: string[]
+  /** The portfolio's valuation calendar, holidays included (dates.ts): the days its series has points on. */
+  calendar: Calendar
   businessDate: string
   windows: SeriesWindow[]
   /** Per calendar day of the windows, the sum of the valued positions (summed by the store). */

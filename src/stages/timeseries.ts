@@ -1,5 +1,5 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { calendarOf, toEpochDay } from '../domain/dates.ts'
+import { toEpochDay } from '../domain/dates.ts'
 import { dec } from '../domain/money.ts'
 import { ValuationJob } from '../domain/records.ts'
 import { coalesceJobs } from '../domain/spans.ts'
@@ -45,7 +45,7 @@ export function timeseriesStage(deps: {
               toDay: toEpochDay(to),
               openingEmv: openingEmv === undefined ? undefined : dec(openingEmv),
             })),
-            calendarOf(w, w.holidays),
+            w.calendar,
           )
           return {
             job: w.job,
