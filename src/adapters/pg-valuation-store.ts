@@ -271,10 +271,14 @@ export async function loadValuationWork(
       order by portfolio_id, position_id, date, seq`
   const allIds = jobs.map((j) => j.portfolioId)
   // The portfolios too: a changed portfolio record marks it pending as a whole (pg-input-store.ts),
-  // so the record valued with is the one the marks consumed were written with.
+  // so the record valued with is the one the marks consumed were written with. With each, the
+  // holidays of the holiday calendar it names, if any (dates.ts).
   const records = (q: Sql) =>
-    q<{ record: Portfolio }[]>`select record from portfolios where portfolio_id = any(${allIds}::text[])`
-  const [[portfolioRows, rows, pendingRows, supersededRows], instruments, prices, holidayRows] = await Promise.all([
+    q<{ record: Portfolio; holidays: string[] | null }[]>`
+      select p.record, (select array_agg(h.date::text order by h.date) from holidays h
+                        where h.calendar_id = p.record->>'calendar') as holidays
+      from portfolios p where p.portfolio_id = any(${allIds}::text[])`
+  const [[portfolioRows, rows, pendingRows, supersededRows], instruments, prices] = await Promise.all([
     options.pending
       ? sql.begin('isolation level repeatable read read only', (tx) => {
           const q = tx as unknown as Sql // a transaction reads as the client does
@@ -298,13 +302,8 @@ export async function loadValuationWork(
         (select date, price, currency from prices
          where security_id = s.id and date >= ${since}::date and date <= ${upTo}::date)) as p
       group by s.id`,
-    // The holidays of the holiday calendars the portfolios name (dates.ts).
-    sql<{ calendar: string; days: string[] }[]>`
-      select calendar_id as calendar, array_agg(date::text order by date) as days from holidays
-      where calendar_id in (select record->>'calendar' from portfolios where portfolio_id = any(${allIds}::text[]))
-      group by calendar_id`,
   ])
-  const holidaysOf = new Map(holidayRows.map((h) => [h.calendar, h.days]))
+  const holidaysOf = new Map(portfolioRows.map((p) => [p.record.portfolioId, p.holidays ?? []]))
   const priceSeries: PriceSeries[] = prices.map((p) => ({
     securityId: p.securityId,
     days: p.days.split(',').map(Number),
@@ -361,7 +360,7 @@ export async function loadValuationWork(
       {
         job,
         portfolio,
-        holidays: (portfolio.calendar && holidaysOf.get(portfolio.calendar)) || [],
+        holidays: holidaysOf.get(job.portfolioId) ?? [],
         businessDate: through,
         histories: [...byPosition.values()],
         prices: priceTable,
