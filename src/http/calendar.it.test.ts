@@ -168,6 +168,8 @@ describe('the valuation calendar: WEEKDAYS rolls a weekend to Monday, ALL_DAYS v
     // point starts from nothing: r = (900 − 0 − 1,000 + 200) / (0 + 1,000) = 0.1.
     await pipeline.send('holidays', [{ calendarId, date: '2025-01-03', name: 'a day off' }])
     await settles(() => series(H), [['2025-01-06', 900]])
+    const listed = await get(`/v1/calendars/${calendarId}/holidays`)
+    expect([listed.status, listed.body]).toEqual([200, [{ calendarId, date: '2025-01-03', name: 'a day off' }]])
     const monday = (await get(`/v1/portfolios/${H}/series?from=2025-01-06&to=2025-01-06`)).body[0]
     expect([monday.bmvBase, monday.sodFlowBase, monday.eodFlowBase].map(Number)).toEqual([0, 1000, -200])
     const twr = async () => (await get(`/v1/portfolios/${H}/performance?from=2025-01-06&to=2025-01-06`)).body
@@ -183,6 +185,7 @@ describe('the valuation calendar: WEEKDAYS rolls a weekend to Monday, ALL_DAYS v
         ['2025-01-06', 900],
       ],
     )
+    expect((await get(`/v1/calendars/${calendarId}/holidays`)).body).toEqual([])
   }, 60_000)
 
   test('a portfolio that changes its calendar is revalued and its series rebuilt on the new one', async () => {

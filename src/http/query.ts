@@ -30,6 +30,7 @@ import {
   BenchmarkView,
   CashflowView,
   FxRateView,
+  HolidayView,
   InstrumentView,
   Page,
   PortfolioSeriesView,
@@ -518,6 +519,21 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
             'market data',
             'FX rates as stored',
             `Units of quote per one base. The inverse pair is derived when valuing, not listed here. ${SERIES_PAGING}`,
+          ),
+        },
+      )
+      .get(
+        '/calendars/:calendarId/holidays',
+        (ctx) =>
+          answer(ctx, visible, () => totalled(ctx.set, reads.holidayList(ctx.params.calendarId, ctx.query, ctx.query))),
+        {
+          params: t.Object({ calendarId: IdParam('The holiday calendar, as portfolios name it in `calendar`') }),
+          query: queryOf({ ...Range, ...SeriesPaging }),
+          response: { 200: t.Array(HolidayView), ...errors },
+          ...doc(
+            'market data',
+            'The holidays of a holiday calendar',
+            `Days its portfolios are not valued on (POST /v1/ingest/holidays); none for an unknown calendar. ${SERIES_PAGING}`,
           ),
         },
       )

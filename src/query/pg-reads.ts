@@ -12,6 +12,7 @@ import type {
   BenchmarkView,
   CashflowView,
   FxRateView,
+  HolidayView,
   InstrumentView,
   PortfolioSeriesView,
   PortfolioView,
@@ -427,6 +428,17 @@ export class PgReads {
         select security_id as "securityId", date::text as date, price::text as price, currency,
                count(*) over () as total
         from prices where security_id = ${securityId} and date between ${lo(range)}::date and ${hi(range)}::date
+        ${order}`,
+    )
+  }
+
+  /** The holidays of a holiday calendar (sql/0022), as the prices are listed. */
+  async holidayList(calendarId: string, range: Range, page: SeriesPage = {}) {
+    return this.#series<Static<typeof HolidayView>>(
+      page,
+      (order) => this.sql`
+        select calendar_id as "calendarId", date::text as date, name, count(*) over () as total
+        from holidays where calendar_id = ${calendarId} and date between ${lo(range)}::date and ${hi(range)}::date
         ${order}`,
     )
   }

@@ -163,6 +163,11 @@ export const FxRateView = Type.Object({
   date: Day(),
   rate: Type.String({ description: 'Units of `to` per one `from`' }),
 })
+export const HolidayView = Type.Object({
+  calendarId: Type.String(),
+  date: Day(),
+  name: Nullable(Type.String()),
+})
 export const BenchmarkView = Type.Object({
   benchmarkId: Type.String(),
   date: Day(),
