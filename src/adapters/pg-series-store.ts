@@ -4,7 +4,7 @@ import type { Cashflow, ValuationJob } from '../domain/records.ts'
 import { seriesWindows } from '../domain/spans.ts'
 import { seriesMoney } from '../domain/timeseries.ts'
 import type { SeriesResult, SeriesStore, SeriesWork } from '../ports/series-store.ts'
-import { businessDate } from './pg-business-date.ts'
+import { businessDate, HOLIDAYS_OF_P } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
 import { copyRows, type PgWriter } from './pg-copy.ts'
 import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
@@ -31,9 +31,7 @@ export class PgSeriesStore implements SeriesStore {
       businessDate(this.sql),
       // Each portfolio's calendar, with its holidays when it names a holiday calendar (dates.ts).
       this.sql<{ portfolio_id: string; calendar: CalendarId | null; holidays: string[] | null }[]>`
-        select p.portfolio_id, p.record->>'calendar' as calendar,
-               (select array_agg(h.date::text order by h.date) from holidays h
-                where h.calendar_id = p.record->>'calendar') as holidays
+        select p.portfolio_id, p.record->>'calendar' as calendar, ${this.sql.unsafe(HOLIDAYS_OF_P)} as holidays
         from portfolios p where p.portfolio_id = any(${jobs.map((j) => j.portfolioId)}::text[])`.execute(),
     ])
     const calendars = new Map(

@@ -6,7 +6,7 @@ import { jobOf, spansOf } from '../domain/spans.ts'
 import type { HeldRow } from '../domain/valuation.ts'
 import { AppError } from '../errors.ts'
 import type { PendingMark, ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
-import { businessDate } from './pg-business-date.ts'
+import { businessDate, HOLIDAYS_OF_P } from './pg-business-date.ts'
 import type { Sql, Tx } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
 import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
@@ -275,8 +275,7 @@ export async function loadValuationWork(
   // holidays of the holiday calendar it names, if any (dates.ts).
   const records = (q: Sql) =>
     q<{ record: Portfolio; holidays: string[] | null }[]>`
-      select p.record, (select array_agg(h.date::text order by h.date) from holidays h
-                        where h.calendar_id = p.record->>'calendar') as holidays
+      select p.record, ${q.unsafe(HOLIDAYS_OF_P)} as holidays
       from portfolios p where p.portfolio_id = any(${allIds}::text[])`
   const [[portfolioRows, rows, pendingRows, supersededRows], instruments, prices] = await Promise.all([
     options.pending

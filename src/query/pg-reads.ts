@@ -1,4 +1,5 @@
 import type { Static } from '@sinclair/typebox'
+import { HOLIDAYS_OF_P } from '../adapters/pg-business-date.ts'
 import type { Sql } from '../adapters/pg-client.ts'
 import { CASHFLOW_COLUMNS } from '../adapters/pg-position-store.ts'
 import { type Calendar, calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
@@ -144,9 +145,7 @@ export class PgReads {
   holidays(portfolioId: string): Promise<string[]> {
     const read = async () => {
       const [row] = await this.sql<{ days: string[] | null }[]>`
-        select array_agg(h.date::text order by h.date) as days
-        from portfolios p join holidays h on h.calendar_id = p.record->>'calendar'
-        where p.portfolio_id = ${portfolioId}`
+        select ${this.sql.unsafe(HOLIDAYS_OF_P)} as days from portfolios p where p.portfolio_id = ${portfolioId}`
       return row?.days ?? []
     }
     return this.#once(this.#holidays, portfolioId, read)
