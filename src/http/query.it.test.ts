@@ -4,6 +4,7 @@ import { Elysia } from 'elysia'
 import { QueryPool } from '../query/query-pool.ts'
 import type {
   AttributionView,
+  BenchmarkSummaryView,
   BenchmarkView,
   CashflowView,
   ConcentrationView,
@@ -343,6 +344,14 @@ describe('the query API over the pipeline’s tables', () => {
       ['2025-01-09', '104'],
       ['2025-01-08', '101'],
     ])
+    // The list (other tests' benchmarks too): BM has levels on 01-03 and the five days 01-06 to 01-10.
+    const benchmarks = await get<Of<typeof BenchmarkSummaryView>[]>('/v1/benchmarks')
+    expect(benchmarks.body.find((b) => b.benchmarkId === BM)).toEqual({
+      benchmarkId: BM,
+      from: '2025-01-03',
+      to: '2025-01-10',
+      days: 6,
+    })
     const levels = await get<Of<typeof BenchmarkView>[]>(`/v1/benchmarks/${BM}?limit=2&offset=4`)
     expect(levels.body.map((b) => b.level)).toEqual(['103', '104']) // 100 on 01-03, then 101 102 100 103 104
     expect((await get(`/v1/prices/${A}?limit=0`)).body.field).toBe('limit')

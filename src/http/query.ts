@@ -27,6 +27,7 @@ import {
   unknownPortfolio,
 } from '../query/service.ts'
 import {
+  BenchmarkSummaryView,
   BenchmarkView,
   CashflowView,
   FxRateView,
@@ -537,6 +538,10 @@ export function queryRoutes(sql: Sql, service: Questions = new QueryService(sql)
           ),
         },
       )
+      .get('/benchmarks', () => reads.benchmarks(), {
+        response: { 200: t.Array(BenchmarkSummaryView), ...errors },
+        ...doc('market data', 'Every benchmark', 'Its id and the first and last day with a level, by id.'),
+      })
       .get(
         '/benchmarks/:benchmarkId',
         (ctx) =>

@@ -10,6 +10,7 @@ import { isCashPosition } from '../domain/transactions.ts'
 import { type HeldRow, type PositionDay, valuationOf } from '../domain/valuation.ts'
 import { heldOn, positionDays, positionValuations } from './position-days.ts'
 import type {
+  BenchmarkSummaryView,
   BenchmarkView,
   CashflowView,
   FxRateView,
@@ -452,6 +453,13 @@ export class PgReads {
           and date between ${lo(range)}::date and ${hi(range)}::date
         ${order}`,
     )
+  }
+
+  /** Every benchmark with the range of its levels, by id (the dashboard's benchmark picker). */
+  async benchmarks() {
+    return this.sql<Static<typeof BenchmarkSummaryView>[]>`
+      select benchmark_id as "benchmarkId", min(date)::text as "from", max(date)::text as "to", count(*)::int as days
+      from benchmarks group by benchmark_id order by benchmark_id`.execute()
   }
 
   async benchmark(benchmarkId: string, range: Range, page: SeriesPage = {}) {

@@ -175,6 +175,13 @@ export const BenchmarkView = Type.Object({
   return: Nullable(Type.String()),
 })
 
+export const BenchmarkSummaryView = Type.Object({
+  benchmarkId: Type.String(),
+  from: Day('Its first level'),
+  to: Day('Its last level'),
+  days: Type.Integer({ description: 'How many days have a level' }),
+})
+
 export const ValuationView = Type.Object({
   positionId: Type.String(),
   date: Day(),
