@@ -52,6 +52,13 @@ describe('the compiled pas binary', () => {
     const openapi = (await (await fetch(`${running.url}/openapi.json`)).json()) as { paths: Record<string, unknown> }
     expect(Object.keys(openapi.paths)).toContain('/v1/portfolios/{portfolioId}/review')
     expect(await (await fetch(`${running.url}/docs`)).text()).toContain('/openapi.json')
+    // And the dashboard, built into it as one page: inline script and styles, nothing fetched from elsewhere.
+    const dashboard = await fetch(`${running.url}/`)
+    expect(dashboard.headers.get('content-encoding')).toBe('gzip') // Bun's fetch asks for gzip and decodes it
+    const html = await dashboard.text()
+    expect(html).toContain('<main id="main"')
+    expect(html).toContain('<script type="module">')
+    expect(html).not.toMatch(/<script[^>]* src=|<link[^>]* rel="stylesheet"[^>]* href=/)
 
     // Ingest goes through the log to the persist stage, which the health report shows working.
     const post = (body: string) =>

@@ -6,6 +6,7 @@ import { PgSeriesStore } from './adapters/pg-series-store.ts'
 import { PgValuationStore } from './adapters/pg-valuation-store.ts'
 import { type Deps, isTransient } from './compose.ts'
 import { adminRoutes } from './http/admin.ts'
+import { dashboardRoutes } from './http/dashboard.ts'
 import { ingestRoutes } from './http/ingest.ts'
 import { queryRoutes } from './http/query.ts'
 import { QueryPool } from './query/query-pool.ts'
@@ -109,7 +110,11 @@ export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleP
               memoryTargetMb: config.memoryTargetMb,
             })
           : undefined
-      return { stages: [], routes: [queryRoutes(db.sql, pool)], close: async () => void (await pool?.close()) }
+      return {
+        stages: [],
+        routes: [dashboardRoutes(), queryRoutes(db.sql, pool)],
+        close: async () => void (await pool?.close()),
+      }
     }
   }
 }

@@ -8,6 +8,7 @@
  * ahead-of-time compilation reads handler source (elysiajs/elysia #740, #1711).
  */
 import type { BunPlugin } from 'bun'
+import { buildDashboard } from '../src/http/dashboard.ts'
 
 const outfile = process.argv[2] ?? 'dist/pas'
 
@@ -16,6 +17,18 @@ const inlineWasm: BunPlugin = {
   setup(build) {
     build.onResolve({ filter: /^@platformatic\/wasm-utils$/ }, () => ({
       path: Bun.resolveSync('@platformatic/wasm-utils/bundled', import.meta.dir),
+    }))
+  },
+}
+
+// The dashboard is built first and embedded as a string: a binary has no sources to build it from.
+const dashboard = await buildDashboard()
+const embedDashboard: BunPlugin = {
+  name: 'embed-dashboard',
+  setup(build) {
+    build.onLoad({ filter: /dashboard-prebuilt\.ts$/ }, () => ({
+      contents: `export const PREBUILT_DASHBOARD = ${JSON.stringify(dashboard)}`,
+      loader: 'ts',
     }))
   },
 }
@@ -29,7 +42,7 @@ const result = await Bun.build({
   ],
   compile: { outfile },
   target: 'bun',
-  plugins: [inlineWasm],
+  plugins: [inlineWasm, embedDashboard],
 })
 if (!result.success) {
   for (const message of result.logs) console.error(message)

@@ -43,6 +43,8 @@ describe('pas demo --headless', () => {
     expect(stderr).toContain('loaded 90 transactions')
     expect(stderr).toMatch(/series 3\/3/)
     expect(stdout).toMatch(/docs\s+http:\/\/127\.0\.0\.1:\d+\/docs/)
+    // The dashboard's URL is the first line, before the sample set is loaded.
+    expect(stdout.split('\n')[0]).toMatch(/^dashboard http:\/\/127\.0\.0\.1:\d+\/$/)
   })
 
   test("the terminal has no log lines: they are JSON lines in the data folder's demo.log", () => {

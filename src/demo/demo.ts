@@ -23,9 +23,10 @@ const TIMEOUT_MS = 10 * 60_000
  * `pas demo`: starts every role in this process (the embedded default unless DATABASE_URL or
  * KAFKA_BROKERS say otherwise), loads the sample set through its own ingest API, shows progress
  * until every portfolio's series reaches the business date, prints a short review of each
- * portfolio, and keeps serving the API and /docs (Ctrl-C stops). `--headless` stops after the
- * review, with exit code 0 when everything processed. The logs go to `logFile` (JSON lines), so
- * the terminal shows the progress and the results only; a failure is printed with where the logs are.
+ * portfolio, and keeps serving the dashboard (its URL printed first), the API and /docs (Ctrl-C
+ * stops). `--headless` stops after the review, with exit code 0 when everything processed. The
+ * logs go to `logFile` (JSON lines), so the terminal shows the progress and the results only; a
+ * failure is printed with where the logs are.
  */
 export async function demo(
   config: Config,
@@ -42,6 +43,8 @@ export async function demo(
     process.stderr.write(`pas demo: could not start: ${(error as Error).message} (logs in ${logFile})\n`)
     throw error
   }
+  // The dashboard first: it fills in as the sample set flows through, so it is worth opening now.
+  out(`dashboard ${running.url}/`)
   try {
     const data = sampleDataset()
     await load(running.url, data, (line) => process.stderr.write(`${line}\n`))
@@ -49,6 +52,7 @@ export async function demo(
     const service = new QueryService(running.deps.db.sql)
     out()
     for (const p of data.portfolios) out(formatReview(whole(await service.review(p.portfolioId, {}))))
+    out(`dashboard ${running.url}/`)
     out(`API      ${running.url}/v1/portfolios`)
     out(`review   ${running.url}/v1/portfolios/${data.portfolios[0]?.portfolioId}/review`)
     out(`docs     ${running.url}/docs`)

@@ -33,12 +33,15 @@ function hostOf(origin: string): string {
   }
 }
 
+/** What anyone may read: health, readiness, the API docs and the dashboard's page (its data is the API's). */
+const PUBLIC_PATHS = new Set(['/', '/health', '/ready', '/openapi.json', '/docs'])
+
 /**
  * The scope each path needs, whatever the method (a wrong method is then 405, not 403); undefined
- * for what anyone may read (health, readiness, the API docs).
+ * for the public paths.
  */
 export function scopeFor(path: string): Scope | undefined {
-  if (path === '/health' || path === '/ready' || path === '/openapi.json' || path === '/docs') return undefined
+  if (PUBLIC_PATHS.has(path)) return undefined
   // Operator actions (reprocessing) are admin only.
   if (path.startsWith('/v1/admin/')) return 'admin'
   const ingest = /^\/v1\/ingest\/([a-z-]+)$/.exec(path)

@@ -7,6 +7,7 @@ import { Topics, topicSpecs } from '../topology.ts'
 import { adminRoutes } from './admin.ts'
 import { createApp } from './app.ts'
 import { createGuard, type GuardOptions } from './auth.ts'
+import { dashboardRoutes } from './dashboard.ts'
 import { ingestRoutes } from './ingest.ts'
 import { queryRoutes } from './query.ts'
 
@@ -54,6 +55,7 @@ async function serve(options: Partial<GuardOptions> = {}) {
         },
       }),
     )
+    .use(dashboardRoutes())
     .use(queryRoutes(db.sql))
     .use(adminRoutes(db.sql, log))
     .listen({ hostname: '127.0.0.1', port: 0 })
@@ -136,6 +138,11 @@ describe('with keys', () => {
     expect((await call('/v1/portfolios', 'pas_nonsense')).status).toBe(401)
     expect((await call('/health')).status).toBe(200)
     expect((await call('/openapi.json')).status).toBe(200)
+    // The dashboard's page is open too (its data comes from the API, with a key); unchanged, it is a 304.
+    const page = await call('/')
+    expect(page.status).toBe(200)
+    const etag = page.headers.get('etag') ?? ''
+    expect((await call('/', undefined, { headers: { 'if-none-match': etag } })).status).toBe(304)
   })
 
   test('each scope: read reads, ingest ingests, admin does reference data and the business date; else 403', async () => {
