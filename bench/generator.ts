@@ -3,7 +3,7 @@
  * that no size is ever held in memory whole (only the price paths, as one Float64Array, and a
  * quantity tally per position for the reconciliation).
  *
- *   bun bench/generator.ts --size small|medium|large [--seed 1] [--out DIR]   counts, or files for `pas ingest`
+ *   bun bench/generator.ts --size small|medium|large|decade [--seed 1] [--out DIR]   counts, or files for `pas ingest`
  *
  * What each portfolio does, over the business days of the size's window ending 2025-12-31:
  * - day 1: a deposit in its base currency and in each other currency it trades, then it buys its
@@ -25,6 +25,8 @@ export const Sizes = {
   small: { portfolios: 20, positions: 8, instruments: 30, days: 65 },
   medium: { portfolios: 500, positions: 20, instruments: 150, days: 260 },
   large: { portfolios: 10_000, positions: 50, instruments: 2_000, days: 1_300 },
+  /** One portfolio over ten years, for the dashboard's page-load figures (bench/dashboard.bench.ts). */
+  decade: { portfolios: 1, positions: 50, instruments: 60, days: 2_610 },
 } as const
 export type Size = keyof typeof Sizes
 

@@ -31,6 +31,49 @@ const statusOf = (c: Answered): number => {
   return Number.isFinite(status) ? status : 200
 }
 
+/** JSON answers this long or longer are sent gzip-compressed to clients that accept it. */
+export const GZIP_MIN_BYTES = 4096
+/** zlib level 4: a 400 KB series in about 1 ms on this machine, 12× smaller (level 6: 1.6 ms, hardly smaller). */
+const GZIP_LEVEL = 4
+
+const isPlainJson = (value: unknown): value is object =>
+  Array.isArray(value) ||
+  (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype)
+
+/**
+ * A successful JSON answer of GZIP_MIN_BYTES or more, gzip-compressed when the request accepts
+ * it (a ten-year series is 430 KB of JSON, 35 KB compressed); anything else is left as it is. The
+ * route's own headers (`set`) are kept; answers that already are Responses (a query worker's
+ * serialized JSON) are compressed from their text.
+ */
+async function gzipped(
+  request: Request,
+  value: unknown,
+  set: { status?: unknown; headers: Record<string, unknown> },
+): Promise<Response | undefined> {
+  if (!/\bgzip\b/.test(request.headers.get('accept-encoding') ?? '')) return undefined
+  if (set.status !== undefined && Number(set.status) !== 200) return undefined
+  let text: string
+  if (value instanceof Response) {
+    const type = value.headers.get('content-type') ?? ''
+    if (value.status !== 200 || value.headers.has('content-encoding') || !type.startsWith('application/json')) {
+      return undefined
+    }
+    text = await value.text()
+    if (text.length < GZIP_MIN_BYTES) return new Response(text, { headers: value.headers })
+  } else if (isPlainJson(value)) {
+    text = JSON.stringify(value)
+    if (text.length < GZIP_MIN_BYTES) return undefined
+  } else {
+    return undefined
+  }
+  set.headers['content-encoding'] = 'gzip'
+  set.headers.vary = 'accept-encoding'
+  return new Response(Bun.gzipSync(text, { level: GZIP_LEVEL }), {
+    headers: { 'content-type': 'application/json;charset=utf-8' },
+  })
+}
+
 /** `/v1/portfolios/:portfolioId` → a pattern matching `/v1/portfolios/anything`. */
 const routePattern = (path: string) => new RegExp(`^${path.replace(/:[^/]+/g, '[^/]+')}$`)
 
@@ -94,6 +137,11 @@ export function createApp(ctx: AppContext) {
       }
       return ctx.guard ? await ctx.guard(request) : undefined
     })
+    // Async on its face: Elysia awaits a hook only when its source says so (it reads the source).
+    .mapResponse(
+      { as: 'global' },
+      async ({ request, responseValue, set }) => await gzipped(request, responseValue, set),
+    )
     .onAfterResponse({ as: 'global' }, (c) => {
       const started = arrived.get(c.request)
       if (!ctx.metrics || started === undefined) return

@@ -5,7 +5,7 @@ import { freshDatabase } from '../testing/infra.ts'
 import type { ScratchDatabase } from '../testing/local-infra.ts'
 import { Topics, topicSpecs } from '../topology.ts'
 import { adminRoutes } from './admin.ts'
-import { createApp } from './app.ts'
+import { createApp, GZIP_MIN_BYTES } from './app.ts'
 import { createGuard, type GuardOptions } from './auth.ts'
 import { dashboardRoutes } from './dashboard.ts'
 import { ingestRoutes } from './ingest.ts'
@@ -143,6 +143,22 @@ describe('with keys', () => {
     expect(page.status).toBe(200)
     const etag = page.headers.get('etag') ?? ''
     expect((await call('/', undefined, { headers: { 'if-none-match': etag } })).status).toBe(304)
+  })
+
+  test('a long JSON answer is gzip-compressed for a client that takes it, with the same content and headers', async () => {
+    // The OpenAPI document is well over GZIP_MIN_BYTES; Bun's fetch asks for gzip and decodes it.
+    const plain = await call('/openapi.json', undefined, { headers: { 'accept-encoding': 'identity' } })
+    const zipped = await call('/openapi.json')
+    expect(plain.headers.get('content-encoding')).toBeNull()
+    expect(zipped.headers.get('content-encoding')).toBe('gzip')
+    expect(zipped.headers.get('x-correlation-id')).not.toBeNull()
+    expect(zipped.headers.get('content-type')).toStartWith('application/json')
+    const text = await plain.text()
+    expect(text.length).toBeGreaterThan(GZIP_MIN_BYTES)
+    expect(await zipped.json()).toEqual(JSON.parse(text))
+    // Short answers and errors go as they are.
+    expect((await call('/health')).headers.get('content-encoding')).toBeNull()
+    expect((await call('/v1/portfolios')).headers.get('content-encoding')).toBeNull() // 401
   })
 
   test('each scope: read reads, ingest ingests, admin does reference data and the business date; else 403', async () => {
