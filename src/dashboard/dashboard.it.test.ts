@@ -154,6 +154,10 @@ describe.skipIf(!executablePath && !inCI)('dashboard in a browser', () => {
     await page.evaluate(() => {
       ;(window as unknown as { stayed: boolean }).stayed = true
     })
+    // A sort chosen before the figures change outlives the redraw.
+    const pnl = page.locator('[data-testid=holdings-table] th', { hasText: 'Unrealized P&L' })
+    await pnl.locator('button').click()
+    expect(await pnl.getAttribute('aria-sort')).toBe('descending')
     const deposit = {
       transactionId: `DASH-${Date.now()}`,
       portfolioId: id,
@@ -184,6 +188,7 @@ describe.skipIf(!executablePath && !inCI)('dashboard in a browser', () => {
       ),
     ).toBe(expected)
     expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true)
+    expect(await pnl.getAttribute('aria-sort')).toBe('descending')
     expect(await text('transactions-table')).toContain(deposit.transactionId)
     await shot('after-deposit')
   }, 60_000)

@@ -39,3 +39,24 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 
 /** A class name for a gain (pos), a loss (neg) or nothing. */
 export const tone = (s: -1 | 0 | 1) => (s > 0 ? 'pos' : s < 0 ? 'neg' : '')
+
+/** How to find an element again in content drawn anew: a named control, or a table header's button. */
+function selectorOf(el: Element | null, within: Element): string | undefined {
+  if (!el || !within.contains(el)) return undefined
+  const name = el.getAttribute('name')
+  if (name) return `${el.tagName.toLowerCase()}[name="${CSS.escape(name)}"]`
+  const th = el.closest('th')
+  const table = el.closest('[data-testid]')
+  if (el.tagName === 'BUTTON' && th && table) {
+    const index = [...(th.parentElement?.children ?? [])].indexOf(th) + 1
+    return `[data-testid="${CSS.escape(table.getAttribute('data-testid') ?? '')}"] th:nth-child(${index}) button`
+  }
+  return undefined
+}
+
+/** Runs `redraw` (which replaces what `within` shows); the control that had the focus has it again. */
+export function keepFocus(within: Element, redraw: () => void) {
+  const selector = selectorOf(document.activeElement, within)
+  redraw()
+  if (selector) within.querySelector<HTMLElement>(selector)?.focus()
+}

@@ -4,7 +4,7 @@
  * (fetched per row, a few at a time, and refreshed while the page is open).
  */
 import { get, inTurn } from './api.ts'
-import { h, show, tone } from './dom.ts'
+import { h, keepFocus, show, tone } from './dom.ts'
 import { ago, money, percent, sign } from './format.ts'
 import { table } from './table.ts'
 import { lastUpdate, type Page, type Portfolio, pipelineState, type Review, type Support } from './types.ts'
@@ -27,7 +27,6 @@ export async function listPage(root: HTMLElement, locale: string, signal: AbortS
   }
   const rows: Row[] = portfolios.map((portfolio) => ({ portfolio }))
   const filters = { text: '', clientId: '', bookingCentre: '', baseCurrency: '' }
-  const sort = { column: 0, direction: 'asc' as 'asc' | 'desc' }
 
   const choices = (pick: (p: Portfolio) => string | undefined) =>
     [...new Set(portfolios.map(pick).filter((v): v is string => !!v))].sort()
@@ -100,8 +99,8 @@ export async function listPage(root: HTMLElement, locale: string, signal: AbortS
       return filters.text === '' || text.includes(filters.text)
     })
   const ytd = (r: Row) => r.review?.performance?.find((f) => f.preset === 'YTD')?.net?.cumulative ?? null
-  const now = Date.now()
   function render() {
+    const now = Date.now()
     const shown = visible()
     count.textContent = `${shown.length} of ${rows.length} portfolios`
     const t = table<Row>(
@@ -155,19 +154,13 @@ export async function listPage(root: HTMLElement, locale: string, signal: AbortS
         },
       ],
       shown,
-      { caption: 'Portfolios, with wealth in each portfolio’s base currency', sort, id: 'portfolio-list' },
+      {
+        caption: 'Portfolios, with wealth in each portfolio’s base currency',
+        sort: { column: 0, direction: 'asc' },
+        id: 'portfolio-list',
+      },
     )
-    // Keep the person's sort when the table is drawn again with fresher figures.
-    t.querySelector('thead')?.addEventListener('click', () => {
-      const th = t.querySelector('th[aria-sort]')
-      if (!th) return
-      sort.column = [...(th.parentElement?.children ?? [])].indexOf(th)
-      sort.direction = th.getAttribute('aria-sort') === 'ascending' ? 'asc' : 'desc'
-    })
-    // Fresher figures redraw the table: a header button that had the focus keeps it.
-    const focused = [...holder.querySelectorAll('th button')].indexOf(document.activeElement as Element)
-    holder.replaceChildren(t)
-    if (focused >= 0) t.querySelectorAll<HTMLButtonElement>('th button')[focused]?.focus()
+    keepFocus(holder, () => holder.replaceChildren(t))
   }
   render()
 
@@ -201,6 +194,7 @@ export async function listPage(root: HTMLElement, locale: string, signal: AbortS
   await fetchRows()
   const timer = window.setInterval(() => {
     if (signal.aborted) return window.clearInterval(timer)
+    if (document.hidden) return // a background tab does not poll
     void fetchRows()
   }, REFRESH_MS)
   signal.addEventListener('abort', () => window.clearInterval(timer))

@@ -7,7 +7,7 @@
 import { ApiError, get } from './api.ts'
 import { donut, draw, lines, tidy } from './charts.ts'
 import { drawdowns, investedCapital, rebase } from './derive.ts'
-import { type Child, h, show, tone } from './dom.ts'
+import { type Child, h, keepFocus, show, tone } from './dom.ts'
 import { ago, day, money, moneyShort, number, percent, sign } from './format.ts'
 import { table } from './table.ts'
 import {
@@ -209,77 +209,79 @@ export async function portfolioPage(root: HTMLElement, id: string, locale: strin
     )
 
     const { performance, risk, concentration } = figures
-    body.replaceChildren(
-      h('p', { class: 'facts' }, facts.join(' · ')),
-      section(
-        'overview',
-        'Overview',
-        asOf,
-        h(
-          'dl',
-          { class: 'kpis' },
-          kpi('Total wealth', 'kpi-wealth', m(overview?.totalWealth)),
-          kpi('Cash', 'kpi-cash', m(overview?.cash)),
-          kpi(
-            'P&L this year',
-            'kpi-ytd-pnl',
-            m(overview?.ytdPnl),
-            tone(sign(overview?.ytdPnl)),
-            'Change in value this year less external flows',
+    keepFocus(body, () =>
+      body.replaceChildren(
+        h('p', { class: 'facts' }, facts.join(' · ')),
+        section(
+          'overview',
+          'Overview',
+          asOf,
+          h(
+            'dl',
+            { class: 'kpis' },
+            kpi('Total wealth', 'kpi-wealth', m(overview?.totalWealth)),
+            kpi('Cash', 'kpi-cash', m(overview?.cash)),
+            kpi(
+              'P&L this year',
+              'kpi-ytd-pnl',
+              m(overview?.ytdPnl),
+              tone(sign(overview?.ytdPnl)),
+              'Change in value this year less external flows',
+            ),
+            kpi(
+              'TWR this year',
+              'kpi-ytd-twr',
+              percent(ytd?.net?.cumulative, locale),
+              tone(sign(ytd?.net?.cumulative)),
+              'Time-weighted return, net of fees, flows as recorded',
+            ),
           ),
-          kpi(
-            'TWR this year',
-            'kpi-ytd-twr',
-            percent(ytd?.net?.cumulative, locale),
-            tone(sign(ytd?.net?.cumulative)),
-            'Time-weighted return, net of fees, flows as recorded',
-          ),
+          overview && !overview.complete
+            ? h('p', { class: 'problem' }, 'Some positions could not be valued on this day.')
+            : null,
         ),
-        overview && !overview.complete
-          ? h('p', { class: 'problem' }, 'Some positions could not be valued on this day.')
-          : null,
-      ),
-      section(
-        'wealth',
-        'Wealth and net invested capital',
-        series.length ? `${day(series[0]?.date, locale)} – ${day(series.at(-1)?.date, locale)}` : 'no series yet',
-        wealthChart,
-      ),
-      section(
-        'twr',
-        'Cumulative return',
-        performance instanceof Error ? '' : `since ${day(performance.period.from, locale)}`,
-        benchmarkPicker,
-        performance instanceof Error ? problem(performance) : twrChart,
-      ),
-      section(
-        'drawdown',
-        'Drawdown',
-        'from the highest cumulative return so far',
-        performance instanceof Error ? problem(performance) : ddChart,
-      ),
-      section('returns', 'Period returns', asOf, returnsTable(review, locale)),
-      section(
-        'risk',
-        'Risk',
-        risk instanceof Error
-          ? ''
-          : `${risk.frequency}, ${day(risk.period.from, locale)} – ${day(risk.period.to, locale)}`,
-        risk instanceof Error ? problem(risk) : riskList(risk, locale),
-      ),
-      section('allocation', 'Allocation', asOf, classPicker, h('div', { class: 'split' }, allocChart, allocTable)),
-      section(
-        'concentration',
-        'Concentration',
-        concentration instanceof Error ? '' : `as of ${day(concentration.asOf, locale)}`,
-        concentration instanceof Error ? problem(concentration) : concentrationView(concentration, ccy, locale),
-      ),
-      section('holdings', 'Holdings', asOf, holdingsTable(review, ccy, locale)),
-      section(
-        'transactions',
-        'Recent transactions',
-        `${review.transactions?.ytdCount ?? 0} this year`,
-        transactionsTable(review, locale),
+        section(
+          'wealth',
+          'Wealth and net invested capital',
+          series.length ? `${day(series[0]?.date, locale)} – ${day(series.at(-1)?.date, locale)}` : 'no series yet',
+          wealthChart,
+        ),
+        section(
+          'twr',
+          'Cumulative return',
+          performance instanceof Error ? '' : `since ${day(performance.period.from, locale)}`,
+          benchmarkPicker,
+          performance instanceof Error ? problem(performance) : twrChart,
+        ),
+        section(
+          'drawdown',
+          'Drawdown',
+          'from the highest cumulative return so far',
+          performance instanceof Error ? problem(performance) : ddChart,
+        ),
+        section('returns', 'Period returns', asOf, returnsTable(review, locale)),
+        section(
+          'risk',
+          'Risk',
+          risk instanceof Error
+            ? ''
+            : `${risk.frequency}, ${day(risk.period.from, locale)} – ${day(risk.period.to, locale)}`,
+          risk instanceof Error ? problem(risk) : riskList(risk, locale),
+        ),
+        section('allocation', 'Allocation', asOf, classPicker, h('div', { class: 'split' }, allocChart, allocTable)),
+        section(
+          'concentration',
+          'Concentration',
+          concentration instanceof Error ? '' : `as of ${day(concentration.asOf, locale)}`,
+          concentration instanceof Error ? problem(concentration) : concentrationView(concentration, ccy, locale),
+        ),
+        section('holdings', 'Holdings', asOf, holdingsTable(review, ccy, locale)),
+        section(
+          'transactions',
+          'Recent transactions',
+          `${review.transactions?.ytdCount ?? 0} this year`,
+          transactionsTable(review, locale),
+        ),
       ),
     )
 
@@ -383,7 +385,8 @@ export async function portfolioPage(root: HTMLElement, id: string, locale: strin
   await refresh()
   let polling = false
   const timer = window.setInterval(async () => {
-    if (signal.aborted || polling) return
+    // A background tab does not poll; it catches up at the first tick after it is shown again.
+    if (signal.aborted || polling || document.hidden) return
     polling = true
     try {
       const next = await get<Support>(`${path}/support`)

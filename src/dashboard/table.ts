@@ -22,12 +22,15 @@ export type TableOptions<T> = {
   group?: (row: T) => string
   groupLabel?: (group: string, rows: T[]) => Child
   empty?: string
-  /** The table's test id (data-testid), for the browser tests. */
+  /** The table's id (its data-testid): its chosen sort outlives a redraw. */
   id?: string
 }
 
+/** The sort a person chose, per table id: a table drawn again with fresher figures keeps it. */
+const chosen = new Map<string, { column: number; direction: 'asc' | 'desc' }>()
+
 export function table<T>(columns: Column<T>[], rows: T[], options: TableOptions<T>): HTMLTableElement {
-  let sort = options.sort
+  let sort = (options.id ? chosen.get(options.id) : undefined) ?? options.sort
   const body = h('tbody')
   const head = h('tr')
   const fill = () => {
@@ -72,6 +75,7 @@ export function table<T>(columns: Column<T>[], rows: T[], options: TableOptions<
                   const first = c.numeric ? 'desc' : 'asc'
                   const direction = sort?.column === i ? (sort.direction === 'asc' ? 'desc' : 'asc') : first
                   sort = { column: i, direction }
+                  if (options.id) chosen.set(options.id, sort)
                   fill()
                   // The header is drawn again: keep the keyboard on this column's button.
                   head
