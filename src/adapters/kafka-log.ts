@@ -1,5 +1,4 @@
 import {
-  Admin,
   type Consumer,
   GenericError,
   Consumer as KafkaConsumer,
@@ -24,6 +23,7 @@ import type {
 import { nextOffsetsOf } from '../ports/event-log.ts'
 import { partitionFor } from '../runtime/partitioner.ts'
 import type { TopicSpec } from '../topology.ts'
+import { KafkaAdmin } from './kafka-admin.ts'
 
 export type KafkaLogOptions = {
   brokers: readonly string[]
@@ -61,8 +61,7 @@ export class KafkaLog implements EventLog {
   readonly kind = 'kafka'
   readonly #options: KafkaLogOptions
   readonly #producer: Producer<string, string, string, string>
-  readonly #admin: Admin
-  readonly #partitionCounts = new Map<string, number>()
+  readonly #admin: KafkaAdmin
   readonly #consumers = new Set<KafkaLogConsumer>()
   #producerReady: Promise<unknown> | undefined
   readonly #queue: PendingAppend[] = []
@@ -81,68 +80,7 @@ export class KafkaLog implements EventLog {
       idempotent: true,
       acks: ProduceAcks.ALL,
     })
-    this.#admin = new Admin({ ...base, clientId: `${options.clientId}-admin` })
-  }
-
-  /** Throws when no broker answers a metadata request (readiness). */
-  async ping(): Promise<void> {
-    await this.#admin.metadata({ topics: [], forceUpdate: true })
-  }
-
-  /** End offsets from the partition leaders, committed offsets from the group coordinator. */
-  async lag(group: string, topics: readonly string[]): Promise<PartitionLag[]> {
-    const counts = await Promise.all(topics.map((t) => this.#partitionCount(t)))
-    const latest = -1n // ListOffsets: the offset the next record will get
-    const [ends, groups] = await Promise.all([
-      this.#admin.listOffsets({
-        topics: topics.map((name, i) => ({
-          name,
-          partitions: Array.from({ length: counts[i] ?? 0 }, (_, partitionIndex) => ({
-            partitionIndex,
-            timestamp: latest,
-          })),
-        })),
-      }),
-      this.#admin.listConsumerGroupOffsets({ groups: [group] }),
-    ])
-    const committed = new Map(
-      (groups[0]?.topics ?? []).flatMap((t) =>
-        t.partitions.map((p) => [`${t.name}/${p.partitionIndex}`, p.committedOffset] as const),
-      ),
-    )
-    return ends.flatMap((t) =>
-      t.partitions.map((p) => {
-        const done = committed.get(`${t.name}/${p.partitionIndex}`) ?? 0n
-        return { topic: t.name, partition: p.partitionIndex, lag: Number(p.offset - (done < 0n ? 0n : done)) }
-      }),
-    )
-  }
-
-  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
-    const existing = new Set(await this.#admin.listTopics())
-    for (const { name, partitions } of specs) {
-      if (existing.has(name)) continue
-      try {
-        // replicas -1: the broker's default.replication.factor (1 on a test broker, 3 in production).
-        await this.#admin.createTopics({ topics: [name], partitions, replicas: -1 })
-      } catch (error) {
-        if (!String((error as Error).message + JSON.stringify(error)).includes('TOPIC_ALREADY_EXISTS')) throw error
-      }
-      this.#partitionCounts.delete(name)
-      await this.#untilLeadersElected(name)
-    }
-  }
-
-  /** A topic just created has partitions without a leader for a moment; sending then fails. */
-  async #untilLeadersElected(topic: string): Promise<void> {
-    const deadline = Date.now() + 30_000
-    for (;;) {
-      const metadata = await this.#admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined)
-      const partitions = metadata?.topics.get(topic)?.partitions ?? []
-      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return
-      if (Date.now() > deadline) throw new AppError('LOG_UNAVAILABLE', `topic ${topic} has no leaders after 30 s`, true)
-      await Bun.sleep(100)
-    }
+    this.#admin = new KafkaAdmin(options.brokers, options.clientId)
   }
 
   /**
@@ -154,7 +92,7 @@ export class KafkaLog implements EventLog {
    */
   async append(topic: string, records: readonly AppendRecord[]): Promise<void> {
     if (records.length === 0) return
-    const partitions = await this.#partitionCount(topic)
+    const partitions = await this.#admin.partitionCount(topic)
     const messages = records.map((r) => ({
       topic,
       key: r.key,
@@ -190,6 +128,18 @@ export class KafkaLog implements EventLog {
     }
   }
 
+  ping(): Promise<void> {
+    return this.#admin.ping()
+  }
+
+  lag(group: string, topics: readonly string[]): Promise<PartitionLag[]> {
+    return this.#admin.lag(group, topics)
+  }
+
+  ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    return this.#admin.ensureTopics(specs)
+  }
+
   consumer(options: ConsumerOptions): LogConsumer {
     const consumer = new KafkaLogConsumer(this.#options, options, () => this.#consumers.delete(consumer))
     this.#consumers.add(consumer)
@@ -201,19 +151,6 @@ export class KafkaLog implements EventLog {
     await this.#flushing
     await this.#producer.close()
     await this.#admin.close()
-  }
-
-  async #partitionCount(topic: string): Promise<number> {
-    let count = this.#partitionCounts.get(topic)
-    if (count === undefined) {
-      if (!(await this.#admin.listTopics()).includes(topic)) {
-        throw new AppError('UNKNOWN_TOPIC', `topic ${topic} does not exist`, false)
-      }
-      const metadata = await this.#admin.metadata({ topics: [topic] })
-      count = metadata.topics.get(topic)?.partitionsCount ?? 0
-      this.#partitionCounts.set(topic, count)
-    }
-    return count
   }
 }
 
