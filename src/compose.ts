@@ -4,6 +4,7 @@ import { namespaced } from './adapters/namespaced-log.ts'
 import { createPgClient, type Sql } from './adapters/pg-client.ts'
 import { isPgTransient } from './adapters/pg-errors.ts'
 import { PgLog } from './adapters/pg-log.ts'
+import { RdKafkaLog } from './adapters/rdkafka-log.ts'
 import type { Config } from './config.ts'
 import type { EventLog } from './ports/event-log.ts'
 import type { Logger } from './runtime/logger.ts'
@@ -48,12 +49,20 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   }
 }
 
+/** The Kafka adapter `--kafka-client` picks. */
+function kafkaLog(config: Config): EventLog {
+  const options = { brokers: config.kafkaBrokers, clientId: config.kafkaClientId }
+  return config.kafkaClient === 'rdkafka'
+    ? new RdKafkaLog({ ...options, library: config.rdkafkaLibrary })
+    : new KafkaLog(options)
+}
+
 /** The composition root: turns Config into adapters. Nothing below it reads env or picks an adapter. */
 export async function compose(config: Config, logger: Logger): Promise<Deps> {
   const db = await openDatabase(config, logger)
   const eventLog: EventLog =
     config.kafkaBrokers.length > 0
-      ? namespaced(new KafkaLog({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId }), config.kafkaPrefix)
+      ? namespaced(kafkaLog(config), config.kafkaPrefix)
       : new PgLog(db.sql, {
           retentionMs: config.logRetentionHours * 3_600_000,
           onPruneError: (error) => logger.warn('pruning the log failed; trying again later', { error: String(error) }),

@@ -81,6 +81,15 @@ export const ConfigSchema = Type.Object(
       description: 'Largest HTTP request body; larger is answered 413.',
     }),
     kafkaClientId: Type.String({ minLength: 1, default: 'pas', description: 'Kafka client id prefix.' }),
+    kafkaClient: literals(['platformatic', 'rdkafka'] as const, {
+      default: 'platformatic',
+      description: 'Kafka client: @platformatic/kafka (pure JavaScript), or librdkafka through bun:ffi.',
+    }),
+    rdkafkaLibrary: Type.String({
+      minLength: 1,
+      default: 'librdkafka.so.1',
+      description: 'The librdkafka shared library the rdkafka client loads (Debian: librdkafka1).',
+    }),
     kafkaPrefix: Type.String({
       pattern: '^[A-Za-z0-9._-]{0,100}$',
       default: '',
@@ -138,6 +147,8 @@ const sources: Record<Field, Source> = {
   ingestMaxRecords: { env: 'PAS_INGEST_MAX_RECORDS', flag: '--ingest-max-records', kind: 'string' },
   maxBodyBytes: { env: 'PAS_MAX_BODY_BYTES', flag: '--max-body-bytes', kind: 'string' },
   kafkaClientId: { env: 'PAS_KAFKA_CLIENT_ID', flag: '--kafka-client-id', kind: 'string' },
+  kafkaClient: { env: 'PAS_KAFKA_CLIENT', flag: '--kafka-client', kind: 'string' },
+  rdkafkaLibrary: { env: 'PAS_RDKAFKA_LIBRARY', flag: '--rdkafka-library', kind: 'string' },
   kafkaPrefix: { env: 'PAS_KAFKA_PREFIX', flag: '--kafka-prefix', kind: 'string' },
   shutdownTimeoutMs: { env: 'PAS_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', kind: 'string' },
   logRetentionHours: { env: 'PAS_LOG_RETENTION_HOURS', flag: '--log-retention-hours', kind: 'string' },
