@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { KafkaLog } from './adapters/kafka-log.ts'
 import { namespaced } from './adapters/namespaced-log.ts'
+import { rdkafkaAvailable } from './adapters/rdkafka/ffi.ts'
 import { scenario } from './e2e-scenario.ts'
 import { positionValuations } from './query/position-days.ts'
-import { freshDatabase, kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
+import { freshDatabase, inCI, kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
 import { dropKafkaTopics, type ScratchDatabase } from './testing/local-infra.ts'
 import { settles } from './testing/pipeline.ts'
 import { type PasProcess, spawnPas, stageRecords, untilProcessed } from './testing/processes.ts'
@@ -12,29 +13,23 @@ import { topicSpecs } from './topology.ts'
 /**
  * One end-to-end suite, two deployments:
  * - embedded: one `pas --role all` process on the Postgres-backed log;
- * - distributed: Kafka, one process per role, and two valuation processes sharing the work.
+ * - distributed: Kafka, one process per role, and two valuation processes sharing the work, on
+ *   each Kafka client (@platformatic/kafka, and librdkafka through bun:ffi).
  * Everything goes in over HTTP; what is checked is read from the tables the pipeline fills.
  */
 type Deployment = { ingestUrl: string; queryUrl: string; processes: PasProcess[]; cleanup?: () => Promise<void> }
 const pas = (role: string, env: Record<string, string>) =>
   spawnPas(['bun', 'src/main.ts', '--role', role, '--port', '0', '--partitions', '4'], env)
 
-const modes = [
-  {
-    name: 'embedded (--role all, pg log)',
-    enabled: true,
-    async start(db: ScratchDatabase): Promise<Deployment> {
-      const all = await pas('all', { DATABASE_URL: db.url })
-      return { ingestUrl: all.url, queryUrl: all.url, processes: [all] }
-    },
-  },
-  {
-    name: 'distributed (Kafka, a process per role, two for valuation)',
-    enabled: kafkaTestsEnabled,
+/** Kafka, one process per role and two for valuation, on one of the two Kafka clients. */
+function distributed(client: 'platformatic' | 'rdkafka', enabled: boolean) {
+  return {
+    name: `distributed (Kafka via ${client === 'rdkafka' ? 'librdkafka' : '@platformatic/kafka'}, a process per role, two for valuation)`,
+    enabled,
     async start(db: ScratchDatabase): Promise<Deployment> {
       const brokers = await testKafkaBrokers()
       // Topics and groups of this run only, on a broker other runs may share.
-      const prefix = `e2e-${Date.now().toString(36)}.`
+      const prefix = `e2e-${client}-${Date.now().toString(36)}.`
       // Only --role all creates topics at start; here the operator's setup step does it.
       const admin = namespaced(new KafkaLog({ brokers, clientId: 'e2e-setup' }), prefix)
       await admin.ensureTopics(topicSpecs(4))
@@ -43,6 +38,7 @@ const modes = [
         DATABASE_URL: db.url,
         KAFKA_BROKERS: brokers.join(','),
         PAS_KAFKA_PREFIX: prefix,
+        PAS_KAFKA_CLIENT: client,
         PAS_KAFKA_CLIENT_ID: `e2e-${role}`,
       })
       const roles = ['ingest', 'persist', 'positions', 'valuation', 'valuation', 'timeseries', 'api']
@@ -54,7 +50,20 @@ const modes = [
         cleanup: () => dropKafkaTopics(brokers, prefix),
       }
     },
+  }
+}
+
+const modes = [
+  {
+    name: 'embedded (--role all, pg log)',
+    enabled: true,
+    async start(db: ScratchDatabase): Promise<Deployment> {
+      const all = await pas('all', { DATABASE_URL: db.url })
+      return { ingestUrl: all.url, queryUrl: all.url, processes: [all] }
+    },
   },
+  distributed('platformatic', kafkaTestsEnabled),
+  distributed('rdkafka', kafkaTestsEnabled && (inCI || rdkafkaAvailable())),
 ]
 
 for (const mode of modes) {
