@@ -2,7 +2,7 @@
  * The benchmark harness: one command runs a generated data set (bench/generator.ts) through the
  * whole system and reports what it achieved, after checking that the results are right.
  *
- *   bun bench/harness.ts --size small|medium|large [--portfolios N] [--transport pg|kafka] [--processes all|ROLE=N,...]
+ *   bun bench/harness.ts --size small|medium|large [--portfolios N] [--transport pg|kafka] [--kafka-client platformatic|rdkafka] [--processes all|ROLE=N,...]
  *                        [--clients 4 [--query-rate R [--query-phase spread|aligned]]] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
  *                        [--trickle N [--rate 20]] [--valuation-workers 1] [--query-workers 1]
  *   bun bench/harness.ts --compare OLD.json NEW.json
@@ -55,6 +55,8 @@ export type HarnessOptions = {
   /** The size's shape with this many portfolios instead (a slice of `large`, say). */
   portfolios?: number | undefined
   transport: 'pg' | 'kafka'
+  /** On Kafka, which client pas uses (PAS_KAFKA_CLIENT); default platformatic. */
+  kafkaClient?: 'platformatic' | 'rdkafka'
   /** 'all' or role → process count */
   processes: 'all' | Partial<Record<(typeof ROLES)[number], number>>
   clients: number
@@ -219,7 +221,13 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
   }
   // Topics and groups of this run only: a broker may be shared with other runs or tests.
   const kafkaPrefix = `bench-${Date.now().toString(36)}.`
-  if (kafka) Object.assign(env, { KAFKA_BROKERS: kafka.brokers.join(','), PAS_KAFKA_PREFIX: kafkaPrefix })
+  if (kafka) {
+    Object.assign(env, {
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      PAS_KAFKA_PREFIX: kafkaPrefix,
+      PAS_KAFKA_CLIENT: options.kafkaClient ?? 'platformatic',
+    })
+  }
   const auth = options.auth ?? 'open'
   env.PAS_AUTH = auth
   // The gate's cost, not its throttle: the query clients call as fast as they can, which a
@@ -472,7 +480,8 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     return {
       size: options.size,
       portfolios: synthetic.size.portfolios,
-      transport: options.transport,
+      transport:
+        options.transport === 'kafka' && options.kafkaClient === 'rdkafka' ? 'kafka-rdkafka' : options.transport,
       auth,
       layout:
         options.processes === 'all'
@@ -582,6 +591,7 @@ if (import.meta.main) {
       size: { type: 'string', default: 'small' },
       portfolios: { type: 'string' },
       transport: { type: 'string', default: 'pg' },
+      'kafka-client': { type: 'string', default: 'platformatic' },
       processes: { type: 'string', default: 'all' },
       clients: { type: 'string', default: '4' },
       auth: { type: 'string', default: 'open' },
@@ -606,6 +616,10 @@ if (import.meta.main) {
   } else {
     if (!(values.size in Sizes)) throw new Error(`--size: one of ${Object.keys(Sizes).join(', ')}`)
     if (values.transport !== 'pg' && values.transport !== 'kafka') throw new Error('--transport: pg or kafka')
+    const kafkaClient = values['kafka-client']
+    if (kafkaClient !== 'platformatic' && kafkaClient !== 'rdkafka') {
+      throw new Error('--kafka-client: platformatic or rdkafka')
+    }
     if (values['query-phase'] !== 'spread' && values['query-phase'] !== 'aligned')
       throw new Error('--query-phase: spread or aligned')
     const processes =
@@ -623,6 +637,7 @@ if (import.meta.main) {
       size: values.size as Size,
       portfolios: values.portfolios ? Number(values.portfolios) : undefined,
       transport: values.transport,
+      kafkaClient,
       processes,
       clients: Number(values.clients),
       queryRate: Number(values['query-rate']),
