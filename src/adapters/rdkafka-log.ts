@@ -30,6 +30,7 @@ import {
   rdkafka,
   text,
 } from './rdkafka/ffi.ts'
+import { QueueWaker } from './rdkafka/waker.ts'
 
 export type RdKafkaLogOptions = KafkaLogOptions & {
   /** The shared library to load; default `librdkafka.so.1` (Debian's `librdkafka1`). */
@@ -38,9 +39,13 @@ export type RdKafkaLogOptions = KafkaLogOptions & {
   deliveryTimeoutMs?: number
 }
 
-/** How long the JavaScript thread sleeps between polls of an empty queue, growing while it stays empty. */
-const IDLE_SLEEPS_MS = [0, 1, 1, 2, 5, 10] as const
-const idleSleep = (idle: number) => Bun.sleep(IDLE_SLEEPS_MS[Math.min(idle, IDLE_SLEEPS_MS.length - 1)] ?? 10)
+/** Between polls of a result queue (commits, close): short, since one is awaited. */
+const RESULT_SLEEPS_MS = [0, 0, 1] as const
+const resultSleep = (idle: number) => Bun.sleep(RESULT_SLEEPS_MS[Math.min(idle, RESULT_SLEEPS_MS.length - 1)] ?? 1)
+/** After the first records of a poll, how long it waits for more of the same fetch. */
+const BATCH_LINGER_MS = 10
+/** A wait on a queue's waker ends after this at the latest, in case a wake-up was missed. */
+const WAKE_TIMEOUT_MS = 100
 /** Messages librdkafka may hold unsent; an append waits for room rather than be refused half-way. */
 const PRODUCE_QUEUE_MESSAGES = 1_000_000
 
@@ -88,7 +93,8 @@ type PendingAppend = { left: number; failure?: string; resolve: () => void; reje
  *   append resolves when every one of its records has a successful delivery report.
  * - Every callback librdkafka could make is an event on a queue instead (delivery reports,
  *   fetched messages, rebalances, commit results, errors), polled by the JavaScript thread with a
- *   zero timeout: nothing blocks it, and no librdkafka thread ever runs JavaScript.
+ *   zero timeout: nothing blocks it, and no librdkafka thread ever runs JavaScript. An empty queue
+ *   that gets an event wakes the thread through a pipe (QueueWaker), so nothing polls in a loop.
  */
 export class RdKafkaLog implements EventLog {
   readonly kind = 'kafka'
@@ -97,10 +103,13 @@ export class RdKafkaLog implements EventLog {
   readonly #admin: KafkaAdmin
   readonly #producer: Handle
   readonly #events: Handle
+  readonly #waker: QueueWaker
   readonly #topics = new Map<string, Handle>()
   readonly #pending = new Map<number, PendingAppend>()
   readonly #consumers = new Set<RdKafkaConsumer>()
   #nextAppend = 1
+  /** Buffers librdkafka reads by address during a call, kept reachable until it returns. */
+  readonly #inCall = new Set<Buffer>()
   #pump: Promise<void> | undefined
   #fatal: string | undefined
   #closed = false
@@ -108,7 +117,14 @@ export class RdKafkaLog implements EventLog {
   readonly version: string
 
   constructor(options: RdKafkaLogOptions) {
-    const { lib, version } = rdkafka(options.library)
+    const { lib, version } = (() => {
+      try {
+        return rdkafka(options.library)
+      } catch (error) {
+        const message = `PAS_KAFKA_CLIENT=rdkafka needs librdkafka (Debian: apt-get install librdkafka1; or --rdkafka-library PATH): ${(error as Error).message}`
+        throw new AppError('CONFIG_INVALID', message, false, { cause: error })
+      }
+    })()
     this.#lib = lib
     this.version = version
     this.#options = options
@@ -120,15 +136,20 @@ export class RdKafkaLog implements EventLog {
         'client.id': `${options.clientId}-producer`,
         // Idempotent: a batch retried after a lost acknowledgement is not written twice. Implies acks=all.
         'enable.idempotence': 'true',
-        'linger.ms': '2',
+        // Each append is one produce_batch call: its records are all queued before the broker
+        // thread looks, so waiting longer for more would only add latency.
+        'linger.ms': '0',
         'queue.buffering.max.messages': String(PRODUCE_QUEUE_MESSAGES),
         'message.timeout.ms': String(options.deliveryTimeoutMs ?? 30_000),
+        // Small requests go out at once (Nagle's algorithm would hold them for the previous ACK).
+        'socket.nagle.disable': 'true',
         log_level: '3',
       },
       Ev.DR | Ev.ERROR,
     )
     this.#producer = client(lib, PRODUCER, conf)
     this.#events = lib.rd_kafka_queue_get_main(this.#producer) as Handle
+    this.#waker = new QueueWaker(lib, this.#events)
   }
 
   ping(): Promise<void> {
@@ -150,9 +171,9 @@ export class RdKafkaLog implements EventLog {
     const partitions = await this.#admin.partitionCount(topic)
     const n = records.length
     // Wait for room rather than have librdkafka refuse part of the batch (and reorder the retry).
-    for (let idle = 0; this.#lib.rd_kafka_outq_len(this.#producer) + n > PRODUCE_QUEUE_MESSAGES; idle++) {
+    while (this.#lib.rd_kafka_outq_len(this.#producer) + n > PRODUCE_QUEUE_MESSAGES) {
       this.#serve()
-      await idleSleep(idle)
+      await this.#waker.wait(WAKE_TIMEOUT_MS)
     }
     const id = this.#nextAppend++
     const delivered = new Promise<void>((resolve, reject) => this.#pending.set(id, { left: n, resolve, reject }))
@@ -183,7 +204,10 @@ export class RdKafkaLog implements EventLog {
       view.setInt32(o + Message.partition, partitionFor(r.key, partitions), true)
       setAddress(view, o + Message.opaque, id)
     }
+    // The structs point into `arena` by address only: keep it reachable through the call.
+    this.#inCall.add(arena)
     const enqueued = this.#lib.rd_kafka_produce_batch(this.#topic(topic), -1, MSG_F_COPY | MSG_F_PARTITION, structs, n)
+    this.#inCall.delete(arena)
     if (enqueued < n) {
       // What was enqueued is delivered; the rest failed here. The caller sees the append fail and
       // may send it again (ingest answers 503: resending what was accepted is harmless).
@@ -206,9 +230,10 @@ export class RdKafkaLog implements EventLog {
 
   /** Serves delivery reports until no append waits for one. */
   async #drive(): Promise<void> {
-    for (let idle = 0; this.#pending.size > 0; ) {
-      if (this.#serve() > 0) idle = 0
-      else await idleSleep(idle++)
+    for (;;) {
+      this.#serve()
+      if (this.#pending.size === 0) return
+      await this.#waker.wait(WAKE_TIMEOUT_MS)
     }
   }
 
@@ -279,6 +304,7 @@ export class RdKafkaLog implements EventLog {
     const lib = this.#lib
     for (const handle of this.#topics.values()) lib.rd_kafka_topic_destroy(handle)
     this.#topics.clear()
+    this.#waker.close()
     lib.rd_kafka_queue_destroy(this.#events)
     lib.rd_kafka_destroy(this.#producer)
     await this.#admin.close()
@@ -297,6 +323,7 @@ class RdKafkaConsumer implements LogConsumer {
   readonly #onClose: () => void
   readonly #rk: Handle
   readonly #queue: Handle
+  readonly #waker: QueueWaker
   #subscribed = false
   #closed = false
   /** Partitions owned, `topic/partition` → the number of the assignment that gave it. */
@@ -327,6 +354,7 @@ class RdKafkaConsumer implements LogConsumer {
         'session.timeout.ms': String(kafka.sessionTimeoutMs ?? 10_000),
         'heartbeat.interval.ms': String(kafka.heartbeatMs ?? 500),
         'fetch.wait.max.ms': String(Math.min(500, Math.max(10, options.maxWaitMs))),
+        'socket.nagle.disable': 'true',
         log_level: '3',
       },
       Ev.REBALANCE | Ev.ERROR,
@@ -334,6 +362,7 @@ class RdKafkaConsumer implements LogConsumer {
     this.#rk = client(lib, CONSUMER, conf)
     lib.rd_kafka_poll_set_consumer(this.#rk)
     this.#queue = lib.rd_kafka_queue_get_consumer(this.#rk) as Handle
+    this.#waker = new QueueWaker(lib, this.#queue)
   }
 
   assignment(): readonly string[] {
@@ -344,7 +373,8 @@ class RdKafkaConsumer implements LogConsumer {
     if (!this.#subscribed) this.#subscribe()
     const deadline = Date.now() + this.#options.maxWaitMs
     const records: LogRecord[] = []
-    for (let idle = 0; ; ) {
+    let lingerUntil: number | undefined
+    for (;;) {
       const served = this.#serve(records)
       if (this.#failure) {
         const failure = this.#failure
@@ -353,9 +383,15 @@ class RdKafkaConsumer implements LogConsumer {
       }
       if (records.length >= this.#options.maxRecords || this.#closed) break
       if (served === 0) {
-        if (records.length > 0 || Date.now() >= deadline) break
-        await idleSleep(idle++)
-      } else idle = 0
+        // The queue is drained: what comes next wakes the waker. Once records are in hand, a
+        // short linger lets the rest of a fetch land, so stages get whole batches rather than
+        // the first trickle of one (each batch costs a stage a recomputation).
+        const now = Date.now()
+        if (records.length > 0) lingerUntil ??= Math.min(deadline, now + BATCH_LINGER_MS)
+        const until = lingerUntil ?? deadline
+        if (now >= until) break
+        await this.#waker.wait(Math.min(until - now, WAKE_TIMEOUT_MS))
+      }
     }
     return { records, nextOffsets: nextOffsetsOf(records) }
   }
@@ -490,7 +526,7 @@ class RdKafkaConsumer implements LogConsumer {
     for (let idle = 0; ; idle++) {
       const event = lib.rd_kafka_queue_poll(results, 0) as Handle | null
       if (event === null) {
-        await idleSleep(idle)
+        await resultSleep(idle)
         continue
       }
       try {
@@ -512,6 +548,8 @@ class RdKafkaConsumer implements LogConsumer {
     if (this.#closed) return
     this.#closed = true
     const lib = this.#lib
+    // The consumer queue is about to be forwarded to `closing`: its wake-ups stop first.
+    this.#waker.close()
     const closing = lib.rd_kafka_queue_new(this.#rk) as Handle
     const error = lib.rd_kafka_consumer_close_queue(this.#rk, closing) as Handle | null
     if (error !== null) lib.rd_kafka_error_destroy(error)
@@ -520,7 +558,7 @@ class RdKafkaConsumer implements LogConsumer {
       const none: LogRecord[] = []
       for (let idle = 0; !lib.rd_kafka_consumer_closed(this.#rk); idle++) {
         this.#serve(none, closing)
-        await idleSleep(idle)
+        await resultSleep(idle)
       }
     }
     lib.rd_kafka_queue_destroy(closing)

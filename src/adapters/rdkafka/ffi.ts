@@ -5,7 +5,8 @@
  *
  * No function pointers are given to librdkafka: nothing it runs on its own threads calls into
  * JavaScript. Delivery reports, fetched messages, rebalances, commit results and errors are
- * events on queues that the JavaScript thread polls with a zero timeout.
+ * events on queues that the JavaScript thread polls with a zero timeout; a queue that was empty
+ * wakes it by writing a byte to a pipe (waker.ts).
  */
 import { dlopen, FFIType, type Pointer, read, toArrayBuffer } from 'bun:ffi'
 
@@ -30,6 +31,7 @@ const symbols = {
   rd_kafka_queue_new: { args: [ptr], returns: ptr },
   rd_kafka_queue_destroy: { args: [ptr], returns: none },
   rd_kafka_queue_poll: { args: [ptr, i32], returns: ptr },
+  rd_kafka_queue_io_event_enable: { args: [ptr, i32, ptr, u64], returns: none },
   rd_kafka_event_type: { args: [ptr], returns: i32 },
   rd_kafka_event_destroy: { args: [ptr], returns: none },
   rd_kafka_event_message_next: { args: [ptr], returns: ptr },
