@@ -36,6 +36,18 @@ const adapters = String(args.adapters).split(',')
 const PARTITIONS = 8
 
 type Opened = { log: EventLog; close(): Promise<void> }
+/** A Kafka client on this checkout's `bench` broker, which it stops when it started it. */
+const onBroker = (client: (brokers: string[]) => EventLog) => async (): Promise<Opened> => {
+  const kafka = await localKafka('bench')
+  const log = client(kafka.brokers)
+  return {
+    log,
+    close: async () => {
+      await log.close()
+      await kafka.stop()
+    },
+  }
+}
 const open: Record<string, () => Promise<Opened>> = {
   memory: async () => {
     const log = new MemoryLog()
@@ -54,28 +66,8 @@ const open: Record<string, () => Promise<Opened>> = {
       },
     }
   },
-  kafka: async () => {
-    const kafka = await localKafka('bench')
-    const log = new KafkaLog({ brokers: kafka.brokers, clientId: 'pas-bench' })
-    return {
-      log,
-      close: async () => {
-        await log.close()
-        await kafka.stop()
-      },
-    }
-  },
-  rdkafka: async () => {
-    const kafka = await localKafka('bench')
-    const log = new RdKafkaLog({ brokers: kafka.brokers, clientId: 'pas-bench-rdkafka' })
-    return {
-      log,
-      close: async () => {
-        await log.close()
-        await kafka.stop()
-      },
-    }
-  },
+  kafka: onBroker((brokers) => new KafkaLog({ brokers, clientId: 'pas-bench' })),
+  rdkafka: onBroker((brokers) => new RdKafkaLog({ brokers, clientId: 'pas-bench-rdkafka' })),
 }
 
 function records(n: number): AppendRecord[] {
