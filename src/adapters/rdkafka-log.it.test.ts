@@ -26,6 +26,31 @@ const rdkThreads = () => threadNames().filter((name) => name.startsWith('rdk:'))
 const rssMb = () => process.memoryUsage().rss / 2 ** 20
 
 describe.if(kafkaTestsEnabled && (inCI || rdkafkaAvailable()))('librdkafka through bun:ffi: memory and handles', () => {
+  test('close returns while fetched messages wait in its queue (they are dropped, and read again by the next member)', async () => {
+    const brokers = await testKafkaBrokers()
+    const log = new RdKafkaLog({ brokers, clientId: 'pas-test-close' })
+    const topic = `close-${Date.now().toString(36)}`
+    const group = `close-${Date.now().toString(36)}`
+    await log.ensureTopics([{ name: topic, partitions: 1 }])
+    await log.append(
+      topic,
+      Array.from({ length: 2000 }, (_, i) => ({ key: 'K', value: String(i) })),
+    )
+    const options = { group, topics: [topic], maxRecords: 10, maxWaitMs: 2000 }
+    const first = log.consumer(options)
+    const batch = await first.poll()
+    await first.commit(batch.nextOffsets)
+    await Bun.sleep(500) // librdkafka prefetches far more than 10 meanwhile
+    const closing = performance.now()
+    await first.close()
+    expect(performance.now() - closing).toBeLessThan(10_000)
+    const second = log.consumer(options)
+    const next = await second.poll()
+    expect(next.records[0]?.value).toBe(String(batch.records.length))
+    await second.close()
+    await log.close()
+  }, 60_000)
+
   test('RSS stays flat over many produce-and-consume rounds; close leaves no librdkafka thread behind', async () => {
     const brokers = await testKafkaBrokers()
     const log = new RdKafkaLog({ brokers, clientId: 'pas-test-soak' })

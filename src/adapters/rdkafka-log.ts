@@ -42,6 +42,9 @@ export type RdKafkaLogOptions = KafkaLogOptions & {
 /** Between polls of a result queue (commits, close): short, since one is awaited. */
 const RESULT_SLEEPS_MS = [0, 0, 1] as const
 const resultSleep = (idle: number) => Bun.sleep(RESULT_SLEEPS_MS[Math.min(idle, RESULT_SLEEPS_MS.length - 1)] ?? 1)
+/** How long a commit waits for its result, and a close for librdkafka to leave the group. */
+const COMMIT_TIMEOUT_MS = 30_000
+const CLOSE_TIMEOUT_MS = 30_000
 /** After the first records of a poll, how long it waits for more of the same fetch. */
 const BATCH_LINGER_MS = 10
 /** A wait on a queue's waker ends after this at the latest, in case a wake-up was missed. */
@@ -523,9 +526,11 @@ class RdKafkaConsumer implements LogConsumer {
   /** Waits for the commit's result on its own queue; undefined when every offset was stored. */
   async #commitResult(results: Handle): Promise<string | undefined> {
     const lib = this.#lib
+    const deadline = Date.now() + COMMIT_TIMEOUT_MS
     for (let idle = 0; ; idle++) {
       const event = lib.rd_kafka_queue_poll(results, 0) as Handle | null
       if (event === null) {
+        if (Date.now() > deadline) return `no commit result in ${COMMIT_TIMEOUT_MS} ms`
         await resultSleep(idle)
         continue
       }
@@ -554,10 +559,13 @@ class RdKafkaConsumer implements LogConsumer {
     const error = lib.rd_kafka_consumer_close_queue(this.#rk, closing) as Handle | null
     if (error !== null) lib.rd_kafka_error_destroy(error)
     else {
-      // Rebalance events during the close are answered here, until librdkafka says it is closed.
-      const none: LogRecord[] = []
-      for (let idle = 0; !lib.rd_kafka_consumer_closed(this.#rk); idle++) {
-        this.#serve(none, closing)
+      // Rebalance events during the close are answered here, until librdkafka says it is closed;
+      // messages fetched before the revoke are dropped (uncommitted, the next owner reads them).
+      const dropped: LogRecord[] = []
+      const deadline = Date.now() + CLOSE_TIMEOUT_MS
+      for (let idle = 0; !lib.rd_kafka_consumer_closed(this.#rk) && Date.now() < deadline; idle++) {
+        dropped.length = 0
+        this.#serve(dropped, closing)
         await resultSleep(idle)
       }
     }

@@ -35,6 +35,7 @@ const statusOf = (c: Answered): number => {
 export const GZIP_MIN_BYTES = 4096
 /** zlib level 4: a 400 KB series in about 1 ms on this machine, 12× smaller (level 6: 1.6 ms, hardly smaller). */
 const GZIP_LEVEL = 4
+const JSON_TYPE = 'application/json;charset=utf-8'
 
 const isPlainJson = (value: unknown): value is object =>
   Array.isArray(value) ||
@@ -60,18 +61,16 @@ async function gzipped(
       return undefined
     }
     text = await value.text()
-    if (text.length < GZIP_MIN_BYTES) return new Response(text, { headers: value.headers })
   } else if (isPlainJson(value)) {
     text = JSON.stringify(value)
-    if (text.length < GZIP_MIN_BYTES) return undefined
   } else {
     return undefined
   }
+  // Serialized once: a short answer goes as the text already made.
+  if (text.length < GZIP_MIN_BYTES) return new Response(text, { headers: { 'content-type': JSON_TYPE } })
   set.headers['content-encoding'] = 'gzip'
   set.headers.vary = 'accept-encoding'
-  return new Response(Bun.gzipSync(text, { level: GZIP_LEVEL }), {
-    headers: { 'content-type': 'application/json;charset=utf-8' },
-  })
+  return new Response(Bun.gzipSync(text, { level: GZIP_LEVEL }), { headers: { 'content-type': JSON_TYPE } })
 }
 
 /** `/v1/portfolios/:portfolioId` → a pattern matching `/v1/portfolios/anything`. */
