@@ -3,7 +3,8 @@ import { rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { type EmbeddedPg, startEmbeddedPg } from './adapters/embedded-pg.ts'
 import { createPgClient } from './adapters/pg-client.ts'
-import { kafkaTestsEnabled } from './testing/infra.ts'
+import { rdkafkaAvailable } from './adapters/rdkafka/ffi.ts'
+import { inCI, kafkaTestsEnabled } from './testing/infra.ts'
 import { freePort, ownKafka, scratchDatabase } from './testing/local-infra.ts'
 import { type PasProcess, spawnPas } from './testing/processes.ts'
 import { book, dailyCloses, expectedPositions, post, storedPositions } from './testing/workload.ts'
@@ -125,24 +126,31 @@ describe('an outage in the middle of processing: every role stays up, says so, a
     })
   }, 240_000)
 
-  test.if(kafkaTestsEnabled)(
-    'the Kafka broker stopped for 12 s',
-    async () => {
-      // A broker of this test's own; the tables live in a database of their own on the test's PostgreSQL.
-      const kafka = await ownKafka()
-      const db = await scratchDatabase(pg.url, `pas_outage_kafka_${process.pid}`)
-      try {
-        await survives({
-          env: { KAFKA_BROKERS: kafka.brokers.join(','), PAS_KAFKA_CLIENT_ID: `outage-${process.pid}` },
-          db,
-          stop: () => kafka.pause(),
-          start: () => kafka.resume(),
-        })
-      } finally {
-        await kafka.stop()
-        await db.drop()
-      }
-    },
-    300_000,
-  )
+  for (const client of ['platformatic', 'rdkafka'] as const) {
+    const enabled = kafkaTestsEnabled && (client === 'platformatic' || inCI || rdkafkaAvailable())
+    test.if(enabled)(
+      `the Kafka broker stopped for 12 s (client ${client})`,
+      async () => {
+        // A broker of this test's own; the tables live in a database of their own on the test's PostgreSQL.
+        const kafka = await ownKafka()
+        const db = await scratchDatabase(pg.url, `pas_outage_kafka_${client}_${process.pid}`)
+        try {
+          await survives({
+            env: {
+              KAFKA_BROKERS: kafka.brokers.join(','),
+              PAS_KAFKA_CLIENT: client,
+              PAS_KAFKA_CLIENT_ID: `outage-${client}-${process.pid}`,
+            },
+            db,
+            stop: () => kafka.pause(),
+            start: () => kafka.resume(),
+          })
+        } finally {
+          await kafka.stop()
+          await db.drop()
+        }
+      },
+      300_000,
+    )
+  }
 })

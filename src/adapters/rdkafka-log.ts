@@ -47,6 +47,8 @@ const COMMIT_TIMEOUT_MS = 30_000
 const CLOSE_TIMEOUT_MS = 30_000
 /** After the first records of a poll, how long it waits for more of the same fetch. */
 const BATCH_LINGER_MS = 10
+/** While no broker answers, how often an append asks again before it is refused. */
+const DOWN_RECHECK_MS = 1_000
 /** A wait on a queue's waker ends after this at the latest, in case a wake-up was missed. */
 const WAKE_TIMEOUT_MS = 100
 /** Messages librdkafka may hold unsent; an append waits for room rather than be refused half-way. */
@@ -115,6 +117,9 @@ export class RdKafkaLog implements EventLog {
   readonly #inCall = new Set<Buffer>()
   #pump: Promise<void> | undefined
   #fatal: string | undefined
+  /** Why no broker answers, since librdkafka said so (ALL_BROKERS_DOWN), until one does again. */
+  #down: string | undefined
+  #downCheckedAt = 0
   #closed = false
   /** The librdkafka version loaded, e.g. 2.0.2. */
   readonly version: string
@@ -171,6 +176,7 @@ export class RdKafkaLog implements EventLog {
     if (records.length === 0) return
     if (this.#closed) throw new AppError('SHUTTING_DOWN', 'the log is closed', false)
     if (this.#fatal) throw new AppError('LOG_UNAVAILABLE', `the producer failed: ${this.#fatal}`, false)
+    await this.#refuseWhileDown()
     const partitions = await this.#admin.partitionCount(topic)
     const n = records.length
     // Wait for room rather than have librdkafka refuse part of the batch (and reorder the retry).
@@ -261,20 +267,47 @@ export class RdKafkaLog implements EventLog {
             if (err !== Err.NO_ERROR) pending.failure ??= String(lib.rd_kafka_err2str(err))
             if (--pending.left === 0) this.#settle(id, pending)
           }
-        } else if (type === Ev.ERROR && lib.rd_kafka_event_error_is_fatal(event)) {
-          // The idempotent producer cannot go on (e.g. fenced): every waiting append fails.
-          this.#fatal = String(lib.rd_kafka_event_error_string(event))
-          for (const [id, pending] of this.#pending) {
-            pending.failure ??= this.#fatal
-            pending.left = 0
-            this.#settle(id, pending)
+        } else if (type === Ev.ERROR) {
+          if (lib.rd_kafka_event_error_is_fatal(event)) {
+            // The idempotent producer cannot go on (e.g. fenced): every waiting append fails.
+            this.#fatal = String(lib.rd_kafka_event_error_string(event))
+            this.#failWaiting(this.#fatal)
+          } else if (lib.rd_kafka_event_error(event) === Err.ALL_BROKERS_DOWN) {
+            // No broker answers: waiting appends fail now rather than after message.timeout.ms,
+            // and new ones fail fast until one answers again. Their records may still go out
+            // once a broker is back: an append is at least once, as on the other clients, and
+            // what reads pas's topics merges on natural keys.
+            this.#down = String(lib.rd_kafka_event_error_string(event))
+            this.#failWaiting(this.#down)
           }
+          // Other errors (a connection reset, a leader moving) are librdkafka's to retry.
         }
-        // Other errors (a broker down, a connection reset) are librdkafka's to retry: deliveries
-        // succeed when the broker is back, or fail after message.timeout.ms.
       } finally {
         lib.rd_kafka_event_destroy(event)
       }
+    }
+  }
+
+  #failWaiting(reason: string) {
+    for (const [id, pending] of this.#pending) {
+      pending.failure ??= reason
+      pending.left = 0
+      this.#settle(id, pending)
+    }
+  }
+
+  /** Refuses an append at once while no broker answers; asks again (a metadata request) at most once a second. */
+  async #refuseWhileDown(): Promise<void> {
+    this.#serve() // errors that came while no append waited
+    if (this.#down === undefined) return
+    const reason = `no Kafka broker answers: ${this.#down}`
+    if (Date.now() - this.#downCheckedAt < DOWN_RECHECK_MS) throw new AppError('LOG_UNAVAILABLE', reason, true)
+    this.#downCheckedAt = Date.now()
+    try {
+      await this.#admin.ping()
+      this.#down = undefined
+    } catch (error) {
+      throw new AppError('LOG_UNAVAILABLE', reason, true, { cause: error })
     }
   }
 
