@@ -44,6 +44,10 @@ export async function freshDatabase(label: string): Promise<ScratchDatabase> {
 
 afterAll(async () => {
   if (keep) return
-  await (await kafka?.catch(() => undefined))?.stop()
-  await (await pg?.catch(() => undefined))?.server?.stop()
+  const [startedKafka, startedPg] = [kafka, pg]
+  // Forgotten once stopped: a rerun (`bun test --rerun-each N`) starts them again.
+  kafka = undefined
+  pg = undefined
+  await (await startedKafka?.catch(() => undefined))?.stop()
+  await (await startedPg?.catch(() => undefined))?.server?.stop()
 })
