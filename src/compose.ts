@@ -49,11 +49,15 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   }
 }
 
-/** The Kafka adapter `--kafka-client` picks. */
-function kafkaLog(config: Config): EventLog {
+/** The Kafka adapter `--kafka-client` picks; librdkafka's own log lines join pas's. */
+function kafkaLog(config: Config, logger: Logger): EventLog {
   const options = { brokers: config.kafkaBrokers, clientId: config.kafkaClientId }
   return config.kafkaClient === 'rdkafka'
-    ? new RdKafkaLog({ ...options, library: config.rdkafkaLibrary })
+    ? new RdKafkaLog({
+        ...options,
+        library: config.rdkafkaLibrary,
+        log: (level, message, fields) => logger[level](message, fields),
+      })
     : new KafkaLog(options)
 }
 
@@ -62,7 +66,7 @@ export async function compose(config: Config, logger: Logger): Promise<Deps> {
   const db = await openDatabase(config, logger)
   const eventLog: EventLog =
     config.kafkaBrokers.length > 0
-      ? namespaced(kafkaLog(config), config.kafkaPrefix)
+      ? namespaced(kafkaLog(config, logger), config.kafkaPrefix)
       : new PgLog(db.sql, {
           retentionMs: config.logRetentionHours * 3_600_000,
           onPruneError: (error) => logger.warn('pruning the log failed; trying again later', { error: String(error) }),

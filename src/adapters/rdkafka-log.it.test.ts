@@ -26,6 +26,27 @@ const rdkThreads = () => threadNames().filter((name) => name.startsWith('rdk:'))
 const rssMb = () => process.memoryUsage().rss / 2 ** 20
 
 describe.if(kafkaTestsEnabled && (inCI || rdkafkaAvailable()))('librdkafka through bun:ffi: memory and handles', () => {
+  test("librdkafka's own log lines reach the log sink as events, and an unreachable broker fails the poll", async () => {
+    const lines: { level: string; message: string; fields: Record<string, unknown> }[] = []
+    // Nothing listens on port 1: every connection attempt fails, which librdkafka logs.
+    const log = new RdKafkaLog({
+      brokers: ['127.0.0.1:1'],
+      clientId: 'pas-test-logs',
+      log: (level, message, fields) => lines.push({ level, message, fields }),
+    })
+    const consumer = log.consumer({ group: 'unreachable', topics: ['nowhere'], maxRecords: 10, maxWaitMs: 200 })
+    const errors: unknown[] = []
+    const deadline = Date.now() + 20_000
+    while (Date.now() < deadline && (lines.length === 0 || errors.length === 0)) {
+      await consumer.poll().catch((error: unknown) => errors.push(error))
+    }
+    expect(lines.some((l) => l.message.startsWith('librdkafka: ') && l.message.includes('127.0.0.1:1'))).toBe(true)
+    expect(lines[0]?.fields).toMatchObject({ client: 'consumer unreachable', facility: expect.any(String) })
+    expect(errors[0]).toMatchObject({ code: 'LOG_UNAVAILABLE', retryable: true })
+    await consumer.close()
+    await log.close()
+  }, 60_000)
+
   test('close returns while fetched messages wait in its queue (they are dropped, and read again by the next member)', async () => {
     const brokers = await testKafkaBrokers()
     const log = new RdKafkaLog({ brokers, clientId: 'pas-test-close' })

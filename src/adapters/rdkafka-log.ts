@@ -21,6 +21,7 @@ import {
   cstringAt,
   Err,
   Ev,
+  logLine,
   Message,
   MSG_F_COPY,
   MSG_F_PARTITION,
@@ -32,7 +33,12 @@ import {
 } from './rdkafka/ffi.ts'
 import { QueueWaker } from './rdkafka/waker.ts'
 
+/** Where librdkafka's own log lines go (warnings and errors; it recovers from most by itself). */
+export type RdKafkaLogSink = (level: 'warn' | 'error', message: string, fields: Record<string, unknown>) => void
+
 export type RdKafkaLogOptions = KafkaLogOptions & {
+  /** librdkafka's log lines, served as events on the JavaScript thread; default: dropped. */
+  log?: RdKafkaLogSink
   /** The shared library to load; default `librdkafka.so.1` (Debian's `librdkafka1`). */
   library?: string
   /** How long librdkafka keeps trying to deliver an append before it fails (message.timeout.ms). */
@@ -56,21 +62,25 @@ const PRODUCE_QUEUE_MESSAGES = 1_000_000
 
 type Handle = Pointer
 
-/** A configuration object with `settings` and the event types to emit on queues; throws on a bad setting. */
+/**
+ * A configuration object with `settings` and the event types to emit on queues; throws on a bad
+ * setting. librdkafka's log lines (errors and warnings) become LOG events on the client's main
+ * queue too, instead of lines it would write to stderr itself.
+ */
 function configure(lib: RdKafka, settings: Record<string, string>, events: number): Handle {
   const conf = lib.rd_kafka_conf_new() as Handle
   const error = new Uint8Array(512)
-  for (const [name, value] of Object.entries(settings)) {
+  for (const [name, value] of Object.entries({ ...settings, 'log.queue': 'true', log_level: '4' })) {
     if (lib.rd_kafka_conf_set(conf, cstr(name), cstr(value), error, error.length) !== 0) {
       lib.rd_kafka_conf_destroy(conf)
       throw new AppError('CONFIG_INVALID', `librdkafka ${name}=${value}: ${cstringAt(ptr(error))}`, false)
     }
   }
-  lib.rd_kafka_conf_set_events(conf, events)
+  lib.rd_kafka_conf_set_events(conf, events | Ev.LOG)
   return conf
 }
 
-/** A client of `type`; it owns `conf` once created. */
+/** A client of `type`; it owns `conf` once created. Its log lines go to its main queue. */
 function client(lib: RdKafka, type: number, conf: Handle): Handle {
   const error = new Uint8Array(512)
   const rk = lib.rd_kafka_new(type, conf, error, error.length) as Handle | null
@@ -78,7 +88,15 @@ function client(lib: RdKafka, type: number, conf: Handle): Handle {
     lib.rd_kafka_conf_destroy(conf)
     throw new AppError('LOG_UNAVAILABLE', `librdkafka: ${cstringAt(ptr(error))}`, false)
   }
+  lib.rd_kafka_set_log_queue(rk, null)
   return rk
+}
+
+/** A LOG event to `sink`: syslog 0–3 as errors, 4 (warning) as warnings. */
+function forwardLog(lib: RdKafka, event: Handle, client: string, sink: RdKafkaLogSink | undefined) {
+  const line = sink ? logLine(lib, event) : undefined
+  if (!line || !sink) return
+  sink(line.level <= 3 ? 'error' : 'warn', `librdkafka: ${line.message}`, { client, facility: line.facility })
 }
 
 /** Writes a 64-bit address (below 2^53) into a struct field, without a BigInt per field. */
@@ -151,7 +169,6 @@ export class RdKafkaLog implements EventLog {
         'message.timeout.ms': String(options.deliveryTimeoutMs ?? 30_000),
         // Small requests go out at once (Nagle's algorithm would hold them for the previous ACK).
         'socket.nagle.disable': 'true',
-        log_level: '3',
       },
       Ev.DR | Ev.ERROR,
     )
@@ -281,6 +298,8 @@ export class RdKafkaLog implements EventLog {
             this.#failWaiting(this.#down)
           }
           // Other errors (a connection reset, a leader moving) are librdkafka's to retry.
+        } else if (type === Ev.LOG) {
+          forwardLog(lib, event, 'producer', this.#options.log)
         }
       } finally {
         lib.rd_kafka_event_destroy(event)
@@ -357,6 +376,7 @@ class RdKafkaConsumer implements LogConsumer {
   readonly #lib: RdKafka
   readonly #options: ConsumerOptions
   readonly #onClose: () => void
+  readonly #log: RdKafkaLogSink | undefined
   readonly #rk: Handle
   readonly #queue: Handle
   readonly #waker: QueueWaker
@@ -377,6 +397,7 @@ class RdKafkaConsumer implements LogConsumer {
     this.#lib = lib
     this.#options = options
     this.#onClose = onClose
+    this.#log = kafka.log
     const conf = configure(
       lib,
       {
@@ -391,7 +412,6 @@ class RdKafkaConsumer implements LogConsumer {
         'heartbeat.interval.ms': String(kafka.heartbeatMs ?? 500),
         'fetch.wait.max.ms': String(Math.min(500, Math.max(10, options.maxWaitMs))),
         'socket.nagle.disable': 'true',
-        log_level: '3',
       },
       Ev.REBALANCE | Ev.ERROR,
     )
@@ -459,6 +479,9 @@ class RdKafkaConsumer implements LogConsumer {
           }
           case Ev.REBALANCE:
             this.#rebalance(event)
+            break
+          case Ev.LOG:
+            forwardLog(lib, event, `consumer ${this.#options.group}`, this.#log)
             break
           case Ev.ERROR: {
             const err = lib.rd_kafka_event_error(event)

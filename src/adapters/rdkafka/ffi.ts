@@ -34,6 +34,8 @@ const symbols = {
   rd_kafka_queue_io_event_enable: { args: [ptr, i32, ptr, u64], returns: none },
   rd_kafka_event_type: { args: [ptr], returns: i32 },
   rd_kafka_event_destroy: { args: [ptr], returns: none },
+  rd_kafka_event_log: { args: [ptr, ptr, ptr, ptr], returns: i32 },
+  rd_kafka_set_log_queue: { args: [ptr, ptr], returns: i32 },
   rd_kafka_event_message_next: { args: [ptr], returns: ptr },
   rd_kafka_event_error: { args: [ptr], returns: i32 },
   rd_kafka_event_error_string: { args: [ptr], returns: cstring },
@@ -84,7 +86,7 @@ export function rdkafkaAvailable(path?: string): boolean {
 }
 
 /** Event types (rdkafka.h RD_KAFKA_EVENT_*). */
-export const Ev = { DR: 0x1, FETCH: 0x2, ERROR: 0x8, REBALANCE: 0x10, OFFSET_COMMIT: 0x20 } as const
+export const Ev = { DR: 0x1, FETCH: 0x2, LOG: 0x4, ERROR: 0x8, REBALANCE: 0x10, OFFSET_COMMIT: 0x20 } as const
 /** Error codes this adapter acts on (rdkafka.h rd_kafka_resp_err_t). */
 export const Err = {
   NO_ERROR: 0,
@@ -157,4 +159,20 @@ export function partitionsOf(
     })
   }
   return out
+}
+
+/** librdkafka's own log line from a LOG event: syslog level (0 emergency … 7 debug), facility, text. */
+export function logLine(
+  lib: RdKafka,
+  event: Pointer,
+): { level: number; facility: string; message: string } | undefined {
+  const facility = new BigUint64Array(1)
+  const message = new BigUint64Array(1)
+  const level = new Int32Array(1)
+  if (lib.rd_kafka_event_log(event, facility, message, level) !== 0) return undefined
+  return {
+    level: level[0] ?? 7,
+    facility: cstringAt(Number(facility[0]) as Pointer),
+    message: cstringAt(Number(message[0]) as Pointer),
+  }
 }
