@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { findBinDir } from './adapters/embedded-pg.ts'
-import { kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
+import { rdkafkaAvailable } from './adapters/rdkafka/ffi.ts'
+import { inCI, kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
 import { dropKafkaTopics, freePort, kafkaTopics } from './testing/local-infra.ts'
 import { sample, samples } from './testing/metrics-text.ts'
 import { type PasProcess, spawnPas } from './testing/processes.ts'
@@ -178,6 +179,41 @@ describe('the compiled pas binary', () => {
             .map((t) => prefix + t)
             .sort(),
         )
+      } finally {
+        await dropKafkaTopics(brokers, prefix)
+      }
+    },
+    120_000,
+  )
+
+  test.if(kafkaTestsEnabled && (inCI || rdkafkaAvailable()))(
+    'with PAS_KAFKA_CLIENT=rdkafka the binary loads librdkafka: a record goes through the log to the tables',
+    async () => {
+      const brokers = await testKafkaBrokers()
+      const prefix = `smoke-rd-${Date.now().toString(36)}.`
+      try {
+        const running = await start(
+          {
+            PAS_DATA_DIR: join(work, 'data-rdkafka'),
+            PAS_EMBEDDED_PG_PORT: String(freePort()),
+            KAFKA_BROKERS: brokers.join(','),
+            PAS_KAFKA_PREFIX: prefix,
+            PAS_KAFKA_CLIENT: 'rdkafka',
+          },
+          ['--port', '0', '--partitions', '2'],
+        )
+        const posted = await fetch(`${running.url}/v1/ingest/portfolios`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify([{ portfolioId: 'RD1', baseCurrency: 'EUR', openDate: '2025-01-01' }]),
+        })
+        expect(posted.status).toBe(202)
+        const listed = async () =>
+          ((await (await fetch(`${running.url}/v1/portfolios`)).json()) as { items: { portfolioId: string }[] }).items
+        const by = Date.now() + 30_000
+        while (Date.now() < by && (await listed()).length === 0) await Bun.sleep(200)
+        expect((await listed()).map((p) => p.portfolioId)).toEqual(['RD1'])
+        expect(await stop(running)).toBe(0)
       } finally {
         await dropKafkaTopics(brokers, prefix)
       }
