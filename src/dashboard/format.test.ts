@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { ago, day, money, moneyShort, number, percent, sign } from './format.ts'
+import { ago, day, money, moneyShort, number, percent, share, sign } from './format.ts'
 
 describe('format', () => {
   test('money to the cent in its currency, from the exact string', () => {
@@ -17,6 +17,10 @@ describe('format', () => {
     expect(percent(-0.5, 'en-US', 1)).toBe('-50.0%')
     expect(percent(0, 'en-US')).toBe('0.00%')
     expect(percent(null, 'en-US')).toBe('–')
+    // Shares and sizes go unsigned; a negative one keeps its minus.
+    expect(share(0.1234, 'en-US', 1)).toBe('12.3%')
+    expect(share(-0.05, 'en-US')).toBe('-5.00%')
+    expect(share(undefined, 'en-US')).toBe('–')
   })
 
   test('dates without a time zone shift, and how long ago', () => {

@@ -38,6 +38,16 @@ export function percent(value: number | null | undefined, locale?: string, digit
   }).format(value)
 }
 
+/** A share or a size (a weight, a volatility, a VaR) as a percentage, without a sign for positives. */
+export function share(value: number | null | undefined, locale?: string, digits = 2): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–'
+  return new Intl.NumberFormat(locale, {
+    style: 'percent',
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(value)
+}
+
 /** A plain number (a ratio, a quantity given as a string) in the locale. */
 export function number(value: number | string | null | undefined, locale?: string, digits = 2): string {
   if (value === null || value === undefined || value === '') return '–'

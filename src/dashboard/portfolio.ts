@@ -8,7 +8,7 @@ import { ApiError, get } from './api.ts'
 import { donut, draw, lines, tidy } from './charts.ts'
 import { drawdowns, investedCapital, rebase } from './derive.ts'
 import { type Child, h, keepFocus, show, tone } from './dom.ts'
-import { ago, day, money, moneyShort, number, percent, sign } from './format.ts'
+import { ago, day, money, moneyShort, number, percent, share, sign } from './format.ts'
 import { table } from './table.ts'
 import {
   type BenchmarkLevel,
@@ -67,6 +67,15 @@ function section(id: string, title: string, note: Child, ...body: Child[]) {
     ...body,
   )
 }
+
+/** One key figure: a label over its value; `title` (a definition) shows on hover. */
+const kpi = (label: string, value: string, options: { testid?: string; tone?: string; title?: string } = {}) =>
+  h(
+    'div',
+    { class: 'kpi', title: options.title ?? null },
+    h('dt', {}, label),
+    h('dd', { class: options.tone || null, 'data-testid': options.testid ?? null }, value),
+  )
 
 /** A figure that could not be computed shows why (the API's message), not an empty box. */
 const problem = (e: Error) =>
@@ -148,13 +157,6 @@ export async function portfolioPage(root: HTMLElement, id: string, locale: strin
     const asOf = `as of ${day(review.asOf, locale)}`
     const ytd = review.performance?.find((p) => p.preset === 'YTD')
     const overview = review.overview
-    const kpi = (label: string, testid: string, value: string, cls = '', title?: string) =>
-      h(
-        'div',
-        { class: 'kpi', title: title ?? null },
-        h('dt', {}, label),
-        h('dd', { class: cls, 'data-testid': testid }, value),
-      )
     const p = overview?.portfolio
     const facts = [
       p?.clientId && `Client ${p.clientId}`,
@@ -219,22 +221,18 @@ export async function portfolioPage(root: HTMLElement, id: string, locale: strin
           h(
             'dl',
             { class: 'kpis' },
-            kpi('Total wealth', 'kpi-wealth', m(overview?.totalWealth)),
-            kpi('Cash', 'kpi-cash', m(overview?.cash)),
-            kpi(
-              'P&L this year',
-              'kpi-ytd-pnl',
-              m(overview?.ytdPnl),
-              tone(sign(overview?.ytdPnl)),
-              'Change in value this year less external flows',
-            ),
-            kpi(
-              'TWR this year',
-              'kpi-ytd-twr',
-              percent(ytd?.net?.cumulative, locale),
-              tone(sign(ytd?.net?.cumulative)),
-              'Time-weighted return, net of fees, flows as recorded',
-            ),
+            kpi('Total wealth', m(overview?.totalWealth), { testid: 'kpi-wealth' }),
+            kpi('Cash', m(overview?.cash), { testid: 'kpi-cash' }),
+            kpi('P&L this year', m(overview?.ytdPnl), {
+              testid: 'kpi-ytd-pnl',
+              tone: tone(sign(overview?.ytdPnl)),
+              title: 'Change in value this year less external flows',
+            }),
+            kpi('TWR this year', percent(ytd?.net?.cumulative, locale), {
+              testid: 'kpi-ytd-twr',
+              tone: tone(sign(ytd?.net?.cumulative)),
+              title: 'Time-weighted return, net of fees, flows as recorded',
+            }),
           ),
           overview && !overview.complete
             ? h('p', { class: 'problem' }, 'Some positions could not be valued on this day.')
@@ -361,7 +359,7 @@ export async function portfolioPage(root: HTMLElement, id: string, locale: strin
               label: 'Weight',
               numeric: true,
               key: (s) => s.weight,
-              cell: (s) => percent(s.weight, locale, 1).replace(/^\+/, ''),
+              cell: (s) => share(s.weight, locale, 1),
             },
           ],
           slices,
@@ -437,7 +435,7 @@ function riskList(risk: Risk, locale: string) {
   const dd = risk.maxDrawdown
   const varH = risk.valueAtRisk
   const items: [string, string, string][] = [
-    ['Volatility', percent(risk.volatility, locale).replace(/^\+/, ''), `Sample standard deviation of ${per} (× √k)`],
+    ['Volatility', share(risk.volatility, locale), `Sample standard deviation of ${per} (× √k)`],
     [
       'Sharpe ratio',
       number(risk.sharpe, locale),
@@ -454,8 +452,8 @@ function riskList(risk: Risk, locale: string) {
       `Largest fall from a peak: peak ${dd.peak ?? '–'}, trough ${dd.trough ?? '–'}, recovered ${dd.recovery ?? 'not yet'}`,
     ],
     [
-      `VaR ${percent(varH.confidence, locale, 0).replace(/^\+/, '')}`,
-      percent(varH.historical.var, locale).replace(/^\+/, ''),
+      `VaR ${share(varH.confidence, locale, 0)}`,
+      share(varH.historical.var, locale),
       `Historical value at risk over ${varH.horizon} period(s), ${varH.quantile} quantile; a loss, positive`,
     ],
   ]
@@ -465,22 +463,12 @@ function riskList(risk: Risk, locale: string) {
       number(risk.benchmark.beta, locale),
       `Against ${risk.benchmark.benchmarkId}: sample cov(r, b) / sample var(b)`,
     ])
-    items.push([
-      'Tracking error',
-      percent(risk.benchmark.trackingError, locale).replace(/^\+/, ''),
-      'Sample std(r − b) × √k',
-    ])
+    items.push(['Tracking error', share(risk.benchmark.trackingError, locale), 'Sample std(r − b) × √k'])
   }
   return h(
     'div',
     {},
-    h(
-      'dl',
-      { class: 'kpis' },
-      ...items.map(([label, value, how]) =>
-        h('div', { class: 'kpi', title: how }, h('dt', {}, label), h('dd', {}, value)),
-      ),
-    ),
+    h('dl', { class: 'kpis' }, ...items.map(([label, value, how]) => kpi(label, value, { title: how }))),
     h(
       'details',
       {},
@@ -491,28 +479,26 @@ function riskList(risk: Risk, locale: string) {
 }
 
 function concentrationView(c: Concentration, ccy: string, locale: string) {
-  const share = (v: number) => percent(v, locale, 1).replace(/^\+/, '')
+  const weight = (v: number) => share(v, locale, 1)
   return h(
     'div',
     {},
     h(
       'dl',
       { class: 'kpis' },
-      h(
-        'div',
-        { class: 'kpi', title: 'Herfindahl–Hirschman index: Σ weight² over positions; 1 = a single position' },
-        h('dt', {}, 'HHI'),
-        h('dd', { 'data-testid': 'hhi' }, number(c.hhi, locale, 4)),
-      ),
-      h('div', { class: 'kpi' }, h('dt', {}, 'Largest position'), h('dd', {}, share(c.largest))),
-      h('div', { class: 'kpi' }, h('dt', {}, 'Top 5'), h('dd', {}, share(c.top5))),
-      h('div', { class: 'kpi' }, h('dt', {}, 'Top 10'), h('dd', {}, share(c.top10))),
+      kpi('HHI', number(c.hhi, locale, 4), {
+        testid: 'hhi',
+        title: 'Herfindahl–Hirschman index: Σ weight² over positions; 1 = a single position',
+      }),
+      kpi('Largest position', weight(c.largest)),
+      kpi('Top 5', weight(c.top5)),
+      kpi('Top 10', weight(c.top10)),
     ),
     table(
       [
         { label: 'Issuer', key: (i) => i.issuer, cell: (i) => i.issuer },
         { label: 'Value', numeric: true, key: (i) => Number(i.value), cell: (i) => money(i.value, ccy, locale) },
-        { label: 'Weight', numeric: true, key: (i) => i.weight, cell: (i) => share(i.weight) },
+        { label: 'Weight', numeric: true, key: (i) => i.weight, cell: (i) => weight(i.weight) },
       ],
       c.issuers.slice(0, 10),
       { caption: 'Largest issuer exposures', sort: { column: 2, direction: 'desc' } },
@@ -547,7 +533,7 @@ function holdingsTable(review: Review, ccy: string, locale: string) {
         label: 'Weight',
         numeric: true,
         key: (p) => p.weight,
-        cell: (p) => percent(p.weight, locale, 1).replace(/^\+/, ''),
+        cell: (p) => share(p.weight, locale, 1),
       },
     ],
     rows,
