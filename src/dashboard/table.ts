@@ -34,11 +34,7 @@ export function table<T>(columns: Column<T>[], rows: T[], options: TableOptions<
   const body = h('tbody')
   const head = h('tr')
   const fill = () => {
-    const groups = new Map<string, T[]>()
-    for (const row of rows) {
-      const g = options.group?.(row) ?? ''
-      groups.set(g, [...(groups.get(g) ?? []), row])
-    }
+    const groups = Map.groupBy(rows, (row) => options.group?.(row) ?? '')
     const out: Node[] = []
     for (const [group, members] of groups) {
       if (options.group) {
