@@ -263,14 +263,12 @@ export class RdKafkaLog implements EventLog {
     }
   }
 
-  /** Serves every event waiting on the producer's queue; how many there were. */
-  #serve(): number {
+  /** Serves every event waiting on the producer's queue. */
+  #serve(): void {
     const lib = this.#lib
-    let served = 0
     for (;;) {
       const event = lib.rd_kafka_queue_poll(this.#events, 0) as Handle | null
-      if (event === null) return served
-      served++
+      if (event === null) return
       try {
         const type = lib.rd_kafka_event_type(event)
         if (type === Ev.DR) {
