@@ -1,19 +1,12 @@
 import { FX_PIVOT } from '../domain/market-data.ts'
-import type {
-  Cashflow,
-  FxRate,
-  Instrument,
-  Portfolio,
-  PositionRow,
-  Transaction,
-  TransactionType,
-} from '../domain/records.ts'
+import type { Cashflow, Instrument, Portfolio, PositionRow, Transaction, TransactionType } from '../domain/records.ts'
 import { changedPositions } from '../domain/revaluation.ts'
 import { applyCancels } from '../domain/transactions.ts'
 import type { HeldRow } from '../domain/valuation.ts'
 import type { PortfolioWork, PositionStore, RecomputeRequest, RecomputeResult } from '../ports/position-store.ts'
 import type { Sql, Tx } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
+import { fxRatesFrom } from './pg-fx.ts'
 import { inputsAsOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 import { WHOLE } from './pg-valuation-store.ts'
 
@@ -111,9 +104,13 @@ export class PgPositionStore implements PositionStore {
       select record from instruments where security_id = any(${securities}::text[])`
     // The pairs touching each base, and those touching the pivot that crosses the rest (FxTable).
     const currencies = [...new Set([...known.values()].map((p) => p.baseCurrency)), FX_PIVOT]
-    const fx = await this.sql<FxRate[]>`
-      select from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
-      from fx_rates where to_currency = any(${currencies}::text[]) or from_currency = any(${currencies}::text[])`
+    // Only those that answer for a trade date from the earliest date on (FxTable: the latest on or
+    // before the day).
+    const fx = await fxRatesFrom(
+      this.sql,
+      this.sql`(to_currency = any(${currencies}::text[]) or from_currency = any(${currencies}::text[]))`,
+      froms.toSorted()[0] as string,
+    )
 
     const txnsOf = Map.groupBy(txns, (t) => t.record.portfolioId)
     const beforeOf = Map.groupBy(before, (b) => b.portfolio_id)

@@ -59,14 +59,20 @@ export class PgSeriesStore implements SeriesStore {
     const scope = this.sql`unnest(${ids}::text[], ${ranged.map((r) => r.lo)}::date[],
       ${ranged.map((r) => r.hi)}::date[]) as w(portfolio_id, lo, hi)`
     // The day sums the valuation stage wrote with the valuations: one row per portfolio-day, never
-    // the position-days again. The text is made canonical (sums of older rows may carry zeros).
+    // the position-days again; read as one row per portfolio, the columns comma-joined (ten years
+    // are 2,610 days, and a row per day cost more to decode than the series costs to compute). The
+    // text is made canonical (sums of older rows may carry zeros).
     const totals = this.sql<
-      { portfolio_id: string; date: string; emv: string; positions: number; complete: boolean }[]
+      { portfolio_id: string; dates: string; emvs: string; positions: string; completes: string }[]
     >`
-      select v.portfolio_id, v.date::text as date, v.emv_base::text as emv, v.positions, v.complete
+      select w.portfolio_id, string_agg(v.date::text, ',' order by v.date) as dates,
+             string_agg(v.emv_base::text, ',' order by v.date) as emvs,
+             string_agg(v.positions::text, ',' order by v.date) as positions,
+             string_agg(case when v.complete then 't' else 'f' end, '' order by v.date) as completes
       from ${scope} cross join lateral (
         select * from portfolio_values v where v.portfolio_id = w.portfolio_id and v.date between w.lo and w.hi
-        offset 0) as v`.execute()
+        offset 0) as v
+      group by w.portfolio_id`.execute()
     // Flows dated on the weekend before a window count on its Monday (WEEKDAYS): read three days back.
     const cashflows = this.sql<Cashflow[]>`
       select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
@@ -78,16 +84,22 @@ export class PgSeriesStore implements SeriesStore {
       select s.portfolio_id, (select min(x.date) from portfolio_series x where x.portfolio_id = s.portfolio_id)::text as first
       from unnest(${ids}::text[]) as s(portfolio_id)`.execute()
     const [totalRows, cashflowRows, startRows] = await Promise.all([totals, cashflows, starts])
-    const totalsOf = Map.groupBy(totalRows, (t) => t.portfolio_id)
+    const totalsOf = new Map(
+      totalRows.map((t) => {
+        const [emvs, positions] = [t.emvs.split(','), t.positions.split(',')]
+        const days = t.dates.split(',').map((date, i) => ({
+          date,
+          emvBase: fromScaled(toScaled(emvs[i] as string)),
+          positions: Number(positions[i]),
+          complete: t.completes[i] === 't',
+        }))
+        return [t.portfolio_id, days]
+      }),
+    )
     const cashflowsOf = Map.groupBy(cashflowRows, (c) => c.portfolioId)
     const firstOf = new Map(startRows.map((r) => [r.portfolio_id, r.first]))
     return jobs.map((job) => {
-      const own = (totalsOf.get(job.portfolioId) ?? []).map((t) => ({
-        date: t.date,
-        emvBase: fromScaled(toScaled(t.emv)),
-        positions: t.positions,
-        complete: t.complete,
-      }))
+      const own = totalsOf.get(job.portfolioId) ?? []
       const emvOn = new Map(own.map((t) => [t.date, t.emvBase]))
       const first = firstOf.get(job.portfolioId) ?? null
       const ownCalendar = calendar(job.portfolioId)

@@ -9,6 +9,7 @@ import type { PendingMark, ValuationResult, ValuationStore, ValuationWork } from
 import { businessDate, HOLIDAYS_OF_P } from './pg-business-date.ts'
 import type { Sql, Tx } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
+import { fxRatesFrom } from './pg-fx.ts'
 import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 import { ReplacedDays } from './pg-replaced-days.ts'
 
@@ -327,13 +328,7 @@ export async function loadValuationWork(
   const wanted = sql`(from_currency = any(${touching}::text[]) or to_currency = any(${touching}::text[])
       or exists (select 1 from unnest(${cFrom}::text[], ${cTo}::text[]) as c(a, b)
                  where (from_currency, to_currency) in ((c.a, c.b), (c.b, c.a))))`
-  const fx = await sql<FxRate[]>`
-      (select from_currency as "from", to_currency as "to", date::text as date, rate::text as rate
-       from (select distinct on (from_currency, to_currency) * from fx_rates where ${wanted} and date < ${since}::date
-             order by from_currency, to_currency, date desc) as f)
-      union all
-      (select from_currency, to_currency, date::text, rate::text
-       from fx_rates where ${wanted} and date >= ${since}::date and date <= ${upTo}::date)`
+  const fx = await fxRatesFrom(sql, wanted, since, upTo)
 
   const priceTable = PriceTable.ofSeries(priceSeries)
   const byPortfolio = Map.groupBy(rows, (r) => r.portfolioId)
@@ -431,21 +426,37 @@ async function applyRevisions(tx: Tx, results: readonly ValuationResult[]): Prom
     applied.map((v) => v.positionId),
     applied.map((v) => v.fromDate),
   ]
-  const deltas = applied.flatMap((v) => v.deltas.map((d) => ({ ...d, portfolioId: v.portfolioId })))
+  // One change per portfolio-day: a correction revalues its security and the cash it settles in,
+  // whose differences fall on the same days (two rows per day to upsert otherwise).
+  const perDay = new Map<string, { portfolioId: string; date: string; emv: bigint; positions: number }>()
+  for (const v of applied) {
+    for (const d of v.deltas) {
+      const key = `${v.portfolioId}\u0000${d.date}`
+      const sum = perDay.get(key) ?? { portfolioId: v.portfolioId, date: d.date, emv: 0n, positions: 0 }
+      sum.emv += d.emvBase
+      sum.positions += d.positions
+      perDay.set(key, sum)
+    }
+  }
+  const deltas = [...perDay.values()].filter((d) => d.emv !== 0n || d.positions !== 0)
   const now = applied.flatMap((v) => v.unvalued)
-  const [, , gone] = await Promise.all([
+  const [, emptied, gone] = await Promise.all([
     tx`delete from superseded_history s
        using unnest(${pids}::text[], ${posids}::text[]) as w(portfolio_id, position_id)
        where s.portfolio_id = w.portfolio_id and s.position_id = w.position_id`.execute(),
-    // A day new to the sums has only this position on it: complete unless it is unvalued.
-    tx`insert into portfolio_values as v (portfolio_id, date, emv_base, positions, complete)
-       select d.portfolio_id, d.date, sum(d.emv), sum(d.positions), true
-       from unnest(${deltas.map((d) => d.portfolioId)}::text[], ${deltas.map((d) => d.date)}::date[],
-                   ${deltas.map((d) => fromScaled(d.emvBase))}::numeric[], ${deltas.map((d) => d.positions)}::int[])
-         as d(portfolio_id, date, emv, positions)
-       group by d.portfolio_id, d.date
-       on conflict (portfolio_id, date) do update
-         set emv_base = v.emv_base + excluded.emv_base, positions = v.positions + excluded.positions`.execute(),
+    // A day new to the sums has only this position on it: complete unless it is unvalued. The
+    // days no position is left on come back, to be deleted (rarely any: a position gone whole).
+    tx<{ portfolioId: string; date: string }[]>`
+       with summed as (
+         insert into portfolio_values as v (portfolio_id, date, emv_base, positions, complete)
+         select d.portfolio_id, d.date, d.emv, d.positions, true
+         from unnest(${deltas.map((d) => d.portfolioId)}::text[], ${deltas.map((d) => d.date)}::date[],
+                     ${deltas.map((d) => fromScaled(d.emv))}::numeric[], ${deltas.map((d) => d.positions)}::int[])
+           as d(portfolio_id, date, emv, positions)
+         on conflict (portfolio_id, date) do update
+           set emv_base = v.emv_base + excluded.emv_base, positions = v.positions + excluded.positions
+         returning v.portfolio_id, v.date, v.positions)
+       select portfolio_id as "portfolioId", date::text as date from summed where positions = 0`.execute(),
     tx<{ portfolioId: string; date: string }[]>`
        delete from unvalued_days u
        using unnest(${pids}::text[], ${posids}::text[], ${froms}::date[]) as w(portfolio_id, position_id, from_date)
@@ -466,13 +477,17 @@ async function applyRevisions(tx: Tx, results: readonly ValuationResult[]): Prom
     ]),
   ].map((k) => k.split('\u0000') as [string, string])
   await Promise.all([
-    tx`delete from portfolio_values v
-       using unnest(${deltas.map((d) => d.portfolioId)}::text[], ${deltas.map((d) => d.date)}::date[]) as d(portfolio_id, date)
-       where v.portfolio_id = d.portfolio_id and v.date = d.date and v.positions = 0`.execute(),
-    tx`update portfolio_values v
-       set complete = not exists (select 1 from unvalued_days u where u.portfolio_id = v.portfolio_id and u.date = v.date)
-       from unnest(${recheck.map((k) => k[0])}::text[], ${recheck.map((k) => k[1])}::date[]) as d(portfolio_id, date)
-       where v.portfolio_id = d.portfolio_id and v.date = d.date`.execute(),
+    emptied.length === 0
+      ? undefined
+      : tx`delete from portfolio_values v
+           using unnest(${emptied.map((d) => d.portfolioId)}::text[], ${emptied.map((d) => d.date)}::date[]) as d(portfolio_id, date)
+           where v.portfolio_id = d.portfolio_id and v.date = d.date and v.positions = 0`.execute(),
+    recheck.length === 0
+      ? undefined
+      : tx`update portfolio_values v
+           set complete = not exists (select 1 from unvalued_days u where u.portfolio_id = v.portfolio_id and u.date = v.date)
+           from unnest(${recheck.map((k) => k[0])}::text[], ${recheck.map((k) => k[1])}::date[]) as d(portfolio_id, date)
+           where v.portfolio_id = d.portfolio_id and v.date = d.date`.execute(),
   ])
 }
 

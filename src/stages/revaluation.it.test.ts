@@ -214,4 +214,53 @@ describe('revaluing only the positions a correction changed', () => {
     expect(await totals()).toEqual(weekThen('0', '54', '108'))
     expect(await pending()).toEqual([])
   }, 60_000)
+
+  test('a day no position is left on after a correction leaves the sums', async () => {
+    // R: 1,000 USD deposited on Mon 01-06, B, C and D bought on Wed 01-08 (10 at 10 each).
+    const R = `R-${run}`
+    const deposit = (tradeDate: string) => ({
+      transactionId: `DR-${run}`,
+      portfolioId: R,
+      type: 'DEPOSIT',
+      tradeDate,
+      grossAmount: '1000',
+      currency: 'USD',
+    })
+    const ofR = async () =>
+      (
+        await sql()`select date::text as d, emv_base::text as e, positions from portfolio_values
+                    where portfolio_id = ${R} order by date`
+      ).map((r) => [r.d, Number(r.e), r.positions])
+    await pipeline.send('portfolios', [{ portfolioId: R, baseCurrency: 'USD', openDate: '2025-01-01' }])
+    await pipeline.send('transactions', [
+      deposit('2025-01-06'),
+      ...[B, C, D].map((securityId) => ({
+        ...buyA('10'),
+        portfolioId: R,
+        transactionId: `R${securityId}`,
+        securityId,
+        tradeDate: '2025-01-08',
+      })),
+    ])
+    await settles(
+      async () => (await sql()`select count(*)::int as n from position_history where portfolio_id = ${R}`)[0]?.n,
+      7,
+    )
+    const job: ValuationJob = { portfolioId: R, fromDate: '2025-01-06', revalue: [] }
+    await value(job)
+    // Mon 01-06 and Tue 01-07: the cash alone, 1,000. From Wed 01-08: cash 1,000 − 300 = 700, and
+    // B, C and D worth 100 each: 1,000 on four positions.
+    const later = ['08', '09', '10', '13', '14'].map((d) => [`2025-01-${d}`, 1000, 4])
+    expect(await ofR()).toEqual([['2025-01-06', 1000, 1], ['2025-01-07', 1000, 1], ...later])
+    // The deposit moved to Wed 01-08: only the cash changed (one position of four, so it alone is
+    // revalued), and on 01-06 and 01-07 nothing is held any more: those two days go.
+    await pipeline.send('transactions', [deposit('2025-01-08')])
+    await settles(
+      async () =>
+        (await sql()`select position_id as p from valuation_pending where portfolio_id = ${R}`).map((r) => r.p),
+      ['CASH:USD'],
+    )
+    await value(job)
+    expect(await ofR()).toEqual(later)
+  }, 60_000)
 })
