@@ -4,7 +4,7 @@
  *
  *   bun bench/harness.ts --size small|medium|large [--portfolios N] [--transport pg|kafka] [--kafka-client platformatic|rdkafka] [--processes all|ROLE=N,...]
  *                        [--clients 4 [--query-rate R [--query-phase spread|aligned]]] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
- *                        [--trickle N [--rate 20]] [--valuation-workers 1] [--query-workers 1]
+ *                        [--trickle N [--rate 20] [--trickle-kinds correction,trade,price,fx]] [--valuation-workers 1] [--query-workers 1]
  *   bun bench/harness.ts --compare OLD.json NEW.json
  *
  * Deployments: `--processes all` (default) is one `pas --role all` process, the embedded default's
@@ -45,7 +45,15 @@ import { PgKeyStore } from '../src/adapters/pg-keys.ts'
 import { ConfigSchema } from '../src/config.ts'
 import { dropKafkaTopics, freePort, localKafka, localPg, scratchDatabase } from '../src/testing/local-infra.ts'
 import { type Size, Sizes, Synthetic } from './generator.ts'
-import { firstScheduled, type QueryPhase, quantile, runTrickle, type TrickleResult } from './trickle.ts'
+import {
+  firstScheduled,
+  type QueryPhase,
+  quantile,
+  runTrickle,
+  TRICKLE_KINDS,
+  type TrickleKind,
+  type TrickleResult,
+} from './trickle.ts'
 
 const repo = resolve(import.meta.dir, '..')
 const ROLES = ['ingest', 'persist', 'positions', 'valuation', 'timeseries', 'api'] as const
@@ -80,6 +88,8 @@ export type HarnessOptions = {
   queryWorkers?: number
   /** After the bulk load: this many single changes of each kind (bench/trickle.ts), at `rate` per second. */
   trickle?: number
+  /** Which kinds of single change the trickle sends (bench/trickle.ts, TRICKLE_KINDS); default all, in that order. */
+  trickleKinds?: readonly TrickleKind[]
   rate?: number
 }
 
@@ -468,6 +478,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
             apiUrl,
             headers: keyHeader,
             count: options.trickle ?? 0,
+            kinds: options.trickleKinds ?? TRICKLE_KINDS,
             perSecond: options.rate ?? 20,
             clients: options.clients,
             queryRate: options.queryRate ?? 0,
@@ -599,6 +610,7 @@ if (import.meta.main) {
       'database-url': { type: 'string' },
       'kafka-brokers': { type: 'string' },
       trickle: { type: 'string' },
+      'trickle-kinds': { type: 'string', default: TRICKLE_KINDS.join(',') },
       'valuation-workers': { type: 'string' },
       'query-workers': { type: 'string' },
       rate: { type: 'string', default: '20' },
@@ -622,6 +634,10 @@ if (import.meta.main) {
     }
     if (values['query-phase'] !== 'spread' && values['query-phase'] !== 'aligned')
       throw new Error('--query-phase: spread or aligned')
+    const trickleKinds = values['trickle-kinds'].split(',')
+    for (const k of trickleKinds)
+      if (!TRICKLE_KINDS.includes(k as TrickleKind))
+        throw new Error(`--trickle-kinds: ${k} is not one of ${TRICKLE_KINDS.join(', ')}`)
     const processes =
       values.processes === 'all'
         ? ('all' as const)
@@ -647,6 +663,7 @@ if (import.meta.main) {
       databaseUrl: values['database-url'],
       kafkaBrokers: values['kafka-brokers'],
       trickle: values.trickle ? Number(values.trickle) : 0,
+      trickleKinds: trickleKinds as TrickleKind[],
       valuationWorkers: values['valuation-workers'] === undefined ? undefined : Number(values['valuation-workers']),
       queryWorkers: values['query-workers'] === undefined ? undefined : Number(values['query-workers']),
       rate: Number(values.rate),

@@ -62,6 +62,8 @@ export type TrickleOptions = {
   apiUrl: string
   headers: Record<string, string>
   count: number
+  /** The kinds to send, in this order. */
+  kinds: readonly TrickleKind[]
   perSecond: number
   clients: number
   /** Reviews per second per client on a fixed schedule; 0 (default): again as soon as answered. */
@@ -211,7 +213,7 @@ async function changesOf(sql: Sql, kind: TrickleKind, count: number, portfolios:
 export async function runTrickle(options: TrickleOptions): Promise<TrickleResult[]> {
   const { sql, urls, ingestUrl, apiUrl, headers, count, perSecond, progress } = options
   const results: TrickleResult[] = []
-  for (const kind of TRICKLE_KINDS) {
+  for (const kind of options.kinds) {
     const changes = await changesOf(sql, kind, count, options.portfolios)
     const before = await scrape(urls)
     // Reviews while the changes flow: random portfolios, as fast as each client can.
