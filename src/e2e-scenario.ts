@@ -85,15 +85,11 @@ export function scenario(run: string, base: string) {
     )
     const valuations = days.map(valuationOf)
     return {
-      positions: fold.rows.map((r) => [
-        r.positionId,
-        r.date,
-        r.quantity,
-        r.costLocal,
-        r.costBase,
-        r.realizedLocal,
-        r.realizedBase,
-      ]),
+      // By day, then position (byte order), each position's rows in the order the fold applied them.
+      positions: fold.rows
+        .map((r, i) => ({ r, seq: fold.seqs[i] as number }))
+        .sort((a, b) => byteOrder(a.r.date, b.r.date) || byteOrder(a.r.positionId, b.r.positionId) || a.seq - b.seq)
+        .map(({ r }) => [r.positionId, r.date, r.quantity, r.costLocal, r.costBase, r.realizedLocal, r.realizedBase]),
       valuations: valuations
         .map((v) => [v.positionId, v.date, v.status, v.marketValueBase ?? null])
         .sort((a, b) => byteOrder(String(a[1]), String(b[1])) || byteOrder(String(a[0]), String(b[0]))),

@@ -189,10 +189,11 @@ for (const mode of modes) {
       const base = 'CHF'
       const sc = scenario(`e2e${run}`, base)
       const stored = async (portfolioId: string) => ({
+        // A position's rows of a day in seq order; positions of a day by id (seq orders each position's own).
         positions: (
           await db.sql`select position_id, date::text as d, quantity::text as q, cost_local::text as cl, cost_base::text as cb,
                          realized_local::text as rl, realized_base::text as rb
-                       from position_history where portfolio_id = ${portfolioId} order by date, seq`
+                       from position_history where portfolio_id = ${portfolioId} order by date, position_id collate "C", seq`
         ).map((r) => [r.position_id, r.d, r.q, r.cl, r.cb, r.rl, r.rb]),
         // Valued on read from the stored inputs (src/query/position-days.ts), to the business date.
         valuations: (await positionValuations(db.sql, portfolioId, '2025-01-01', sc.businessDate)).map((v) => [

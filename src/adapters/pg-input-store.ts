@@ -5,7 +5,8 @@ import type { Sql, Tx } from './pg-client.ts'
 import { refusalsAsInvalid } from './pg-errors.ts'
 import { WHOLE } from './pg-valuation-store.ts'
 
-type Dated = { key: string; date: string }
+/** A portfolio to recompute from a date: every position, or (`positions`) only those named. */
+type Dated = { key: string; date: string; positions?: string[] | null }
 
 /**
  * Text PostgreSQL can store: a dead letter holds what was refused, which may carry a NUL or an
@@ -13,14 +14,25 @@ type Dated = { key: string; date: string }
  */
 const storable = (s: string): string => s.toWellFormed().replaceAll('\u0000', '\ufffd')
 
-/** Keeps the earliest date per key. */
-function earliest<T>(rows: readonly Dated[], make: (key: string, date: string) => T): T[] {
-  const min = new Map<string, string>()
-  for (const { key, date } of rows) {
-    const seen = min.get(key)
-    if (seen === undefined || date < seen) min.set(key, date)
+/**
+ * One notice per portfolio: the earliest date, and the positions named together (none, so every
+ * position, if any row names none).
+ */
+function earliest(rows: readonly Dated[]): TransactionsChanged[] {
+  const byKey = new Map<string, { date: string; positions: Set<string> | null }>()
+  for (const { key, date, positions } of rows) {
+    const seen = byKey.get(key)
+    const named = positions === undefined || positions === null ? null : positions
+    if (seen === undefined) byKey.set(key, { date, positions: named && new Set(named) })
+    else {
+      if (date < seen.date) seen.date = date
+      if (seen.positions !== null && named !== null) for (const p of named) seen.positions.add(p)
+      else seen.positions = null
+    }
   }
-  return [...min].map(([key, date]) => make(key, date))
+  return [...byKey].map(([portfolioId, { date, positions }]) =>
+    positions === null ? { portfolioId, fromDate: date } : { portfolioId, fromDate: date, positions: [...positions] },
+  )
 }
 
 /**
@@ -51,7 +63,7 @@ export class PgInputStore implements InputStore {
       const recompute = [...fromPortfolios, ...fromInstruments, ...fromTransactions, ...fromFx]
       return {
         valuationJobs,
-        transactions: earliest<TransactionsChanged>(recompute, (portfolioId, fromDate) => ({ portfolioId, fromDate })),
+        transactions: earliest(recompute),
         prices,
         fx,
       }
@@ -136,6 +148,14 @@ export class PgInputStore implements InputStore {
    */
   async #transactions(tx: Tx, { transactions }: Inputs): Promise<Dated[]> {
     if (transactions.length === 0) return []
+    // The positions a version is about (domain/positions.ts: its own position, and the cash of
+    // its currency and of its settlement currency); a CANCEL names none, so every position.
+    const positionsOf = (r: string) =>
+      tx.unsafe(`case when ${r}->>'type' = 'CANCEL' then null
+        else array_remove(array[coalesce(${r}->>'securityId', 'CASH:' || (${r}->>'currency')),
+          'CASH:' || (${r}->>'currency'), 'CASH:' || (${r}->>'settlementCurrency')], null) end`)
+    const POSITIONS_OF_R = positionsOf('r')
+    const POSITIONS_OF_STORED = positionsOf('t.record')
     // VERSION = 1 + the corrections: records of the id whose content differs from the one before
     // them, in log order, however the records were batched. A record at or before the last one
     // applied from its partition (a batch delivered again) is not counted twice.
@@ -158,7 +178,8 @@ export class PgInputStore implements InputStore {
                  + count(*) filter (where before is null or r is distinct from before) over (partition by id) as version
         from counted order by id, n desc
       ), previous as (
-        select t.portfolio_id, t.trade_date from transactions t join incoming on t.transaction_id = incoming.id
+        select t.portfolio_id, t.trade_date, ${POSITIONS_OF_STORED} as positions
+        from transactions t join incoming on t.transaction_id = incoming.id
       ), cancelled as (
         select t.portfolio_id, t.trade_date from transactions t join received on t.transaction_id = received.r->>'cancels'
       ), cancelling as (
@@ -177,10 +198,10 @@ export class PgInputStore implements InputStore {
           source_partition = excluded.source_partition, source_offset = excluded.source_offset,
           updated_at = case when t.record is distinct from excluded.record then now() else t.updated_at end
       )
-      select r->>'portfolioId' as key, r->>'tradeDate' as date from received
-      union all select portfolio_id, trade_date::text from previous
-      union all select portfolio_id, trade_date::text from cancelled
-      union all select portfolio_id, trade_date::text from cancelling`
+      select r->>'portfolioId' as key, r->>'tradeDate' as date, ${POSITIONS_OF_R} as positions from received
+      union all select portfolio_id, trade_date::text, positions from previous
+      union all select portfolio_id, trade_date::text, null from cancelled
+      union all select portfolio_id, trade_date::text, null from cancelling`
   }
 
   /**

@@ -1,7 +1,8 @@
 import { FX_PIVOT } from '../domain/market-data.ts'
+import { primaryPosition, scopeOf } from '../domain/positions.ts'
 import type { Cashflow, Instrument, Portfolio, PositionRow, Transaction, TransactionType } from '../domain/records.ts'
 import { changedPositions } from '../domain/revaluation.ts'
-import { applyCancels } from '../domain/transactions.ts'
+import { applyCancels, cashPositionId } from '../domain/transactions.ts'
 import type { HeldRow } from '../domain/valuation.ts'
 import type { PortfolioWork, PositionStore, RecomputeRequest, RecomputeResult } from '../ports/position-store.ts'
 import type { Sql, Tx } from './pg-client.ts'
@@ -92,13 +93,23 @@ export class PgPositionStore implements PositionStore {
       from ${scope} cross join lateral (
         select * from transactions t where t.portfolio_id = w.portfolio_id and (t.trade_date >= w.from_date or t.type = 'CANCEL')
         offset 0) as t`
-    // The latest row before each date, formatted once picked (not every row it is picked from).
-    const before = await this.sql<HistoryRow[]>`
-      select ${this.sql.unsafe(HISTORY_COLUMNS)}
-      from ${scope} cross join lateral (
-        select distinct on (h.position_id) h.* from position_history h
-        where h.portfolio_id = w.portfolio_id and h.date < w.from_date
-        order by h.position_id, h.date desc, h.seq desc) as h`
+    // The latest row before each date, formatted once picked (not every row it is picked from);
+    // and for a fold over some positions, the transactions stored as rejected from the date on.
+    const scoped = requests.filter((r) => r.positions !== undefined)
+    const [before, rejections] = await Promise.all([
+      this.sql<HistoryRow[]>`
+        select ${this.sql.unsafe(HISTORY_COLUMNS)}
+        from ${scope} cross join lateral (
+          select distinct on (h.position_id) h.* from position_history h
+          where h.portfolio_id = w.portfolio_id and h.date < w.from_date
+          order by h.position_id, h.date desc, h.seq desc) as h`.execute(),
+      this.sql<{ portfolioId: string; transactionId: string }[]>`
+        select r.portfolio_id as "portfolioId", r.transaction_id as "transactionId"
+        from unnest(${scoped.map((r) => r.portfolioId)}::text[], ${scoped.map((r) => r.fromDate)}::date[])
+          as w(portfolio_id, from_date)
+        join transaction_rejections r on r.portfolio_id = w.portfolio_id and r.date >= w.from_date`.execute(),
+    ])
+    const rejectedOf = Map.groupBy(rejections, (r) => r.portfolioId)
     const securities = [...new Set(txns.map((t) => t.record.securityId).filter((s): s is string => s !== undefined))]
     const instruments = await this.sql<{ record: Instrument }[]>`
       select record from instruments where security_id = any(${securities}::text[])`
@@ -127,12 +138,27 @@ export class PgPositionStore implements PositionStore {
         (id) => targets.get(id),
       )
       const inRange = (t: Transaction) => t.tradeDate >= request.fromDate
+      const transactions = active.filter(inRange)
+      const before = (beforeOf.get(request.portfolioId) ?? []).map(toPositionRow)
+      // A fold over the named positions and what they reach; with a CANCEL loaded, over all (a
+      // cancellation changes which transactions count, whatever positions were named).
+      const named = mine.some((t) => t.record.type === 'CANCEL') ? undefined : request.positions
+      const scope = named && {
+        positions: scopeOf(named, transactions),
+        rejected: new Set((rejectedOf.get(request.portfolioId) ?? []).map((r) => r.transactionId)),
+        loaded: transactions.map((t) => t.transactionId),
+        positionCount: new Set([
+          ...before.map((b) => b.positionId),
+          ...transactions.flatMap((t) => [primaryPosition(t), cashPositionId(t.currency)]),
+        ]).size,
+      }
       return [
         {
           request,
           portfolio,
-          before: (beforeOf.get(request.portfolioId) ?? []).map(toPositionRow),
-          transactions: active.filter(inRange),
+          before,
+          transactions,
+          ...(scope ? { scope } : {}),
           refusedCancels: refused.filter((r) => inRange(r.cancel)),
           instruments: instrumentRecords,
           fx: fx.filter((r) => [r.from, r.to].some((c) => c === portfolio.baseCurrency || c === FX_PIVOT)),
@@ -145,19 +171,14 @@ export class PgPositionStore implements PositionStore {
   async replace(results: readonly RecomputeResult[]): Promise<ReadonlySet<string>> {
     if (results.length === 0) return new Set()
     const ids = results.map((r) => r.request.portfolioId)
-    const froms = results.map((r) => r.request.fromDate)
     const history: { row: PositionRow; seq: number }[] = []
     const cashflows: Cashflow[] = []
     const rejections: Cell[][] = []
     for (const { request, result, tradeDates } of results) {
-      // seq: the order the engine applied rows within one portfolio-day.
-      let day = ''
-      let seq = 0
-      for (const r of result.rows) {
-        seq = r.date === day ? seq + 1 : 0
-        day = r.date
-        history.push({ row: r, seq })
-      }
+      // seq: the order the engine applied rows within one portfolio-day (domain/positions.ts).
+      result.rows.forEach((row, i) => {
+        history.push({ row, seq: result.seqs[i] as number })
+      })
       cashflows.push(...result.cashflows)
       for (const x of result.rejections) {
         rejections.push([
@@ -175,7 +196,18 @@ export class PgPositionStore implements PositionStore {
         'positions',
         results.map((r) => ({ portfolioId: r.request.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
-      const scope = tx`unnest(${ids}::text[], ${froms}::date[]) as w(portfolio_id, from_date)`
+      // Portfolios folded whole, and (portfolio, position) pairs of those folded over some positions:
+      // the write reads, compares and replaces only what the fold wrote.
+      const whole = results.filter((r) => r.scope === undefined)
+      const scope = tx`unnest(${whole.map((r) => r.request.portfolioId)}::text[],
+        ${whole.map((r) => r.request.fromDate)}::date[]) as w(portfolio_id, from_date)`
+      const pairs = results.flatMap((r) =>
+        (r.scope?.positions ?? []).map(
+          (positionId) => [r.request.portfolioId, positionId, r.request.fromDate] as const,
+        ),
+      )
+      const pairScope = tx`unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[],
+        ${pairs.map((p) => p[2])}::date[]) as w(portfolio_id, position_id, from_date)`
       // What is stored from each date on: only the rows that differ are replaced (a correction
       // changes its security's rows and its cash's, not the other positions'), and the positions
       // whose rows differ as valuation reads them are marked pending with their old rows.
@@ -184,11 +216,20 @@ export class PgPositionStore implements PositionStore {
           select portfolio_id as "portfolioId", position_id as "positionId", from_date::text as "fromDate"
           from valuation_pending where portfolio_id = any(${ids}::text[]) for update`.execute(),
         tx<HistoryRow[]>`
-          select ${tx.unsafe(HISTORY_COLUMNS)} from ${scope}
-          join position_history h on h.portfolio_id = w.portfolio_id and h.date >= w.from_date`.execute(),
+          (select ${tx.unsafe(HISTORY_COLUMNS)} from ${scope}
+           join position_history h on h.portfolio_id = w.portfolio_id and h.date >= w.from_date)
+          union all
+          (select ${tx.unsafe(HISTORY_COLUMNS)} from ${pairScope}
+           join position_history h on h.portfolio_id = w.portfolio_id and h.position_id = w.position_id
+             and h.date >= w.from_date)`.execute(),
+        // A cashflow names its transaction's own position (domain/positions.ts primaryPosition).
         tx<(Cashflow & { fxRate: string | null })[]>`
-          select ${tx.unsafe(CASHFLOW_COLUMNS)}, c.fx_rate::text as "fxRate" from ${scope}
-          join cashflows c on c.portfolio_id = w.portfolio_id and c.date >= w.from_date`.execute(),
+          (select ${tx.unsafe(CASHFLOW_COLUMNS)}, c.fx_rate::text as "fxRate" from ${scope}
+           join cashflows c on c.portfolio_id = w.portfolio_id and c.date >= w.from_date)
+          union all
+          (select ${tx.unsafe(CASHFLOW_COLUMNS)}, c.fx_rate::text as "fxRate" from ${pairScope}
+           join cashflows c on c.portfolio_id = w.portfolio_id and c.date >= w.from_date
+             and c.position_id = w.position_id)`.execute(),
       ])
       await markPending(
         tx,
@@ -207,6 +248,12 @@ export class PgPositionStore implements PositionStore {
         storedFlows.map((c) => ({ key: `${c.portfolioId}\u0000${c.transactionId}`, cells: cashflowRow(c) })),
         cashflows.map((c) => ({ key: `${c.portfolioId}\u0000${c.transactionId}`, cells: cashflowRow(c) })),
       )
+      const scoped = results.filter((r) => r.scope !== undefined)
+      const [scopedIds, scopedFroms] = [scoped.map((r) => r.request.portfolioId), scoped.map((r) => r.request.fromDate)]
+      const ownPairs = scoped.flatMap((r) => (r.scope?.own ?? []).map((id) => [r.request.portfolioId, id] as const))
+      const loadedPairs = scoped.flatMap((r) =>
+        (r.scope?.loaded ?? []).map((id) => [r.request.portfolioId, id] as const),
+      )
       const gone = rows.gone.map((k) => k.split('\u0000'))
       const goneFlows = flows.gone.map((k) => k.split('\u0000'))
       await Promise.all([
@@ -220,6 +267,15 @@ export class PgPositionStore implements PositionStore {
              as k(portfolio_id, transaction_id)
            where (c.portfolio_id, c.transaction_id) = (k.portfolio_id, k.transaction_id)`.execute(),
         tx`delete from transaction_rejections r using ${scope} where r.portfolio_id = w.portfolio_id and r.date >= w.from_date`.execute(),
+        // Folded over some positions: the rejections of the transactions it folded, and of those
+        // no longer in the portfolio from the date on (moved away by a correction).
+        tx`delete from transaction_rejections r
+           using unnest(${scopedIds}::text[], ${scopedFroms}::date[]) as w(portfolio_id, from_date)
+           where r.portfolio_id = w.portfolio_id and r.date >= w.from_date
+             and ((r.portfolio_id, r.transaction_id) in (select * from unnest(${ownPairs.map((p) => p[0])}::text[],
+                                                                             ${ownPairs.map((p) => p[1])}::text[]))
+               or (r.portfolio_id, r.transaction_id) not in (select * from unnest(${loadedPairs.map((p) => p[0])}::text[],
+                                                                                 ${loadedPairs.map((p) => p[1])}::text[])))`.execute(),
       ])
       await copyRows(tx, 'position_history', HISTORY, rows.written, COPY_TIMEOUT_MS)
       await copyRows(tx, 'cashflows', CASHFLOWS, flows.written, COPY_TIMEOUT_MS)
@@ -321,13 +377,13 @@ async function markPending(
   const marks: { portfolioId: string; positionId: string; fromDate: string }[] = []
   const wholes: string[] = []
   const superseded: Cell[][] = []
-  for (const { request, result } of results) {
+  for (const { request, result, scope } of results) {
     const { portfolioId, fromDate } = request
     const old = replacedOf.get(portfolioId) ?? []
     const changed = changedPositions(old, result.rows)
     if (changed.size === 0) continue
     const own = new Map((pendingOf.get(portfolioId) ?? []).map((p) => [p.positionId, p.fromDate]))
-    const positions = new Set([...old, ...result.rows].map((r) => r.positionId)).size
+    const positions = scope?.positionCount ?? new Set([...old, ...result.rows].map((r) => r.positionId)).size
     if (own.has(WHOLE) || changed.size * 2 > positions) {
       const earliest = [fromDate, ...own.values()].sort()[0] as string
       marks.push({ portfolioId, positionId: WHOLE, fromDate: earliest })

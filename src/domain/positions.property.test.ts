@@ -2,9 +2,9 @@ import { describe, expect, test } from 'bun:test'
 import { fromEpochDay, toEpochDay } from './dates.ts'
 import { FxTable } from './market-data.ts'
 import { dec } from './money.ts'
-import { type FoldContext, recompute } from './positions.ts'
+import { type FoldContext, primaryPosition, recompute, scopeOf } from './positions.ts'
 import type { FxRate, Instrument, PositionRow, Transaction, TransactionType } from './records.ts'
-import { applyCancels } from './transactions.ts'
+import { applyCancels, cashPositionId } from './transactions.ts'
 
 /** mulberry32: a small seeded PRNG, so a failing case can be replayed from its seed. */
 function rng(seed: number) {
@@ -26,6 +26,8 @@ function rng(seed: number) {
 
 const instruments = new Map<string, Instrument>([
   ['US1', { securityId: 'US1', name: 'US stock', currency: 'USD' }],
+  // A second USD stock: a fold over US1 and its cash meets US2's trades, which move that cash.
+  ['US2', { securityId: 'US2', name: 'US stock 2', currency: 'USD' }],
   ['EU1', { securityId: 'EU1', name: 'EU stock', currency: 'EUR' }],
   ['GB1', { securityId: 'GB1', name: 'UK stock', currency: 'GBP' }],
 ])
@@ -141,8 +143,12 @@ describe('recompute (property)', () => {
       )
       partial.rejections.push(...refusedFromCut.map((x) => x.rejection))
 
+      const fromCutRows = full.rows.flatMap((row, i) =>
+        row.date >= cutDay ? [{ row, seq: full.seqs[i] as number }] : [],
+      )
       const expected = {
-        rows: full.rows.filter((row) => row.date >= cutDay),
+        rows: fromCutRows.map((x) => x.row),
+        seqs: fromCutRows.map((x) => x.seq),
         cashflows: full.cashflows.filter((c) => c.date >= cutDay),
         rejections: full.rejections.filter((x) => ids.has(x.transactionId)),
       }
@@ -168,5 +174,62 @@ describe('recompute (property)', () => {
     expect(rowsChecked).toBeGreaterThan(CASES * 10)
     expect(rejectionsSeen).toBeGreaterThan(CASES / 10)
     expect(straddles).toBeGreaterThan(CASES / 10)
+  }, 120_000)
+
+  test(`a fold over the positions a correction reaches equals the whole fold for them (${CASES} random streams)`, () => {
+    let rowsChecked = 0
+    let rowsLeftOut = 0
+    let fatesChanged = 0
+    for (let seed = 1; seed <= CASES; seed++) {
+      const { txns, ctx, cutDay } = randomCase(seed)
+      // The stores fold a scope only where no CANCEL is loaded: here the CANCELs are resolved first.
+      const active = applyCancels(txns).active
+      const stored = recompute([], active, ctx)
+      const targets = active.filter(
+        (t) => t.securityId !== undefined && t.quantity !== undefined && t.tradeDate >= cutDay,
+      )
+      const target = targets[seed % Math.max(1, targets.length)]
+      if (target === undefined) continue
+      // The correction: its quantity changed, and for a third of the cases its security too (then
+      // in that security's currency).
+      const other = [...instruments.keys()].find((id) => id !== target.securityId) as string
+      const moved = seed % 3 === 0 ? { securityId: other, currency: currencyOf(other) } : {}
+      const corrected: Transaction = { ...target, quantity: String(Number(target.quantity) + 7), ...moved }
+      const now = active.map((t) => (t.transactionId === target.transactionId ? corrected : t))
+      const whole = recompute([], now, ctx)
+      // What persist names: the positions of the version replaced and of the new one.
+      const named = [target, corrected].flatMap((t) => [primaryPosition(t), cashPositionId(t.currency)])
+      const fromCut = now.filter((t) => t.tradeDate >= cutDay)
+      const positions = scopeOf(named, fromCut)
+      const rejected = new Set(stored.rejections.map((x) => x.transactionId))
+      const scoped = recompute(stateBefore(stored.rows, cutDay), fromCut, ctx, { positions, rejected })
+
+      const kept = whole.rows.flatMap((row, i) =>
+        row.date >= cutDay && positions.has(row.positionId) ? [{ row, seq: whole.seqs[i] as number }] : [],
+      )
+      const ownIds = new Set(fromCut.filter((t) => positions.has(primaryPosition(t))).map((t) => t.transactionId))
+      const expected = {
+        rows: kept.map((x) => x.row),
+        seqs: kept.map((x) => x.seq),
+        cashflows: whole.cashflows.filter((c) => c.date >= cutDay && positions.has(c.positionId)),
+        rejections: whole.rejections.filter((x) => ownIds.has(x.transactionId)),
+      }
+      if (!Bun.deepEquals(scoped, expected)) {
+        expect({ seed, cutDay, ...scoped }).toEqual({ seed, cutDay, ...expected }) // shows the difference
+      }
+      rowsChecked += kept.length
+      rowsLeftOut += whole.rows.filter((r) => r.date >= cutDay).length - kept.length
+      const isRejected = new Set(whole.rejections.map((x) => x.transactionId))
+      const flipped = active.filter(
+        (t) =>
+          t.transactionId !== target.transactionId && rejected.has(t.transactionId) !== isRejected.has(t.transactionId),
+      )
+      if (flipped.length > 0) fatesChanged++
+    }
+    // The scope must leave rows out, and corrections must change the fate of later transactions
+    // (a sale now refused, or accepted), or the property proves little.
+    expect(rowsChecked).toBeGreaterThan(CASES * 5)
+    expect(rowsLeftOut).toBeGreaterThan(CASES * 2)
+    expect(fatesChanged).toBeGreaterThan(CASES / 100)
   }, 120_000)
 })

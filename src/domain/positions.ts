@@ -20,7 +20,46 @@ export type FoldContext = {
   readonly instruments: ReadonlyMap<string, Instrument>
   readonly fx: FxTable
 }
-export type FoldResult = { rows: PositionRow[]; cashflows: Cashflow[]; rejections: Rejection[] }
+/**
+ * `seqs[i]` orders `rows[i]` among its position's rows of the same day: 0, 1, … in the order the
+ * fold applied them. It depends on that position's transactions alone, so a fold over some
+ * positions (FoldScope) numbers their rows as the fold over all does, and the rows of the others
+ * keep theirs.
+ */
+export type FoldResult = { rows: PositionRow[]; seqs: number[]; cashflows: Cashflow[]; rejections: Rejection[] }
+
+/**
+ * A fold over some positions only: those a change can reach (`scopeOf`). A transaction whose own
+ * position (its security, else its cash: `primaryPosition`) is in scope is folded as usual; one
+ * whose own position is not, but which moves a cash position in scope, moves that cash only, and
+ * only if it took effect before (`rejected` holds the transactions stored as rejected: nothing
+ * the change touched decides their fate, since cash never refuses). Rows, cashflows and
+ * rejections come out for the positions in scope alone, and equal the whole fold's for them.
+ */
+export type FoldScope = { positions: ReadonlySet<string>; rejected: ReadonlySet<string> }
+
+/** The position a transaction is about, which its cashflow names: its security, else its cash. */
+export const primaryPosition = (t: Transaction): string => t.securityId ?? cashPositionId(t.currency)
+
+/** The cash positions a transaction can move: its currency's, and the settlement currency's. */
+const cashesOf = (t: Transaction): string[] =>
+  t.settlementCurrency === undefined || t.settlementCurrency === t.currency
+    ? [cashPositionId(t.currency)]
+    : [cashPositionId(t.currency), cashPositionId(t.settlementCurrency)]
+
+/**
+ * The positions a change of `named` positions can reach from the transactions that follow: each
+ * named one, and the cash every transaction of a named security moves (a purchase corrected may
+ * turn a later sale of it into a rejection, which changes that sale's cash). Cash refuses nothing,
+ * so the reach stops there.
+ */
+export function scopeOf(named: Iterable<string>, transactions: readonly Transaction[]): Set<string> {
+  const scope = new Set(named)
+  for (const t of transactions) {
+    if (t.securityId !== undefined && scope.has(t.securityId)) for (const c of cashesOf(t)) scope.add(c)
+  }
+  return scope
+}
 
 /** A position in memory. Securities derive quantity and cost from their lots; cash keeps them directly. */
 type State = {
@@ -36,7 +75,11 @@ type State = {
   realizedFxBase: Decimal
   incomeBase: Decimal
 }
-type Effect = { states: State[]; cashflow?: Omit<Cashflow, 'portfolioId' | 'transactionId' | 'date' | 'type'> }
+/** The positions a transaction moves (its own left out when outside the fold's scope). */
+type Effect = {
+  states: State[]
+  cashflow?: Omit<Cashflow, 'portfolioId' | 'transactionId' | 'date' | 'type'>
+}
 
 class Rejected extends Error {
   constructor(
@@ -58,23 +101,34 @@ export function recompute(
   before: readonly PositionRow[],
   transactions: readonly Transaction[],
   ctx: FoldContext,
+  scope?: FoldScope,
 ): FoldResult {
-  const states = new Map(before.map((row) => [row.positionId, fromRow(row)]))
-  const result: FoldResult = { rows: [], cashflows: [], rejections: [] }
+  const inScope = (positionId: string) => scope === undefined || scope.positions.has(positionId)
+  const states = new Map(before.filter((row) => inScope(row.positionId)).map((row) => [row.positionId, fromRow(row)]))
+  const result: FoldResult = { rows: [], seqs: [], cashflows: [], rejections: [] }
+  const last = new Map<string, { date: string; seq: number }>() // each position's last row: its day and seq
   for (const t of sortTransactions(transactions)) {
+    const own = inScope(primaryPosition(t))
+    // Outside the scope: only its cash, if that is in scope and the transaction took effect.
+    if (!own && (scope?.rejected.has(t.transactionId) || !cashesOf(t).some(inScope))) continue
     let effect: Effect
     try {
-      effect = apply(t, states, ctx)
+      effect = apply(t, states, ctx, own)
     } catch (error) {
       if (!(error instanceof Rejected)) throw error
-      result.rejections.push({ transactionId: t.transactionId, code: error.code, reason: error.reason })
+      if (own) result.rejections.push({ transactionId: t.transactionId, code: error.code, reason: error.reason })
       continue
     }
     for (const s of effect.states) {
+      if (!inScope(s.positionId)) continue
       states.set(s.positionId, s)
       result.rows.push(toRow(ctx.portfolio.portfolioId, t, s))
+      const before = last.get(s.positionId)
+      const seq = before?.date === t.tradeDate ? before.seq + 1 : 0
+      last.set(s.positionId, { date: t.tradeDate, seq })
+      result.seqs.push(seq)
     }
-    if (effect.cashflow) {
+    if (effect.cashflow && own) {
       const { portfolioId } = ctx.portfolio
       result.cashflows.push({
         portfolioId,
@@ -88,7 +142,11 @@ export function recompute(
   return result
 }
 
-function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Effect {
+/**
+ * One transaction's effect. `own` false: its own position is outside the fold's scope, and only
+ * the cash it moves is wanted (no security state is kept for it, so none is computed).
+ */
+function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext, own = true): Effect {
   const base = ctx.portfolio.baseCurrency
   if (t.tradeDate < ctx.portfolio.openDate) {
     throw new Rejected(
@@ -149,13 +207,15 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
       const fee = nonNegative(t.fee, 'fee')
       const gross = amountOf(t, qty)
       const fx = fxRate(t.currency)
-      const security = trade(stateOf(inst.securityId, inst.currency), t, qty, gross, fee, fx, ctx.portfolio)
+      const security = own
+        ? [trade(stateOf(inst.securityId, inst.currency), t, qty, gross, fee, fx, ctx.portfolio)]
+        : []
       const accrued = dec(t.accruedInterest ?? '0')
       const amount = t.type === 'BUY' ? gross.plus(fee).plus(accrued).neg() : gross.minus(fee).plus(accrued)
       const timing = t.type === 'BUY' ? 'SOD' : 'EOD'
       if (settlement === t.currency) {
         return {
-          states: [security, moveCash(cash(), amount, fx)],
+          states: [...security, moveCash(cash(), amount, fx)],
           cashflow: flow(inst.securityId, 'INVESTMENT', timing, amount, fx, fee),
         }
       }
@@ -165,7 +225,7 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
       const settled = atScale(amount.times(cross))
       const settleFx = fxRate(settlement)
       return {
-        states: [security, moveCash(stateOf(cashPositionId(settlement), settlement), settled, settleFx)],
+        states: [...security, moveCash(stateOf(cashPositionId(settlement), settlement), settled, settleFx)],
         cashflow: flow(inst.securityId, 'INVESTMENT', timing, settled, settleFx, atScale(fee.times(cross)), settlement),
       }
     }
@@ -181,6 +241,7 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
           cashflow: flow(cashPositionId(t.currency), 'TRANSFER', incoming ? 'SOD' : 'EOD', signed, fx),
         }
       }
+      if (!own) return { states: [] }
       const inst = instrument()
       const qty = positive(t.quantity, 'quantity', t)
       const fx = fxRate(inst.currency)
@@ -195,6 +256,7 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
       const fx = fxRate(t.currency)
       const net = amount.minus(fee)
       const received = moveCash(cash(), net, fx)
+      if (!own) return { states: [received] }
       const holder = positionId === received.positionId ? received : stateOf(positionId, instrument().currency)
       const withIncome = { ...holder, incomeBase: holder.incomeBase.plus(atScale(net.times(fx))) }
       const states = positionId === received.positionId ? [withIncome] : [withIncome, received]
@@ -234,6 +296,7 @@ function apply(t: Transaction, states: Map<string, State>, ctx: FoldContext): Ef
       }
     }
     case 'SPLIT': {
+      if (!own) return { states: [] }
       const inst = instrument()
       const ratio = positive(t.ratio, 'ratio', t)
       const held = stateOf(inst.securityId, inst.currency)

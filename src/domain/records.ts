@@ -391,8 +391,14 @@ export type RawEnvelope = Static<typeof RawEnvelope>
 const Since = Type.Optional(Type.Number({ description: 'ms since the epoch' }))
 
 /** Change notices: "recompute this key from this date on". Replaying one is harmless. */
+/**
+ * `positions`: the positions the changed transactions are about, before and after the change
+ * (security, cash of the currency and of the settlement currency), when that is all that changed:
+ * the positions stage then folds those and what they reach (domain/positions.ts `scopeOf`).
+ * Without them, every position of the portfolio from `fromDate` on.
+ */
 export const TransactionsChanged = Type.Object(
-  { portfolioId: Id, fromDate: IsoDateString, since: Since },
+  { portfolioId: Id, fromDate: IsoDateString, since: Since, positions: Type.Optional(Type.Array(Id)) },
   { $id: 'TransactionsChanged' },
 )
 export type TransactionsChanged = Static<typeof TransactionsChanged>

@@ -1,9 +1,12 @@
-import type { FoldResult } from '../domain/positions.ts'
+import type { FoldResult, FoldScope } from '../domain/positions.ts'
 import type { FxRate, Instrument, Portfolio, PositionRow, Transaction } from '../domain/records.ts'
 import type { Cancelled } from '../domain/transactions.ts'
 
-/** "Recompute portfolio P from date D on." */
-export type RecomputeRequest = { portfolioId: string; fromDate: string }
+/**
+ * "Recompute portfolio P from date D on": every position, or with `positions` only those (the
+ * positions the changed transactions name) and what they reach (domain/positions.ts `scopeOf`).
+ */
+export type RecomputeRequest = { portfolioId: string; fromDate: string; positions?: string[] }
 
 /** Everything the fold needs for one portfolio from its date on. */
 export type PortfolioWork = {
@@ -20,6 +23,21 @@ export type PortfolioWork = {
   fx: FxRate[]
   /** When loading began: inputs committed before are reflected (lineage). */
   inputsAsOf: string
+  /**
+   * Set when only some positions are folded (the request named them and no CANCEL is loaded):
+   * with `loaded`, the ids of every transaction above, and `positionCount`, how many positions the
+   * portfolio has (the positions stage's choice between marking positions or the whole portfolio).
+   */
+  scope?: FoldScope & { loaded: string[]; positionCount: number }
+}
+
+/** What a fold over some positions wrote (PortfolioWork `scope`): the replacing write touches those only. */
+export type WrittenScope = {
+  positions: string[]
+  /** The transactions whose own position is in scope: their cashflows and rejections are rewritten. */
+  own: string[]
+  loaded: string[]
+  positionCount: number
 }
 
 export type RecomputeResult = {
@@ -27,6 +45,7 @@ export type RecomputeResult = {
   result: FoldResult
   tradeDates: ReadonlyMap<string, string>
   inputsAsOf: string
+  scope?: WrittenScope
 }
 
 export interface PositionStore {

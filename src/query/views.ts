@@ -148,7 +148,7 @@ export type PositionView = Static<typeof PositionView>
 
 export const PositionHistoryView = Type.Object({
   ...fieldsOf(PositionRow),
-  seq: Type.Integer({ description: 'Order of the rows of one day, as the engine applied them' }),
+  seq: Type.Integer({ description: "Order of the position's rows of one day (0, 1, …), as the engine applied them" }),
 })
 
 export const PriceView = Type.Object({

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import type { DeadLetter } from '../ports/input-store.ts'
-import { DAYS_PER_SLICE, inSlices, PORTFOLIOS_PER_SLICE, ROWS_PER_WRITE } from './notices.ts'
+import { DAYS_PER_SLICE, earliestPerPortfolio, inSlices, PORTFOLIOS_PER_SLICE, ROWS_PER_WRITE } from './notices.ts'
 
 type Job = { portfolioId: string; fromDate: string }
 const jobs = (n: number): Job[] =>
@@ -86,5 +86,23 @@ describe('inSlices', () => {
       () => DAYS_PER_SLICE * 3,
     )
     expect(huge.loads).toEqual([1, 1])
+  })
+})
+
+describe('earliestPerPortfolio', () => {
+  test('one request per portfolio: the earliest date and since, the positions named together, none if one names none', () => {
+    expect(
+      earliestPerPortfolio([
+        { portfolioId: 'A', fromDate: '2025-03-01', since: 20, positions: ['S1', 'CASH:USD'] },
+        { portfolioId: 'B', fromDate: '2025-02-01', positions: ['S2'] },
+        { portfolioId: 'A', fromDate: '2025-01-15', since: 30, positions: ['S3', 'CASH:USD'] },
+        { portfolioId: 'C', fromDate: '2025-01-01', positions: ['S4'] },
+        { portfolioId: 'C', fromDate: '2025-02-01', since: 5 },
+      ]),
+    ).toEqual([
+      { portfolioId: 'A', fromDate: '2025-01-15', since: 20, positions: ['S1', 'CASH:USD', 'S3'] },
+      { portfolioId: 'B', fromDate: '2025-02-01', positions: ['S2'] },
+      { portfolioId: 'C', fromDate: '2025-01-01', since: 5 },
+    ])
   })
 })

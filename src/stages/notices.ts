@@ -14,11 +14,12 @@ export function parseNotices<T>(check: Check<T>, records: Batch['records']): T[]
   })
 }
 
-type Request = { portfolioId: string; fromDate: string; since?: number | undefined }
+type Request = { portfolioId: string; fromDate: string; since?: number | undefined; positions?: string[] | undefined }
 
 /**
  * One request per portfolio, from the earliest date any of them asked for, with the earliest
- * ingest time (`since`) any of them carries.
+ * ingest time (`since`) any of them carries, and the positions they name together: none (every
+ * position) if any of them names none.
  */
 export function earliestPerPortfolio(requests: readonly Request[]): Request[] {
   const earliest = new Map<string, Request>()
@@ -26,10 +27,18 @@ export function earliestPerPortfolio(requests: readonly Request[]): Request[] {
     const seen = earliest.get(r.portfolioId)
     const since = earlier(seen?.since, r.since)
     const fromDate = seen === undefined || r.fromDate < seen.fromDate ? r.fromDate : seen.fromDate
-    earliest.set(
-      r.portfolioId,
-      since === undefined ? { portfolioId: r.portfolioId, fromDate } : { portfolioId: r.portfolioId, fromDate, since },
-    )
+    const positions =
+      seen === undefined
+        ? r.positions
+        : seen.positions === undefined || r.positions === undefined
+          ? undefined
+          : [...new Set([...seen.positions, ...r.positions])]
+    earliest.set(r.portfolioId, {
+      portfolioId: r.portfolioId,
+      fromDate,
+      ...(since === undefined ? {} : { since }),
+      ...(positions === undefined ? {} : { positions }),
+    })
   }
   return [...earliest.values()]
 }

@@ -129,7 +129,11 @@ function persistSuite(transport: Transport, enabled: boolean) {
       seen.length = 0
       // P has a EUR base and trades in USD from Jan 3: a EUR/USD rate for Jan 5 changes their base values.
       await send('fx-rates', [{ from: 'EUR', to: 'USD', date: '2025-01-05', rate: '1.05' }])
-      expect(await noticeFor((n) => n.portfolioId === P && n.fromDate === '2025-01-05')).toBeDefined()
+      // Every position: a rate changes the base values of all of them (no positions named).
+      expect(await noticeFor((n) => n.portfolioId === P && n.fromDate === '2025-01-05')).toEqual({
+        portfolioId: P,
+        fromDate: '2025-01-05',
+      })
     }, 120_000)
 
     test('a correction moved later recomputes from the date it replaces; a redelivery changes nothing', async () => {
@@ -139,13 +143,40 @@ function persistSuite(transport: Transport, enabled: boolean) {
         const [r] = await db.sql`select version, trade_date::text as d from transactions where transaction_id = ${T(2)}`
         return r?.version === 2 ? r : undefined
       }, 'the correction')
-      expect(await noticeFor((n) => n.portfolioId === P)).toEqual({ portfolioId: P, fromDate: '2025-01-03' })
+      // It names the positions the versions before and after are about: the security and its cash.
+      const sorted = (n: Record<string, unknown> | undefined): Record<string, unknown> => ({
+        ...n,
+        positions: [...(n?.positions as string[])].sort(),
+      })
+      expect(sorted(await noticeFor((n) => n.portfolioId === P))).toEqual({
+        portfolioId: P,
+        fromDate: '2025-01-03',
+        positions: ['CASH:USD', S].sort(),
+      })
 
       seen.length = 0
       await send('transactions', [txn(T(2), '2025-01-09', '12')]) // the same content again
-      expect(await noticeFor((n) => n.portfolioId === P)).toEqual({ portfolioId: P, fromDate: '2025-01-09' })
+      expect(sorted(await noticeFor((n) => n.portfolioId === P))).toEqual({
+        portfolioId: P,
+        fromDate: '2025-01-09',
+        positions: ['CASH:USD', S].sort(),
+      })
       const [t2] = await db.sql`select version from transactions where transaction_id = ${T(2)}`
       expect(t2?.version).toBe(2)
+    }, 120_000)
+
+    test('a CANCEL names no positions: which transactions count changes, so every position is folded again', async () => {
+      seen.length = 0
+      const cancel = {
+        transactionId: T(20),
+        portfolioId: P,
+        type: 'CANCEL',
+        tradeDate: '2025-01-10',
+        cancels: T(2),
+        currency: 'USD',
+      }
+      await send('transactions', [cancel])
+      expect(await noticeFor((n) => n.portfolioId === P)).toEqual({ portfolioId: P, fromDate: '2025-01-09' })
     }, 120_000)
 
     test('a record that fails validation goes to the dead letters with where it came from; the batch goes on', async () => {

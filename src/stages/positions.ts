@@ -1,13 +1,24 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { FxTable } from '../domain/market-data.ts'
-import { recompute } from '../domain/positions.ts'
-import { TransactionsChanged } from '../domain/records.ts'
+import { type FoldScope, primaryPosition, recompute } from '../domain/positions.ts'
+import { type Transaction, TransactionsChanged } from '../domain/records.ts'
 import type { Batch, EventLog } from '../ports/event-log.ts'
 import type { DeadLetterSink } from '../ports/input-store.ts'
-import type { PositionStore, RecomputeResult } from '../ports/position-store.ts'
+import type { PositionStore, RecomputeResult, WrittenScope } from '../ports/position-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
 import { daysToToday, earliestPerPortfolio, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
+
+/** What a fold over `scope` wrote, for the replacing write to touch only that. */
+const writtenScope = (
+  scope: FoldScope & { loaded: string[]; positionCount: number },
+  transactions: readonly Transaction[],
+): WrittenScope => ({
+  positions: [...scope.positions],
+  own: transactions.filter((t) => scope.positions.has(primaryPosition(t))).map((t) => t.transactionId),
+  loaded: scope.loaded,
+  positionCount: scope.positionCount,
+})
 
 const notice = TypeCompiler.Compile(TransactionsChanged)
 
@@ -34,7 +45,7 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog; dead
             instruments: new Map(w.instruments.map((i) => [i.securityId, i])),
             fx: FxTable.of(w.fx),
           }
-          const folded = recompute(w.before, w.transactions, ctx)
+          const folded = recompute(w.before, w.transactions, ctx, w.scope)
           const refused = w.refusedCancels
           return {
             request: w.request,
@@ -43,6 +54,7 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog; dead
               [...w.transactions, ...refused.map((r) => r.cancel)].map((t) => [t.transactionId, t.tradeDate]),
             ),
             inputsAsOf: w.inputsAsOf,
+            ...(w.scope ? { scope: writtenScope(w.scope, w.transactions) } : {}),
           }
         },
         async (results) => {
@@ -53,7 +65,7 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog; dead
             Topics.positionsChanged,
             results
               .filter(({ request }) => changed.has(request.portfolioId))
-              .map(({ request }) => ({ key: request.portfolioId, value: JSON.stringify(request) })),
+              .map(({ request: { positions: _, ...job } }) => ({ key: job.portfolioId, value: JSON.stringify(job) })),
           )
         },
         { stage: 'positions', batch, sink: deps.deadLetters, jobOf: (w) => w.request, daysOf: daysToToday },

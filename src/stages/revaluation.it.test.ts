@@ -116,7 +116,7 @@ describe('revaluing only the positions a correction changed', () => {
     const history = async () =>
       (
         await sql()`select position_id as p, quantity::text as q, xmin::text as x from position_history
-                    where portfolio_id = ${Q} order by date, seq`
+                    where portfolio_id = ${Q} order by date, position_id collate "C", seq`
       ).map((r) => [r.p, r.q, r.x])
     const before = await history()
     await pipeline.send('transactions', [buyA('15')])
@@ -129,13 +129,13 @@ describe('revaluing only the positions a correction changed', () => {
     const after = await history()
     expect(after.map(([p, q]) => [p, q])).toEqual([
       [A, '15'],
-      ['CASH:USD', '-150'],
       [B, '10'],
-      ['CASH:USD', '-250'],
       [C, '10'],
+      ['CASH:USD', '-150'],
+      ['CASH:USD', '-250'],
       ['CASH:USD', '-350'],
-      [D, '10'],
       ['CASH:USD', '-450'],
+      [D, '10'],
     ])
     const kept = after.filter(([, , x], i) => x === before[i]?.[2]).map(([p]) => p)
     expect(kept).toEqual([B, C, D])
