@@ -7,7 +7,7 @@ import type { HeldRow } from '../domain/valuation.ts'
 import type { PortfolioWork, PositionStore, RecomputeRequest, RecomputeResult } from '../ports/position-store.ts'
 import type { Sql, Tx } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
-import { fxRatesFrom } from './pg-fx.ts'
+import { FxRates } from './pg-fx.ts'
 import { inputsAsOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 import { WHOLE } from './pg-valuation-store.ts'
 
@@ -65,6 +65,9 @@ export type HistoryRow = {
 
 /** PositionStore on PostgreSQL (sql/0003_positions.sql): batch reads, COPY writes via one writer connection. */
 export class PgPositionStore implements PositionStore {
+  /** The rates, read again only when they changed. */
+  private readonly fx = new FxRates()
+
   constructor(
     private readonly sql: Sql,
     private readonly writer: PgWriter,
@@ -115,13 +118,7 @@ export class PgPositionStore implements PositionStore {
       select record from instruments where security_id = any(${securities}::text[])`
     // The pairs touching each base, and those touching the pivot that crosses the rest (FxTable).
     const currencies = [...new Set([...known.values()].map((p) => p.baseCurrency)), FX_PIVOT]
-    // Only those that answer for a trade date from the earliest date on (FxTable: the latest on or
-    // before the day).
-    const fx = await fxRatesFrom(
-      this.sql,
-      this.sql`(to_currency = any(${currencies}::text[]) or from_currency = any(${currencies}::text[]))`,
-      froms.toSorted()[0] as string,
-    )
+    await this.fx.all(this.sql)
 
     const txnsOf = Map.groupBy(txns, (t) => t.record.portfolioId)
     const beforeOf = Map.groupBy(before, (b) => b.portfolio_id)
@@ -161,7 +158,9 @@ export class PgPositionStore implements PositionStore {
           ...(scope ? { scope } : {}),
           refusedCancels: refused.filter((r) => inRange(r.cancel)),
           instruments: instrumentRecords,
-          fx: fx.filter((r) => [r.from, r.to].some((c) => c === portfolio.baseCurrency || c === FX_PIVOT)),
+          fx: this.fx.picked(portfolio.baseCurrency, (r) =>
+            [r.from, r.to].some((c) => c === portfolio.baseCurrency || c === FX_PIVOT),
+          ),
           inputsAsOf: asOf,
         },
       ]

@@ -9,7 +9,7 @@ import type { PendingMark, ValuationResult, ValuationStore, ValuationWork } from
 import { businessDate, HOLIDAYS_OF_P } from './pg-business-date.ts'
 import type { Sql, Tx } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
-import { fxRatesFrom } from './pg-fx.ts'
+import { FxRates, fxRatesFrom } from './pg-fx.ts'
 import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 import { ReplacedDays } from './pg-replaced-days.ts'
 
@@ -28,8 +28,11 @@ export class PgValuationStore implements ValuationStore {
     private readonly writer: PgWriter,
   ) {}
 
+  /** The rates, read again only when they changed. */
+  private readonly fx = new FxRates()
+
   load(jobs: readonly ValuationJob[]): Promise<ValuationWork[]> {
-    return loadValuationWork(this.sql, jobs, undefined, { pending: true })
+    return loadValuationWork(this.sql, jobs, undefined, { pending: true, fx: this.fx })
   }
 
   /**
@@ -195,7 +198,7 @@ export async function loadValuationWork(
   sql: Sql,
   jobs: readonly ValuationJob[],
   until?: string,
-  options: { pending?: boolean } = {},
+  options: { pending?: boolean; fx?: FxRates | undefined } = {},
 ): Promise<ValuationWork[]> {
   if (jobs.length === 0) return []
   const [asOf, through, marked] = await Promise.all([
@@ -328,14 +331,17 @@ export async function loadValuationWork(
   const wanted = sql`(from_currency = any(${touching}::text[]) or to_currency = any(${touching}::text[])
       or exists (select 1 from unnest(${cFrom}::text[], ${cTo}::text[]) as c(a, b)
                  where (from_currency, to_currency) in ((c.a, c.b), (c.b, c.a))))`
-  const fx = await fxRatesFrom(sql, wanted, since, upTo)
+  // The stages keep every rate (read again when one changed); a query reads its range's.
+  const fx = options.fx ? await options.fx.all(sql) : await fxRatesFrom(sql, wanted, since, upTo)
 
   const priceTable = PriceTable.ofSeries(priceSeries)
   const byPortfolio = Map.groupBy(rows, (r) => r.portfolioId)
   const converts = (r: FxRate) =>
     conversions.some(([a, b]) => (r.from === a && r.to === b) || (r.from === b && r.to === a))
+  const pick = (b: string) => (r: FxRate) => [r.from, r.to].some((c) => c === b || c === FX_PIVOT) || converts(r)
+  const conversionKey = conversions.map((c) => c.join('/')).join(',')
   const fxOf = new Map(
-    bases.map((b) => [b, fx.filter((r) => [r.from, r.to].some((c) => c === b || c === FX_PIVOT) || converts(r))]),
+    bases.map((b) => [b, options.fx ? options.fx.picked(`${b}|${conversionKey}`, pick(b)) : fx.filter(pick(b))]),
   )
   const pendingOf = Map.groupBy(pendingRows, (p) => p.portfolioId)
   const supersededOf = Map.groupBy(supersededRows, (r) => `${r.portfolioId}\u0000${r.positionId}`)

@@ -139,8 +139,22 @@ export const FX_PIVOT = 'USD'
  * the product of the two legs (each direct or inverse as above), rounded at scale once, dated by
  * the older leg. Only when no quote of the pair itself exists on or before the day.
  */
+const shared = new WeakMap<readonly FxRate[], FxTable>()
+
 export class FxTable {
   private constructor(private readonly series: Map<string, Series>) {}
+  /**
+   * The table of `rates`, built once per array: the stores hand the same array while the rates
+   * are unchanged (src/adapters/pg-fx.ts), so a table and the answers it remembers outlive a batch.
+   */
+  static ofShared(rates: readonly FxRate[]): FxTable {
+    let table = shared.get(rates)
+    if (table === undefined) {
+      table = FxTable.of(rates)
+      shared.set(rates, table)
+    }
+    return table
+  }
   static of(rates: readonly FxRate[]): FxTable {
     return new FxTable(
       index(

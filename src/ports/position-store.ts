@@ -20,7 +20,7 @@ export type PortfolioWork = {
   refusedCancels: Cancelled['refused']
   instruments: Instrument[]
   /** Rates from and to the portfolio's base currency and FX_PIVOT. */
-  fx: FxRate[]
+  fx: readonly FxRate[]
   /** When loading began: inputs committed before are reflected (lineage). */
   inputsAsOf: string
   /**

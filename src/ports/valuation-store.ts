@@ -16,7 +16,7 @@ export type ValuationWork = {
   /** Prices from fromDate on, plus the latest before it, of the securities held (one table per load). */
   prices: PriceTable
   /** Rates from fromDate on, plus the latest before it, of the pairs with the base currency. */
-  fx: FxRate[]
+  fx: readonly FxRate[]
   /** When loading began: inputs committed before are reflected (lineage). */
   inputsAsOf: string
   /**

@@ -43,7 +43,7 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog; dead
           const ctx = {
             portfolio: w.portfolio,
             instruments: new Map(w.instruments.map((i) => [i.securityId, i])),
-            fx: FxTable.of(w.fx),
+            fx: FxTable.ofShared(w.fx),
           }
           const folded = recompute(w.before, w.transactions, ctx, w.scope)
           const refused = w.refusedCancels

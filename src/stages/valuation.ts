@@ -113,16 +113,12 @@ export async function valueJobs(
   batch: Batch,
   written: (jobs: ValuationJob[]) => Promise<void>,
 ): Promise<void> {
-  // Work items of one load share the FX rows: index them once, not per portfolio.
-  const fxTables = new WeakMap<object, FxTable>()
+  // Work items share the FX rows (of one load, and of every load while the rates are unchanged):
+  // index them once, not per portfolio.
   await inSlices(
     jobs,
     (slice) => store.load(slice),
-    (w) => {
-      const fx = fxTables.get(w.fx) ?? FxTable.of(w.fx)
-      fxTables.set(w.fx, fx)
-      return valueWork(w, fx)
-    },
+    (w) => valueWork(w, FxTable.ofShared(w.fx)),
     async (results) => {
       await store.replace(results)
       await written(results.map((r) => r.job))
