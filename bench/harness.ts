@@ -4,7 +4,7 @@
  *
  *   bun bench/harness.ts --size small|medium|large [--portfolios N] [--transport pg|kafka] [--kafka-client platformatic|rdkafka] [--processes all|ROLE=N,...]
  *                        [--clients 4 [--query-rate R [--query-phase spread|aligned]]] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
- *                        [--trickle N [--rate 20] [--trickle-kinds correction,trade,price,fx]] [--valuation-workers 1] [--query-workers 1]
+ *                        [--trickle N [--rate 20] [--trickle-kinds correction,trade,price,fx] [--correction-years 5]] [--valuation-workers 1] [--query-workers 1]
  *   bun bench/harness.ts --compare OLD.json NEW.json
  *
  * Deployments: `--processes all` (default) is one `pas --role all` process, the embedded default's
@@ -90,6 +90,8 @@ export type HarnessOptions = {
   trickle?: number
   /** Which kinds of single change the trickle sends (bench/trickle.ts, TRICKLE_KINDS); default all, in that order. */
   trickleKinds?: readonly TrickleKind[]
+  /** Trickle corrections: the first purchase within this many years of the business date (default: the first). */
+  correctionYears?: number
   rate?: number
 }
 
@@ -479,6 +481,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
             headers: keyHeader,
             count: options.trickle ?? 0,
             kinds: options.trickleKinds ?? TRICKLE_KINDS,
+            correctionYears: options.correctionYears,
             perSecond: options.rate ?? 20,
             clients: options.clients,
             queryRate: options.queryRate ?? 0,
@@ -611,6 +614,7 @@ if (import.meta.main) {
       'kafka-brokers': { type: 'string' },
       trickle: { type: 'string' },
       'trickle-kinds': { type: 'string', default: TRICKLE_KINDS.join(',') },
+      'correction-years': { type: 'string' },
       'valuation-workers': { type: 'string' },
       'query-workers': { type: 'string' },
       rate: { type: 'string', default: '20' },
@@ -664,6 +668,7 @@ if (import.meta.main) {
       kafkaBrokers: values['kafka-brokers'],
       trickle: values.trickle ? Number(values.trickle) : 0,
       trickleKinds: trickleKinds as TrickleKind[],
+      ...(values['correction-years'] === undefined ? {} : { correctionYears: Number(values['correction-years']) }),
       valuationWorkers: values['valuation-workers'] === undefined ? undefined : Number(values['valuation-workers']),
       queryWorkers: values['query-workers'] === undefined ? undefined : Number(values['query-workers']),
       rate: Number(values.rate),

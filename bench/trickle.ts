@@ -7,8 +7,9 @@
  * portfolio's series write to that write), and the review latencies meanwhile.
  *
  * Kinds:
- * - `correction`: a portfolio's earliest purchase sent again with its quantity changed by one (a
- *   back-dated correction: positions, valuation and series from that day on);
+ * - `correction`: a portfolio's earliest purchase (within `correctionYears` of the business date,
+ *   when given) sent again with its quantity changed by one (a back-dated correction: positions,
+ *   valuation and series from that day on);
  * - `trade`: a new purchase of one unit on the business date;
  * - `price`: a past day's price of one of the most widely held securities, corrected by 0.1 % (the
  *   fan-out revalues every holder for the days that price is in force);
@@ -64,6 +65,8 @@ export type TrickleOptions = {
   count: number
   /** The kinds to send, in this order. */
   kinds: readonly TrickleKind[]
+  /** Corrections: the first purchase within this many years of the business date (default: the first). */
+  correctionYears?: number | undefined
   perSecond: number
   clients: number
   /** Reviews per second per client on a fixed schedule; 0 (default): again as soon as answered. */
@@ -138,15 +141,26 @@ export const quantile = (sorted: readonly number[], q: number) =>
 /** One change of `kind`, number `k`: what to POST where. */
 type Change = { path: string; records: unknown[] }
 
-async function changesOf(sql: Sql, kind: TrickleKind, count: number, portfolios: number): Promise<Change[]> {
+async function changesOf(
+  sql: Sql,
+  kind: TrickleKind,
+  count: number,
+  portfolios: number,
+  correctionYears?: number,
+): Promise<Change[]> {
   const [bd] = await sql<{ d: string }[]>`select date::text as d from business_date`
   const businessDate = bd?.d as string
   const portfolioOf = (k: number) => `BP${(k * 7919) % portfolios}`
   switch (kind) {
     case 'correction': {
+      // The first purchase, or with `correctionYears` the first within that many years of the
+      // business date (issue 13: corrections up to five years back on ten-year histories).
+      const since = correctionYears === undefined ? '-infinity' : `${businessDate}`
+      const back = correctionYears ?? 0
       const rows = await sql<{ record: Record<string, string> }[]>`
         select distinct on (portfolio_id) record from transactions
         where portfolio_id = any(${Array.from({ length: count }, (_, k) => portfolioOf(k))}::text[]) and type = 'BUY'
+          and trade_date >= ${since}::date - make_interval(years => ${back}::int)
         order by portfolio_id, trade_date, transaction_id`
       return Array.from({ length: count }, (_, k) => {
         // As sent, without what persist adds (who wrote it, where it came from).
@@ -214,7 +228,7 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
   const { sql, urls, ingestUrl, apiUrl, headers, count, perSecond, progress } = options
   const results: TrickleResult[] = []
   for (const kind of options.kinds) {
-    const changes = await changesOf(sql, kind, count, options.portfolios)
+    const changes = await changesOf(sql, kind, count, options.portfolios, options.correctionYears)
     const before = await scrape(urls)
     // Reviews while the changes flow: random portfolios, as fast as each client can.
     const reviews: number[] = []
