@@ -155,12 +155,14 @@ async function changesOf(
     case 'correction': {
       // The first purchase, or with `correctionYears` the first within that many years of the
       // business date (issue 13: corrections up to five years back on ten-year histories).
-      const since = correctionYears === undefined ? '-infinity' : `${businessDate}`
-      const back = correctionYears ?? 0
+      const within =
+        correctionYears === undefined
+          ? sql``
+          : sql`and trade_date >= ${businessDate}::date - make_interval(years => ${correctionYears}::int)`
       const rows = await sql<{ record: Record<string, string> }[]>`
         select distinct on (portfolio_id) record from transactions
         where portfolio_id = any(${Array.from({ length: count }, (_, k) => portfolioOf(k))}::text[]) and type = 'BUY'
-          and trade_date >= ${since}::date - make_interval(years => ${back}::int)
+          ${within}
         order by portfolio_id, trade_date, transaction_id`
       return Array.from({ length: count }, (_, k) => {
         // As sent, without what persist adds (who wrote it, where it came from).
