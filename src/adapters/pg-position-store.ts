@@ -174,7 +174,7 @@ export class PgPositionStore implements PositionStore {
     const cashflows: Cashflow[] = []
     const rejections: Cell[][] = []
     for (const { request, result, tradeDates } of results) {
-      // seq: the order the engine applied rows within one portfolio-day (domain/positions.ts).
+      // seq: the order the engine applied a position's rows of one day (domain/positions.ts).
       result.rows.forEach((row, i) => {
         history.push({ row, seq: result.seqs[i] as number })
       })
