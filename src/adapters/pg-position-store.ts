@@ -116,8 +116,8 @@ export class PgPositionStore implements PositionStore {
     const securities = [...new Set(txns.map((t) => t.record.securityId).filter((s): s is string => s !== undefined))]
     const instruments = await this.sql<{ record: Instrument }[]>`
       select record from instruments where security_id = any(${securities}::text[])`
-    // The pairs touching each base, and those touching the pivot that crosses the rest (FxTable).
-    const currencies = [...new Set([...known.values()].map((p) => p.baseCurrency)), FX_PIVOT]
+    // Every rate, kept while unchanged; each portfolio takes the pairs touching its base, and those
+    // touching the pivot that crosses the rest (FxTable).
     await this.fx.all(this.sql)
 
     const txnsOf = Map.groupBy(txns, (t) => t.record.portfolioId)

@@ -146,7 +146,7 @@ function persistSuite(transport: Transport, enabled: boolean) {
       // It names the positions the versions before and after are about: the security and its cash.
       const sorted = (n: Record<string, unknown> | undefined): Record<string, unknown> => ({
         ...n,
-        positions: [...(n?.positions as string[])].sort(),
+        positions: [...((n?.positions as string[] | undefined) ?? [])].sort(),
       })
       expect(sorted(await noticeFor((n) => n.portfolioId === P))).toEqual({
         portfolioId: P,
