@@ -106,11 +106,13 @@ export class PgPositionStore implements PositionStore {
           select distinct on (h.position_id) h.* from position_history h
           where h.portfolio_id = w.portfolio_id and h.date < w.from_date
           order by h.position_id, h.date desc, h.seq desc) as h`.execute(),
-      this.sql<{ portfolioId: string; transactionId: string }[]>`
-        select r.portfolio_id as "portfolioId", r.transaction_id as "transactionId"
-        from unnest(${scoped.map((r) => r.portfolioId)}::text[], ${scoped.map((r) => r.fromDate)}::date[])
-          as w(portfolio_id, from_date)
-        join transaction_rejections r on r.portfolio_id = w.portfolio_id and r.date >= w.from_date`.execute(),
+      scoped.length === 0
+        ? []
+        : this.sql<{ portfolioId: string; transactionId: string }[]>`
+            select r.portfolio_id as "portfolioId", r.transaction_id as "transactionId"
+            from unnest(${scoped.map((r) => r.portfolioId)}::text[], ${scoped.map((r) => r.fromDate)}::date[])
+              as w(portfolio_id, from_date)
+            join transaction_rejections r on r.portfolio_id = w.portfolio_id and r.date >= w.from_date`.execute(),
     ])
     const rejectedOf = Map.groupBy(rejections, (r) => r.portfolioId)
     const securities = [...new Set(txns.map((t) => t.record.securityId).filter((s): s is string => s !== undefined))]

@@ -326,13 +326,10 @@ export async function loadValuationWork(
       }),
     ),
   ].map((pair) => pair.split('/') as [string, string])
-  const [cFrom, cTo] = [conversions.map((c) => c[0]), conversions.map((c) => c[1])]
-  const touching = [...bases, FX_PIVOT]
-  const wanted = sql`(from_currency = any(${touching}::text[]) or to_currency = any(${touching}::text[])
-      or exists (select 1 from unnest(${cFrom}::text[], ${cTo}::text[]) as c(a, b)
-                 where (from_currency, to_currency) in ((c.a, c.b), (c.b, c.a))))`
   // The stages keep every rate (read again when one changed); a query reads its range's.
-  const fx = options.fx ? await options.fx.all(sql) : await fxRatesFrom(sql, wanted, since, upTo)
+  const fx = options.fx
+    ? await options.fx.all(sql)
+    : await fxRatesFrom(sql, wantedPairs(sql, [...bases, FX_PIVOT], conversions), since, upTo)
 
   const priceTable = PriceTable.ofSeries(priceSeries)
   const byPortfolio = Map.groupBy(rows, (r) => r.portfolioId)
@@ -521,6 +518,12 @@ const readSuperseded = (sql: Sql, ids: readonly string[]) => sql<HeldRow[]>`
          quantity::text as quantity, cost_local::text as "costLocal", cost_base::text as "costBase"
   from superseded_history where portfolio_id = any(${ids}::text[])
   order by portfolio_id, position_id, date, seq`
+
+/** The pairs touching `touching` (each base, and the pivot), and those converting a price quoted in a third currency. */
+const wantedPairs = (sql: Sql, touching: readonly string[], conversions: readonly (readonly [string, string])[]) =>
+  sql`(from_currency = any(${touching}::text[]) or to_currency = any(${touching}::text[])
+      or exists (select 1 from unnest(${conversions.map((c) => c[0])}::text[], ${conversions.map((c) => c[1])}::text[]) as c(a, b)
+                 where (from_currency, to_currency) in ((c.a, c.b), (c.b, c.a))))`
 
 /** The last day a job values: the business date, or the day before its last span ends if earlier. */
 function lastDayValued(job: ValuationJob, businessDate: string): string {
