@@ -27,3 +27,46 @@ describe('migrate', () => {
     await expect(migrate(db.sql)).rejects.toThrow(`migration ${first} was edited after it was applied`)
   })
 })
+
+describe('0024_day_months', () => {
+  test('moves the day sums and the series into month rows; the views of the old names read the same days', async () => {
+    const at = migrations.findIndex((m) => m.name === '0024_day_months')
+    const rollback = new Error('rolled back')
+    // In a schema of its own, migrated up to 0023, with rows in the tables as they were; rolled back after.
+    const outcome = db.sql.begin(async (tx) => {
+      await tx`create schema before_0024`
+      await tx`set local search_path to before_0024`
+      for (const m of migrations.slice(0, at)) await tx.unsafe(m.sql)
+      await tx`insert into portfolio_values (portfolio_id, date, emv_base, positions, complete) values
+        ('P', '2025-01-30', 100.5, 2, true), ('P', '2025-01-31', 101, 2, false), ('P', '2025-02-03', 99.25, 1, true),
+        ('Q', '2025-01-31', 7, 1, true)`
+      await tx`insert into portfolio_series (portfolio_id, date, bmv_base, emv_base, sod_flow_base, eod_flow_base,
+                 fees_base, income_base, complete) values
+        ('P', '2025-01-31', 100.5, 101, 0, 0, 1.5, 0, false), ('P', '2025-02-03', 101, 99.25, -2, 0, 0, 0.75, true)`
+      await tx.unsafe((migrations[at] as { sql: string }).sql)
+      const months = await tx`select portfolio_id, month::text, dates::text, emv_base::text, positions::text,
+                                     complete::text from portfolio_value_months order by portfolio_id, month`
+      const values = await tx`select portfolio_id, date::text, emv_base::text, positions, complete, month::text
+                              from portfolio_values order by portfolio_id, date`
+      const series = await tx`select date::text, bmv_base::text, emv_base::text, sod_flow_base::text, fees_base::text,
+                                     income_base::text, complete, month::text from portfolio_series order by date`
+      expect(months.map((r) => Object.values(r))).toEqual([
+        ['P', '2025-01-01', '{2025-01-30,2025-01-31}', '{100.5,101}', '{2,2}', '{t,f}'],
+        ['P', '2025-02-01', '{2025-02-03}', '{99.25}', '{1}', '{t}'],
+        ['Q', '2025-01-01', '{2025-01-31}', '{7}', '{1}', '{t}'],
+      ])
+      expect(values.map((r) => Object.values(r))).toEqual([
+        ['P', '2025-01-30', '100.5', 2, true, '2025-01-01'],
+        ['P', '2025-01-31', '101', 2, false, '2025-01-01'],
+        ['P', '2025-02-03', '99.25', 1, true, '2025-02-01'],
+        ['Q', '2025-01-31', '7', 1, true, '2025-01-01'],
+      ])
+      expect(series.map((r) => Object.values(r))).toEqual([
+        ['2025-01-31', '100.5', '101', '0', '1.5', '0', false, '2025-01-01'],
+        ['2025-02-03', '101', '99.25', '-2', '0', '0.75', true, '2025-02-01'],
+      ])
+      throw rollback
+    })
+    await expect(outcome).rejects.toBe(rollback)
+  })
+})

@@ -22,6 +22,7 @@ import m0020 from '../../sql/0020_lineage_per_portfolio_run.sql' with { type: 't
 import m0021 from '../../sql/0021_valuation_pending.sql' with { type: 'text' }
 import m0022 from '../../sql/0022_holidays.sql' with { type: 'text' }
 import m0023 from '../../sql/0023_fx_rates_changes.sql' with { type: 'text' }
+import m0024 from '../../sql/0024_day_months.sql' with { type: 'text' }
 import type { Sql } from './pg-client.ts'
 
 /** Every file in sql/, in order. Imported as text so the compiled binary carries them. */
@@ -49,6 +50,7 @@ export const migrations: readonly { name: string; sql: string }[] = [
   { name: '0021_valuation_pending', sql: m0021 },
   { name: '0022_holidays', sql: m0022 },
   { name: '0023_fx_rates_changes', sql: m0023 },
+  { name: '0024_day_months', sql: m0024 },
 ]
 
 const checksum = (text: string) => createHash('sha256').update(text).digest('hex')

@@ -6,16 +6,14 @@ import { seriesMoney } from '../domain/timeseries.ts'
 import type { SeriesResult, SeriesStore, SeriesWork } from '../ports/series-store.ts'
 import { businessDate, HOLIDAYS_OF_P } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
-import { copyRows, type PgWriter } from './pg-copy.ts'
+import type { PgWriter } from './pg-copy.ts'
+import { readDays, replaceDays, SERIES_MONTHS, VALUE_MONTHS } from './pg-day-months.ts'
 import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 import { CASHFLOW_COLUMNS } from './pg-position-store.ts'
 import { ReplacedDays } from './pg-replaced-days.ts'
 
-const COPY_TIMEOUT_MS = 60_000
-const SERIES = ['bmv_base', 'emv_base', 'sod_flow_base', 'eod_flow_base', 'fees_base', 'income_base'] as const
-
 /**
- * SeriesStore on PostgreSQL (sql/0005_series.sql). Only the portfolio series is stored: a position's
+ * SeriesStore on PostgreSQL (sql/0005_series.sql, stored by month: sql/0024_day_months.sql). Only the portfolio series is stored: a position's
  * series is derived on read from its valuations and cashflows (src/query/pg-reads.ts).
  */
 export class PgSeriesStore implements SeriesStore {
@@ -58,21 +56,13 @@ export class PgSeriesStore implements SeriesStore {
     // (14 ms for 50 one-day windows on medium's 130,000 day sums; 0.2 ms by portfolio).
     const scope = this.sql`unnest(${ids}::text[], ${ranged.map((r) => r.lo)}::date[],
       ${ranged.map((r) => r.hi)}::date[]) as w(portfolio_id, lo, hi)`
-    // The day sums the valuation stage wrote with the valuations: one row per portfolio-day, never
-    // the position-days again; read as one row per portfolio, the columns comma-joined (ten years
-    // are 2,610 days, and a row per day cost more to decode than the series costs to compute). The
-    // text is made canonical (sums of older rows may carry zeros).
-    const totals = this.sql<
-      { portfolio_id: string; dates: string; emvs: string; positions: string; completes: string }[]
-    >`
-      select w.portfolio_id, string_agg(v.date::text, ',' order by v.date) as dates,
-             string_agg(v.emv_base::text, ',' order by v.date) as emvs,
-             string_agg(v.positions::text, ',' order by v.date) as positions,
-             string_agg(case when v.complete then 't' else 'f' end, '' order by v.date) as completes
-      from ${scope} cross join lateral (
-        select * from portfolio_values v where v.portfolio_id = w.portfolio_id and v.date between w.lo and w.hi
-        offset 0) as v
-      group by w.portfolio_id`.execute()
+    // The day sums the valuation stage wrote with the valuations: one row per portfolio-month,
+    // never the position-days again. The text is made canonical (sums of older rows may carry zeros).
+    const totals = readDays(
+      this.sql,
+      VALUE_MONTHS,
+      ranged.map((r) => ({ portfolioId: r.id, lo: r.lo, hi: r.hi })),
+    )
     // Flows dated on the weekend before a window count on its Monday (WEEKDAYS): read three days back.
     const cashflows = this.sql<Cashflow[]>`
       select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
@@ -81,20 +71,20 @@ export class PgSeriesStore implements SeriesStore {
         offset 0) as c`.execute()
     // Where each series starts: a window after its first point opens on the day before's close.
     const starts = this.sql<{ portfolio_id: string; first: string }[]>`
-      select s.portfolio_id, (select min(x.date) from portfolio_series x where x.portfolio_id = s.portfolio_id)::text as first
+      select s.portfolio_id, (select x.dates[1] from portfolio_series_months x where x.portfolio_id = s.portfolio_id
+                              order by x.month limit 1)::text as first
       from unnest(${ids}::text[]) as s(portfolio_id)`.execute()
     const [totalRows, cashflowRows, startRows] = await Promise.all([totals, cashflows, starts])
     const totalsOf = new Map(
-      totalRows.map((t) => {
-        const [emvs, positions] = [t.emvs.split(','), t.positions.split(',')]
-        const days = t.dates.split(',').map((date, i) => ({
+      [...totalRows].map(([portfolioId, days]) => [
+        portfolioId,
+        days.map(({ date, cells: [emv, positions, complete] }) => ({
           date,
-          emvBase: fromScaled(toScaled(emvs[i] as string)),
-          positions: Number(positions[i]),
-          complete: t.completes[i] === 't',
-        }))
-        return [t.portfolio_id, days]
-      }),
+          emvBase: fromScaled(toScaled(emv as string)),
+          positions: Number(positions),
+          complete: complete === 't',
+        })),
+      ]),
     )
     const cashflowsOf = Map.groupBy(cashflowRows, (c) => c.portfolioId)
     const firstOf = new Map(startRows.map((r) => [r.portfolio_id, r.first]))
@@ -130,8 +120,12 @@ export class PgSeriesStore implements SeriesStore {
         else replaced.add(r.job.portfolioId, w.from, w.to)
       }
     }
-    const portfolioRows = results.flatMap((r) =>
-      r.portfolio.map((p) => [p.portfolioId, p.date, ...seriesMoney(p), String(p.complete)]),
+    const points = results.flatMap((r) =>
+      r.portfolio.map((p) => ({
+        portfolioId: p.portfolioId,
+        date: p.date,
+        cells: [...seriesMoney(p), p.complete ? 't' : 'f'],
+      })),
     )
     await this.writer.transaction(async (tx) => {
       await lockPortfolios(
@@ -139,14 +133,7 @@ export class PgSeriesStore implements SeriesStore {
         'timeseries',
         results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
-      await replaced.delete(tx, 'portfolio_series')
-      await copyRows(
-        tx,
-        'portfolio_series',
-        ['portfolio_id', 'date', ...SERIES, 'complete'],
-        portfolioRows,
-        COPY_TIMEOUT_MS,
-      )
+      await replaceDays(tx, SERIES_MONTHS, replaced, points)
       await writeLineage(tx, 'timeseries', lineageOf(results))
     })
   }

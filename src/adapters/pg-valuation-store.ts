@@ -1,6 +1,6 @@
 import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { FX_PIVOT, type PriceSeries, PriceTable } from '../domain/market-data.ts'
-import { fromScaled } from '../domain/money.ts'
+import { fromScaled, toScaled } from '../domain/money.ts'
 import type { FxChanged, FxRate, Instrument, Portfolio, PricesChanged, Span, ValuationJob } from '../domain/records.ts'
 import { jobOf, spansOf } from '../domain/spans.ts'
 import type { HeldRow } from '../domain/valuation.ts'
@@ -9,6 +9,7 @@ import type { PendingMark, ValuationResult, ValuationStore, ValuationWork } from
 import { businessDate, HOLIDAYS_OF_P } from './pg-business-date.ts'
 import type { Sql, Tx } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
+import { type DayRow, editDays, monthOf, replaceDays, VALUE_MONTHS } from './pg-day-months.ts'
 import { FxRates, fxRatesFrom } from './pg-fx.ts'
 import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 import { ReplacedDays } from './pg-replaced-days.ts'
@@ -51,11 +52,15 @@ export class PgValuationStore implements ValuationStore {
         else replaced.add(r.job.portfolioId, from, fromEpochDay(toEpochDay(until) - 1))
       }
     }
-    const totals: Cell[][] = []
+    const totals: DayRow[] = []
     const unvalued: Cell[][] = []
     for (const r of results) {
       for (const t of r.totals)
-        totals.push([r.job.portfolioId, t.date, t.emvBase, String(t.positions), String(t.complete)])
+        totals.push({
+          portfolioId: r.job.portfolioId,
+          date: t.date,
+          cells: [t.emvBase, String(t.positions), t.complete ? 't' : 'f'],
+        })
       for (const d of r.unvalued) unvalued.push([d.row.portfolioId, d.row.positionId, fromEpochDay(d.day), d.status])
     }
     await this.writer.transaction(async (tx) => {
@@ -65,14 +70,8 @@ export class PgValuationStore implements ValuationStore {
         results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
       await stillPending(tx, results)
-      await Promise.all([replaced.delete(tx, 'portfolio_values'), replaced.delete(tx, 'unvalued_days')])
-      await copyRows(
-        tx,
-        'portfolio_values',
-        ['portfolio_id', 'date', 'emv_base', 'positions', 'complete'],
-        totals,
-        COPY_TIMEOUT_MS,
-      )
+      await replaced.delete(tx, 'unvalued_days')
+      await replaceDays(tx, VALUE_MONTHS, replaced, totals)
       await copyRows(tx, 'unvalued_days', ['portfolio_id', 'position_id', 'date', 'status'], unvalued, COPY_TIMEOUT_MS)
       await applyRevisions(tx, results)
       await writeLineage(tx, 'valuation', lineageOf(results))
@@ -443,23 +442,10 @@ async function applyRevisions(tx: Tx, results: readonly ValuationResult[]): Prom
   }
   const deltas = [...perDay.values()].filter((d) => d.emv !== 0n || d.positions !== 0)
   const now = applied.flatMap((v) => v.unvalued)
-  const [, emptied, gone] = await Promise.all([
+  const [, gone] = await Promise.all([
     tx`delete from superseded_history s
        using unnest(${pids}::text[], ${posids}::text[]) as w(portfolio_id, position_id)
        where s.portfolio_id = w.portfolio_id and s.position_id = w.position_id`.execute(),
-    // A day new to the sums has only this position on it: complete unless it is unvalued. The
-    // days no position is left on come back, to be deleted (rarely any: a position gone whole).
-    tx<{ portfolioId: string; date: string }[]>`
-       with summed as (
-         insert into portfolio_values as v (portfolio_id, date, emv_base, positions, complete)
-         select d.portfolio_id, d.date, d.emv, d.positions, true
-         from unnest(${deltas.map((d) => d.portfolioId)}::text[], ${deltas.map((d) => d.date)}::date[],
-                     ${deltas.map((d) => fromScaled(d.emv))}::numeric[], ${deltas.map((d) => d.positions)}::int[])
-           as d(portfolio_id, date, emv, positions)
-         on conflict (portfolio_id, date) do update
-           set emv_base = v.emv_base + excluded.emv_base, positions = v.positions + excluded.positions
-         returning v.portfolio_id, v.date, v.positions)
-       select portfolio_id as "portfolioId", date::text as date from summed where positions = 0`.execute(),
     tx<{ portfolioId: string; date: string }[]>`
        delete from unvalued_days u
        using unnest(${pids}::text[], ${posids}::text[], ${froms}::date[]) as w(portfolio_id, position_id, from_date)
@@ -473,25 +459,44 @@ async function applyRevisions(tx: Tx, results: readonly ValuationResult[]): Prom
     now.map((d) => [d.row.portfolioId, d.row.positionId, fromEpochDay(d.day), d.status]),
     COPY_TIMEOUT_MS,
   )
-  const recheck = [
-    ...new Set([
-      ...gone.map((g) => `${g.portfolioId}\u0000${g.date}`),
-      ...now.map((d) => `${d.row.portfolioId}\u0000${fromEpochDay(d.day)}`),
-    ]),
-  ].map((k) => k.split('\u0000') as [string, string])
-  await Promise.all([
-    emptied.length === 0
-      ? undefined
-      : tx`delete from portfolio_values v
-           using unnest(${emptied.map((d) => d.portfolioId)}::text[], ${emptied.map((d) => d.date)}::date[]) as d(portfolio_id, date)
-           where v.portfolio_id = d.portfolio_id and v.date = d.date and v.positions = 0`.execute(),
-    recheck.length === 0
-      ? undefined
-      : tx`update portfolio_values v
-           set complete = not exists (select 1 from unvalued_days u where u.portfolio_id = v.portfolio_id and u.date = v.date)
-           from unnest(${recheck.map((k) => k[0])}::text[], ${recheck.map((k) => k[1])}::date[]) as d(portfolio_id, date)
-           where v.portfolio_id = d.portfolio_id and v.date = d.date`.execute(),
-  ])
+  // The days whose unvalued position-days changed, and which of them still have one.
+  const recheck = new Map<string, { portfolioId: string; date: string }>()
+  for (const d of [...gone, ...now.map((u) => ({ portfolioId: u.row.portfolioId, date: fromEpochDay(u.day) }))])
+    recheck.set(`${d.portfolioId}\u0000${d.date}`, d)
+  const checked = [...recheck.values()]
+  const incomplete = new Set(
+    checked.length === 0
+      ? []
+      : (
+          await tx<{ portfolioId: string; date: string }[]>`
+            select distinct u.portfolio_id as "portfolioId", u.date::text as date from unvalued_days u
+            join unnest(${checked.map((d) => d.portfolioId)}::text[], ${checked.map((d) => d.date)}::date[])
+              as w(portfolio_id, date) using (portfolio_id, date)`
+        ).map((r) => `${r.portfolioId}\u0000${r.date}`),
+  )
+  const deltasOf = Map.groupBy(deltas, (d) => `${d.portfolioId}\u0000${monthOf(d.date)}`)
+  const recheckOf = Map.groupBy(checked, (d) => `${d.portfolioId}\u0000${monthOf(d.date)}`)
+  // Each difference is added to its day's sum (a day new to the sums has only this position on
+  // it: complete unless rechecked), a day no position is left on goes (rarely any: a position
+  // gone whole), and the rechecked days are complete unless a position-day of theirs is unvalued.
+  await editDays(tx, VALUE_MONTHS, [...deltas, ...checked], ({ portfolioId, month }, days) => {
+    const key = `${portfolioId}\u0000${month}`
+    for (const d of deltasOf.get(key) ?? []) {
+      const [emv, positions, complete] = (days.get(d.date) ?? ['0', '0', 't']) as [string, string, string]
+      const left = Number(positions) + d.positions
+      if (left === 0) days.delete(d.date)
+      else days.set(d.date, [fromScaled(toScaled(emv) + d.emv), String(left), complete])
+    }
+    for (const { date } of recheckOf.get(key) ?? []) {
+      const cells = days.get(date)
+      if (cells)
+        days.set(date, [
+          cells[0] as string,
+          cells[1] as string,
+          incomplete.has(`${portfolioId}\u0000${date}`) ? 'f' : 't',
+        ])
+    }
+  })
 }
 
 /** valuation_pending's position_id for a portfolio revalued as a whole (sql/0021_valuation_pending.sql). */

@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import { HOLIDAYS_OF_P } from '../adapters/pg-business-date.ts'
 import type { Sql } from '../adapters/pg-client.ts'
+import { readDays, SERIES_MONTHS } from '../adapters/pg-day-months.ts'
 import { CASHFLOW_COLUMNS } from '../adapters/pg-position-store.ts'
 import { type Calendar, calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { dec } from '../domain/money.ts'
@@ -542,7 +543,8 @@ export class PgReads {
       from (select coalesce(sum(emv_base - bmv_base - sod_flow_base - eod_flow_base), 0)::text as pnl,
                    coalesce(sum(income_base), 0)::text as income, coalesce(sum(fees_base), 0)::text as fees
             from portfolio_series
-            where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date) as s,
+            where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date
+              and month between date_trunc('month', ${lo(range)}::date)::date and ${hi(range)}::date) as s,
            (select coalesce(sum(amount_base) filter (where amount_base > 0), 0)::text as deposits,
                    coalesce(sum(amount_base) filter (where amount_base < 0), 0)::text as withdrawals
             from cashflows
@@ -551,36 +553,22 @@ export class PgReads {
     return row as PeriodTotals
   }
 
-  /**
-   * The portfolio's series over the range, by date. Read as one row, each column's values
-   * comma-joined in date order: ten years are 2,600 rows, and decoding a row per day cost more
-   * than the analytics that read them.
-   */
+  /** The portfolio's series over the range, by date. */
   async portfolioSeries(portfolioId: string, range: Range): Promise<Static<typeof PortfolioSeriesView>[]> {
-    const joined = (column: string) => this.sql.unsafe(`string_agg(${column}::text, ',' order by date)`)
-    const [row] = await this.sql<
-      Record<'date' | 'bmv' | 'emv' | 'sod' | 'eod' | 'fees' | 'income' | 'complete', string | null>[]
-    >`
-      select ${joined('date')} as date, ${joined('bmv_base')} as bmv, ${joined('emv_base')} as emv,
-             ${joined('sod_flow_base')} as sod, ${joined('eod_flow_base')} as eod, ${joined('fees_base')} as fees,
-             ${joined('income_base')} as income, string_agg(case when complete then 't' else 'f' end, '' order by date) as complete
-      from portfolio_series
-      where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date`
-    if (!row?.date) return []
-    const [bmv, emv, sod, eod, fees, income] = [row.bmv, row.emv, row.sod, row.eod, row.fees, row.income].map(
-      (column) => (column ?? '').split(','),
-    ) as [string[], string[], string[], string[], string[], string[]]
-    const complete = row.complete ?? ''
-    return row.date.split(',').map((date, i) => ({
-      date,
-      bmvBase: bmv[i] as string,
-      emvBase: emv[i] as string,
-      sodFlowBase: sod[i] as string,
-      eodFlowBase: eod[i] as string,
-      feesBase: fees[i] as string,
-      incomeBase: income[i] as string,
-      complete: complete[i] === 't',
-    }))
+    const days = await readDays(this.sql, SERIES_MONTHS, [{ portfolioId, lo: lo(range), hi: hi(range) }])
+    return (days.get(portfolioId) ?? []).map(({ date, cells }) => {
+      const [bmvBase, emvBase, sodFlowBase, eodFlowBase, feesBase, incomeBase, complete] = cells as string[]
+      return {
+        date,
+        bmvBase: bmvBase as string,
+        emvBase: emvBase as string,
+        sodFlowBase: sodFlowBase as string,
+        eodFlowBase: eodFlowBase as string,
+        feesBase: feesBase as string,
+        incomeBase: incomeBase as string,
+        complete: complete === 't',
+      }
+    })
   }
 
   /**
@@ -705,7 +693,8 @@ export class PgReads {
   inception(portfolioId: string): Promise<string | null> {
     const read = async () => {
       const [row] = await this.sql<{ date: string | null }[]>`
-        select min(date)::text as date from portfolio_series where portfolio_id = ${portfolioId}`
+        select dates[1]::text as date from portfolio_series_months where portfolio_id = ${portfolioId}
+        order by month limit 1`
       return row?.date ?? null
     }
     return this.#once(this.#inceptions, portfolioId, read)

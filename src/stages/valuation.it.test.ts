@@ -56,7 +56,7 @@ function valuationSuite(transport: Transport, enabled: boolean, workers = 0) {
         v.status === 'VALUED' ? (v.marketValueBase as string) : v.status,
       ])
     const settlesTo = (positionId: string, expected: (string | null)[][]) => settles(() => valued(positionId), expected)
-    const versions = () => rowVersions(pipeline.db.sql, 'portfolio_values', P)
+    const versions = () => rowVersions(pipeline.db.sql, 'portfolio_value_months', P)
     /** date → [sum of the valued positions, all valued], as the valuation stage stored it. */
     const totals = async (portfolioId = P) =>
       (
@@ -238,12 +238,17 @@ function valuationSuite(transport: Transport, enabled: boolean, workers = 0) {
     }, 120_000)
 
     test('a corrected price rewrites only the days it is in force, up to the next price', async () => {
+      // The sums are stored a month a row (sql/0024): with February valued too, a change that
+      // rewrote every day from its date on would rewrite February's row as well.
+      await send('business-dates', [{ date: '2025-02-14' }])
+      await settles(async () => (await totals()).at(-1)?.[0], '2025-02-14')
       const before = await versions()
+      expect([...before.keys()]).toEqual(['2025-01-01', '2025-02-01'])
       // S on Jan 7: 12 → 12.4, in force until the Jan 8 price. 100 × 12.4 = USD 1,240 = SGD 992;
       // with cash −1,200 and U still unpriced that day: −208, incomplete.
       await send('prices', [{ securityId: S, date: '2025-01-07', price: '12.4', currency: 'USD' }])
       await settles(async () => (await totals()).slice(1, 2), [['2025-01-07', '-208', false]])
-      expect(rewritten(before, await versions())).toEqual(['2025-01-07'])
+      expect(rewritten(before, await versions())).toEqual(['2025-01-01'])
     }, 120_000)
 
     test("a rate revalues only the days it serves, until the pair's next rate, and no trade before it", async () => {
@@ -262,7 +267,7 @@ function valuationSuite(transport: Transport, enabled: boolean, workers = 0) {
       )
       // What the stage stored for Jan 8: S 100 × 11 + U 10 × 55 − cash 1,500 = USD 150 = SGD 75.
       await settles(async () => (await totals()).filter(([d]) => d === '2025-01-08'), [['2025-01-08', '75', true]])
-      expect(rewritten(before, await versions())).toEqual(['2025-01-08'])
+      expect(rewritten(before, await versions())).toEqual(['2025-01-01'])
     }, 120_000)
   })
 }

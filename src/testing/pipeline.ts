@@ -134,22 +134,22 @@ export async function until<T>(probe: () => Promise<T | undefined>, what: string
 }
 
 /**
- * Date → row version (PostgreSQL's xmin) of a portfolio's rows in a per-day table
- * (`portfolio_values`, `portfolio_series`): a row rewritten gets a new version, one left alone
- * keeps its own. With `rewritten`, a test sees which days a change touched.
+ * Month → row version (PostgreSQL's xmin) of a portfolio's rows in a table stored by month
+ * (sql/0024_day_months.sql): a row rewritten gets a new version, one left alone keeps its own.
+ * With `rewritten`, a test sees which months a change touched.
  */
 export async function rowVersions(
   sql: ScratchDatabase['sql'],
-  table: 'portfolio_values' | 'portfolio_series',
+  table: 'portfolio_value_months' | 'portfolio_series_months',
   portfolioId: string,
 ): Promise<Map<string, string>> {
-  const rows = await sql<{ d: string; x: string }[]>`
-    select date::text as d, xmin::text as x from ${sql(table)} where portfolio_id = ${portfolioId} order by date`
-  return new Map(rows.map((r) => [r.d, r.x]))
+  const rows = await sql<{ m: string; x: string }[]>`
+    select month::text as m, xmin::text as x from ${sql(table)} where portfolio_id = ${portfolioId} order by month`
+  return new Map(rows.map((r) => [r.m, r.x]))
 }
 
-/** The days whose row version changed between two `rowVersions` (both must hold the same days). */
+/** The months whose row version changed between two `rowVersions` (both must hold the same months). */
 export function rewritten(before: Map<string, string>, after: Map<string, string>): string[] {
   expect([...after.keys()]).toEqual([...before.keys()])
-  return [...before].filter(([day, version]) => after.get(day) !== version).map(([day]) => day)
+  return [...before].filter(([month, version]) => after.get(month) !== version).map(([month]) => month)
 }

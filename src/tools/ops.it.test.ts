@@ -100,7 +100,7 @@ describe('operator tools', () => {
     const valuations = `select count(*) as n from portfolio_values where portfolio_id = 'T1'`
     const before = await count(valuations)
     expect(before).toBeGreaterThan(0)
-    await db.sql`delete from portfolio_values where portfolio_id = 'T1'`
+    await db.sql`delete from portfolio_value_months where portfolio_id = 'T1'`
     expect(await reprocess(db.sql, log, { portfolioId: 'T1', from: '2025-01-06', security: 'NOPE' }, out)).toBe(2)
     expect(await reprocess(db.sql, log, { portfolioId: 'T1', from: '2025-02-30' }, out)).toBe(2)
     expect(await reprocess(db.sql, log, { portfolioId: 'T1', from: '2025-01-06', security: 'X' }, out)).toBe(0)

@@ -1,0 +1,187 @@
+import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import type { Sql, Tx } from './pg-client.ts'
+import { copyRows } from './pg-copy.ts'
+import type { ReplacedDays } from './pg-replaced-days.ts'
+
+const COPY_TIMEOUT_MS = 60_000
+
+/**
+ * A per-day, per-portfolio table stored one row per portfolio-month (sql/0024_day_months.sql):
+ * each row holds the month's `dates` in order and one array per column, a day's values at its
+ * date's index. A back-dated change rewrites a row per month from its date, not a row per day.
+ */
+export type DayMonths = {
+  table: 'portfolio_value_months' | 'portfolio_series_months'
+  /** The columns after `dates`, in the order of a day's cells. */
+  columns: readonly string[]
+}
+
+/** The valuation stage's day sums. */
+export const VALUE_MONTHS: DayMonths = {
+  table: 'portfolio_value_months',
+  columns: ['emv_base', 'positions', 'complete'],
+}
+
+/** The series stage's portfolio series. */
+export const SERIES_MONTHS: DayMonths = {
+  table: 'portfolio_series_months',
+  columns: ['bmv_base', 'emv_base', 'sod_flow_base', 'eod_flow_base', 'fees_base', 'income_base', 'complete'],
+}
+
+/** A day's row: its portfolio, date and cells in the table's column order (booleans 't' or 'f'). */
+export type DayRow = { portfolioId: string; date: string; cells: readonly string[] }
+
+/** One portfolio-month's days, date → cells, for an edit to change in place. */
+export type MonthDays = Map<string, readonly string[]>
+
+/** The first day of the month of `date` (ISO): a row's `month`. */
+export const monthOf = (date: string): string => `${date.slice(0, 8)}01`
+
+/** The days of `month`, first to last. */
+function daysOfMonth(month: string): string[] {
+  const days: string[] = []
+  for (let day = toEpochDay(month); monthOf(fromEpochDay(day)) === month; day++) days.push(fromEpochDay(day))
+  return days
+}
+
+const keyOf = (portfolioId: string, month: string) => `${portfolioId}\u0000${month}`
+type Month = { portfolioId: string; month: string }
+
+/**
+ * The days of each portfolio from `lo` to `hi` (both inclusive), in date order, read a month row
+ * at a time (each column comma-joined: decoding an array per column costs less than a row per day).
+ */
+export async function readDays(
+  sql: Sql | Tx,
+  t: DayMonths,
+  ranges: readonly { portfolioId: string; lo: string; hi: string }[],
+): Promise<Map<string, DayRow[]>> {
+  const out = new Map<string, DayRow[]>()
+  if (ranges.length === 0) return out
+  const rows = await sql<{ portfolio_id: string; dates: string; lo: string; hi: string; [column: string]: string }[]>`
+    select m.portfolio_id, w.lo::text as lo, w.hi::text as hi, array_to_string(m.dates, ',') as dates,
+           ${sql.unsafe(t.columns.map((c) => `array_to_string(m.${c}, ',') as ${c}`).join(', '))}
+    from unnest(${ranges.map((r) => r.portfolioId)}::text[], ${ranges.map((r) => r.lo)}::date[],
+                ${ranges.map((r) => r.hi)}::date[]) as w(portfolio_id, lo, hi)
+    cross join lateral (
+      select * from ${sql(t.table)} m
+      where m.portfolio_id = w.portfolio_id and m.month between date_trunc('month', w.lo)::date and w.hi
+      order by m.month offset 0) as m`.execute()
+  for (const row of rows) {
+    const columns = t.columns.map((c) => (row[c] as string).split(','))
+    const days = out.get(row.portfolio_id) ?? []
+    row.dates.split(',').forEach((date, i) => {
+      if (date < row.lo || date > row.hi) return
+      days.push({ portfolioId: row.portfolio_id, date, cells: columns.map((c) => c[i] as string) })
+    })
+    out.set(row.portfolio_id, days)
+  }
+  return out
+}
+
+/**
+ * Replaces days: those `replaced` covers go, `rows` come in. Only the months either touches are
+ * rewritten, and of those only the ones with a day left alone are read first.
+ */
+export async function replaceDays(
+  tx: Tx,
+  t: DayMonths,
+  replaced: ReplacedDays,
+  rows: readonly DayRow[],
+): Promise<void> {
+  const months = new Map<string, Month>()
+  const touch = (portfolioId: string, month: string) => months.set(keyOf(portfolioId, month), { portfolioId, month })
+  for (const [portfolioId, date] of replaced.days()) touch(portfolioId, monthOf(date))
+  for (const [portfolioId, from] of replaced.opens()) touch(portfolioId, monthOf(from))
+  const added = new Map<string, DayRow[]>()
+  for (const row of rows) {
+    const key = keyOf(row.portfolioId, monthOf(row.date))
+    touch(row.portfolioId, monthOf(row.date))
+    const list = added.get(key)
+    if (list) list.push(row)
+    else added.set(key, [row])
+  }
+  const keepsADay = ({ portfolioId, month }: Month) =>
+    daysOfMonth(month).some((date) => !replaced.covers(portfolioId, date))
+  const opens = [...replaced.opens()].map(([portfolioId, from]) => ({ portfolioId, month: monthOf(from) }))
+  await rewrite(tx, t, [...months.values()], keepsADay, opens, ({ portfolioId, month }, days) => {
+    for (const date of days.keys()) if (replaced.covers(portfolioId, date)) days.delete(date)
+    for (const row of added.get(keyOf(portfolioId, month)) ?? []) days.set(row.date, row.cells)
+  })
+}
+
+/**
+ * Edits the days of the months of `dates` (portfolio and date each) in place: an edit may change,
+ * add or remove days of its month.
+ */
+export async function editDays(
+  tx: Tx,
+  t: DayMonths,
+  dates: Iterable<{ portfolioId: string; date: string }>,
+  edit: (month: Month, days: MonthDays) => void,
+): Promise<void> {
+  const months = new Map<string, Month>()
+  for (const { portfolioId, date } of dates)
+    months.set(keyOf(portfolioId, monthOf(date)), { portfolioId, month: monthOf(date) })
+  await rewrite(tx, t, [...months.values()], () => true, [], edit)
+}
+
+/**
+ * Rewrites portfolio-months: reads those `read` asks for, lets `edit` change each month's days,
+ * then deletes the months, and every month of a portfolio in `dropFrom` from its month on, and
+ * writes back those with days left. The caller holds the portfolios' write lock for its stage
+ * (pg-lineage.ts lockPortfolios), so no other writer changes them between the read and the write.
+ */
+async function rewrite(
+  tx: Tx,
+  t: DayMonths,
+  months: readonly Month[],
+  read: (month: Month) => boolean,
+  dropFrom: readonly Month[],
+  edit: (month: Month, days: MonthDays) => void,
+): Promise<void> {
+  if (months.length === 0 && dropFrom.length === 0) return
+  const toRead = months.filter(read)
+  const stored = new Map<string, MonthDays>()
+  if (toRead.length > 0) {
+    const rows = await tx<{ portfolio_id: string; month: string; dates: string; [column: string]: string }[]>`
+      select m.portfolio_id, m.month::text as month, array_to_string(m.dates, ',') as dates,
+             ${tx.unsafe(t.columns.map((c) => `array_to_string(m.${c}, ',') as ${c}`).join(', '))}
+      from ${tx(t.table)} m
+      join unnest(${toRead.map((m) => m.portfolioId)}::text[], ${toRead.map((m) => m.month)}::date[])
+        as w(portfolio_id, month) using (portfolio_id, month)`.execute()
+    for (const row of rows) {
+      const columns = t.columns.map((c) => (row[c] as string).split(','))
+      stored.set(
+        keyOf(row.portfolio_id, row.month),
+        new Map(row.dates.split(',').map((date, i) => [date, columns.map((c) => c[i] as string)])),
+      )
+    }
+  }
+  const written: string[][] = []
+  for (const month of months) {
+    const days = stored.get(keyOf(month.portfolioId, month.month)) ?? new Map()
+    edit(month, days)
+    if (days.size === 0) continue
+    const dates = [...days.keys()].sort()
+    const cells = dates.map((d) => days.get(d) as readonly string[])
+    written.push([
+      month.portfolioId,
+      month.month,
+      `{${dates.join(',')}}`,
+      ...t.columns.map((_, c) => `{${cells.map((day) => day[c]).join(',')}}`),
+    ])
+  }
+  // Both deletes in one round trip (the connection pipelines them, in order).
+  await Promise.all([
+    tx`delete from ${tx(t.table)} m
+       using unnest(${months.map((m) => m.portfolioId)}::text[], ${months.map((m) => m.month)}::date[]) as w(portfolio_id, month)
+       where m.portfolio_id = w.portfolio_id and m.month = w.month`.execute(),
+    dropFrom.length === 0
+      ? undefined
+      : tx`delete from ${tx(t.table)} m
+           using unnest(${dropFrom.map((m) => m.portfolioId)}::text[], ${dropFrom.map((m) => m.month)}::date[]) as w(portfolio_id, month)
+           where m.portfolio_id = w.portfolio_id and m.month >= w.month`.execute(),
+  ])
+  await copyRows(tx, t.table, ['portfolio_id', 'month', 'dates', ...t.columns], written, COPY_TIMEOUT_MS)
+}
