@@ -95,15 +95,20 @@ export async function replaceDays(
   for (const [portfolioId, from] of replaced.opens()) touch(portfolioId, monthOf(from))
   const added = new Map<string, DayRow[]>()
   for (const row of rows) {
-    const key = keyOf(row.portfolioId, monthOf(row.date))
-    touch(row.portfolioId, monthOf(row.date))
+    const month = monthOf(row.date)
+    const key = keyOf(row.portfolioId, month)
+    if (!months.has(key)) touch(row.portfolioId, month)
     const list = added.get(key)
     if (list) list.push(row)
     else added.set(key, [row])
   }
-  const keepsADay = ({ portfolioId, month }: Month) =>
-    daysOfMonth(month).some((date) => !replaced.covers(portfolioId, date))
-  const opens = [...replaced.opens()].map(([portfolioId, from]) => ({ portfolioId, month: monthOf(from) }))
+  const opened = replaced.opens()
+  // Open from the month's first day or before: nothing of it is kept (most months of a long window).
+  const keepsADay = ({ portfolioId, month }: Month) => {
+    const open = opened.get(portfolioId)
+    return !(open !== undefined && open <= month) && daysOfMonth(month).some((d) => !replaced.covers(portfolioId, d))
+  }
+  const opens = [...opened].map(([portfolioId, from]) => ({ portfolioId, month: monthOf(from) }))
   await rewrite(tx, t, [...months.values()], keepsADay, opens, ({ portfolioId, month }, days) => {
     for (const date of days.keys()) if (replaced.covers(portfolioId, date)) days.delete(date)
     for (const row of added.get(keyOf(portfolioId, month)) ?? []) days.set(row.date, row.cells)
