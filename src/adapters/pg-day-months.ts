@@ -48,8 +48,8 @@ const keyOf = (portfolioId: string, month: string) => `${portfolioId}\u0000${mon
 type Month = { portfolioId: string; month: string }
 
 /**
- * The days of each portfolio from `lo` to `hi` (both inclusive), in date order, read a month row
- * at a time (each column comma-joined: decoding an array per column costs less than a row per day).
+ * The days of each portfolio from `lo` to `hi` (both inclusive; one range per portfolio), in date
+ * order, read a month row at a time (each column comma-joined: decoding an array per column costs less than a row per day).
  */
 export async function readDays(
   sql: Sql | Tx,
@@ -66,7 +66,8 @@ export async function readDays(
     cross join lateral (
       select * from ${sql(t.table)} m
       where m.portfolio_id = w.portfolio_id and m.month between date_trunc('month', w.lo)::date and w.hi
-      order by m.month offset 0) as m`.execute()
+      offset 0) as m
+    order by m.portfolio_id, m.month`.execute()
   for (const row of rows) {
     const columns = t.columns.map((c) => (row[c] as string).split(','))
     const days = out.get(row.portfolio_id) ?? []

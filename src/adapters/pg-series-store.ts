@@ -13,8 +13,9 @@ import { CASHFLOW_COLUMNS } from './pg-position-store.ts'
 import { ReplacedDays } from './pg-replaced-days.ts'
 
 /**
- * SeriesStore on PostgreSQL (sql/0005_series.sql, stored by month: sql/0024_day_months.sql). Only the portfolio series is stored: a position's
- * series is derived on read from its valuations and cashflows (src/query/pg-reads.ts).
+ * SeriesStore on PostgreSQL (sql/0005_series.sql, stored by month since sql/0024_day_months.sql).
+ * Only the portfolio series is stored: a position's series is derived on read from its valuations
+ * and cashflows (src/query/pg-reads.ts).
  */
 export class PgSeriesStore implements SeriesStore {
   constructor(
@@ -57,7 +58,7 @@ export class PgSeriesStore implements SeriesStore {
     const scope = this.sql`unnest(${ids}::text[], ${ranged.map((r) => r.lo)}::date[],
       ${ranged.map((r) => r.hi)}::date[]) as w(portfolio_id, lo, hi)`
     // The day sums the valuation stage wrote with the valuations: one row per portfolio-month,
-    // never the position-days again. The text is made canonical (sums of older rows may carry zeros).
+    // never the position-days again, its text made canonical (`canonical`).
     const totals = readDays(
       this.sql,
       VALUE_MONTHS,
@@ -80,7 +81,7 @@ export class PgSeriesStore implements SeriesStore {
         portfolioId,
         days.map(({ date, cells: [emv, positions, complete] }) => ({
           date,
-          emvBase: fromScaled(toScaled(emv as string)),
+          emvBase: canonical(emv as string),
           positions: Number(positions),
           complete: complete === 't',
         })),
@@ -142,6 +143,13 @@ export class PgSeriesStore implements SeriesStore {
     await this.writer.close()
   }
 }
+
+/**
+ * A day sum's canonical text (money.ts `str`): sums added in SQL before sql/0024 may end in zeros
+ * after the point ('3.0'); what the stage writes since is canonical already and kept as it is.
+ */
+const canonical = (text: string): string =>
+  text.includes('.') && text.endsWith('0') ? fromScaled(toScaled(text)) : text
 
 /** The day of `calendar` before `date`. */
 const dayBefore = (date: string, calendar: Calendar): string => fromEpochDay(calendar.before(toEpochDay(date)))
