@@ -73,11 +73,22 @@ function contentionSuite(transport: Transport, enabled: boolean) {
               where portfolio_id like ${`${prefix}%`} and date = ${businessDate} and complete`
             return r?.n === workload.portfolios.length
           }
+          // A revision left pending (its position changed again while it was valued) is applied on
+          // a later notice: until then the day sums hold the position's earlier rows.
+          const revalued = async () => {
+            const [r] = await pipeline.db.sql`select count(*)::int as n from valuation_pending
+              where portfolio_id like ${`${prefix}%`}`
+            return r?.n === 0
+          }
           let settled = false
           while (!settled && Date.now() < deadline) {
             await Bun.sleep(250)
             const now = await storedPositions(pipeline.db.sql, prefix)
-            settled = now.rows === want.rows && Bun.deepEquals(now.finals, want.finals) && (await complete())
+            settled =
+              now.rows === want.rows &&
+              Bun.deepEquals(now.finals, want.finals) &&
+              (await complete()) &&
+              (await revalued())
           }
           expect(settled).toBe(true)
           await Bun.sleep(1000) // let a last write of either twin land before reading
