@@ -48,8 +48,22 @@ const keyOf = (portfolioId: string, month: string) => `${portfolioId}\u0000${mon
 type Month = { portfolioId: string; month: string }
 
 /**
+ * A month row's dates and columns as comma-joined text, selected from `m`: decoding an array per
+ * column costs less than a row per day.
+ */
+const joinedColumns = (t: DayMonths) =>
+  ['dates', ...t.columns].map((c) => `array_to_string(m.${c}, ',') as ${c}`).join(', ')
+type Joined = { portfolio_id: string; dates: string; [column: string]: string }
+
+/** A month row's days, each date with its cells. */
+function daysOfRow(t: DayMonths, row: Joined): [string, string[]][] {
+  const columns = t.columns.map((c) => (row[c] as string).split(','))
+  return row.dates.split(',').map((date, i) => [date, columns.map((c) => c[i] as string)])
+}
+
+/**
  * The days of each portfolio from `lo` to `hi` (both inclusive; one range per portfolio), in date
- * order, read a month row at a time (each column comma-joined: decoding an array per column costs less than a row per day).
+ * order, read a month row at a time.
  */
 export async function readDays(
   sql: Sql | Tx,
@@ -58,9 +72,8 @@ export async function readDays(
 ): Promise<Map<string, DayRow[]>> {
   const out = new Map<string, DayRow[]>()
   if (ranges.length === 0) return out
-  const rows = await sql<{ portfolio_id: string; dates: string; lo: string; hi: string; [column: string]: string }[]>`
-    select m.portfolio_id, w.lo::text as lo, w.hi::text as hi, array_to_string(m.dates, ',') as dates,
-           ${sql.unsafe(t.columns.map((c) => `array_to_string(m.${c}, ',') as ${c}`).join(', '))}
+  const rows = await sql<(Joined & { lo: string; hi: string })[]>`
+    select m.portfolio_id, w.lo::text as lo, w.hi::text as hi, ${sql.unsafe(joinedColumns(t))}
     from unnest(${ranges.map((r) => r.portfolioId)}::text[], ${ranges.map((r) => r.lo)}::date[],
                 ${ranges.map((r) => r.hi)}::date[]) as w(portfolio_id, lo, hi)
     cross join lateral (
@@ -69,12 +82,9 @@ export async function readDays(
       offset 0) as m
     order by m.portfolio_id, m.month`.execute()
   for (const row of rows) {
-    const columns = t.columns.map((c) => (row[c] as string).split(','))
     const days = out.get(row.portfolio_id) ?? []
-    row.dates.split(',').forEach((date, i) => {
-      if (date < row.lo || date > row.hi) return
-      days.push({ portfolioId: row.portfolio_id, date, cells: columns.map((c) => c[i] as string) })
-    })
+    for (const [date, cells] of daysOfRow(t, row))
+      if (date >= row.lo && date <= row.hi) days.push({ portfolioId: row.portfolio_id, date, cells })
     out.set(row.portfolio_id, days)
   }
   return out
@@ -150,19 +160,12 @@ async function rewrite(
   const toRead = months.filter(read)
   const stored = new Map<string, MonthDays>()
   if (toRead.length > 0) {
-    const rows = await tx<{ portfolio_id: string; month: string; dates: string; [column: string]: string }[]>`
-      select m.portfolio_id, m.month::text as month, array_to_string(m.dates, ',') as dates,
-             ${tx.unsafe(t.columns.map((c) => `array_to_string(m.${c}, ',') as ${c}`).join(', '))}
+    const rows = await tx<(Joined & { month: string })[]>`
+      select m.portfolio_id, m.month::text as month, ${tx.unsafe(joinedColumns(t))}
       from ${tx(t.table)} m
       join unnest(${toRead.map((m) => m.portfolioId)}::text[], ${toRead.map((m) => m.month)}::date[])
         as w(portfolio_id, month) using (portfolio_id, month)`.execute()
-    for (const row of rows) {
-      const columns = t.columns.map((c) => (row[c] as string).split(','))
-      stored.set(
-        keyOf(row.portfolio_id, row.month),
-        new Map(row.dates.split(',').map((date, i) => [date, columns.map((c) => c[i] as string)])),
-      )
-    }
+    for (const row of rows) stored.set(keyOf(row.portfolio_id, row.month), new Map(daysOfRow(t, row)))
   }
   const written: string[][] = []
   for (const month of months) {
