@@ -15,6 +15,14 @@ import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineag
 import { ReplacedDays } from './pg-replaced-days.ts'
 
 const COPY_TIMEOUT_MS = 60_000
+/**
+ * How far before a job's date the history is read row by row (before that, each position's latest
+ * row): valueDays counts a position on the first day valued when it was held on the valuation day
+ * before, and with only the latest row before the date, a position closed on the weekend before a
+ * Monday looked never held on the Friday (its Monday closing day went uncounted). A month covers
+ * the longest run of days without valuation a calendar has.
+ */
+const HELD_BEFORE_DAYS = 31
 /** The columns of position_history a valuation reads (HeldRow), raw, and the order they sort by. */
 const HELD_COLUMNS = 'h.portfolio_id, h.position_id, h.date, h.seq, h.currency, h.quantity, h.cost_local, h.cost_base'
 /** The columns of `valuations` in COPY order (the benchmark harness copies the same shape). */
@@ -250,26 +258,30 @@ export async function loadValuationWork(
       -- Per portfolio (lateral; 'offset 0' keeps the planner from merging it back into a join), so
       -- each is an index range scan whatever the planner guesses: joined to the whole list at once,
       -- it read the whole table twice (20 ms for 50 portfolios of medium's 68,500 rows; 4 ms now).
+      -- From HELD_BEFORE_DAYS before the date: what a position held on the valuation day before
+      -- the first one valued decides whether that first day is its closing day (valueDays).
       from ((select h.* from ${scope} cross join lateral (
                select distinct on (h.position_id) ${sql.unsafe(HELD_COLUMNS)} from position_history h
-               where h.portfolio_id = w.portfolio_id and h.date < w.from_date
+               where h.portfolio_id = w.portfolio_id and h.date < w.from_date - ${HELD_BEFORE_DAYS}::int
                order by h.position_id, h.date desc, h.seq desc) as h)
             union all
             (select h.* from ${scope} cross join lateral (
                select ${sql.unsafe(HELD_COLUMNS)} from position_history h
-               where h.portfolio_id = w.portfolio_id and h.date >= w.from_date and h.date <= ${upTo}::date
+               where h.portfolio_id = w.portfolio_id and h.date >= w.from_date - ${HELD_BEFORE_DAYS}::int
+                 and h.date <= ${upTo}::date
                offset 0) as h)
             union all
             -- and per position marked pending, for a job that revalues those only
             (select h.* from ${narrowScope} cross join lateral (
                select ${sql.unsafe(HELD_COLUMNS)} from position_history h
-               where h.portfolio_id = w.portfolio_id and h.position_id = w.position_id and h.date < w.from_date
+               where h.portfolio_id = w.portfolio_id and h.position_id = w.position_id
+                 and h.date < w.from_date - ${HELD_BEFORE_DAYS}::int
                order by h.date desc, h.seq desc limit 1) as h)
             union all
             (select h.* from ${narrowScope} cross join lateral (
                select ${sql.unsafe(HELD_COLUMNS)} from position_history h
                where h.portfolio_id = w.portfolio_id and h.position_id = w.position_id
-                 and h.date >= w.from_date and h.date <= ${upTo}::date
+                 and h.date >= w.from_date - ${HELD_BEFORE_DAYS}::int and h.date <= ${upTo}::date
                offset 0) as h)) as h
       order by portfolio_id, position_id, date, seq`
   const allIds = jobs.map((j) => j.portfolioId)

@@ -269,6 +269,49 @@ function valuationSuite(transport: Transport, enabled: boolean, workers = 0) {
       await settles(async () => (await totals()).filter(([d]) => d === '2025-01-08'), [['2025-01-08', '75', true]])
       expect(rewritten(before, await versions())).toEqual(['2025-01-01'])
     }, 120_000)
+
+    test('a price from the Monday after a position closed on the Saturday keeps its closing day counted', async () => {
+      // P5 buys 10 Y5 on Thu Jan 9 and sells them on Sat Jan 11: held on Fri Jan 10, so Mon Jan 13
+      // is Y5's closing day (valued at 0, counted), beside the cash. A corrected Y5 price for Jan 13
+      // revalues P5 from Monday; the history before it must still say Y5 was held on Friday.
+      const [P5, Y5] = [`P5-${run}`, `Y5-${run}`]
+      await send('portfolios', [{ portfolioId: P5, baseCurrency: 'USD', openDate: '2025-01-01' }])
+      await send('instruments', [{ securityId: Y5, name: 'Closed on a Saturday', currency: 'USD' }])
+      await send('prices', [
+        { securityId: Y5, date: '2025-01-09', price: '10', currency: 'USD' },
+        { securityId: Y5, date: '2025-01-13', price: '11', currency: 'USD' },
+      ])
+      const t = (id: string, fields: Record<string, string>) => ({
+        transactionId: `${id}-${run}`,
+        portfolioId: P5,
+        currency: 'USD',
+        ...fields,
+      })
+      await send('transactions', [
+        t('P5D', { type: 'DEPOSIT', tradeDate: '2025-01-09', grossAmount: '1000' }),
+        t('P5B', { type: 'BUY', tradeDate: '2025-01-09', securityId: Y5, quantity: '10', price: '10' }),
+        t('P5S', { type: 'SELL', tradeDate: '2025-01-11', securityId: Y5, quantity: '10', price: '10' }),
+      ])
+      const counted = async () =>
+        (
+          await pipeline.db.sql`select date::text as d, positions from portfolio_values
+                                where portfolio_id = ${P5} and date between '2025-01-10' and '2025-01-14' order by date`
+        ).map((r) => [r.d, r.positions])
+      // Fri: cash and Y5; Mon: cash and Y5's closing day; Tue: cash alone.
+      const expected = [
+        ['2025-01-10', 2],
+        ['2025-01-13', 2],
+        ['2025-01-14', 1],
+      ]
+      await settles(counted, expected)
+      const before = await rowVersions(pipeline.db.sql, 'portfolio_value_months', P5)
+      await send('prices', [{ securityId: Y5, date: '2025-01-13', price: '12', currency: 'USD' }])
+      // Revalued from Monday (to the business date: no later Y5 price): January's row is rewritten.
+      const januaryRewritten = async () =>
+        rewritten(before, await rowVersions(pipeline.db.sql, 'portfolio_value_months', P5)).includes('2025-01-01')
+      await settles(januaryRewritten, true)
+      expect(await counted()).toEqual(expected)
+    }, 120_000)
   })
 }
 
