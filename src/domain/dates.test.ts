@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import {
   ALL_DAYS,
-  businessDayBefore,
   businessDays,
   calendarOf,
   fromEpochDay,
@@ -30,8 +29,8 @@ describe('dates', () => {
     expect(fromEpochDay(onOrAfterBusinessDay(toEpochDay('2025-01-06')))).toBe('2025-01-06')
     // Sat 4 Jan → Fri 3 Jan; the day before Monday 6 Jan is Friday 3 Jan; before Tue 7 Jan, Mon 6 Jan.
     expect(fromEpochDay(onOrBeforeBusinessDay(toEpochDay('2025-01-04')))).toBe('2025-01-03')
-    expect(fromEpochDay(businessDayBefore(toEpochDay('2025-01-06')))).toBe('2025-01-03')
-    expect(fromEpochDay(businessDayBefore(toEpochDay('2025-01-07')))).toBe('2025-01-06')
+    expect(fromEpochDay(WEEKDAYS.before(toEpochDay('2025-01-06')))).toBe('2025-01-03')
+    expect(fromEpochDay(WEEKDAYS.before(toEpochDay('2025-01-07')))).toBe('2025-01-06')
   })
 
   test('calendars: ALL_DAYS has every day; a holiday calendar skips its holidays as it skips weekends', () => {

@@ -109,8 +109,6 @@ export const ALL_DAYS = calendarFrom('ALL_DAYS', () => true, 365)
 export const onOrAfterBusinessDay = WEEKDAYS.onOrAfter
 /** `day` itself if a business day, else the Friday before. */
 export const onOrBeforeBusinessDay = WEEKDAYS.onOrBefore
-/** The business day before `day` (the day before a Monday is the Friday). */
-export const businessDayBefore = WEEKDAYS.before
 /** Business days from `first` to `last` inclusive, as epoch days. */
 export const businessDays = WEEKDAYS.days
 

@@ -1,7 +1,7 @@
 import { businessDate } from '../adapters/pg-business-date.ts'
 import type { Sql } from '../adapters/pg-client.ts'
 import { loadValuationWork } from '../adapters/pg-valuation-store.ts'
-import { businessDayBefore, type Calendar, calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
+import { type Calendar, calendarOf, toEpochDay } from '../domain/dates.ts'
 import { FX_PIVOT, FxTable, PriceTable } from '../domain/market-data.ts'
 import type { FxRate, Portfolio, Price, Valuation } from '../domain/records.ts'
 import { isCashPosition } from '../domain/transactions.ts'
@@ -13,8 +13,9 @@ import { type HeldRow, type PositionDay, valuationOf, valueDays } from '../domai
  * history, prices, FX rates), so the answer is the one the stage computes. Values run to the
  * business date at most.
  *
- * The run starts on the business day before `from`, so the state the first day inherits (held
- * yesterday or not, which decides whether a closing day is shown) is the real one. Rows come
+ * The load reads the history from before `from` (pg-valuation-store.ts HELD_BEFORE_DAYS), so the
+ * state the first day inherits (held on the valuation day before or not, which decides whether a
+ * closing day is shown) is the real one, whatever the calendar. Rows come
  * sorted by date, then position, unless `bySort` is false (each position's days stay in date
  * order, positions one after another). `positionIds` limits the positions valued.
  */
@@ -29,8 +30,7 @@ export async function positionDays(
   const through = minDate(to, await businessDate(sql))
   const start = from < FIRST_DAY ? FIRST_DAY : from
   if (through < start) return []
-  const before = businessDayBefore(toEpochDay(start))
-  const [work] = await loadValuationWork(sql, [{ portfolioId, fromDate: fromEpochDay(before) }], through)
+  const [work] = await loadValuationWork(sql, [{ portfolioId, fromDate: start }], through)
   if (!work) return []
   const ctx = {
     portfolio: work.portfolio,
@@ -39,12 +39,10 @@ export async function positionDays(
     calendar: calendarOf(work.portfolio, work.holidays),
   }
   const wanted = positionIds ? new Set(positionIds) : undefined
-  const [first, last] = [before, toEpochDay(through)]
-  const startDay = toEpochDay(start)
+  const [first, last] = [toEpochDay(start), toEpochDay(through)]
   const days = work.histories
     .filter((h) => !wanted || wanted.has((h[0] as { positionId: string }).positionId))
     .flatMap((h) => valueDays(h, first, last, ctx))
-    .filter((v) => v.day >= startDay)
   return bySort ? days.sort((a, b) => a.day - b.day || (a.row.positionId < b.row.positionId ? -1 : 1)) : days
 }
 
