@@ -243,8 +243,9 @@ export async function loadValuationWork(
     ${pairs.map((p) => p.from)}::date[]) as w(portfolio_id, position_id, from_date)`
   const since = [...fromOf.values()].sort()[0] as string // ISO dates sort as strings
   // The last day any job values: the business date for a job from a date on, else the day before
-  // its last span ends. A late price in force for a day needs a day of inputs, not all since.
-  const last = jobs.map((j) => lastDayValued(j, through)).sort()
+  // its last span ends. A late price in force for a day needs a day of inputs, not all since. A
+  // portfolio with positions pending revalues them to the business date, whatever its job.
+  const last = jobs.map((j) => (markedOf.has(j.portfolioId) ? through : lastDayValued(j, through))).sort()
   const upTo = last[last.length - 1] as string
   // The securities the portfolios held by that day, found where the history is, so that the
   // history, instruments and prices load at once (on connections of their own).
@@ -359,8 +360,12 @@ export async function loadValuationWork(
     const byPosition = Map.groupBy(byPortfolio.get(job.portfolioId) ?? [], (r) => r.positionId)
     const only = narrowed.get(job.portfolioId)
     const pending = (pendingOf.get(job.portfolioId) ?? []).filter((p) => only === undefined || only.has(p.positionId))
-    // Marked after the history was read from an earlier date: its rows before are not all here.
-    if (pending.some((p) => p.fromDate < (fromOf.get(job.portfolioId) as string)))
+    // Marked after the history was read from an earlier date, or up to an earlier day than the
+    // business date its revision values to: its rows and prices are not all here.
+    if (
+      pending.some((p) => p.fromDate < (fromOf.get(job.portfolioId) as string)) ||
+      (pending.length > 0 && upTo < through)
+    )
       throw new AppError('WRITE_CONFLICT', `valuation: ${job.portfolioId} changed while loading; loading again`, true)
     const mark = ({ fromDate, created, version }: PendingRow): PendingMark => ({ fromDate, created, version })
     const whole = pending.find((p) => p.positionId === WHOLE)

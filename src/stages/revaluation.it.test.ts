@@ -215,6 +215,62 @@ describe('revaluing only the positions a correction changed', () => {
     expect(await pending()).toEqual([])
   }, 60_000)
 
+  test('a late price bounded by the next one, valued while a position is pending, revalues that position up to the business date', async () => {
+    // S holds E alone; E's price 10 from Mon 01-06, 12 from Thu 01-09, 14 from Mon 01-13.
+    const S = `S-${run}`
+    const E = `E-${run}`
+    const buyE = (quantity: string) => ({
+      ...buyA(quantity),
+      portfolioId: S,
+      transactionId: `BE-${run}`,
+      securityId: E,
+    })
+    const ofS = async () =>
+      (
+        await sql()`select date::text as d, emv_base::text as e from portfolio_values
+                    where portfolio_id = ${S} order by date`
+      ).map((r) => [r.d, Number(r.e)])
+    const days = ['06', '07', '08', '09', '10', '13', '14'].map((d) => `2025-01-${d}`)
+    await pipeline.send('portfolios', [{ portfolioId: S, baseCurrency: 'USD', openDate: '2025-01-01' }])
+    await pipeline.send('instruments', [{ securityId: E, name: E, currency: 'USD' }])
+    await pipeline.send(
+      'prices',
+      [
+        ['2025-01-06', '10'],
+        ['2025-01-09', '12'],
+        ['2025-01-13', '14'],
+      ].map(([date, price]) => ({ securityId: E, date, price, currency: 'USD' })),
+    )
+    await pipeline.send('transactions', [buyE('10')])
+    await settles(
+      async () => (await sql()`select count(*)::int as n from position_history where portfolio_id = ${S}`)[0]?.n,
+      2,
+    )
+    await value({ portfolioId: S, fromDate: '2025-01-06', revalue: [] })
+    // E 10 × 10, 12, 14 less the 100 paid: 0 until Wed 01-08, 20 on 01-09 and 01-10, 40 from 01-13.
+    expect(await ofS()).toEqual(days.map((d, i) => [d, i < 3 ? 0 : i < 5 ? 20 : 40]))
+    // E corrected to 20 (pending from 01-06, not valued yet), then E's 01-09 price to 13: the
+    // fan-out's job revalues the days that price is in force, 01-09 and 01-10 (the span ends at the
+    // next price), and what is pending from 01-06 to the business date, 01-14.
+    await pipeline.send('transactions', [buyE('20')])
+    // Both of its positions changed: more than half, so the portfolio is marked as a whole.
+    await settles(
+      async () =>
+        (await sql()`select position_id as p from valuation_pending where portfolio_id = ${S}`).map((r) => r.p),
+      ['*'],
+    )
+    await pipeline.send('prices', [{ securityId: E, date: '2025-01-09', price: '13', currency: 'USD' }])
+    await settles(
+      async () =>
+        (await sql()`select price::text as p from prices where security_id = ${E} and date = '2025-01-09'`)[0]?.p,
+      '13',
+    )
+    await value({ portfolioId: S, fromDate: '2025-01-09', spans: [{ from: '2025-01-09', until: '2025-01-13' }] })
+    // E 20 × 10, 13, 14 less the 200 paid: 0, then 60 on 01-09 and 01-10, then 80 on 01-13 and 01-14.
+    expect(await ofS()).toEqual(days.map((d, i) => [d, i < 3 ? 0 : i < 5 ? 60 : 80]))
+    expect(await sql()`select 1 from valuation_pending where portfolio_id = ${S}`).toHaveLength(0)
+  }, 60_000)
+
   test('a day no position is left on after a correction leaves the sums', async () => {
     // R: 1,000 USD deposited on Mon 01-06, B, C and D bought on Wed 01-08 (10 at 10 each).
     const R = `R-${run}`
