@@ -3,6 +3,7 @@ import { FX_PIVOT, type PriceSeries, PriceTable } from '../domain/market-data.ts
 import { fromScaled, toScaled } from '../domain/money.ts'
 import type { FxChanged, FxRate, Instrument, Portfolio, PricesChanged, Span, ValuationJob } from '../domain/records.ts'
 import { jobOf, spansOf } from '../domain/spans.ts'
+import { isCashPosition } from '../domain/transactions.ts'
 import type { HeldRow } from '../domain/valuation.ts'
 import { AppError } from '../errors.ts'
 import type { PendingMark, ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
@@ -247,11 +248,6 @@ export async function loadValuationWork(
   // portfolio with positions pending revalues them to the business date, whatever its job.
   const last = jobs.map((j) => (markedOf.has(j.portfolioId) ? through : lastDayValued(j, through))).sort()
   const upTo = last[last.length - 1] as string
-  // The securities the portfolios held by that day, found where the history is, so that the
-  // history, instruments and prices load at once (on connections of their own).
-  const securities = sql`(select distinct position_id from position_history
-    where portfolio_id = any(${ids}::text[]) and date <= ${upTo}::date and position_id not like 'CASH:%'
-    union select p from unnest(${pairs.map((p) => p.positionId)}::text[]) as p where p not like 'CASH:%')`
   // The history and what is pending read in one snapshot: the positions stage writes both at once.
   const held = (q: Sql) => q<HeldRow[]>`
       select portfolio_id as "portfolioId", position_id as "positionId", date::text as date, currency,
@@ -260,11 +256,13 @@ export async function loadValuationWork(
       -- each is an index range scan whatever the planner guesses: joined to the whole list at once,
       -- it read the whole table twice (20 ms for 50 portfolios of medium's 68,500 rows; 4 ms now).
       -- From HELD_BEFORE_DAYS before the date: what a position held on the valuation day before
-      -- the first one valued decides whether that first day is its closing day (valueDays).
+      -- the first one valued decides whether that first day is its closing day (valueDays). Before
+      -- that, each position's last row, read in the order of position_history_held, which carries
+      -- the columns read: a scan of the index alone (sql/0025_position_history_held.sql).
       from ((select h.* from ${scope} cross join lateral (
                select distinct on (h.position_id) ${sql.unsafe(HELD_COLUMNS)} from position_history h
                where h.portfolio_id = w.portfolio_id and h.date < w.from_date - ${HELD_BEFORE_DAYS}::int
-               order by h.position_id, h.date desc, h.seq desc) as h)
+               order by h.position_id desc, h.date desc, h.seq desc) as h)
             union all
             (select h.* from ${scope} cross join lateral (
                select ${sql.unsafe(HELD_COLUMNS)} from position_history h
@@ -293,14 +291,19 @@ export async function loadValuationWork(
     q<{ record: Portfolio; holidays: string[] | null }[]>`
       select p.record, ${q.unsafe(HOLIDAYS_OF_P)} as holidays
       from portfolios p where p.portfolio_id = any(${allIds}::text[])`
-  const [[portfolioRows, rows, pendingRows, supersededRows], instruments, prices] = await Promise.all([
-    options.pending
-      ? sql.begin('isolation level repeatable read read only', (tx) => {
-          const q = tx as unknown as Sql // a transaction reads as the client does
-          return Promise.all([records(q), held(q), readPending(q, allIds), readSuperseded(q, allIds)])
-        })
-      : Promise.all([records(sql), held(sql), [], []]),
-    sql<{ record: Instrument }[]>`select record from instruments where security_id in ${securities}`,
+  const [portfolioRows, rows, pendingRows, supersededRows] = await (options.pending
+    ? sql.begin('isolation level repeatable read read only', (tx) => {
+        const q = tx as unknown as Sql // a transaction reads as the client does
+        return Promise.all([records(q), held(q), readPending(q, allIds), readSuperseded(q, allIds)])
+      })
+    : Promise.all([records(sql), held(sql), [] as PendingRow[], [] as HeldRow[]]))
+  // The securities valued: those of the rows read, and of the rows pending positions were valued
+  // with. Found by a second scan of the history beside it, they cost as much again.
+  const securities = [
+    ...new Set([...rows, ...supersededRows].map((r) => r.positionId).filter((id) => !isCashPosition(id))),
+  ]
+  const [instruments, prices] = await Promise.all([
+    sql<{ record: Instrument }[]>`select record from instruments where security_id = any(${securities}::text[])`,
     // Per security its prices in one row (the latest before `since`, one index probe, then those
     // from `since` on): days as epoch days, the texts and currencies comma-joined. A row per price
     // cost more to decode than valuing a position-day costs.
@@ -309,7 +312,7 @@ export async function loadValuationWork(
              string_agg((p.date - date '1970-01-01')::text, ',' order by p.date) as days,
              string_agg(p.price::text, ',' order by p.date) as texts,
              string_agg(p.currency, ',' order by p.date) as currencies
-      from ${securities} as s(id)
+      from unnest(${securities}::text[]) as s(id)
       cross join lateral (
         (select date, price, currency from prices where security_id = s.id and date < ${since}::date
          order by date desc limit 1)
