@@ -60,6 +60,14 @@ describe('six years of daily history through the pipeline', () => {
     await pipeline.send('instruments', [{ securityId: S, name: 'Stock', currency: 'USD', assetClass: 'Equity' }])
     const prices = businessDays.map((date) => ({ securityId: S, date, price: priceOn(date), currency: 'USD' }))
     for (let i = 0; i < prices.length; i += 500) await pipeline.send('prices', prices.slice(i, i + 500))
+    // Every price stored before the transactions: a day valued while later prices were still on
+    // their way took the last one stored (150 on the business date), complete all the same, and
+    // the series could be read in that state before the late prices revalued it.
+    await settles(
+      async () => (await pipeline.db.sql`select count(*)::int as n from prices where security_id = ${S}`)[0]?.n,
+      prices.length,
+      120_000,
+    )
     const deposit = (id: string, date: string, amount: string) => ({
       transactionId: id,
       portfolioId: H,
