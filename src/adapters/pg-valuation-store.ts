@@ -298,7 +298,7 @@ export async function loadValuationWork(
       })
     : Promise.all([records(sql), held(sql), [] as PendingRow[], [] as HeldRow[]]))
   // The securities valued: those of the rows read, and of the rows pending positions were valued
-  // with. Found by a second scan of the history beside it, they cost as much again.
+  // with. Read by a second scan of the history beside the first, they cost about as much as it.
   const securities = [
     ...new Set([...rows, ...supersededRows].map((r) => r.positionId).filter((id) => !isCashPosition(id))),
   ]
