@@ -71,15 +71,18 @@ try {
     await tx`insert into prices (security_id, date, price, currency)
       select 'S' || i, d.date, round(100 + d.n / 100.0 + i, 2), 'EUR'
       from days d, generate_series(0, ${SECURITIES - 1}) i`
-    // The series is stored a month a row (sql/0024_day_months.sql).
-    await tx`insert into portfolio_series_months (portfolio_id, month, dates, bmv_base, emv_base, sod_flow_base,
-        eod_flow_base, fees_base, income_base, complete)
+    // The day sums and the series' flows, a month a row each (sql/0024_day_months.sql, sql/0026):
+    // the series reads its emv and bmv from the sums.
+    await tx`insert into portfolio_value_months (portfolio_id, month, dates, emv_base, positions, complete)
       select 'R', date_trunc('month', d.date)::date, array_agg(d.date order by d.date),
-        array_agg((10000 + d.n - 1 + 50 * sin(d.n - 1)) * 51 order by d.date),
-        array_agg((10000 + d.n + 50 * sin(d.n)) * 51 order by d.date),
+        array_agg(round(((10000 + d.n + 50 * sin(d.n)) * 51)::numeric, 10) order by d.date),
+        array_agg(${SECURITIES + 1} order by d.date), array_agg(true order by d.date)
+      from days d group by date_trunc('month', d.date)`
+    await tx`insert into portfolio_series_months (portfolio_id, month, dates, sod_flow_base, eod_flow_base,
+        fees_base, income_base)
+      select 'R', date_trunc('month', d.date)::date, array_agg(d.date order by d.date),
         array_agg(case when d.n % 21 = 0 then 5000 else 0 end order by d.date), array_agg(0 order by d.date),
-        array_agg(case when d.n % 63 = 0 then 25 else 0 end order by d.date), array_agg(0 order by d.date),
-        array_agg(true order by d.date)
+        array_agg(case when d.n % 63 = 0 then 25 else 0 end order by d.date), array_agg(0 order by d.date)
       from days d group by date_trunc('month', d.date)`
   })
   await sql`analyze`

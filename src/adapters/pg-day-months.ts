@@ -22,10 +22,13 @@ export const VALUE_MONTHS: DayMonths = {
   columns: ['emv_base', 'positions', 'complete'],
 }
 
-/** The series stage's portfolio series. */
+/**
+ * The series stage's part of the portfolio series: each day's flows, fees and income. Its emv,
+ * bmv and completeness are the day sums' (sql/0026_series_flows.sql), read beside it.
+ */
 export const SERIES_MONTHS: DayMonths = {
   table: 'portfolio_series_months',
-  columns: ['bmv_base', 'emv_base', 'sod_flow_base', 'eod_flow_base', 'fees_base', 'income_base', 'complete'],
+  columns: ['sod_flow_base', 'eod_flow_base', 'fees_base', 'income_base'],
 }
 
 /** A day's row: its portfolio, date and cells in the table's column order (booleans 't' or 'f'). */
@@ -92,13 +95,17 @@ export async function readDays(
 
 /**
  * Replaces days: those `replaced` covers go, `rows` come in. Only the months either touches are
- * rewritten, and of those only the ones with a day left alone are read first.
+ * rewritten, and of those only the ones with a day left alone are read first. With `unchanged:
+ * 'kept'` every month it touches is read (and every later one of an open range), and a month whose
+ * days come out as they were is left as it is: for a table whose days rarely change when
+ * recomputed (the series' flows), a read instead of a rewrite.
  */
 export async function replaceDays(
   tx: Tx,
   t: DayMonths,
   replaced: ReplacedDays,
   rows: readonly DayRow[],
+  options: { unchanged?: 'rewritten' | 'kept' } = {},
 ): Promise<void> {
   const months = new Map<string, Month>()
   const touch = (portfolioId: string, month: string) => months.set(keyOf(portfolioId, month), { portfolioId, month })
@@ -120,10 +127,75 @@ export async function replaceDays(
     return !(open !== undefined && open <= month) && daysOfMonth(month).some((d) => !replaced.covers(portfolioId, d))
   }
   const opens = [...opened].map(([portfolioId, from]) => ({ portfolioId, month: monthOf(from) }))
-  await rewrite(tx, t, [...months.values()], keepsADay, opens, ({ portfolioId, month }, days) => {
+  const edit = ({ portfolioId, month }: Month, days: MonthDays) => {
     for (const date of days.keys()) if (replaced.covers(portfolioId, date)) days.delete(date)
     for (const row of added.get(keyOf(portfolioId, month)) ?? []) days.set(row.date, row.cells)
-  })
+  }
+  if (options.unchanged === 'kept') await rewriteChanged(tx, t, [...months.values()], opens, edit)
+  else await rewrite(tx, t, [...months.values()], keepsADay, opens, edit)
+}
+
+/** A month's days as one string, for telling whether an edit changed them. */
+const fingerprint = (days: MonthDays): string =>
+  [...days.keys()]
+    .sort()
+    .map((date) => `${date}:${(days.get(date) as readonly string[]).join(',')}`)
+    .join(';')
+
+/**
+ * rewrite, writing only the months an edit changes: every month in `months` is read, and so is
+ * every stored month from each of `dropFrom` on (edited like the others, so a later month is
+ * deleted only when the edit leaves it empty).
+ */
+async function rewriteChanged(
+  tx: Tx,
+  t: DayMonths,
+  months: readonly Month[],
+  dropFrom: readonly Month[],
+  edit: (month: Month, days: MonthDays) => void,
+): Promise<void> {
+  if (months.length === 0 && dropFrom.length === 0) return
+  const rows = await tx<(Joined & { month: string })[]>`
+    select m.portfolio_id, m.month::text as month, ${tx.unsafe(joinedColumns(t))}
+    from ${tx(t.table)} m
+    join unnest(${months.map((m) => m.portfolioId)}::text[], ${months.map((m) => m.month)}::date[])
+      as w(portfolio_id, month) using (portfolio_id, month)
+    union
+    select m.portfolio_id, m.month::text as month, ${tx.unsafe(joinedColumns(t))}
+    from ${tx(t.table)} m
+    join unnest(${dropFrom.map((m) => m.portfolioId)}::text[], ${dropFrom.map((m) => m.month)}::date[])
+      as w(portfolio_id, month) on m.portfolio_id = w.portfolio_id and m.month >= w.month`.execute()
+  const stored = new Map(rows.map((row) => [keyOf(row.portfolio_id, row.month), new Map(daysOfRow(t, row))]))
+  const all = new Map(months.map((m) => [keyOf(m.portfolioId, m.month), m]))
+  for (const row of rows)
+    all.set(keyOf(row.portfolio_id, row.month), { portfolioId: row.portfolio_id, month: row.month })
+  const changed: Month[] = []
+  const written: string[][] = []
+  for (const [key, month] of all) {
+    const before = stored.get(key)
+    const days: MonthDays = new Map(before ?? [])
+    edit(month, days)
+    if (before !== undefined ? fingerprint(before) === fingerprint(days) : days.size === 0) continue
+    changed.push(month)
+    if (days.size > 0) written.push(monthRow(t, month, days))
+  }
+  if (changed.length === 0) return
+  await tx`delete from ${tx(t.table)} m
+     using unnest(${changed.map((m) => m.portfolioId)}::text[], ${changed.map((m) => m.month)}::date[]) as w(portfolio_id, month)
+     where m.portfolio_id = w.portfolio_id and m.month = w.month`.execute()
+  await copyRows(tx, t.table, ['portfolio_id', 'month', 'dates', ...t.columns], written, COPY_TIMEOUT_MS)
+}
+
+/** A month's days as the COPY row of its table. */
+function monthRow(t: DayMonths, month: Month, days: MonthDays): string[] {
+  const dates = [...days.keys()].sort()
+  const cells = dates.map((d) => days.get(d) as readonly string[])
+  return [
+    month.portfolioId,
+    month.month,
+    `{${dates.join(',')}}`,
+    ...t.columns.map((_, c) => `{${cells.map((day) => day[c]).join(',')}}`),
+  ]
 }
 
 /**
@@ -171,15 +243,7 @@ async function rewrite(
   for (const month of months) {
     const days = stored.get(keyOf(month.portfolioId, month.month)) ?? new Map()
     edit(month, days)
-    if (days.size === 0) continue
-    const dates = [...days.keys()].sort()
-    const cells = dates.map((d) => days.get(d) as readonly string[])
-    written.push([
-      month.portfolioId,
-      month.month,
-      `{${dates.join(',')}}`,
-      ...t.columns.map((_, c) => `{${cells.map((day) => day[c]).join(',')}}`),
-    ])
+    if (days.size > 0) written.push(monthRow(t, month, days))
   }
   // Both deletes in one round trip (the connection pipelines them, in order).
   await Promise.all([

@@ -70,3 +70,52 @@ describe('0024_day_months', () => {
     await expect(outcome).rejects.toBe(rollback)
   })
 })
+
+describe('0026_series_flows', () => {
+  test('keeps the series flows only; the view of the old name reads the same days, their values from the day sums', async () => {
+    const at = migrations.findIndex((m) => m.name === '0026_series_flows')
+    const rollback = new Error('rolled back')
+    const outcome = db.sql.begin(async (tx) => {
+      await tx`create schema before_0026`
+      await tx`set local search_path to before_0026`
+      for (const m of migrations.slice(0, at)) await tx.unsafe(m.sql)
+      // A series as the series stage stored it until 0026: it starts on the first day with a value
+      // (Jan 30), each bmv the day before's emv, and Feb 4 has no sum (nothing held): emv 0, complete.
+      await tx`insert into portfolio_value_months (portfolio_id, month, dates, emv_base, positions, complete) values
+        ('P', '2025-01-01', '{2025-01-30,2025-01-31}', '{100.5,101}', '{2,2}', '{t,f}'),
+        ('P', '2025-02-01', '{2025-02-03}', '{99.25}', '{1}', '{t}')`
+      await tx`insert into portfolio_series_months (portfolio_id, month, dates, bmv_base, emv_base, sod_flow_base,
+                 eod_flow_base, fees_base, income_base, complete) values
+        ('P', '2025-01-01', '{2025-01-30,2025-01-31}', '{0,100.5}', '{100.5,101}', '{100,0}', '{0,0}', '{0,1.5}',
+         '{0,0}', '{t,f}'),
+        ('P', '2025-02-01', '{2025-02-03,2025-02-04}', '{101,99.25}', '{99.25,0}', '{-2,0}', '{0,-99.25}', '{0,0}',
+         '{0.75,0}', '{t,t}')`
+      const read = () => tx`select date::text, bmv_base::text, emv_base::text, sod_flow_base::text,
+                                   eod_flow_base::text, fees_base::text, income_base::text, complete, month::text
+                            from portfolio_series order by date`
+      const before = (await read()).map((r) => Object.values(r))
+      await tx.unsafe((migrations[at] as { sql: string }).sql)
+      const columns = await tx`select column_name from information_schema.columns
+                               where table_schema = 'before_0026' and table_name = 'portfolio_series_months'
+                               order by ordinal_position`
+      expect(columns.map((c) => c.column_name)).toEqual([
+        'portfolio_id',
+        'month',
+        'dates',
+        'sod_flow_base',
+        'eod_flow_base',
+        'fees_base',
+        'income_base',
+      ])
+      expect((await read()).map((r) => Object.values(r))).toEqual(before)
+      expect(before).toEqual([
+        ['2025-01-30', '0', '100.5', '100', '0', '0', '0', true, '2025-01-01'],
+        ['2025-01-31', '100.5', '101', '0', '0', '1.5', '0', false, '2025-01-01'],
+        ['2025-02-03', '101', '99.25', '-2', '0', '0', '0.75', true, '2025-02-01'],
+        ['2025-02-04', '99.25', '0', '0', '-99.25', '0', '0', true, '2025-02-01'],
+      ])
+      throw rollback
+    })
+    await expect(outcome).rejects.toBe(rollback)
+  })
+})

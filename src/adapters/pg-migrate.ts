@@ -24,6 +24,7 @@ import m0022 from '../../sql/0022_holidays.sql' with { type: 'text' }
 import m0023 from '../../sql/0023_fx_rates_changes.sql' with { type: 'text' }
 import m0024 from '../../sql/0024_day_months.sql' with { type: 'text' }
 import m0025 from '../../sql/0025_position_history_held.sql' with { type: 'text' }
+import m0026 from '../../sql/0026_series_flows.sql' with { type: 'text' }
 import type { Sql } from './pg-client.ts'
 
 /** Every file in sql/, in order. Imported as text so the compiled binary carries them. */
@@ -53,6 +54,7 @@ export const migrations: readonly { name: string; sql: string }[] = [
   { name: '0023_fx_rates_changes', sql: m0023 },
   { name: '0024_day_months', sql: m0024 },
   { name: '0025_position_history_held', sql: m0025 },
+  { name: '0026_series_flows', sql: m0026 },
 ]
 
 const checksum = (text: string) => createHash('sha256').update(text).digest('hex')

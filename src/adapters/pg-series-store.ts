@@ -1,8 +1,6 @@
 import { type Calendar, type CalendarId, calendarOf, fromEpochDay, toEpochDay, WEEKDAYS } from '../domain/dates.ts'
-import { fromScaled, toScaled } from '../domain/money.ts'
 import type { Cashflow, ValuationJob } from '../domain/records.ts'
 import { seriesWindows } from '../domain/spans.ts'
-import { seriesMoney } from '../domain/timeseries.ts'
 import type { SeriesResult, SeriesStore, SeriesWork } from '../ports/series-store.ts'
 import { businessDate, HOLIDAYS_OF_P } from './pg-business-date.ts'
 import type { Sql } from './pg-client.ts'
@@ -53,62 +51,55 @@ export class PgSeriesStore implements SeriesStore {
     })
     const ids = ranged.map((r) => r.id)
     // Read per portfolio (lateral; 'offset 0' keeps the planner from merging it back into a join):
-    // each is an index range scan. Joined to the whole list, the planner read the tables through
-    // (14 ms for 50 one-day windows on medium's 130,000 day sums; 0.2 ms by portfolio).
-    const scope = this.sql`unnest(${ids}::text[], ${ranged.map((r) => r.lo)}::date[],
-      ${ranged.map((r) => r.hi)}::date[]) as w(portfolio_id, lo, hi)`
-    // The day sums the valuation stage wrote with the valuations: one row per portfolio-month,
-    // never the position-days again, its text made canonical (`canonical`).
-    const totals = readDays(
-      this.sql,
-      VALUE_MONTHS,
-      ranged.map((r) => ({ portfolioId: r.id, lo: r.lo, hi: r.hi })),
-    )
+    // each is an index range scan. Joined to the whole list, the planner read the table through.
     // Flows dated on the weekend before a window count on its Monday (WEEKDAYS): read three days back.
     const cashflows = this.sql<Cashflow[]>`
       select ${this.sql.unsafe(CASHFLOW_COLUMNS)}
-      from ${scope} cross join lateral (
+      from unnest(${ids}::text[], ${ranged.map((r) => r.lo)}::date[], ${ranged.map((r) => r.hi)}::date[])
+        as w(portfolio_id, lo, hi)
+      cross join lateral (
         select * from cashflows c where c.portfolio_id = w.portfolio_id and c.date between w.lo - 2 and w.hi
         offset 0) as c`.execute()
-    // Where each series starts: a window after its first point opens on the day before's close.
-    const starts = this.sql<{ portfolio_id: string; first: string }[]>`
+    // Where each series starts: a window after its first point has every day of it.
+    const startRows = await this.sql<{ portfolio_id: string; first: string }[]>`
       select s.portfolio_id, (select x.dates[1] from portfolio_series_months x where x.portfolio_id = s.portfolio_id
                               order by x.month limit 1)::text as first
-      from unnest(${ids}::text[]) as s(portfolio_id)`.execute()
-    const [totalRows, cashflowRows, startRows] = await Promise.all([totals, cashflows, starts])
+      from unnest(${ids}::text[]) as s(portfolio_id)`
+    const firstOf = new Map(startRows.map((r) => [r.portfolio_id, r.first]))
+    const started = (portfolioId: string, from: string) => {
+      const first = firstOf.get(portfolioId) ?? null
+      return first !== null && first < from
+    }
+    // The day sums decide where a series starts (its first day with a value or a flow): read only
+    // for the portfolios with a window that does not continue a series.
+    const starting = ranged.filter((r) => (windowsOf.get(r.id) ?? []).some((w) => !started(r.id, w.from)))
+    const totals = readDays(
+      this.sql,
+      VALUE_MONTHS,
+      starting.map((r) => ({ portfolioId: r.id, lo: r.lo, hi: r.hi })),
+    )
+    const [totalRows, cashflowRows] = await Promise.all([totals, cashflows])
     const totalsOf = new Map(
       [...totalRows].map(([portfolioId, days]) => [
         portfolioId,
         days.map(({ date, cells: [emv, positions, complete] }) => ({
           date,
-          emvBase: canonical(emv as string),
+          emvBase: emv as string,
           positions: Number(positions),
           complete: complete === 't',
         })),
       ]),
     )
     const cashflowsOf = Map.groupBy(cashflowRows, (c) => c.portfolioId)
-    const firstOf = new Map(startRows.map((r) => [r.portfolio_id, r.first]))
-    return jobs.map((job) => {
-      const own = totalsOf.get(job.portfolioId) ?? []
-      const emvOn = new Map(own.map((t) => [t.date, t.emvBase]))
-      const first = firstOf.get(job.portfolioId) ?? null
-      const ownCalendar = calendar(job.portfolioId)
-      return {
-        job,
-        calendar: ownCalendar,
-        businessDate: through,
-        inputsAsOf: asOf,
-        // The point before a window is the calendar day before it (the series has every day
-        // once started); its emv is that day's sum, 0 when nothing was held.
-        windows: (windowsOf.get(job.portfolioId) ?? []).map((w) => ({
-          ...w,
-          openingEmv: first !== null && first < w.from ? (emvOn.get(dayBefore(w.from, ownCalendar)) ?? '0') : undefined,
-        })),
-        totals: own,
-        cashflows: cashflowsOf.get(job.portfolioId) ?? [],
-      }
-    })
+    return jobs.map((job) => ({
+      job,
+      calendar: calendar(job.portfolioId),
+      businessDate: through,
+      inputsAsOf: asOf,
+      windows: (windowsOf.get(job.portfolioId) ?? []).map((w) => ({ ...w, started: started(job.portfolioId, w.from) })),
+      totals: totalsOf.get(job.portfolioId) ?? [],
+      cashflows: cashflowsOf.get(job.portfolioId) ?? [],
+    }))
   }
 
   async replace(results: readonly SeriesResult[]): Promise<void> {
@@ -125,7 +116,7 @@ export class PgSeriesStore implements SeriesStore {
       r.portfolio.map((p) => ({
         portfolioId: p.portfolioId,
         date: p.date,
-        cells: [...seriesMoney(p), p.complete ? 't' : 'f'],
+        cells: [p.sodFlowBase, p.eodFlowBase, p.feesBase, p.incomeBase],
       })),
     )
     await this.writer.transaction(async (tx) => {
@@ -134,7 +125,7 @@ export class PgSeriesStore implements SeriesStore {
         'timeseries',
         results.map((r) => ({ portfolioId: r.job.portfolioId, inputsAsOf: r.inputsAsOf })),
       )
-      await replaceDays(tx, SERIES_MONTHS, replaced, points)
+      await replaceDays(tx, SERIES_MONTHS, replaced, points, { unchanged: 'kept' })
       await writeLineage(tx, 'timeseries', lineageOf(results))
     })
   }
@@ -143,13 +134,6 @@ export class PgSeriesStore implements SeriesStore {
     await this.writer.close()
   }
 }
-
-/**
- * A day sum's canonical text (money.ts `str`): sums added in SQL before sql/0024 may end in zeros
- * after the point ('3.0'); what the stage writes since is canonical already and kept as it is.
- */
-const canonical = (text: string): string =>
-  text.includes('.') && text.endsWith('0') ? fromScaled(toScaled(text)) : text
 
 /** The day of `calendar` before `date`. */
 const dayBefore = (date: string, calendar: Calendar): string => fromEpochDay(calendar.before(toEpochDay(date)))

@@ -4,10 +4,10 @@ import type { DayTotal } from '../domain/timeseries.ts'
 
 /**
  * Days of a portfolio's series to recompute, `from` to `to` inclusive (domain/spans.ts
- * `seriesWindows`), continuing from the point before `from`: its emv, or none when the series has
- * no point before (it starts at the first day with a value or a flow).
+ * `seriesWindows`): `started` when the series has a point before `from` (then it has every day of
+ * the window); otherwise it starts at the window's first day with a value or a flow.
  */
-export type SeriesWindow = { from: string; to: string; open: boolean; openingEmv: string | undefined }
+export type SeriesWindow = { from: string; to: string; open: boolean; started: boolean }
 
 /** Everything needed to recompute one portfolio's series over the days its job revalued. */
 export type SeriesWork = {
@@ -16,7 +16,10 @@ export type SeriesWork = {
   calendar: Calendar
   businessDate: string
   windows: SeriesWindow[]
-  /** Per calendar day of the windows, the sum of the valued positions (summed by the store). */
+  /**
+   * Per calendar day of the windows not `started`, the sum of the valued positions: where the
+   * series starts. The stored series holds the flows; emv and bmv are the day sums' (sql/0026).
+   */
   totals: DayTotal[]
   /** The windows' cashflows, and those of the weekend before each (they count on its Monday). */
   cashflows: Cashflow[]
@@ -28,7 +31,8 @@ export type SeriesResult = {
   job: ValuationJob
   /**
    * The days replaced: every stored point in them (and, for an `open` window, every one after it)
-   * is deleted and `portfolio` written instead.
+   * is deleted and `portfolio`'s flows written instead; a month whose flows come out as stored is
+   * left as it is.
    */
   windows: readonly { from: string; to: string; open: boolean }[]
   portfolio: PortfolioSeriesPoint[]

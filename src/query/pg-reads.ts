@@ -1,10 +1,10 @@
 import type { Static } from '@sinclair/typebox'
 import { HOLIDAYS_OF_P } from '../adapters/pg-business-date.ts'
 import type { Sql } from '../adapters/pg-client.ts'
-import { readDays, SERIES_MONTHS } from '../adapters/pg-day-months.ts'
+import { monthOf, readDays, SERIES_MONTHS, VALUE_MONTHS } from '../adapters/pg-day-months.ts'
 import { CASHFLOW_COLUMNS } from '../adapters/pg-position-store.ts'
 import { type Calendar, calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
-import { dec } from '../domain/money.ts'
+import { dec, fromScaled, toScaled } from '../domain/money.ts'
 import { type Cashflow, type Classification, ExternalClasses, type Valuation } from '../domain/records.ts'
 import { type PositionSeriesFloats, positionSeries, positionSeriesFloats } from '../domain/timeseries.ts'
 import { isCashPosition } from '../domain/transactions.ts'
@@ -98,6 +98,13 @@ type PeriodTotals = { pnl: string; income: string; fees: string; deposits: strin
 
 const lo = (r: Range) => r.from ?? '0001-01-01'
 const hi = (r: Range) => r.to ?? '9999-12-31'
+
+/**
+ * A day sum's canonical text (money.ts `str`): sums added in SQL before sql/0024 may end in zeros
+ * after the point ('3.0'); what the valuation stage writes since is canonical already.
+ */
+const canonical = (text: string): string =>
+  text.includes('.') && text.endsWith('0') ? fromScaled(toScaled(text)) : text
 
 /**
  * The read side of the query API: plain SQL over the tables the stages write. Numbers leave
@@ -534,41 +541,71 @@ export class PgReads {
   }
 
   /**
-   * Over the range, summed exactly: the series' P&L (end value − start value − flows), income and
-   * fees, and the external flows in (deposits) and out (withdrawals, negative).
+   * Over the range, summed exactly (scaled integers, money.ts): the series' P&L (end value − start
+   * value − flows), income and fees, and the external flows in (deposits) and out (withdrawals,
+   * negative).
    */
   async periodTotals(portfolioId: string, range: Range): Promise<PeriodTotals> {
-    const [row] = await this.sql<PeriodTotals[]>`
-      select s.pnl, s.income, s.fees, f.deposits, f.withdrawals
-      from (select coalesce(sum(emv_base - bmv_base - sod_flow_base - eod_flow_base), 0)::text as pnl,
-                   coalesce(sum(income_base), 0)::text as income, coalesce(sum(fees_base), 0)::text as fees
-            from portfolio_series
-            where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date
-              and month between date_trunc('month', ${lo(range)}::date)::date and ${hi(range)}::date) as s,
-           (select coalesce(sum(amount_base) filter (where amount_base > 0), 0)::text as deposits,
-                   coalesce(sum(amount_base) filter (where amount_base < 0), 0)::text as withdrawals
-            from cashflows
-            where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date
-              and class = any(${ExternalClasses as string[]}::text[])) as f`
-    return row as PeriodTotals
+    const [series, [external]] = await Promise.all([
+      this.portfolioSeries(portfolioId, range),
+      this.sql<{ deposits: string; withdrawals: string }[]>`
+        select coalesce(sum(amount_base) filter (where amount_base > 0), 0)::text as deposits,
+               coalesce(sum(amount_base) filter (where amount_base < 0), 0)::text as withdrawals
+        from cashflows
+        where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date
+          and class = any(${ExternalClasses as string[]}::text[])`,
+    ])
+    let [pnl, income, fees] = [0n, 0n, 0n]
+    for (const p of series) {
+      pnl += toScaled(p.emvBase) - toScaled(p.bmvBase) - toScaled(p.sodFlowBase) - toScaled(p.eodFlowBase)
+      income += toScaled(p.incomeBase)
+      fees += toScaled(p.feesBase)
+    }
+    return {
+      pnl: fromScaled(pnl),
+      income: fromScaled(income),
+      fees: fromScaled(fees),
+      deposits: external?.deposits ?? '0',
+      withdrawals: external?.withdrawals ?? '0',
+    }
   }
 
-  /** The portfolio's series over the range, by date. */
+  /**
+   * The portfolio's series over the range, by date: the stored days' flows, fees and income with
+   * the day sums beside them (sql/0026_series_flows.sql). A day's emv is its sum (0 without one),
+   * its bmv the emv of the series day before (0 on the series' first day), and it is complete
+   * unless its sum says otherwise. Both are read from the month before the range's, for the day
+   * before its first (the series has every day of its calendar once started).
+   */
   async portfolioSeries(portfolioId: string, range: Range): Promise<Static<typeof PortfolioSeriesView>[]> {
-    const days = await readDays(this.sql, SERIES_MONTHS, [{ portfolioId, lo: lo(range), hi: hi(range) }])
-    return (days.get(portfolioId) ?? []).map(({ date, cells }) => {
-      const [bmvBase, emvBase, sodFlowBase, eodFlowBase, feesBase, incomeBase, complete] = cells as string[]
-      return {
-        date,
-        bmvBase: bmvBase as string,
-        emvBase: emvBase as string,
-        sodFlowBase: sodFlowBase as string,
-        eodFlowBase: eodFlowBase as string,
-        feesBase: feesBase as string,
-        incomeBase: incomeBase as string,
-        complete: complete === 't',
-      }
-    })
+    const from = lo(range)
+    const start = from > '0001-02-01' ? monthOf(fromEpochDay(toEpochDay(monthOf(from)) - 1)) : from
+    const span = [{ portfolioId, lo: start, hi: hi(range) }]
+    const [flows, sums] = await Promise.all([
+      readDays(this.sql, SERIES_MONTHS, span),
+      readDays(this.sql, VALUE_MONTHS, span),
+    ])
+    const sumOn = new Map((sums.get(portfolioId) ?? []).map((d) => [d.date, d.cells]))
+    const points: Static<typeof PortfolioSeriesView>[] = []
+    let bmv = '0'
+    for (const { date, cells } of flows.get(portfolioId) ?? []) {
+      const [emv, , complete] = sumOn.get(date) ?? ['0', '0', 't']
+      const emvBase = canonical(emv as string)
+      const [sodFlowBase, eodFlowBase, feesBase, incomeBase] = cells as string[]
+      if (date >= from)
+        points.push({
+          date,
+          bmvBase: bmv,
+          emvBase,
+          sodFlowBase: sodFlowBase as string,
+          eodFlowBase: eodFlowBase as string,
+          feesBase: feesBase as string,
+          incomeBase: incomeBase as string,
+          complete: complete === 't',
+        })
+      bmv = emvBase
+    }
+    return points
   }
 
   /**

@@ -80,10 +80,10 @@ function timeseriesSuite(transport: Transport, enabled: boolean) {
       ])
     }, 120_000)
 
-    test('a corrected price rewrites only the days it is in force and the day after, not the rest', async () => {
+    test('a corrected price changes the days it is in force and the day after, rewriting no flows and no later month', async () => {
       const { P, S } = ids()
-      // Into February: the series is stored a month a row (sql/0024), and a change that rewrote
-      // every point from its date on would rewrite February's row as well.
+      // Into February: the day sums and the series' flows are stored a month a row (sql/0024), and a
+      // change that rewrote every day from its date on would rewrite February's rows as well.
       await pipeline.send('business-dates', [{ date: '2025-02-10' }])
       const unchanged = ['0', '0', '0', true]
       await settles(async () => (await series()).at(-1), ['2025-02-10', '10575', '10575', ...unchanged])
@@ -92,9 +92,16 @@ function timeseriesSuite(transport: Transport, enabled: boolean) {
         ['2025-01-09', '10575', '10575', ...unchanged],
         ['2025-01-10', '10575', '10575', ...unchanged],
       ])
-      const versions = () => rowVersions(pipeline.db.sql, 'portfolio_series_months', P)
+      const versions = () =>
+        Promise.all([
+          rowVersions(pipeline.db.sql, 'portfolio_value_months', P),
+          rowVersions(pipeline.db.sql, 'portfolio_series_months', P),
+        ])
       const before = await versions()
-      expect([...before.keys()]).toEqual(['2025-01-01', '2025-02-01'])
+      expect(before.map((v) => [...v.keys()])).toEqual([
+        ['2025-01-01', '2025-02-01'],
+        ['2025-01-01', '2025-02-01'],
+      ])
       // S on Mon Jan 6: 10 → 10.5, in force until the Jan 7 price. Mon: cash 8,995 + 100 × 10.5 = 10,045;
       // Tue opens on Monday's close (bmv 10,045) and closes as before.
       await pipeline.send('prices', [{ securityId: S, date: '2025-01-06', price: '10.5', currency: 'USD' }])
@@ -105,7 +112,10 @@ function timeseriesSuite(transport: Transport, enabled: boolean) {
           ['2025-01-07', '10045', '10575', '1000', '-500', '20', true],
         ],
       )
-      expect(rewritten(before, await versions())).toEqual(['2025-01-01'])
+      // The day sums of January are rewritten; the series' own rows are not: a price moves no flow.
+      const after = await versions()
+      expect(rewritten(before[0] as Map<string, string>, after[0] as Map<string, string>)).toEqual(['2025-01-01'])
+      expect(rewritten(before[1] as Map<string, string>, after[1] as Map<string, string>)).toEqual([])
     }, 120_000)
 
     test('the business date moved back: the series ends on it, the later points gone', async () => {

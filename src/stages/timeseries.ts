@@ -1,6 +1,6 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { toEpochDay } from '../domain/dates.ts'
-import { dec } from '../domain/money.ts'
+import { ZERO } from '../domain/money.ts'
 import { ValuationJob } from '../domain/records.ts'
 import { coalesceJobs } from '../domain/spans.ts'
 import { seriesOfWindows } from '../domain/timeseries.ts'
@@ -16,9 +16,10 @@ const notice = TypeCompiler.Compile(ValuationJob)
 /**
  * timeseries: valuations.changed → the portfolio's daily series over the days revalued (from the
  * notified date to the business date, or the notice's spans and the day after each: domain/spans.ts
- * `seriesWindows`; docs/domain.md, Daily series), continuing from the stored point before each. The
- * store sums the day's valuations; a position's series is derived on read. The last hop: the query
- * API reads this table.
+ * `seriesWindows`; docs/domain.md, Daily series). It stores each day's flows, fees and income;
+ * the day's emv and bmv are the valuation stage's day sums, read beside them (sql/0026), so a
+ * revaluation that moved no cashflow writes nothing here. A position's series is derived on read.
+ * The last hop: the query API reads this table with the day sums.
  */
 export function timeseriesStage(deps: {
   store: SeriesStore
@@ -40,10 +41,11 @@ export function timeseriesStage(deps: {
             w.job.portfolioId,
             w.totals,
             w.cashflows,
-            w.windows.map(({ from, to, openingEmv }) => ({
+            // A started window has every day; its bmv and emv are not stored (the day sums' are read).
+            w.windows.map(({ from, to, started }) => ({
               fromDay: toEpochDay(from),
               toDay: toEpochDay(to),
-              openingEmv: openingEmv === undefined ? undefined : dec(openingEmv),
+              openingEmv: started ? ZERO : undefined,
             })),
             w.calendar,
           )
