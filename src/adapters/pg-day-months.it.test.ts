@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { freshDatabase } from '../testing/infra.ts'
+import { rewritten, rowVersions } from '../testing/pipeline.ts'
 import { type DayRow, editDays, readDays, replaceDays, VALUE_MONTHS } from './pg-day-months.ts'
 import { ReplacedDays } from './pg-replaced-days.ts'
 
@@ -87,6 +88,43 @@ describe('days stored by month', () => {
     await replace(b, [day('B', '2025-01-02', '2')])
     expect(await stored('A')).toEqual([['2025-01-02', '1']])
     expect(await stored('B')).toEqual([['2025-01-02', '2']])
+  })
+
+  test('with unchanged months kept, only the months whose days differ are rewritten, and a month left empty goes', async () => {
+    const all = new ReplacedDays()
+    all.addOpen('K', '2025-01-01')
+    const start = [
+      day('K', '2025-01-30', '1'),
+      day('K', '2025-01-31', '2'),
+      day('K', '2025-02-28', '3'),
+      day('K', '2025-03-03', '4'),
+      day('K', '2025-04-01', '5'),
+    ]
+    await replace(all, start)
+    const before = await rowVersions(db.sql, 'portfolio_value_months', 'K')
+    // From Jan 31 on (the business date moved back to Mar 3): January keeps Jan 30 and its Jan 31
+    // comes out as it was; February's day changed; March is March again; April has no day left.
+    const from = new ReplacedDays()
+    from.addOpen('K', '2025-01-31')
+    await db.sql.begin((tx) =>
+      replaceDays(
+        tx,
+        VALUE_MONTHS,
+        from,
+        [day('K', '2025-03-03', '4'), day('K', '2025-02-28', '3.5'), day('K', '2025-01-31', '2')],
+        { unchanged: 'kept' },
+      ),
+    )
+    expect(await stored('K')).toEqual([
+      ['2025-01-30', '1'],
+      ['2025-01-31', '2'],
+      ['2025-02-28', '3.5'],
+      ['2025-03-03', '4'],
+    ])
+    const after = await rowVersions(db.sql, 'portfolio_value_months', 'K')
+    expect([...after.keys()]).toEqual(['2025-01-01', '2025-02-01', '2025-03-01'])
+    before.delete('2025-04-01')
+    expect(rewritten(before, after)).toEqual(['2025-02-01'])
   })
 
   test('an edit changes, adds and removes days of the months it names', async () => {

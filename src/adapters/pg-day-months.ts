@@ -131,7 +131,9 @@ export async function replaceDays(
     for (const date of days.keys()) if (replaced.covers(portfolioId, date)) days.delete(date)
     for (const row of added.get(keyOf(portfolioId, month)) ?? []) days.set(row.date, row.cells)
   }
-  if (options.unchanged === 'kept') await rewriteChanged(tx, t, [...months.values()], opens, edit)
+  // A month no day of which is kept holds the rows added to it, and nothing else.
+  const wholly = (m: Month) => (keepsADay(m) ? undefined : (added.get(keyOf(m.portfolioId, m.month)) ?? []))
+  if (options.unchanged === 'kept') await rewriteChanged(tx, t, [...months.values()], opens, edit, wholly)
   else await rewrite(tx, t, [...months.values()], keepsADay, opens, edit)
 }
 
@@ -142,10 +144,20 @@ const fingerprint = (days: MonthDays): string =>
     .map((date) => `${date}:${(days.get(date) as readonly string[]).join(',')}`)
     .join(';')
 
+/** A stored month row and days to be, in date order: equal as their comma-joined text (no row: no days). */
+function sameText(t: DayMonths, row: Joined | undefined, days: readonly DayRow[]): boolean {
+  if (row === undefined) return days.length === 0
+  return (
+    row.dates === days.map((d) => d.date).join(',') &&
+    t.columns.every((c, i) => row[c] === days.map((d) => d.cells[i]).join(','))
+  )
+}
+
 /**
  * rewrite, writing only the months an edit changes: every month in `months` is read, and so is
  * every stored month from each of `dropFrom` on (edited like the others, so a later month is
- * deleted only when the edit leaves it empty).
+ * deleted only when the edit leaves it empty). A month `wholly` gives the days of (none of its
+ * stored days kept) is compared as text, without taking its days apart.
  */
 async function rewriteChanged(
   tx: Tx,
@@ -153,26 +165,42 @@ async function rewriteChanged(
   months: readonly Month[],
   dropFrom: readonly Month[],
   edit: (month: Month, days: MonthDays) => void,
+  wholly: (month: Month) => readonly DayRow[] | undefined,
 ): Promise<void> {
   if (months.length === 0 && dropFrom.length === 0) return
+  // The months of an open range are read as one index range per portfolio; the others one by one.
+  const openFrom = new Map(dropFrom.map((m) => [m.portfolioId, m.month]))
+  const single = months.filter((m) => {
+    const from = openFrom.get(m.portfolioId)
+    return from === undefined || m.month < from
+  })
   const rows = await tx<(Joined & { month: string })[]>`
     select m.portfolio_id, m.month::text as month, ${tx.unsafe(joinedColumns(t))}
     from ${tx(t.table)} m
-    join unnest(${months.map((m) => m.portfolioId)}::text[], ${months.map((m) => m.month)}::date[])
+    join unnest(${single.map((m) => m.portfolioId)}::text[], ${single.map((m) => m.month)}::date[])
       as w(portfolio_id, month) using (portfolio_id, month)
-    union
+    union all
     select m.portfolio_id, m.month::text as month, ${tx.unsafe(joinedColumns(t))}
-    from ${tx(t.table)} m
-    join unnest(${dropFrom.map((m) => m.portfolioId)}::text[], ${dropFrom.map((m) => m.month)}::date[])
-      as w(portfolio_id, month) on m.portfolio_id = w.portfolio_id and m.month >= w.month`.execute()
-  const stored = new Map(rows.map((row) => [keyOf(row.portfolio_id, row.month), new Map(daysOfRow(t, row))]))
+    from unnest(${dropFrom.map((m) => m.portfolioId)}::text[], ${dropFrom.map((m) => m.month)}::date[])
+      as w(portfolio_id, month)
+    cross join lateral (
+      select * from ${tx(t.table)} m where m.portfolio_id = w.portfolio_id and m.month >= w.month offset 0) as m`.execute()
+  const stored = new Map(rows.map((row) => [keyOf(row.portfolio_id, row.month), row]))
   const all = new Map(months.map((m) => [keyOf(m.portfolioId, m.month), m]))
   for (const row of rows)
     all.set(keyOf(row.portfolio_id, row.month), { portfolioId: row.portfolio_id, month: row.month })
   const changed: Month[] = []
   const written: string[][] = []
   for (const [key, month] of all) {
-    const before = stored.get(key)
+    const row = stored.get(key)
+    const replacing = wholly(month)?.toSorted((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0))
+    if (replacing !== undefined) {
+      if (sameText(t, row, replacing)) continue
+      changed.push(month)
+      if (replacing.length > 0) written.push(monthRow(t, month, new Map(replacing.map((d) => [d.date, d.cells]))))
+      continue
+    }
+    const before = row && new Map(daysOfRow(t, row))
     const days: MonthDays = new Map(before ?? [])
     edit(month, days)
     if (before !== undefined ? fingerprint(before) === fingerprint(days) : days.size === 0) continue
