@@ -76,7 +76,7 @@ try {
     await tx`insert into portfolio_value_months (portfolio_id, month, dates, emv_base, positions, complete)
       select 'R', date_trunc('month', d.date)::date, array_agg(d.date order by d.date),
         array_agg(round(((10000 + d.n + 50 * sin(d.n)) * 51)::numeric, 10) order by d.date),
-        array_agg(${SECURITIES + 1} order by d.date), array_agg(true order by d.date)
+        array_agg(${SECURITIES + 1}::int order by d.date), array_agg(true order by d.date)
       from days d group by date_trunc('month', d.date)`
     await tx`insert into portfolio_series_months (portfolio_id, month, dates, sod_flow_base, eod_flow_base,
         fees_base, income_base)

@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import { HOLIDAYS_OF_P } from '../adapters/pg-business-date.ts'
 import type { Sql } from '../adapters/pg-client.ts'
-import { monthOf, readDays, SERIES_MONTHS, VALUE_MONTHS } from '../adapters/pg-day-months.ts'
+import { monthOf } from '../adapters/pg-day-months.ts'
 import { CASHFLOW_COLUMNS } from '../adapters/pg-position-store.ts'
 import { type Calendar, calendarOf, fromEpochDay, toEpochDay } from '../domain/dates.ts'
 import { dec, fromScaled, toScaled } from '../domain/money.ts'
@@ -580,30 +580,57 @@ export class PgReads {
   async portfolioSeries(portfolioId: string, range: Range): Promise<Static<typeof PortfolioSeriesView>[]> {
     const from = lo(range)
     const start = from > '0001-02-01' ? monthOf(fromEpochDay(toEpochDay(monthOf(from)) - 1)) : from
-    const span = [{ portfolioId, lo: start, hi: hi(range) }]
-    const [flows, sums] = await Promise.all([
-      readDays(this.sql, SERIES_MONTHS, span),
-      readDays(this.sql, VALUE_MONTHS, span),
-    ])
-    const sumOn = new Map((sums.get(portfolioId) ?? []).map((d) => [d.date, d.cells]))
+    // Each series month with the day sums' month beside it, one row per month, as comma-joined text.
+    const months = await this.sql<
+      {
+        dates: string
+        sod: string
+        eod: string
+        fees: string
+        income: string
+        value_dates: string | null
+        emv: string | null
+        complete: string | null
+      }[]
+    >`
+      select array_to_string(s.dates, ',') as dates, array_to_string(s.sod_flow_base, ',') as sod,
+             array_to_string(s.eod_flow_base, ',') as eod, array_to_string(s.fees_base, ',') as fees,
+             array_to_string(s.income_base, ',') as income, array_to_string(v.dates, ',') as value_dates,
+             array_to_string(v.emv_base, ',') as emv, array_to_string(v.complete, ',') as complete
+      from portfolio_series_months s
+      left join portfolio_value_months v on v.portfolio_id = s.portfolio_id and v.month = s.month
+      where s.portfolio_id = ${portfolioId}
+        and s.month between date_trunc('month', ${start}::date)::date and ${hi(range)}::date
+      order by s.month`
+    const last = hi(range)
     const points: Static<typeof PortfolioSeriesView>[] = []
     let bmv = '0'
-    for (const { date, cells } of flows.get(portfolioId) ?? []) {
-      const [emv, , complete] = sumOn.get(date) ?? ['0', '0', 't']
-      const emvBase = canonical(emv as string)
-      const [sodFlowBase, eodFlowBase, feesBase, incomeBase] = cells as string[]
-      if (date >= from)
-        points.push({
-          date,
-          bmvBase: bmv,
-          emvBase,
-          sodFlowBase: sodFlowBase as string,
-          eodFlowBase: eodFlowBase as string,
-          feesBase: feesBase as string,
-          incomeBase: incomeBase as string,
-          complete: complete === 't',
-        })
-      bmv = emvBase
+    for (const m of months) {
+      const dates = m.dates.split(',')
+      const [sod, eod, fees, income] = [m.sod, m.eod, m.fees, m.income].map((c) => c.split(',')) as string[][]
+      const valueDates = m.value_dates?.split(',') ?? []
+      const emvs = m.emv?.split(',') ?? []
+      const completes = m.complete?.split(',') ?? []
+      // Most months have a sum on each of their series days, in the same order: matched by index.
+      const aligned = m.value_dates === m.dates
+      const at = aligned ? undefined : new Map(valueDates.map((d, i) => [d, i]))
+      dates.forEach((date, i) => {
+        if (date > last) return
+        const k = aligned ? i : at?.get(date)
+        const emvBase = k === undefined ? '0' : canonical(emvs[k] as string)
+        if (date >= from)
+          points.push({
+            date,
+            bmvBase: bmv,
+            emvBase,
+            sodFlowBase: sod?.[i] as string,
+            eodFlowBase: eod?.[i] as string,
+            feesBase: fees?.[i] as string,
+            incomeBase: income?.[i] as string,
+            complete: k === undefined || completes[k] === 't',
+          })
+        bmv = emvBase
+      })
     }
     return points
   }

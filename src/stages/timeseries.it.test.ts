@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { PgReads } from '../query/pg-reads.ts'
 import { kafkaTestsEnabled } from '../testing/infra.ts'
 import { everyStage, rewritten, rowVersions, settles, startPipeline, type Transport } from '../testing/pipeline.ts'
 
@@ -117,6 +118,34 @@ function timeseriesSuite(transport: Transport, enabled: boolean) {
       expect(rewritten(before[0] as Map<string, string>, after[0] as Map<string, string>)).toEqual(['2025-01-01'])
       expect(rewritten(before[1] as Map<string, string>, after[1] as Map<string, string>)).toEqual([])
     }, 120_000)
+
+    test('the query API reads the flows with the day sums beside them: a bmv from the month before, and period totals', async () => {
+      const reads = new PgReads(pipeline.db.sql)
+      const { P } = ids()
+      // Feb 3 is February's first series day: its bmv is Jan 31's emv, read from January's months.
+      expect(await reads.portfolioSeries(P, { from: '2025-02-03', to: '2025-02-03' })).toEqual([
+        {
+          date: '2025-02-03',
+          bmvBase: '10575',
+          emvBase: '10575',
+          sodFlowBase: '0',
+          eodFlowBase: '0',
+          feesBase: '0',
+          incomeBase: '0',
+          complete: true,
+        },
+      ])
+      // By hand, Jan 6-7 (the series above): Mon 10,045 - 0 - 10,000 = 45 (the stock at 10.5 on a
+      // cost of 1,000, less the fee of 5); Tue 10,575 - 10,045 - 1,000 - (-500) = 30 (the stock
+      // from 10.5 to 11, less the fee of 20). Fees 5 + 20; deposits 10,000 + 1,000; withdrawal 500.
+      expect(await reads.periodTotals(P, { from: '2025-01-06', to: '2025-01-07' })).toEqual({
+        pnl: '75',
+        income: '0',
+        fees: '25',
+        deposits: '11000',
+        withdrawals: '-500',
+      })
+    })
 
     test('the business date moved back: the series ends on it, the later points gone', async () => {
       await pipeline.send('business-dates', [{ date: '2025-01-08' }])
