@@ -75,7 +75,7 @@ try {
     // the series reads its emv and bmv from the sums.
     await tx`insert into portfolio_value_months (portfolio_id, month, dates, emv_base, positions, complete)
       select 'R', date_trunc('month', d.date)::date, array_agg(d.date order by d.date),
-        array_agg(round(((10000 + d.n + 50 * sin(d.n)) * 51)::numeric, 10) order by d.date),
+        array_agg(((10000 + d.n + 50 * sin(d.n)) * 51)::numeric order by d.date),
         array_agg(${SECURITIES + 1}::int order by d.date), array_agg(true order by d.date)
       from days d group by date_trunc('month', d.date)`
     await tx`insert into portfolio_series_months (portfolio_id, month, dates, sod_flow_base, eod_flow_base,
