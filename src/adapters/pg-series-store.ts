@@ -38,9 +38,10 @@ export class PgSeriesStore implements SeriesStore {
     const windowsOf = new Map(
       jobs.map((job) => [job.portfolioId, seriesWindows(job, through, calendar(job.portfolioId))]),
     )
-    // One range per portfolio, from the business day before its first window (whose close opens
-    // it) to the end of its last; the windows pick their days from it in memory. A portfolio whose
-    // late prices revalued hundreds of short spans is read once, not joined once per span.
+    // One range per portfolio, from the business day before its first window (flows dated after
+    // that day, weekends and holidays included, count on the window's first day) to the end of its
+    // last; the windows pick their days from it in memory. A portfolio whose late prices revalued
+    // hundreds of short spans is read once, not joined once per span.
     const ranged = jobs.flatMap((job) => {
       const windows = windowsOf.get(job.portfolioId) ?? []
       const first = windows[0]

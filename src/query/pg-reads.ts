@@ -93,8 +93,23 @@ const orderBy: Record<TransactionSort, string> = {
 /** A price more than this many calendar days older than the day it values is stale (`staleAfterDays`). */
 export const STALE_AFTER_DAYS = 5
 
-/** Money summed over a period, exact decimal text (PgReads.periodTotals). */
-type PeriodTotals = { pnl: string; income: string; fees: string; deposits: string; withdrawals: string }
+/**
+ * Over the days of `series` (a portfolio's points, by date) from `range.from` to `range.to`, summed
+ * exactly in scaled integers (money.ts): the P&L (end value − start value − flows), income and fees.
+ */
+export function seriesTotals(
+  series: readonly Static<typeof PortfolioSeriesView>[],
+  range: Range,
+): { pnl: string; income: string; fees: string } {
+  let [pnl, income, fees] = [0n, 0n, 0n]
+  for (const p of series) {
+    if (p.date < lo(range) || p.date > hi(range)) continue
+    pnl += toScaled(p.emvBase) - toScaled(p.bmvBase) - toScaled(p.sodFlowBase) - toScaled(p.eodFlowBase)
+    income += toScaled(p.incomeBase)
+    fees += toScaled(p.feesBase)
+  }
+  return { pnl: fromScaled(pnl), income: fromScaled(income), fees: fromScaled(fees) }
+}
 
 const lo = (r: Range) => r.from ?? '0001-01-01'
 const hi = (r: Range) => r.to ?? '9999-12-31'
@@ -540,34 +555,15 @@ export class PgReads {
     return { items, total: all.length, ...page }
   }
 
-  /**
-   * Over the range, summed exactly (scaled integers, money.ts): the series' P&L (end value − start
-   * value − flows), income and fees, and the external flows in (deposits) and out (withdrawals,
-   * negative).
-   */
-  async periodTotals(portfolioId: string, range: Range): Promise<PeriodTotals> {
-    const [series, [external]] = await Promise.all([
-      this.portfolioSeries(portfolioId, range),
-      this.sql<{ deposits: string; withdrawals: string }[]>`
-        select coalesce(sum(amount_base) filter (where amount_base > 0), 0)::text as deposits,
-               coalesce(sum(amount_base) filter (where amount_base < 0), 0)::text as withdrawals
-        from cashflows
-        where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date
-          and class = any(${ExternalClasses as string[]}::text[])`,
-    ])
-    let [pnl, income, fees] = [0n, 0n, 0n]
-    for (const p of series) {
-      pnl += toScaled(p.emvBase) - toScaled(p.bmvBase) - toScaled(p.sodFlowBase) - toScaled(p.eodFlowBase)
-      income += toScaled(p.incomeBase)
-      fees += toScaled(p.feesBase)
-    }
-    return {
-      pnl: fromScaled(pnl),
-      income: fromScaled(income),
-      fees: fromScaled(fees),
-      deposits: external?.deposits ?? '0',
-      withdrawals: external?.withdrawals ?? '0',
-    }
+  /** externalFlows summed exactly: in (deposits) and out (withdrawals, negative). */
+  async externalSums(portfolioId: string, range: Range): Promise<{ deposits: string; withdrawals: string }> {
+    const [row] = await this.sql<{ deposits: string; withdrawals: string }[]>`
+      select coalesce(sum(amount_base) filter (where amount_base > 0), 0)::text as deposits,
+             coalesce(sum(amount_base) filter (where amount_base < 0), 0)::text as withdrawals
+      from cashflows
+      where portfolio_id = ${portfolioId} and date between ${lo(range)}::date and ${hi(range)}::date
+        and class = any(${ExternalClasses as string[]}::text[])`
+    return row ?? { deposits: '0', withdrawals: '0' }
   }
 
   /**

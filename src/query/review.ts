@@ -16,6 +16,7 @@ import {
   totalValue,
   withWeight,
 } from './holdings.ts'
+import { seriesTotals } from './pg-reads.ts'
 import type { PortfolioView, PositionView, ReviewView } from './views.ts'
 
 /** The portfolio review (one snapshot: overview, allocation, performance, risk, activity, holdings) and positions. */
@@ -63,17 +64,19 @@ export async function review(
     const none = Promise.resolve([])
     // Asked at once, the reads pipeline on the snapshot's connection: PostgreSQL answers the next
     // while this process parses the one before. A section not asked for is not read.
-    const [holdings, rows, ytdTotals, ytdTransactions, byAssetClass] = await Promise.all([
+    const [holdings, rows, ytdExternal, ytdTransactions, byAssetClass] = await Promise.all([
       needs('overview', 'allocation', 'holdings') ? holdingsOf(ctx) : none,
       needs('overview', 'performance', 'risk', 'activity')
         ? reads.portfolioSeries(portfolioId, { from: inception, to: asOf })
         : none,
-      needs('overview', 'activity') ? reads.periodTotals(portfolioId, { from: ytdFrom, to: asOf }) : undefined,
+      needs('overview', 'activity') ? reads.externalSums(portfolioId, { from: ytdFrom, to: asOf }) : undefined,
       needs('transactions')
         ? reads.transactions(portfolioId, { from: ytdFrom, to: asOf, sort: '-tradeDate' }, { limit: 20, offset: 0 })
         : { items: [], total: 0, limit: 20, offset: 0 },
       needs('transactions') ? reads.transactionsByAssetClass(portfolioId, { from: ytdFrom, to: asOf }) : none,
     ])
+    // The YTD P&L, income and fees from the series since inception read above (its last days).
+    const ytdTotals = ytdExternal && { ...seriesTotals(rows, { from: ytdFrom, to: asOf }), ...ytdExternal }
     const total = totalValue(holdings)
     const complete = holdings.every((h) => h.position.marketValueBase !== null)
     const all = rows.map(toPortfolioDay)
