@@ -137,13 +137,6 @@ export async function replaceDays(
   else await rewrite(tx, t, [...months.values()], keepsADay, opens, edit)
 }
 
-/** A month's days as one string, for telling whether an edit changed them. */
-const fingerprint = (days: MonthDays): string =>
-  [...days.keys()]
-    .sort()
-    .map((date) => `${date}:${(days.get(date) as readonly string[]).join(',')}`)
-    .join(';')
-
 /** A stored month row and days to be, in date order: equal as their comma-joined text (no row: no days). */
 function sameText(t: DayMonths, row: Joined | undefined, days: readonly DayRow[]): boolean {
   if (row === undefined) return days.length === 0
@@ -156,8 +149,9 @@ function sameText(t: DayMonths, row: Joined | undefined, days: readonly DayRow[]
 /**
  * rewrite, writing only the months an edit changes: every month in `months` is read, and so is
  * every stored month from each of `dropFrom` on (edited like the others, so a later month is
- * deleted only when the edit leaves it empty). A month `wholly` gives the days of (none of its
- * stored days kept) is compared as text, without taking its days apart.
+ * deleted only when the edit leaves it empty). A month is compared with its stored row as the
+ * comma-joined text PostgreSQL returns; one `wholly` gives the days of (none of its stored days
+ * kept) is not taken apart into days and edited first.
  */
 async function rewriteChanged(
   tx: Tx,
@@ -200,10 +194,12 @@ async function rewriteChanged(
       if (replacing.length > 0) written.push(monthRow(t, month, new Map(replacing.map((d) => [d.date, d.cells]))))
       continue
     }
-    const before = row && new Map(daysOfRow(t, row))
-    const days: MonthDays = new Map(before ?? [])
+    const days: MonthDays = new Map(row && daysOfRow(t, row))
     edit(month, days)
-    if (before !== undefined ? fingerprint(before) === fingerprint(days) : days.size === 0) continue
+    const after = [...days.keys()]
+      .sort()
+      .map((date) => ({ ...month, date, cells: days.get(date) as readonly string[] }))
+    if (sameText(t, row, after)) continue
     changed.push(month)
     if (days.size > 0) written.push(monthRow(t, month, days))
   }
