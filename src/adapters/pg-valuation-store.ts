@@ -306,20 +306,22 @@ export async function loadValuationWork(
     sql<{ record: Instrument }[]>`select record from instruments where security_id = any(${securities}::text[])`,
     // Per security its prices in one row (the latest before `since`, one index probe, then those
     // from `since` on): days as epoch days, the texts and currencies comma-joined. A row per price
-    // cost more to decode than valuing a position-day costs.
+    // cost more to decode than valuing a position-day costs. Aggregated per security (lateral),
+    // not grouped over all of them: grouping sorted every price read by security (a slice of late
+    // prices: 19,700 prices, 41-52 ms; 12 ms per security).
     sql<{ securityId: string; days: string; texts: string; currencies: string }[]>`
-      select s.id as "securityId",
-             string_agg((p.date - date '1970-01-01')::text, ',' order by p.date) as days,
-             string_agg(p.price::text, ',' order by p.date) as texts,
-             string_agg(p.currency, ',' order by p.date) as currencies
+      select s.id as "securityId", a.days, a.texts, a.currencies
       from unnest(${securities}::text[]) as s(id)
       cross join lateral (
-        (select date, price, currency from prices where security_id = s.id and date < ${since}::date
-         order by date desc limit 1)
-        union all
-        (select date, price, currency from prices
-         where security_id = s.id and date >= ${since}::date and date <= ${upTo}::date)) as p
-      group by s.id`,
+        select string_agg((p.date - date '1970-01-01')::text, ',' order by p.date) as days,
+               string_agg(p.price::text, ',' order by p.date) as texts,
+               string_agg(p.currency, ',' order by p.date) as currencies
+        from ((select date, price, currency from prices where security_id = s.id and date < ${since}::date
+               order by date desc limit 1)
+              union all
+              (select date, price, currency from prices
+               where security_id = s.id and date >= ${since}::date and date <= ${upTo}::date)) as p) as a
+      where a.days is not null`,
   ])
   const holidaysOf = new Map(portfolioRows.map((p) => [p.record.portfolioId, p.holidays ?? []]))
   const priceSeries: PriceSeries[] = prices.map((p) => ({
