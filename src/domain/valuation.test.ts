@@ -3,7 +3,7 @@ import { toEpochDay } from './dates.ts'
 import { FxTable, PriceTable } from './market-data.ts'
 import { recompute } from './positions.ts'
 import type { Instrument, Portfolio, Price, Transaction } from './records.ts'
-import { type ValuationContext, valuePosition } from './valuation.ts'
+import { type ValuationContext, valuationOf, valuePosition, valueRanges } from './valuation.ts'
 
 const portfolio: Portfolio = { portfolioId: 'P1', baseCurrency: 'USD', openDate: '2025-01-01' }
 const instruments = new Map<string, Instrument>([
@@ -72,6 +72,25 @@ describe('valuePosition', () => {
     expect(fromSale.map((x) => [x.date, x.marketValueBase])).toEqual([['2025-01-15', '0']])
     const fromStart = valuePosition(apple, ...days('2025-01-01', '2025-01-20'), ctx)
     expect(fromStart.filter((x) => x.date >= '2025-01-15')).toEqual(fromSale)
+  })
+
+  test('over scattered ranges, each day is valued as a run over all of them values it, the closing day included', () => {
+    const ctx = ctxWith([
+      { securityId: 'AAPL', date: '2025-01-07', price: '11', currency: 'USD' },
+      { securityId: 'AAPL', date: '2025-01-10', price: '15', currency: 'USD' },
+    ])
+    // Thu Jan 9 alone, then Mon Jan 13 to Wed Jan 15 (the sale): 550; 750, 750 and the closing day 0.
+    const v = valueRanges(apple, [days('2025-01-09', '2025-01-09'), days('2025-01-13', '2025-01-20')], ctx).map(
+      valuationOf,
+    )
+    expect(v.map((x) => [x.date, x.marketValueBase])).toEqual([
+      ['2025-01-09', '550'],
+      ['2025-01-13', '750'],
+      ['2025-01-14', '750'],
+      ['2025-01-15', '0'],
+    ])
+    const whole = valuePosition(apple, ...days('2025-01-01', '2025-01-20'), ctx)
+    expect(v).toEqual(whole.filter((x) => x.date === '2025-01-09' || x.date >= '2025-01-13'))
   })
 
   test('a day with no price yet is reported unvalued, not valued at zero', () => {

@@ -61,6 +61,18 @@ export function valueDays(
   toDay: number,
   ctx: ValuationContext,
 ): PositionDay[] {
+  return valueRanges(history, [[fromDay, toDay]], ctx)
+}
+
+/**
+ * valueDays over several ranges of days ([first, last] epoch days, sorted and apart), the history
+ * read once: a batch of late prices revalues a portfolio on scattered days.
+ */
+export function valueRanges(
+  history: readonly HeldRow[],
+  ranges: readonly (readonly [number, number])[],
+  ctx: ValuationContext,
+): PositionDay[] {
   const out: PositionDay[] = []
   const first = history[0]
   if (!first) return out
@@ -85,17 +97,20 @@ export function valueDays(
     }
   }
   const calendar = ctx.calendar ?? calendarOf(ctx.portfolio)
-  const days = calendar.days(Math.max(fromDay, rowDays[0] as number), toDay)
-  // Whether it was held on the valuation day before the first: a recompute that starts on the day
-  // a position closed must still value that closing day, as a run from the start does.
-  apply(calendar.before(days[0] ?? toDay))
-  let heldYesterday = held !== undefined && held.quantity !== 0n
-  for (const day of days) {
-    apply(day)
-    if (!held) continue
-    const isHeld = held.quantity !== 0n
-    if (isHeld || heldYesterday) out.push(valueDay(held, day, lookups))
-    heldYesterday = isHeld
+  for (const [fromDay, toDay] of ranges) {
+    const days = calendar.days(Math.max(fromDay, rowDays[0] as number), toDay)
+    if (days.length === 0) continue
+    // Whether it was held on the valuation day before the first: a recompute that starts on the
+    // day a position closed must still value that closing day, as a run from the start does.
+    apply(calendar.before(days[0] as number))
+    let heldYesterday = held !== undefined && held.quantity !== 0n
+    for (const day of days) {
+      apply(day)
+      if (!held) continue
+      const isHeld = held.quantity !== 0n
+      if (isHeld || heldYesterday) out.push(valueDay(held, day, lookups))
+      heldYesterday = isHeld
+    }
   }
   return out
 }

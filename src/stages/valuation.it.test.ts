@@ -312,6 +312,65 @@ function valuationSuite(transport: Transport, enabled: boolean, workers = 0) {
       await settles(januaryRewritten, true)
       expect(await counted()).toEqual(expected)
     }, 120_000)
+
+    test('two corrected prices days apart revalue their days alone, each with the prices in force on it', async () => {
+      // P6 (USD) deposits 1,000 and buys 10 W at 10 and 5 X at 20 on Mon Jan 6: cash 800. W is
+      // priced every day (10, 11, 12, 13, 14 from Jan 6), X only on Thu Jan 2 (20): every day
+      // values X at that price, read as the latest before each day revalued.
+      const [P6, W, X] = [`P6-${run}`, `W6-${run}`, `X6-${run}`]
+      await send('portfolios', [{ portfolioId: P6, baseCurrency: 'USD', openDate: '2025-01-01' }])
+      await send('instruments', [
+        { securityId: W, name: 'Priced daily', currency: 'USD' },
+        { securityId: X, name: 'Priced once', currency: 'USD' },
+      ])
+      await send('prices', [
+        ...['06', '07', '08', '09', '10'].map((day, i) => ({
+          securityId: W,
+          date: `2025-01-${day}`,
+          price: String(10 + i),
+          currency: 'USD',
+        })),
+        { securityId: X, date: '2025-01-02', price: '20', currency: 'USD' },
+      ])
+      const t = (id: string, fields: Record<string, string>) => ({
+        transactionId: `${id}-${run}`,
+        portfolioId: P6,
+        currency: 'USD',
+        tradeDate: '2025-01-06',
+        ...fields,
+      })
+      await send('transactions', [
+        t('P6D', { type: 'DEPOSIT', grossAmount: '1000' }),
+        t('P6W', { type: 'BUY', securityId: W, quantity: '10', price: '10' }),
+        t('P6X', { type: 'BUY', securityId: X, quantity: '5', price: '20' }),
+      ])
+      const week = async () =>
+        (
+          await pipeline.db.sql`select date::text as d, emv_base::text as e, complete from portfolio_values
+                                where portfolio_id = ${P6} and date between '2025-01-06' and '2025-01-10' order by date`
+        ).map((r) => [r.d, r.e, r.complete])
+      // 10 × W + 5 × 20 + 800: 1,000, 1,010, 1,020, 1,030, 1,040.
+      await settles(week, [
+        ['2025-01-06', '1000', true],
+        ['2025-01-07', '1010', true],
+        ['2025-01-08', '1020', true],
+        ['2025-01-09', '1030', true],
+        ['2025-01-10', '1040', true],
+      ])
+      // Corrected in one batch: W 21 on Jan 7 (10 × 21 + 100 + 800 = 1,110) and 23 on Jan 9 (1,130).
+      // Jan 8, between them, keeps W's own price of 12.
+      await send('prices', [
+        { securityId: W, date: '2025-01-07', price: '21', currency: 'USD' },
+        { securityId: W, date: '2025-01-09', price: '23', currency: 'USD' },
+      ])
+      await settles(week, [
+        ['2025-01-06', '1000', true],
+        ['2025-01-07', '1110', true],
+        ['2025-01-08', '1020', true],
+        ['2025-01-09', '1130', true],
+        ['2025-01-10', '1040', true],
+      ])
+    }, 120_000)
   })
 }
 

@@ -5,7 +5,7 @@ import { FxChanged, PricesChanged, ValuationJob } from '../domain/records.ts'
 import { dayDeltas, valuedRows } from '../domain/revaluation.ts'
 import { coalesceJobs, coalesceValuationJobs, earlier, mergeSpans, spansOf } from '../domain/spans.ts'
 import { summarize } from '../domain/timeseries.ts'
-import { valueDays } from '../domain/valuation.ts'
+import { valueDays, valueRanges } from '../domain/valuation.ts'
 import type { Batch, EventLog } from '../ports/event-log.ts'
 import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
@@ -159,7 +159,7 @@ export function valueWork(w: ValuationWork, fx: FxTable): ValuationResult {
   // One position's days at a time: only the sums and the unvalued days are kept.
   const kept = summarize(
     (function* () {
-      for (const h of histories) for (const [from, to] of days) yield* valueDays(h, from, to, ctx)
+      for (const h of histories) yield* valueRanges(h, days, ctx)
     })(),
   )
   const revisions = w.pending.map((p) => {
