@@ -87,6 +87,46 @@ describe('inSlices', () => {
     )
     expect(huge.loads).toEqual([1, 1])
   })
+
+  test('the next slice is loaded while the one before is written; a load that fails fails the batch there', async () => {
+    const events: string[] = []
+    const parking = {
+      stage: 'valuation',
+      batch: { records: [], nextOffsets: [] },
+      sink: { deadLetter: async () => {} },
+      jobOf: (job: Job) => job,
+    }
+    const slicesOf = (n: number) => jobs(n * PORTFOLIOS_PER_SLICE)
+    const sliceOf = (slice: Job[]) => Number(slice[0]?.portfolioId.slice(1)) / PORTFOLIOS_PER_SLICE
+    const load = async (slice: Job[]) => {
+      events.push(`load ${sliceOf(slice)}`)
+      if (sliceOf(slice) === 2 && events.includes('failing')) throw new Error('PostgreSQL went away')
+      return slice
+    }
+    const write = async (results: Job[]) => {
+      events.push(`write ${sliceOf(results)}`)
+      await Bun.sleep(5)
+      events.push(`written ${sliceOf(results)}`)
+    }
+    await inSlices(slicesOf(3), load, (job) => job, write, parking)
+    // Slice 1 was asked for before slice 0 was computed, slice 2 before slice 1.
+    expect(events).toEqual([
+      'load 0',
+      'load 1',
+      'write 0',
+      'written 0',
+      'load 2',
+      'write 1',
+      'written 1',
+      'write 2',
+      'written 2',
+    ])
+    events.length = 0
+    events.push('failing')
+    await expect(inSlices(slicesOf(3), load, (job) => job, write, parking)).rejects.toThrow('PostgreSQL went away')
+    // The slices before it were written; nothing after it.
+    expect(events.filter((e) => e.startsWith('written'))).toEqual(['written 0', 'written 1'])
+  })
 })
 
 describe('earliestPerPortfolio', () => {

@@ -111,6 +111,10 @@ function* slices<J>(jobs: readonly J[], daysOf: ((job: J) => number) | undefined
  * round trip, compute each portfolio, then write the slice. Between portfolios it lets timers run:
  * the log's lease and session heartbeats live on the event loop, and a batch that computed for
  * longer than the session timeout without yielding would lose its partitions and be replayed.
+ *
+ * The next slice is loaded while this one is computed and written: PostgreSQL reads while the
+ * stage computes. Slices hold different portfolios, so no load reads what the slice before it
+ * writes; a write still checks, under its portfolios' locks, that what it read is current.
  */
 export async function inSlices<J, W, R>(
   jobs: readonly J[],
@@ -120,8 +124,18 @@ export async function inSlices<J, W, R>(
   parking: Parking<W, R, J>,
 ): Promise<void> {
   const parked: DeadLetter[] = []
-  for (const slice of slices(jobs, parking.daysOf)) {
-    const work = await load(slice)
+  const all = [...slices(jobs, parking.daysOf)]
+  const loading = (i: number) => {
+    const slice = all[i]
+    if (slice === undefined) return undefined
+    const loaded = load(slice)
+    loaded.catch(() => {}) // awaited below; a batch that fails before then drops it
+    return loaded
+  }
+  let next = loading(0)
+  for (let i = 0; next !== undefined; i++) {
+    const work = await next
+    next = loading(i + 1)
     let results: R[] = []
     let rows = 0
     for (const w of work) {
