@@ -131,6 +131,20 @@ export class PgSeriesStore implements SeriesStore {
     })
   }
 
+  async reflect(jobs: readonly ValuationJob[]): Promise<void> {
+    if (jobs.length === 0) return
+    const [asOf, through] = await Promise.all([inputsAsOf(this.sql), businessDate(this.sql)])
+    const results = jobs.map((job) => ({ job, businessDate: through, inputsAsOf: asOf }))
+    await this.writer.transaction(async (tx) => {
+      await lockPortfolios(
+        tx,
+        'timeseries',
+        jobs.map((j) => ({ portfolioId: j.portfolioId, inputsAsOf: asOf })),
+      )
+      await writeLineage(tx, 'timeseries', lineageOf(results))
+    })
+  }
+
   async close(): Promise<void> {
     await this.writer.close()
   }

@@ -451,6 +451,12 @@ export const ValuationJob = Type.Object(
      * positions notice revalues none (`[]`): only the positions it changed (domain/revaluation.ts).
      */
     revalue: Type.Optional(Type.Array(Span)),
+    /**
+     * From the fan-out of a price or FX rate: it moves values, never a cashflow or the days a
+     * position is held, so the series, whose values are the day sums read beside its flows, has
+     * nothing to recompute (the series stage records that it reflects the change).
+     */
+    marketData: Type.Optional(Type.Literal(true)),
   },
   { $id: 'ValuationJob' },
 )

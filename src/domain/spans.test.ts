@@ -66,6 +66,25 @@ describe('spans of days to revalue', () => {
     expect(spansOf(jobs[1] as (typeof jobs)[number])).toEqual([{ from: '2025-05-01' }])
   })
 
+  test("a portfolio's jobs coalesce into one of market data only when every one of them is", () => {
+    const price = (portfolioId: string, day: string) => ({
+      portfolioId,
+      fromDate: day,
+      spans: [{ from: day, until: '2025-03-31' }],
+      marketData: true as const,
+    })
+    const jobs = coalesceJobs([
+      price('A', '2025-03-03'),
+      price('A', '2025-03-10'),
+      price('B', '2025-03-03'),
+      { portfolioId: 'B', fromDate: '2025-03-20' }, // a correction: its flows move
+    ])
+    expect(jobs.map((j) => [j.portfolioId, j.marketData])).toEqual([
+      ['A', true],
+      ['B', undefined],
+    ])
+  })
+
   test("series windows: each span's days and the business day on or after its end, capped at the business date", () => {
     const job = jobOf('P1', [
       // A price in force Tue 2025-01-07 up to its next price on Thu 01-09: Thu opens on Wed's close.

@@ -48,11 +48,15 @@ export function jobOf(portfolioId: string, spans: readonly Span[], since?: numbe
 export const earlier = (a: number | undefined, b: number | undefined): number | undefined =>
   a === undefined ? b : b === undefined ? a : Math.min(a, b)
 
-/** One job per portfolio: the union of the spans its jobs ask for, since the earliest of them. */
+/**
+ * One job per portfolio: the union of the spans its jobs ask for, since the earliest of them; of
+ * market data only when all of them are.
+ */
 export function coalesceJobs(jobs: readonly ValuationJob[]): ValuationJob[] {
   return [...Map.groupBy(jobs, (j) => j.portfolioId)].map(([portfolioId, own]) => {
     const since = own.reduce<number | undefined>((min, j) => earlier(min, j.since), undefined)
-    return jobOf(portfolioId, own.flatMap(spansOf), since)
+    const job = jobOf(portfolioId, own.flatMap(spansOf), since)
+    return own.every((j) => j.marketData) ? { ...job, marketData: true } : job
   })
 }
 

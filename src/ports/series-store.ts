@@ -43,5 +43,11 @@ export type SeriesResult = {
 export interface SeriesStore {
   load(jobs: readonly ValuationJob[]): Promise<SeriesWork[]>
   replace(results: readonly SeriesResult[]): Promise<void>
+  /**
+   * Records in the lineage that these portfolios' series reflect the inputs committed by now,
+   * recomputing nothing: their jobs are market data's (records.ts, ValuationJob), which move the
+   * day sums the series reads beside its flows, never the flows or the days.
+   */
+  reflect(jobs: readonly ValuationJob[]): Promise<void>
   close(): Promise<void>
 }

@@ -105,6 +105,7 @@ function timeseriesSuite(transport: Transport, enabled: boolean) {
       ])
       // S on Mon Jan 6: 10 → 10.5, in force until the Jan 7 price. Mon: cash 8,995 + 100 × 10.5 = 10,045;
       // Tue opens on Monday's close (bmv 10,045) and closes as before.
+      const observed = fresh.length
       await pipeline.send('prices', [{ securityId: S, date: '2025-01-06', price: '10.5', currency: 'USD' }])
       await settles(
         async () => (await series()).slice(0, 2),
@@ -117,6 +118,19 @@ function timeseriesSuite(transport: Transport, enabled: boolean) {
       const after = await versions()
       expect(rewritten(before[0] as Map<string, string>, after[0] as Map<string, string>)).toEqual(['2025-01-01'])
       expect(rewritten(before[1] as Map<string, string>, after[1] as Map<string, string>)).toEqual([])
+      // The series stage records that the series reflects the price (its lineage read after the
+      // price was stored) and reports the change's freshness, though it has nothing to recompute.
+      await settles(
+        async () =>
+          (
+            await pipeline.db.sql`
+              select l.inputs_as_of >= p.updated_at as reflects from lineage l, prices p
+              where l.portfolio_id = ${P} and l.position_id = '' and l.stage = 'timeseries'
+                and p.security_id = ${S} and p.date = '2025-01-06'`
+          )[0]?.reflects,
+        true,
+      )
+      expect(fresh.length).toBeGreaterThan(observed)
     }, 120_000)
 
     test('the query API reads the flows with the day sums beside them: a bmv from the month before, and period totals', async () => {

@@ -13,12 +13,16 @@ import { daysToToday, inSlices, NOTICES_PER_BATCH, parseNotices } from './notice
 
 const notice = TypeCompiler.Compile(ValuationJob)
 
+/** Portfolios whose series are recorded as reflecting market data in one transaction. */
+const REFLECTED_PER_WRITE = 1_000
+
 /**
  * timeseries: valuations.changed → the portfolio's daily series over the days revalued (from the
  * notified date to the business date, or the notice's spans and the day after each: domain/spans.ts
  * `seriesWindows`; docs/domain.md, Daily series). It stores each day's flows, fees and income;
  * the day's emv and bmv are the valuation stage's day sums, read beside them (sql/0026), so a
- * revaluation that moved no cashflow writes nothing here. A position's series is derived on read.
+ * revaluation that moved no cashflow writes nothing here, and one of market data (a price or FX
+ * rate) is not recomputed at all. A position's series is derived on read.
  * The last hop: the query API reads this table with the day sums.
  */
 export function timeseriesStage(deps: {
@@ -33,8 +37,21 @@ export function timeseriesStage(deps: {
     group: 'pas.timeseries',
     inputs: [Topics.valuationsChanged],
     async process(batch: Batch) {
+      const jobs = coalesceJobs(parseNotices(notice, batch.records))
+      const observe = (done: readonly ValuationJob[]) => {
+        const now = Date.now()
+        for (const job of done) if (job.since !== undefined) deps.freshness?.((now - job.since) / 1000)
+      }
+      // A price or rate moved only the day sums, which the series reads beside its flows: nothing
+      // to recompute, only the lineage to move (in slices, one transaction each).
+      const market = jobs.filter((j) => j.marketData)
+      for (let i = 0; i < market.length; i += REFLECTED_PER_WRITE) {
+        const slice = market.slice(i, i + REFLECTED_PER_WRITE)
+        await deps.store.reflect(slice)
+        observe(slice)
+      }
       await inSlices(
-        coalesceJobs(parseNotices(notice, batch.records)),
+        jobs.filter((j) => !j.marketData),
         (jobs) => deps.store.load(jobs),
         (w) => {
           const portfolio = seriesOfWindows(
@@ -59,8 +76,7 @@ export function timeseriesStage(deps: {
         },
         async (results) => {
           await deps.store.replace(results)
-          const now = Date.now()
-          for (const { job } of results) if (job.since !== undefined) deps.freshness?.((now - job.since) / 1000)
+          observe(results.map((r) => r.job))
         },
         { stage: 'timeseries', batch, sink: deps.deadLetters, jobOf: (w) => w.job, daysOf: daysToToday },
       )

@@ -40,7 +40,13 @@ export function valuationFanoutStage(deps: { store: ValuationStore; log: EventLo
       )
       const since = [...prices, ...fx].reduce<number | undefined>((min, n) => earlier(min, n.since), undefined)
       const jobs = coalesceJobs(
-        (await deps.store.holders(prices, fx)).map((j) => (since === undefined ? j : { ...j, since })),
+        (await deps.store.holders(prices, fx)).map(
+          (j): ValuationJob => ({
+            ...j,
+            ...(since === undefined ? {} : { since }),
+            marketData: true,
+          }),
+        ),
       )
       await deps.log.append(
         Topics.valuationJobs,
