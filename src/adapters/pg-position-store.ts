@@ -169,8 +169,8 @@ export class PgPositionStore implements PositionStore {
     })
   }
 
-  async replace(results: readonly RecomputeResult[]): Promise<ReadonlySet<string>> {
-    if (results.length === 0) return new Set()
+  async replace(results: readonly RecomputeResult[]): Promise<ReadonlyMap<string, readonly string[]>> {
+    if (results.length === 0) return new Map()
     const ids = results.map((r) => r.request.portfolioId)
     const history: { row: PositionRow; seq: number }[] = []
     const cashflows: Cashflow[] = []
@@ -289,7 +289,20 @@ export class PgPositionStore implements PositionStore {
       )
       await writeLineage(tx, 'positions', results.flatMap(lineageOf))
       const written = results.filter((r) => r.result.rows.length > 0).map((r) => r.request.portfolioId)
-      return new Set([...stored.map((h) => h.portfolio_id), ...written])
+      // The dates of the cashflows written and of those they replace or remove (the series
+      // recomputes only those days: records.ts, ValuationJob `flows`).
+      const flowDays = new Map([...stored.map((h) => h.portfolio_id), ...written].map((id) => [id, new Set<string>()]))
+      const day = (portfolioId: string, date: string) => {
+        const days = flowDays.get(portfolioId) ?? new Set<string>()
+        flowDays.set(portfolioId, days.add(date))
+      }
+      for (const cells of flows.written) day(cells[0] as string, cells[3] as string)
+      const storedDay = new Map(storedFlows.map((c) => [`${c.portfolioId}\u0000${c.transactionId}`, c]))
+      for (const key of flows.gone) {
+        const c = storedDay.get(key)
+        if (c) day(c.portfolioId, c.date)
+      }
+      return new Map([...flowDays].map(([id, days]) => [id, [...days].sort()]))
     })
   }
 

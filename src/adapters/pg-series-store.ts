@@ -11,6 +11,13 @@ import { CASHFLOW_COLUMNS } from './pg-position-store.ts'
 import { ReplacedDays } from './pg-replaced-days.ts'
 
 /**
+ * Up to how many days whose flows moved a job recomputes alone: a change that moved more (a
+ * portfolio's base currency, converting every flow again) recomputes its span as a whole, one
+ * window rather than thousands.
+ */
+const FLOW_DAYS_ALONE = 64
+
+/**
  * SeriesStore on PostgreSQL (sql/0005_series.sql, stored by month since sql/0024_day_months.sql).
  * Only the portfolio series is stored: a position's series is derived on read from its valuations
  * and cashflows (src/query/pg-reads.ts).
@@ -35,8 +42,44 @@ export class PgSeriesStore implements SeriesStore {
       calendarRows.map((r) => [r.portfolio_id, calendarOf({ calendar: r.calendar ?? undefined }, r.holidays ?? [])]),
     )
     const calendar = (portfolioId: string) => calendars.get(portfolioId) ?? WEEKDAYS
+    // A job naming the dates whose flows moved recomputes those days alone, where the series still
+    // starts where it did: the days from its start are all there, and the others' flows are as
+    // stored. Where it starts: the first day with a day sum or a flow (a flow counts on the day of
+    // the calendar on or after its date).
+    // The stored first point of every series read here (a window after it has every day of it).
+    const starts = await this.sql<
+      { portfolio_id: string; stored: string | null; value: string | null; flow: string | null }[]
+    >`
+      select s.portfolio_id,
+             (select x.dates[1] from portfolio_series_months x where x.portfolio_id = s.portfolio_id
+              order by x.month limit 1)::text as stored,
+             case when s.naming = 1 then (select v.dates[1] from portfolio_value_months v
+                                      where v.portfolio_id = s.portfolio_id order by v.month limit 1)::text end as value,
+             case when s.naming = 1 then (select min(c.date) from cashflows c
+                                      where c.portfolio_id = s.portfolio_id)::text end as flow
+      from unnest(${jobs.map((j) => j.portfolioId)}::text[], ${jobs.map((j) => (j.flows === undefined ? 0 : 1))}::int[])
+        as s(portfolio_id, naming)`
+    const unmoved = new Set(
+      starts.flatMap((s) => {
+        if (s.stored === null || (s.value === null && s.flow === null)) return []
+        const flow = s.flow === null ? null : fromEpochDay(calendar(s.portfolio_id).onOrAfter(toEpochDay(s.flow)))
+        const now = [s.value, flow].filter((d): d is string => d !== null).sort()[0]
+        return now === s.stored ? [s.portfolio_id] : []
+      }),
+    )
+    // Each flow on the day of the calendar it counts on, a window of that day alone.
+    const flowWindows = (dates: readonly string[], c: Calendar) =>
+      [...new Set(dates.map((d) => fromEpochDay(c.onOrAfter(toEpochDay(d)))))]
+        .filter((day) => day <= through)
+        .sort()
+        .map((day) => ({ from: day, to: day, open: false }))
     const windowsOf = new Map(
-      jobs.map((job) => [job.portfolioId, seriesWindows(job, through, calendar(job.portfolioId))]),
+      jobs.map((job) => {
+        const c = calendar(job.portfolioId)
+        const dates =
+          unmoved.has(job.portfolioId) && (job.flows?.length ?? 0) <= FLOW_DAYS_ALONE ? job.flows : undefined
+        return [job.portfolioId, dates ? flowWindows(dates, c) : seriesWindows(job, through, c)]
+      }),
     )
     // One range per portfolio, from the business day before its first window (flows dated after
     // that day, weekends and holidays included, count on the window's first day) to the end of its
@@ -61,12 +104,7 @@ export class PgSeriesStore implements SeriesStore {
       cross join lateral (
         select * from cashflows c where c.portfolio_id = w.portfolio_id and c.date between w.lo - 2 and w.hi
         offset 0) as c`.execute()
-    // Where each series starts: a window after its first point has every day of it.
-    const startRows = await this.sql<{ portfolio_id: string; first: string }[]>`
-      select s.portfolio_id, (select x.dates[1] from portfolio_series_months x where x.portfolio_id = s.portfolio_id
-                              order by x.month limit 1)::text as first
-      from unnest(${ids}::text[]) as s(portfolio_id)`
-    const firstOf = new Map(startRows.map((r) => [r.portfolio_id, r.first]))
+    const firstOf = new Map(starts.map((r) => [r.portfolio_id, r.stored]))
     const started = (portfolioId: string, from: string) => {
       const first = firstOf.get(portfolioId) ?? null
       return first !== null && first < from

@@ -457,6 +457,13 @@ export const ValuationJob = Type.Object(
      * nothing to recompute (the series stage records that it reflects the change).
      */
     marketData: Type.Optional(Type.Literal(true)),
+    /**
+     * From the positions stage: the dates whose cashflows the change wrote, replaced or removed.
+     * Where the series still starts where it did, only those days' flows moved: the series stage
+     * recomputes those days alone (the values are the day sums, read beside them). Without it,
+     * every day of the job's spans.
+     */
+    flows: Type.Optional(Type.Array(IsoDateString)),
   },
   { $id: 'ValuationJob' },
 )

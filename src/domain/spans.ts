@@ -50,13 +50,16 @@ export const earlier = (a: number | undefined, b: number | undefined): number | 
 
 /**
  * One job per portfolio: the union of the spans its jobs ask for, since the earliest of them; of
- * market data only when all of them are.
+ * market data only when all of them are; with the dates whose flows moved (`flows`) when each of
+ * them names its own or is market data's (which moves none).
  */
 export function coalesceJobs(jobs: readonly ValuationJob[]): ValuationJob[] {
   return [...Map.groupBy(jobs, (j) => j.portfolioId)].map(([portfolioId, own]) => {
     const since = own.reduce<number | undefined>((min, j) => earlier(min, j.since), undefined)
     const job = jobOf(portfolioId, own.flatMap(spansOf), since)
-    return own.every((j) => j.marketData) ? { ...job, marketData: true } : job
+    if (own.every((j) => j.marketData)) return { ...job, marketData: true }
+    if (!own.every((j) => j.flows !== undefined || j.marketData)) return job
+    return { ...job, flows: [...new Set(own.flatMap((j) => j.flows ?? []))].sort() }
   })
 }
 

@@ -53,8 +53,9 @@ export interface PositionStore {
   load(requests: readonly RecomputeRequest[]): Promise<PortfolioWork[]>
   /**
    * Replaces each portfolio's history, cashflows and rejections from its date on, in one
-   * transaction. Returns the portfolios whose history changed (rows deleted or written).
+   * transaction. Returns the portfolios whose history changed (rows deleted or written), each with
+   * the dates of the cashflows it wrote, replaced or removed (sorted).
    */
-  replace(results: readonly RecomputeResult[]): Promise<ReadonlySet<string>>
+  replace(results: readonly RecomputeResult[]): Promise<ReadonlyMap<string, readonly string[]>>
   close(): Promise<void>
 }

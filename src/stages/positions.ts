@@ -60,12 +60,16 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog; dead
         async (results) => {
           const changed = await deps.store.replace(results)
           // Only what changed goes downstream: a portfolio with no history before or after (its
-          // record arrived before its trades) would only be revalued to nothing.
+          // record arrived before its trades) would only be revalued to nothing. A change of
+          // transactions names the days whose flows it moved; any other (the portfolio's record,
+          // whose calendar decides the series' days) leaves the series to recompute every day.
           await deps.log.append(
             Topics.positionsChanged,
-            results
-              .filter(({ request }) => changed.has(request.portfolioId))
-              .map(({ request: { positions: _, ...job } }) => ({ key: job.portfolioId, value: JSON.stringify(job) })),
+            results.flatMap(({ request: { positions, ...job } }) => {
+              const flows = changed.get(job.portfolioId)
+              if (flows === undefined) return []
+              return [{ key: job.portfolioId, value: JSON.stringify(positions ? { ...job, flows } : job) }]
+            }),
           )
         },
         { stage: 'positions', batch, sink: deps.deadLetters, jobOf: (w) => w.request, daysOf: daysToToday },

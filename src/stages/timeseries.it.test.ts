@@ -164,6 +164,56 @@ function timeseriesSuite(transport: Transport, enabled: boolean) {
       })
     })
 
+    test('a change recomputes the days its flows moved; one that moves where the series starts, every day from its date', async () => {
+      // Q deposits 1,000 on Mon Jan 6 and 500 on Wed Jan 8 (business date Feb 10): its series starts Jan 6.
+      const Q = `Q-${pipeline.run}`
+      const deposit = (id: string, tradeDate: string, grossAmount: string) => ({
+        transactionId: `${id}-${Q}`,
+        portfolioId: Q,
+        type: 'DEPOSIT',
+        tradeDate,
+        grossAmount,
+        currency: 'USD',
+      })
+      const points = async () =>
+        (
+          await pipeline.db.sql`select date::text as d, bmv_base::text as b, emv_base::text as e,
+                                       sod_flow_base::text as s from portfolio_series
+                                where portfolio_id = ${Q} and date <= '2025-01-14' order by date`
+        ).map((r) => [r.d, r.b, r.e, r.s])
+      await pipeline.send('portfolios', [{ portfolioId: Q, baseCurrency: 'USD', openDate: '2025-01-01' }])
+      await pipeline.send('transactions', [deposit('QD1', '2025-01-06', '1000'), deposit('QD2', '2025-01-08', '500')])
+      await settles(points, [
+        ['2025-01-06', '0', '1000', '1000'],
+        ['2025-01-07', '1000', '1000', '0'],
+        ['2025-01-08', '1000', '1500', '500'],
+        ['2025-01-09', '1500', '1500', '0'],
+        ['2025-01-10', '1500', '1500', '0'],
+        ['2025-01-13', '1500', '1500', '0'],
+        ['2025-01-14', '1500', '1500', '0'],
+      ])
+      // 200 more on Sat Jan 11: a flow of the weekend counts on Monday, the only day whose flows moved.
+      await pipeline.send('transactions', [deposit('QD3', '2025-01-11', '200')])
+      await settles(
+        async () => (await points()).slice(4),
+        [
+          ['2025-01-10', '1500', '1500', '0'],
+          ['2025-01-13', '1500', '1700', '200'],
+          ['2025-01-14', '1700', '1700', '0'],
+        ],
+      )
+      // The first deposit corrected to Wed Jan 8: the series now starts there (1,500 in that day);
+      // Jan 6 and 7 go, though no flow of Jan 7 moved.
+      await pipeline.send('transactions', [deposit('QD1', '2025-01-08', '1000')])
+      await settles(points, [
+        ['2025-01-08', '0', '1500', '1500'],
+        ['2025-01-09', '1500', '1500', '0'],
+        ['2025-01-10', '1500', '1500', '0'],
+        ['2025-01-13', '1500', '1700', '200'],
+        ['2025-01-14', '1700', '1700', '0'],
+      ])
+    }, 120_000)
+
     test('the business date moved back: the series ends on it, the later points gone', async () => {
       await pipeline.send('business-dates', [{ date: '2025-01-08' }])
       await settles(async () => (await series()).map((p) => p[0]), ['2025-01-06', '2025-01-07', '2025-01-08'])
