@@ -112,4 +112,28 @@ describe('PgLog', () => {
     await stale.close()
     await fresh.close()
   })
+
+  test('a member whose lease lapsed with nobody taking it over reads its uncommitted records again', async () => {
+    const log = new PgLog(db.sql, { sessionTimeoutMs: 300, heartbeatMs: 100 })
+    await log.ensureTopics([{ name: 'lapse.topic', partitions: 1 }])
+    await log.append('lapse.topic', [
+      { key: 'k', value: 'a' },
+      { key: 'k', value: 'b' },
+    ])
+    const consumer = log.consumer({ group: 'g-lapse', topics: ['lapse.topic'], maxRecords: 10, maxWaitMs: 500 })
+    const batch = await consumer.poll()
+    expect(batch.records.map((r) => r.value)).toEqual(['a', 'b'])
+    // A batch longer than the session: the lease lapses before the commit, which is refused.
+    await db.sql`update log_partition_leases set expires_at = clock_timestamp() - interval '1 second' where grp = 'g-lapse'`
+    const error = await consumer.commit(batch.nextOffsets).catch((e: unknown) => e)
+    expect((error as AppError).code).toBe('PARTITION_LOST')
+    // It claims the partition again and starts from the committed offset: the batch comes again.
+    const again = await consumer.poll()
+    expect(again.records.map((r) => r.value)).toEqual(['a', 'b'])
+    await consumer.commit(again.nextOffsets)
+    const [committed] = await db.sql<{ next_offset: bigint }[]>`
+      select next_offset from log_group_offsets where grp = 'g-lapse'`
+    expect(committed?.next_offset).toBe(2n)
+    await consumer.close()
+  })
 })

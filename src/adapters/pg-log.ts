@@ -294,6 +294,10 @@ export class PgLogConsumer implements LogConsumer {
     if (done.length < offsets.length) {
       const ok = new Set(done.map((d) => `${d.topic}/${d.partition}`))
       const lost = offsets.map((o) => `${o.topic}/${o.partition}`).filter((tp) => !ok.has(tp))
+      // Whoever owns them next reads them from the committed offset: this member too, when it
+      // claims them again (its lease lapsed and nobody else took them). Kept, its position past
+      // the batch would skip it, and the group's offset would stay behind it for good.
+      for (const tp of lost) this.#positions.delete(tp)
       this.#rebalancedAt = 0 // re-read the assignment at the next poll
       throw new AppError('PARTITION_LOST', `partitions reassigned before commit: ${lost.join(', ')}`, true)
     }
