@@ -42,11 +42,11 @@ export class PgSeriesStore implements SeriesStore {
       calendarRows.map((r) => [r.portfolio_id, calendarOf({ calendar: r.calendar ?? undefined }, r.holidays ?? [])]),
     )
     const calendar = (portfolioId: string) => calendars.get(portfolioId) ?? WEEKDAYS
-    // A job naming the dates whose flows moved recomputes those days alone, where the series still
-    // starts where it did: the days from its start are all there, and the others' flows are as
-    // stored. Where it starts: the first day with a day sum or a flow (a flow counts on the day of
-    // the calendar on or after its date).
-    // The stored first point of every series read here (a window after it has every day of it).
+    // Each series' stored first point (a window after it has every day of it), and for a job
+    // naming the dates whose flows moved, where the series starts now: the first day with a day
+    // sum or a flow (a flow counts on the day of the calendar on or after its date). Where it
+    // still starts where it did, the job recomputes those days alone: the days from its start are
+    // all there, and the others' flows are as stored.
     const starts = await this.sql<
       { portfolio_id: string; stored: string | null; value: string | null; flow: string | null }[]
     >`
