@@ -158,7 +158,7 @@ describe('transactions with their economics', () => {
     await settles(rows, { n: 6, rated: 6 })
     const sale = await get<Static<typeof TransactionView>>(`/v1/portfolios/${G}/transactions/SELL-${G}`)
     expect(Number(sale.body.economics?.position?.realizedFxBase)).toBe(20.04)
-  })
+  }, 120_000)
 
   test('reprocess: what is wrong is named, and nothing is scheduled', async () => {
     const { G } = ids()
