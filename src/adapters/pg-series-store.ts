@@ -31,34 +31,32 @@ export class PgSeriesStore implements SeriesStore {
   async load(jobs: readonly ValuationJob[]): Promise<SeriesWork[]> {
     if (jobs.length === 0) return []
     const asOf = await inputsAsOf(this.sql)
-    const [through, calendarRows] = await Promise.all([
+    const [through, calendarRows, starts] = await Promise.all([
       businessDate(this.sql),
       // Each portfolio's calendar, with its holidays when it names a holiday calendar (dates.ts).
       this.sql<{ portfolio_id: string; calendar: CalendarId | null; holidays: string[] | null }[]>`
         select p.portfolio_id, p.record->>'calendar' as calendar, ${this.sql.unsafe(HOLIDAYS_OF_P)} as holidays
         from portfolios p where p.portfolio_id = any(${jobs.map((j) => j.portfolioId)}::text[])`.execute(),
+      // Each series' stored first point (a window after it has every day of it), and for a job
+      // naming the dates whose flows moved, where the series starts now: the first day with a day
+      // sum or a flow (a flow counts on the day of the calendar on or after its date). Where it
+      // still starts where it did, the job recomputes those days alone: the days from its start are
+      // all there, and the others' flows are as stored.
+      this.sql<{ portfolio_id: string; stored: string | null; value: string | null; flow: string | null }[]>`
+        select s.portfolio_id,
+               (select x.dates[1] from portfolio_series_months x where x.portfolio_id = s.portfolio_id
+                order by x.month limit 1)::text as stored,
+               case when s.naming = 1 then (select v.dates[1] from portfolio_value_months v
+                                        where v.portfolio_id = s.portfolio_id order by v.month limit 1)::text end as value,
+               case when s.naming = 1 then (select min(c.date) from cashflows c
+                                        where c.portfolio_id = s.portfolio_id)::text end as flow
+        from unnest(${jobs.map((j) => j.portfolioId)}::text[], ${jobs.map((j) => (j.flows === undefined ? 0 : 1))}::int[])
+          as s(portfolio_id, naming)`.execute(),
     ])
     const calendars = new Map(
       calendarRows.map((r) => [r.portfolio_id, calendarOf({ calendar: r.calendar ?? undefined }, r.holidays ?? [])]),
     )
     const calendar = (portfolioId: string) => calendars.get(portfolioId) ?? WEEKDAYS
-    // Each series' stored first point (a window after it has every day of it), and for a job
-    // naming the dates whose flows moved, where the series starts now: the first day with a day
-    // sum or a flow (a flow counts on the day of the calendar on or after its date). Where it
-    // still starts where it did, the job recomputes those days alone: the days from its start are
-    // all there, and the others' flows are as stored.
-    const starts = await this.sql<
-      { portfolio_id: string; stored: string | null; value: string | null; flow: string | null }[]
-    >`
-      select s.portfolio_id,
-             (select x.dates[1] from portfolio_series_months x where x.portfolio_id = s.portfolio_id
-              order by x.month limit 1)::text as stored,
-             case when s.naming = 1 then (select v.dates[1] from portfolio_value_months v
-                                      where v.portfolio_id = s.portfolio_id order by v.month limit 1)::text end as value,
-             case when s.naming = 1 then (select min(c.date) from cashflows c
-                                      where c.portfolio_id = s.portfolio_id)::text end as flow
-      from unnest(${jobs.map((j) => j.portfolioId)}::text[], ${jobs.map((j) => (j.flows === undefined ? 0 : 1))}::int[])
-        as s(portfolio_id, naming)`
     const unmoved = new Set(
       starts.flatMap((s) => {
         if (s.stored === null || (s.value === null && s.flow === null)) return []
