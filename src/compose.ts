@@ -64,13 +64,18 @@ function kafkaLog(config: Config, logger: Logger): EventLog {
 /** The composition root: turns Config into adapters. Nothing below it reads env or picks an adapter. */
 export async function compose(config: Config, logger: Logger): Promise<Deps> {
   const db = await openDatabase(config, logger)
-  const eventLog: EventLog =
+  // The pg log's lease renewals on a connection of their own, not queued behind the stages' queries.
+  const leases =
     config.kafkaBrokers.length > 0
-      ? namespaced(kafkaLog(config, logger), config.kafkaPrefix)
-      : new PgLog(db.sql, {
-          retentionMs: config.logRetentionHours * 3_600_000,
-          onPruneError: (error) => logger.warn('pruning the log failed; trying again later', { error: String(error) }),
-        })
+      ? undefined
+      : createPgClient({ url: db.url, max: 1, applicationName: `pas-${config.role}-leases` })
+  const eventLog: EventLog = leases
+    ? new PgLog(db.sql, {
+        retentionMs: config.logRetentionHours * 3_600_000,
+        onPruneError: (error) => logger.warn('pruning the log failed; trying again later', { error: String(error) }),
+        leases,
+      })
+    : namespaced(kafkaLog(config, logger), config.kafkaPrefix)
   return {
     config,
     logger,
@@ -78,6 +83,7 @@ export async function compose(config: Config, logger: Logger): Promise<Deps> {
     eventLog,
     close: async () => {
       await eventLog.close()
+      await leases?.end({ timeout: 5 })
       await db.close()
     },
   }

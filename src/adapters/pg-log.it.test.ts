@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { AppError } from '../errors.ts'
 import { eventLogContract } from '../ports/event-log.contract.ts'
 import { freshDatabase } from '../testing/infra.ts'
+import { createPgClient } from './pg-client.ts'
 import { PgLog } from './pg-log.ts'
 
 const db = await freshDatabase('pg_log')
@@ -135,5 +136,26 @@ describe('PgLog', () => {
       select next_offset from log_group_offsets where grp = 'g-lapse'`
     expect(committed?.next_offset).toBe(2n)
     await consumer.close()
+  })
+
+  test('a member keeps its leases while the log client is busy: renewals have a connection of their own', async () => {
+    // A pool of one held by a query three sessions long, as the stages' loads may hold a pool.
+    const pool = createPgClient({ url: db.url, max: 1, applicationName: 'pas-test-busy' })
+    const leases = createPgClient({ url: db.url, max: 1, applicationName: 'pas-test-leases' })
+    const log = new PgLog(pool, { sessionTimeoutMs: 500, heartbeatMs: 100, leases })
+    await log.ensureTopics([{ name: 'busy.topic', partitions: 1 }])
+    await log.append('busy.topic', [{ key: 'k', value: 'x' }])
+    const consumer = log.consumer({ group: 'g-busy', topics: ['busy.topic'], maxRecords: 10, maxWaitMs: 500 })
+    const batch = await consumer.poll()
+    expect(batch.records.map((r) => r.value)).toEqual(['x'])
+    await pool`select pg_sleep(1.5)`
+    // Renewed meanwhile on its own connection (on the pool, renewals waited behind the sleep, the
+    // lease lapsed and the commit was refused: PARTITION_LOST).
+    await consumer.commit(batch.nextOffsets)
+    const [committed] = await db.sql<{ next_offset: bigint }[]>`
+      select next_offset from log_group_offsets where grp = 'g-busy'`
+    expect(committed?.next_offset).toBe(1n)
+    await consumer.close()
+    await Promise.all([pool.end(), leases.end()])
   })
 })

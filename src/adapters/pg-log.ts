@@ -29,6 +29,13 @@ export type PgLogOptions = {
   pruneEveryMs?: number
   /** Told when a periodic prune fails (it is tried again at the next period). */
   onPruneError?: (error: unknown) => void
+  /**
+   * A client of its own (one connection is enough) for the members' lease renewals: on the shared
+   * pool a renewal waits behind every query the stages have queued, and a member whose renewals
+   * wait past the session timeout loses its partitions in the middle of a batch. The caller closes
+   * it. Default: the log's client.
+   */
+  leases?: Sql
 }
 
 /** Records deleted per statement while pruning: short transactions, bounded memory. */
@@ -57,12 +64,14 @@ export class PgLog implements EventLog {
   readonly #partitionCounts = new Map<string, number>()
   readonly #waiters = new Set<(topic: string) => void>()
   readonly #retentionMs: number
+  readonly #leases: Sql
   #listening: Promise<unknown> | undefined
   #unlisten: (() => Promise<void>) | undefined
   #pruning: ReturnType<typeof setInterval> | undefined
 
   constructor(sql: Sql, options: PgLogOptions = {}) {
     this.#sql = sql
+    this.#leases = options.leases ?? sql
     this.#sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000
     this.#heartbeatMs = options.heartbeatMs ?? 1_000
     this.#retentionMs = options.retentionMs ?? 0
@@ -161,6 +170,7 @@ export class PgLog implements EventLog {
     return new PgLogConsumer(this, this.#sql, options, {
       sessionTimeoutMs: this.#sessionTimeoutMs,
       heartbeatMs: this.#heartbeatMs,
+      leases: this.#leases,
     })
   }
 
@@ -216,7 +226,7 @@ export class PgLog implements EventLog {
   }
 }
 
-type Timing = { sessionTimeoutMs: number; heartbeatMs: number }
+type Timing = { sessionTimeoutMs: number; heartbeatMs: number; leases: Sql }
 type Tp = { topic: string; partition: number }
 
 export class PgLogConsumer implements LogConsumer {
@@ -425,13 +435,13 @@ export class PgLogConsumer implements LogConsumer {
   async #renew(): Promise<Tp[]> {
     const g = this.options.group
     const timeout = this.timing.sessionTimeoutMs
-    await this
-      .sql`insert into log_group_members (grp, member, seen_at) values (${g}, ${this.#member}, clock_timestamp())
+    const sql = this.timing.leases
+    await sql`insert into log_group_members (grp, member, seen_at) values (${g}, ${this.#member}, clock_timestamp())
       on conflict (grp, member) do update set seen_at = excluded.seen_at`
     return [
       // Rows locked in (topic, partition) order, as commitWithin locks them: a commit holding some
       // leases while this renewal holds others deadlocked (PostgreSQL broke it by failing one).
-      ...(await this.sql<Tp[]>`update log_partition_leases l
+      ...(await sql<Tp[]>`update log_partition_leases l
         set expires_at = clock_timestamp() + ${timeout} * interval '1 millisecond'
         from (select topic, partition from log_partition_leases
               where grp = ${g} and owner = ${this.#member} and expires_at > clock_timestamp()
