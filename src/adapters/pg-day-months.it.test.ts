@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { freshDatabase } from '../testing/infra.ts'
 import { rewritten, rowVersions } from '../testing/pipeline.ts'
-import { addToDaySums, type DayRow, editDays, readDays, replaceDays, VALUE_MONTHS } from './pg-day-months.ts'
+import { type DayRow, editDays, readDays, replaceDays, VALUE_MONTHS } from './pg-day-months.ts'
 import { ReplacedDays } from './pg-replaced-days.ts'
 
 const db = await freshDatabase('day_months')
@@ -144,47 +144,5 @@ describe('days stored by month', () => {
     )
     expect(await stored('A')).toEqual([['2025-02-03', '5.25']])
     expect(await months('A')).toEqual(['2025-02-01'])
-  })
-
-  test('differences are added to the day sums in place, all of them or none', async () => {
-    const all = new ReplacedDays()
-    all.addOpen('S', '2025-01-01')
-    await replace(all, [
-      { portfolioId: 'S', date: '2025-01-30', cells: ['1.5', '2', 't'] },
-      { portfolioId: 'S', date: '2025-01-31', cells: ['10', '1', 'f'] },
-      { portfolioId: 'S', date: '2025-02-03', cells: ['-3.25', '1', 't'] },
-    ])
-    const sums = async () =>
-      (
-        await db.sql`select date::text as d, emv_base::text as e, positions as n, complete as c from portfolio_values
-                     where portfolio_id = 'S' order by date`
-      ).map((r) => [r.d, r.e, r.n, r.c])
-    const add = (date: string, emv: bigint, positions = 0) => ({ portfolioId: 'S', date, emv, positions })
-    const scaled = (units: number) => BigInt(units) * 10n ** 8n // money.ts: 10 places; units of 0.01
-    // 1.5 + 0.50 = 2 (no trailing zero), 2 + 1 positions = 3; 10 - 10.01 = -0.01; -3.25 + 3.25 = 0.
-    // Jan 31 keeps its `complete` (f): only sums and counts move.
-    expect(
-      await db.sql.begin((tx) =>
-        addToDaySums(tx, [
-          add('2025-01-30', scaled(50), 1),
-          add('2025-01-31', scaled(-1001)),
-          add('2025-02-03', scaled(325)),
-        ]),
-      ),
-    ).toBe(true)
-    const added = [
-      ['2025-01-30', '2', 3, true],
-      ['2025-01-31', '-0.01', 1, false],
-      ['2025-02-03', '0', 1, true],
-    ]
-    expect(await sums()).toEqual(added)
-    // Feb 4 is not stored, and Jan 31 would be left with no position: neither batch changes a day.
-    for (const refused of [
-      [add('2025-01-30', scaled(1)), add('2025-02-04', scaled(1), 1)],
-      [add('2025-01-30', scaled(1)), add('2025-01-31', 0n, -1)],
-    ]) {
-      expect(await db.sql.begin((tx) => addToDaySums(tx, refused))).toBe(false)
-      expect(await sums()).toEqual(added)
-    }
   })
 })

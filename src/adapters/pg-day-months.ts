@@ -1,5 +1,4 @@
 import { fromEpochDay, toEpochDay } from '../domain/dates.ts'
-import { fromScaled } from '../domain/money.ts'
 import type { Sql, Tx } from './pg-client.ts'
 import { copyRows } from './pg-copy.ts'
 import type { ReplacedDays } from './pg-replaced-days.ts'
@@ -237,48 +236,6 @@ export async function editDays(
   for (const { portfolioId, date } of dates)
     months.set(keyOf(portfolioId, monthOf(date)), { portfolioId, month: monthOf(date) })
   await rewrite(tx, t, [...months.values()], () => true, [], edit)
-}
-
-/** A difference to a day's sum: its market value (scaled, money.ts) and the positions on it. */
-export type DaySumDelta = { portfolioId: string; date: string; emv: bigint; positions: number }
-
-/**
- * Adds each difference to its day of the day sums (VALUE_MONTHS) in one UPDATE, in PostgreSQL:
- * a back-dated correction moves every day since, 121 months of them for ten years, which read,
- * edited and copied back cost 20-35 ms; added where they are, a fraction of that. All or nothing,
- * one difference per portfolio-day: when a day is not stored yet, or would be left with no
- * position, nothing is changed and it returns false (the caller edits the days as rows: editDays).
- * Sums are added exactly and stored without trailing zeros, as money.ts's fromScaled writes them.
- */
-export async function addToDaySums(tx: Tx, deltas: readonly DaySumDelta[]): Promise<boolean> {
-  if (deltas.length === 0) return true
-  const months = new Set(deltas.map((d) => keyOf(d.portfolioId, monthOf(d.date))))
-  const updated = await tx`
-    with d as (
-      select * from unnest(${deltas.map((d) => d.portfolioId)}::text[], ${deltas.map((d) => d.date)}::date[],
-                           ${deltas.map((d) => fromScaled(d.emv))}::numeric[], ${deltas.map((d) => d.positions)}::int[])
-        as d(portfolio_id, date, emv, positions)
-    ), cells as (
-      select m.portfolio_id, m.month, e.i, e.emv + coalesce(d.emv, 0) as emv,
-             e.positions + coalesce(d.positions, 0) as positions, d.date as hit
-      from (select distinct portfolio_id, date_trunc('month', date)::date as month from d) as w
-      join portfolio_value_months m using (portfolio_id, month)
-      cross join lateral unnest(m.dates, m.emv_base, m.positions) with ordinality as e(date, emv, positions, i)
-      left join d on d.portfolio_id = m.portfolio_id and d.date = e.date
-    ), fits as (
-      select count(hit) = ${deltas.length} and coalesce(bool_and(positions > 0) filter (where hit is not null), true) as ok
-      from cells
-    ), summed as (
-      select portfolio_id, month, array_agg(trim_scale(emv) order by i) as emv_base,
-             array_agg(positions order by i) as positions
-      from cells group by portfolio_id, month
-    )
-    update portfolio_value_months m set emv_base = s.emv_base, positions = s.positions
-    from summed s, fits
-    where fits.ok and m.portfolio_id = s.portfolio_id and m.month = s.month`.execute()
-  if (updated.count === 0) return false
-  if (updated.count !== months.size) throw new Error(`day sums: ${updated.count} of ${months.size} months updated`) // cannot be: all fit or none
-  return true
 }
 
 /**

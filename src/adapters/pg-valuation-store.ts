@@ -10,15 +10,7 @@ import type { PendingMark, ValuationResult, ValuationStore, ValuationWork } from
 import { businessDate, HOLIDAYS_OF_P } from './pg-business-date.ts'
 import type { Sql, Tx } from './pg-client.ts'
 import { type Cell, copyRows, type PgWriter } from './pg-copy.ts'
-import {
-  addToDaySums,
-  type DayRow,
-  type DaySumDelta,
-  editDays,
-  monthOf,
-  replaceDays,
-  VALUE_MONTHS,
-} from './pg-day-months.ts'
+import { type DayRow, editDays, monthOf, replaceDays, VALUE_MONTHS } from './pg-day-months.ts'
 import { FxRates, fxRatesFrom } from './pg-fx.ts'
 import { inputsAsOf, lineageOf, lockPortfolios, writeLineage } from './pg-lineage.ts'
 import { ReplacedDays } from './pg-replaced-days.ts'
@@ -460,7 +452,7 @@ async function applyRevisions(tx: Tx, results: readonly ValuationResult[]): Prom
   ]
   // One change per portfolio-day: a correction revalues its security and the cash it settles in,
   // whose differences fall on the same days (two rows per day to upsert otherwise).
-  const perDay = new Map<string, DaySumDelta>()
+  const perDay = new Map<string, { portfolioId: string; date: string; emv: bigint; positions: number }>()
   for (const v of applied) {
     for (const d of v.deltas) {
       const key = `${v.portfolioId}\u0000${d.date}`
@@ -504,8 +496,6 @@ async function applyRevisions(tx: Tx, results: readonly ValuationResult[]): Prom
               as w(portfolio_id, date) using (portfolio_id, date)`
         ).map((r) => `${r.portfolioId}\u0000${r.date}`),
   )
-  // Mostly a correction moves values only: no day gained or lost, none rechecked. Added in place.
-  if (checked.length === 0 && (await addToDaySums(tx, deltas))) return
   const deltasOf = Map.groupBy(deltas, (d) => `${d.portfolioId}\u0000${monthOf(d.date)}`)
   const recheckOf = Map.groupBy(checked, (d) => `${d.portfolioId}\u0000${monthOf(d.date)}`)
   // Each difference is added to its day's sum (a day new to the sums has only this position on
