@@ -371,6 +371,64 @@ function valuationSuite(transport: Transport, enabled: boolean, workers = 0) {
         ['2025-01-10', '1040', true],
       ])
     }, 120_000)
+
+    test("a position's rows are valued in order: the row before the month read, then a day's rows as applied", async () => {
+      // P7 (USD) deposits 1,000 and buys 10 V at 10 on Mon Jan 6 (cash 900). On Mon Mar 3 it buys 5
+      // V at 10 and sells 2 at 10: two rows of V that day, and two of its cash, whichever comes
+      // first (15 or 8 V, 850 or 920 cash), ending at 13 V and 870 cash. V is priced 10 on Jan 6
+      // and 11 on Mar 3: the days from Mar 3 are worth 13 × 11 + 870 = 1,013 with the rows in
+      // order, and 15 × 11 + 850 = 1,015 or 8 × 11 + 920 = 1,008 with a day's rows the other way.
+      const [P7, V] = [`P7-${run}`, `V7-${run}`]
+      await send('portfolios', [{ portfolioId: P7, baseCurrency: 'USD', openDate: '2025-01-01' }])
+      await send('instruments', [{ securityId: V, name: 'Two rows a day', currency: 'USD' }])
+      await send('prices', [
+        { securityId: V, date: '2025-01-06', price: '10', currency: 'USD' },
+        { securityId: V, date: '2025-03-03', price: '11', currency: 'USD' },
+      ])
+      await send('business-dates', [{ date: '2025-03-05' }])
+      const t = (id: string, tradeDate: string, fields: Record<string, string>) => ({
+        transactionId: `${id}-${run}`,
+        portfolioId: P7,
+        currency: 'USD',
+        tradeDate,
+        ...fields,
+      })
+      await send('transactions', [
+        t('P7D', '2025-01-06', { type: 'DEPOSIT', grossAmount: '1000' }),
+        t('P7B', '2025-01-06', { type: 'BUY', securityId: V, quantity: '10', price: '10' }),
+      ])
+      const days = async () =>
+        (
+          await pipeline.db.sql`select date::text as d, emv_base::text as e from portfolio_values
+                                where portfolio_id = ${P7} and date in ('2025-01-06', '2025-03-03', '2025-03-04', '2025-03-05')
+                                order by date`
+        ).map((r) => [r.d, r.e])
+      await settles(days, [
+        ['2025-01-06', '1000'],
+        ['2025-03-03', '1010'], // 10 × 11 + 900
+        ['2025-03-04', '1010'],
+        ['2025-03-05', '1010'],
+      ])
+      // Revalued alone (pending positions): V's and the cash's row before Feb 1, then their Mar 3 rows.
+      await send('transactions', [
+        t('P7B2', '2025-03-03', { type: 'BUY', securityId: V, quantity: '5', price: '10' }),
+        t('P7S', '2025-03-03', { type: 'SELL', securityId: V, quantity: '2', price: '10' }),
+      ])
+      await settles(days, [
+        ['2025-01-06', '1000'],
+        ['2025-03-03', '1013'],
+        ['2025-03-04', '1013'],
+        ['2025-03-05', '1013'],
+      ])
+      // A late price for Mar 4 revalues the portfolio from then on: 13 × 12 + 870 = 1,026.
+      await send('prices', [{ securityId: V, date: '2025-03-04', price: '12', currency: 'USD' }])
+      await settles(days, [
+        ['2025-01-06', '1000'],
+        ['2025-03-03', '1013'],
+        ['2025-03-04', '1026'],
+        ['2025-03-05', '1026'],
+      ])
+    }, 120_000)
   })
 }
 
