@@ -9,6 +9,7 @@ export const ErrorCodes = [
   'COPY_TIMEOUT',
   'SHUTTING_DOWN',
   'WRITE_CONFLICT',
+  'WORKER_LOST',
 ] as const
 export type ErrorCode = (typeof ErrorCodes)[number]
 

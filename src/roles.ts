@@ -78,7 +78,9 @@ export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleP
       const deadLetters = new PgInputStore(db.sql)
       const pool =
         config.valuationWorkers > 0
-          ? new ValuationPool(config.valuationWorkers, db.url, config.memoryTargetMb)
+          ? new ValuationPool(config.valuationWorkers, db.url, config.memoryTargetMb, undefined, (worker, reason) =>
+              deps.logger.error('worker thread lost; its batch is retried on another', { worker, reason }),
+            )
           : undefined
       const stages = [
         valuationFanoutStage({ store, log: eventLog }),
@@ -108,6 +110,11 @@ export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleP
           ? new QueryPool(config.queryWorkers, db.url, {
               connections: QUERY_WORKER_CONNECTIONS,
               memoryTargetMb: config.memoryTargetMb,
+              onLost: (worker, reason) =>
+                deps.logger.error('worker thread lost; its questions in flight failed, another starts', {
+                  worker,
+                  reason,
+                }),
             })
           : undefined
       return {

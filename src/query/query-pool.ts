@@ -1,4 +1,4 @@
-import { closeWorkers, workerEntry } from '../runtime/workers.ts'
+import { SupervisedWorker, workerEntry } from '../runtime/workers.ts'
 import { QueryError } from './context.ts'
 import type { FromQueryWorker, ToQueryWorker } from './query-worker.ts'
 import { JsonAnswer, type QueryMethod, type QueryService, type Questions } from './service.ts'
@@ -16,33 +16,41 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: unknown) => 
  * failure as an Error with its message (answered 500, as on the HTTP thread).
  */
 export class QueryPool implements Questions {
-  readonly #workers: { worker: Worker; inFlight: number }[] = []
-  readonly #ready: Promise<void>[] = []
+  readonly #workers: { worker: SupervisedWorker<ToQueryWorker, FromQueryWorker>; inFlight: number }[] = []
   readonly #pending = new Map<number, Pending & { worker: number }>()
   #nextId = 0
   #closing: Promise<unknown> | undefined
 
-  constructor(size: number, url: string, options: { connections: number; memoryTargetMb: number; name?: string }) {
+  /** `onLost`: told when a worker thread is lost (SupervisedWorker), and why; its questions in flight fail. */
+  constructor(
+    size: number,
+    url: string,
+    options: {
+      connections: number
+      memoryTargetMb: number
+      name?: string
+      onLost?: (worker: string, reason: string) => void
+    },
+  ) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_URL)
-      let ready: () => void = () => {}
-      this.#ready.push(new Promise<void>((resolve) => (ready = resolve)))
-      worker.onmessage = (event: MessageEvent<FromQueryWorker>) => this.#receive(event.data, ready)
-      worker.onerror = (event) => {
-        for (const [id, p] of this.#pending) {
-          if (p.worker !== i) continue
-          this.#pending.delete(id)
-          p.reject(new Error(`query worker crashed: ${event.message}`))
-        }
-      }
-      const name = `${options.name ?? 'pas-query-worker'}-${i}`
-      worker.postMessage({
+      const init: ToQueryWorker = {
         type: 'init',
         url,
-        name,
+        name: `${options.name ?? 'pas-query-worker'}-${i}`,
         connections: options.connections,
         memoryTargetMb: options.memoryTargetMb,
-      } satisfies ToQueryWorker)
+      }
+      const worker = new SupervisedWorker<ToQueryWorker, FromQueryWorker>(WORKER_URL, init, {
+        message: (message) => this.#receive(message),
+        lost: (reason) => {
+          options.onLost?.(init.name, reason)
+          for (const [id, p] of this.#pending) {
+            if (p.worker !== i) continue
+            this.#pending.delete(id)
+            p.reject(new Error(`query worker ${reason}`))
+          }
+        },
+      })
       this.#workers.push({ worker, inFlight: 0 })
     }
   }
@@ -62,7 +70,7 @@ export class QueryPool implements Questions {
   readonly support = (...args: Parameters<QueryService['support']>) => this.#ask('support', args)
 
   async #ask<M extends QueryMethod>(method: M, args: unknown[]): Promise<JsonAnswer> {
-    await Promise.all(this.#ready)
+    await Promise.all(this.#workers.map((w) => w.worker.ready()))
     let index = 0
     for (let i = 1; i < this.#workers.length; i++) {
       if ((this.#workers[i]?.inFlight ?? 0) < (this.#workers[index]?.inFlight ?? 0)) index = i
@@ -75,7 +83,7 @@ export class QueryPool implements Questions {
       return (await new Promise<unknown>((resolve, reject) => {
         this.#pending.set(id, { resolve, reject, worker: index })
         // JSON-shaped arguments: `undefined` fields are dropped by the copy, as the service ignores them.
-        slot.worker.postMessage({ type: 'ask', id, method, args } satisfies ToQueryWorker)
+        slot.worker.post({ type: 'ask', id, method, args } satisfies ToQueryWorker)
       })) as JsonAnswer
     } finally {
       slot.inFlight--
@@ -83,11 +91,10 @@ export class QueryPool implements Questions {
     }
   }
 
-  #receive(message: FromQueryWorker, ready: () => void): void {
+  #receive(message: FromQueryWorker): void {
     switch (message.type) {
+      case 'loaded':
       case 'ready':
-        ready()
-        return
       case 'closed':
         return
       case 'answer':
@@ -106,7 +113,7 @@ export class QueryPool implements Questions {
 
   /** Closes each worker's connections, then the workers. */
   close(): Promise<unknown> {
-    this.#closing ??= closeWorkers(this.#workers.map((w) => w.worker))
+    this.#closing ??= Promise.all(this.#workers.map((w) => w.worker.close()))
     return this.#closing
   }
 }

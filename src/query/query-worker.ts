@@ -2,7 +2,8 @@
  * A query worker thread (QueryPool): its own PostgreSQL connections and its own QueryService. The
  * HTTP thread checks a request and hands the question over; the reads and the analytics run here,
  * so a busy pipeline on the HTTP thread and the questions do not wait for each other.
- * Messages in: init, ask, close; out: ready, answer, closed.
+ * Messages in: init, ask, close; out: loaded, ready, answer, failed, closed (SupervisedWorker:
+ * `loaded` asks for `init`).
  */
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
@@ -19,6 +20,7 @@ export type ToQueryWorker =
 
 /** `failed`: a QueryError (`status`, `body`) or anything else (`message`: answered 500 as on the HTTP thread). */
 export type FromQueryWorker =
+  | { type: 'loaded' }
   | { type: 'ready' }
   | { type: 'answer'; id: number; json: string }
   | { type: 'failed'; id: number; status?: QueryError['status']; body?: QueryError['body']; message: string }
@@ -83,3 +85,5 @@ self.onmessage = async (event: MessageEvent<ToQueryWorker>) => {
     }
   }
 }
+
+post({ type: 'loaded' })

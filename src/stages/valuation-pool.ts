@@ -2,13 +2,15 @@ import type { ValuationJob } from '../domain/records.ts'
 import { AppError, type ErrorCode, ErrorCodes } from '../errors.ts'
 import type { Batch } from '../ports/event-log.ts'
 import { partitionFor } from '../runtime/partitioner.ts'
-import { closeWorkers, workerEntry } from '../runtime/workers.ts'
+import { SupervisedWorker, workerEntry } from '../runtime/workers.ts'
 import type { JobValuer } from './valuation.ts'
 import type { FromWorker, ToWorker } from './valuation-worker.ts'
 
 const WORKER_URL = workerEntry('valuation-worker.ts', import.meta.url)
 
 type Pending = {
+  /** The worker it was given to. */
+  worker: number
   written: (jobs: ValuationJob[]) => Promise<void>
   /** Notices of the slices written so far, appended in order. */
   chain: Promise<void>
@@ -23,27 +25,38 @@ type Pending = {
  * appends each slice's notices as the workers report them written, and commits the batch only
  * when every worker is done. A worker's failure fails the batch as it would on the stage's
  * thread (retryable when PostgreSQL was unreachable); the batch is then valued again, which
- * replaces the same rows.
+ * replaces the same rows. A worker thread that is lost (SupervisedWorker) fails its work in flight
+ * as retryable WORKER_LOST, and another takes its place.
  */
 export class ValuationPool implements JobValuer {
-  readonly #workers: Worker[] = []
-  readonly #ready: Promise<void>[] = []
+  readonly #workers: SupervisedWorker<ToWorker, FromWorker>[] = []
   readonly #pending = new Map<number, Pending>()
   #closing: Promise<unknown> | undefined
   #nextId = 0
 
-  /** `memoryTargetMb`: each worker's memory guard (PAS_MEMORY_TARGET_MB); 0 leaves collection to the runtime. */
-  constructor(size: number, url: string, memoryTargetMb = 0, name = 'pas-valuation-worker') {
+  /**
+   * `memoryTargetMb`: each worker's memory guard (PAS_MEMORY_TARGET_MB); 0 leaves collection to
+   * the runtime. `onLost`: told when a worker thread is lost, and why.
+   */
+  constructor(
+    size: number,
+    url: string,
+    memoryTargetMb = 0,
+    name = 'pas-valuation-worker',
+    onLost: (worker: string, reason: string) => void = () => {},
+  ) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_URL)
-      let ready: () => void = () => {}
-      this.#ready.push(new Promise<void>((resolve) => (ready = resolve)))
-      worker.onmessage = (event: MessageEvent<FromWorker>) => this.#receive(event.data, ready)
-      worker.onerror = (event) => {
-        for (const p of this.#pending.values()) p.reject(new Error(`valuation worker crashed: ${event.message}`))
-      }
-      worker.postMessage({ type: 'init', url, name: `${name}-${i}`, memoryTargetMb } satisfies ToWorker)
-      this.#workers.push(worker)
+      const init: ToWorker = { type: 'init', url, name: `${name}-${i}`, memoryTargetMb }
+      this.#workers.push(
+        new SupervisedWorker<ToWorker, FromWorker>(WORKER_URL, init, {
+          message: (message) => this.#receive(message),
+          lost: (reason) => {
+            onLost(init.name, reason)
+            for (const p of this.#pending.values())
+              if (p.worker === i) p.reject(new AppError('WORKER_LOST', `valuation worker ${reason}`, true))
+          },
+        }),
+      )
     }
   }
 
@@ -52,7 +65,9 @@ export class ValuationPool implements JobValuer {
     batch: Batch,
     written: (jobs: ValuationJob[]) => Promise<void>,
   ): Promise<void> {
-    await Promise.all(this.#ready)
+    await Promise.all(this.#workers.map((w) => w.ready())).catch((error: Error) => {
+      throw new AppError('WORKER_LOST', `valuation ${error.message}`, true)
+    })
     const shares = this.#workers.map(() => [] as ValuationJob[])
     for (const job of jobs) shares[partitionFor(job.portfolioId, shares.length)]?.push(job)
     const records = batch.records.map(({ value: _, ...r }) => r)
@@ -61,19 +76,15 @@ export class ValuationPool implements JobValuer {
         if (share.length === 0) return Promise.resolve()
         const id = this.#nextId++
         return new Promise<void>((resolve, reject) => {
-          this.#pending.set(id, { written, chain: Promise.resolve(), resolve, reject })
-          this.#workers[i]?.postMessage({ type: 'value', id, jobs: share, records } satisfies ToWorker)
+          this.#pending.set(id, { worker: i, written, chain: Promise.resolve(), resolve, reject })
+          this.#workers[i]?.post({ type: 'value', id, jobs: share, records } satisfies ToWorker)
         }).finally(() => this.#pending.delete(id))
       }),
     )
   }
 
-  #receive(message: FromWorker, ready: () => void): void {
-    if (message.type === 'ready') {
-      ready()
-      return
-    }
-    if (message.type === 'closed') return
+  #receive(message: FromWorker): void {
+    if (message.type === 'closed' || message.type === 'loaded' || message.type === 'ready') return
     const pending = this.#pending.get(message.id)
     if (!pending) return
     switch (message.type) {
@@ -96,7 +107,7 @@ export class ValuationPool implements JobValuer {
 
   /** Closes each worker's connections, then the workers. */
   close(): Promise<unknown> {
-    this.#closing ??= closeWorkers(this.#workers)
+    this.#closing ??= Promise.all(this.#workers.map((w) => w.close()))
     return this.#closing
   }
 }

@@ -1,7 +1,8 @@
 /**
  * A valuation worker thread (ValuationPool): its own PostgreSQL connections, the valuation stage's
  * own `valueJobs` on the jobs it is given. It loads, values and writes; the stage's thread keeps
- * the log (notices, offsets). Messages in: init, value, close; out: ready, written, done, closed.
+ * the log (notices, offsets). Messages in: init, value, close; out: loaded, ready, written, done,
+ * failed, closed (SupervisedWorker: `loaded` asks for `init`).
  */
 import { createPgClient, type Sql } from '../adapters/pg-client.ts'
 import { PgWriter } from '../adapters/pg-copy.ts'
@@ -20,6 +21,7 @@ export type ToWorker =
   | { type: 'close' }
 
 export type FromWorker =
+  | { type: 'loaded' }
   | { type: 'ready' }
   | { type: 'written'; id: number; jobs: ValuationJob[] }
   | { type: 'done'; id: number }
@@ -78,3 +80,5 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     }
   }
 }
+
+post({ type: 'loaded' })
