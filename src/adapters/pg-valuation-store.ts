@@ -259,9 +259,6 @@ export async function loadValuationWork(
       -- the first one valued decides whether that first day is its closing day (valueDays). Before
       -- that, each position's last row, read in the order of position_history_held, which carries
       -- the columns read: a scan of the index alone (sql/0025_position_history_held.sql).
-      -- Each range in its index's order (date, seq); not sorted as a whole, which cost as much as
-      -- reading (a slice of 45 portfolios, 6,165 rows: 25-44 ms sorted, 18-22 not): each
-      -- position's rows are put in date order after grouping (positionHistories).
       from ((select h.* from ${scope} cross join lateral (
                select distinct on (h.position_id) ${sql.unsafe(HELD_COLUMNS)} from position_history h
                where h.portfolio_id = w.portfolio_id and h.date < w.from_date - ${HELD_BEFORE_DAYS}::int
@@ -271,7 +268,7 @@ export async function loadValuationWork(
                select ${sql.unsafe(HELD_COLUMNS)} from position_history h
                where h.portfolio_id = w.portfolio_id and h.date >= w.from_date - ${HELD_BEFORE_DAYS}::int
                  and h.date <= ${upTo}::date
-               order by h.date, h.seq offset 0) as h)
+               offset 0) as h)
             union all
             -- and per position marked pending, for a job that revalues those only
             (select h.* from ${narrowScope} cross join lateral (
@@ -284,7 +281,8 @@ export async function loadValuationWork(
                select ${sql.unsafe(HELD_COLUMNS)} from position_history h
                where h.portfolio_id = w.portfolio_id and h.position_id = w.position_id
                  and h.date >= w.from_date - ${HELD_BEFORE_DAYS}::int and h.date <= ${upTo}::date
-               order by h.date, h.seq offset 0) as h)) as h`
+               offset 0) as h)) as h
+      order by portfolio_id, position_id, date, seq`
   const allIds = jobs.map((j) => j.portfolioId)
   // The portfolios too: a changed portfolio record marks it pending as a whole (pg-input-store.ts),
   // so the record valued with is the one the marks consumed were written with. With each, the
@@ -364,7 +362,7 @@ export async function loadValuationWork(
   return jobs.flatMap((job) => {
     const portfolio = portfolios.get(job.portfolioId)
     if (!portfolio) return []
-    const histories = positionHistories(byPortfolio.get(job.portfolioId) ?? [])
+    const byPosition = Map.groupBy(byPortfolio.get(job.portfolioId) ?? [], (r) => r.positionId)
     const only = narrowed.get(job.portfolioId)
     const pending = (pendingOf.get(job.portfolioId) ?? []).filter((p) => only === undefined || only.has(p.positionId))
     // Marked after the history was read from an earlier date, or up to an earlier day than the
@@ -382,7 +380,7 @@ export async function loadValuationWork(
         portfolio,
         holidays: holidaysOf.get(job.portfolioId) ?? [],
         businessDate: through,
-        histories,
+        histories: [...byPosition.values()],
         prices: priceTable,
         fx: fxOf.get(portfolio.baseCurrency) ?? [],
         inputsAsOf: asOf,
@@ -397,16 +395,6 @@ export async function loadValuationWork(
       },
     ]
   })
-}
-
-/**
- * A portfolio's rows as each position's history, positions in id order. The rows come as read:
- * the row before a range, then the range in (date, seq) order, ranges in any order. A stable sort
- * by date puts them in order and keeps the seq order of a day.
- */
-function positionHistories(rows: readonly HeldRow[]): HeldRow[][] {
-  const byPosition = [...Map.groupBy(rows, (r) => r.positionId)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return byPosition.map(([, own]) => own.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0)))
 }
 
 /**
