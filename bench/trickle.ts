@@ -43,6 +43,8 @@ export type TrickleResult = {
   hops?: { topic: string; notices: number; p50Ms: number; p99Ms: number }[]
   /** Per stage, what it did while this kind's changes flowed and settled: batches and busy seconds. */
   stages: { stage: string; batches: number; busyS: number }[]
+  /** Per stage that works in slices and step (pas_stage_slice_step_seconds): slices, and mean ms per slice. */
+  steps: { stage: string; step: string; slices: number; meanMs: number }[]
 }
 
 /**
@@ -80,7 +82,18 @@ export type TrickleOptions = {
 }
 
 const STAGES = ['persist', 'positions', 'valuation-fanout', 'valuation', 'timeseries'] as const
-type Scrape = { buckets: Map<number, number>; lag: number; batches: Map<string, number>; busy: Map<string, number> }
+/** The stages that work in slices, and the steps of a slice (src/stages/notices.ts SliceStep). */
+const SLICED = ['positions', 'valuation', 'timeseries'] as const
+const STEPS = ['load', 'compute', 'write'] as const
+type Scrape = {
+  buckets: Map<number, number>
+  lag: number
+  batches: Map<string, number>
+  busy: Map<string, number>
+  /** By `stage/step`: slices and seconds. */
+  slices: Map<string, number>
+  stepSeconds: Map<string, number>
+}
 
 /**
  * The freshness histogram (cumulative counts by upper bound), the total lag, and each stage's
@@ -91,6 +104,8 @@ async function scrape(urls: readonly string[]): Promise<Scrape> {
   let lag = 0
   const batches = new Map<string, number>()
   const busy = new Map<string, number>()
+  const slices = new Map<string, number>()
+  const stepSeconds = new Map<string, number>()
   const add = (into: Map<string, number>, stage: string, n: number) => into.set(stage, (into.get(stage) ?? 0) + n)
   for (const url of urls) {
     const text = await (await fetch(`${url}/metrics`)).text()
@@ -114,8 +129,15 @@ async function scrape(urls: readonly string[]): Promise<Scrape> {
         samples(text, 'pas_stage_busy_seconds_total', { stage }).reduce((a, b) => a + b, 0),
       )
     }
+    for (const stage of SLICED) {
+      for (const step of STEPS) {
+        const sum = (name: string) => samples(text, name, { stage, step }).reduce((a, b) => a + b, 0)
+        add(slices, `${stage}/${step}`, sum('pas_stage_slice_step_seconds_count'))
+        add(stepSeconds, `${stage}/${step}`, sum('pas_stage_slice_step_seconds_sum'))
+      }
+    }
   }
-  return { buckets, lag, batches, busy }
+  return { buckets, lag, batches, busy, slices, stepSeconds }
 }
 
 /** The q-quantile of a cumulative histogram, linear within its bucket (as Prometheus's histogram_quantile). */
@@ -301,6 +323,14 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
         batches: (after.batches.get(stage) ?? 0) - (before.batches.get(stage) ?? 0),
         busyS: (after.busy.get(stage) ?? 0) - (before.busy.get(stage) ?? 0),
       })).filter((x) => x.batches > 0),
+      steps: SLICED.flatMap((stage) =>
+        STEPS.map((step) => {
+          const key = `${stage}/${step}`
+          const slices = (after.slices.get(key) ?? 0) - (before.slices.get(key) ?? 0)
+          const seconds = (after.stepSeconds.get(key) ?? 0) - (before.stepSeconds.get(key) ?? 0)
+          return { stage, step, slices, meanMs: slices > 0 ? (seconds / slices) * 1000 : 0 }
+        }),
+      ).filter((x) => x.slices > 0),
     }
     progress(
       `trickle ${kind}: ${result.changes} changes, ${writes} series writes, fresh p50 ${result.freshP50Ms.toFixed(0)} / p99 ${result.freshP99Ms.toFixed(0)} / max ≤ ${result.freshMaxMs.toFixed(0)} ms; review p50 ${result.reviewP50Ms.toFixed(1)} / p99 ${result.reviewP99Ms.toFixed(1)} ms`,
@@ -311,6 +341,8 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
     }
     const busy = result.stages.map((x) => `${x.stage} ${x.batches} / ${x.busyS.toFixed(2)} s`).join(', ')
     progress(`  stages meanwhile (batches / busy): ${busy}`)
+    const steps = result.steps.map((x) => `${x.stage} ${x.step} ${x.slices} / ${x.meanMs.toFixed(1)}`).join(', ')
+    if (steps) progress(`  slice steps meanwhile (slices / mean ms): ${steps}`)
     results.push(result)
   }
   return results

@@ -104,5 +104,16 @@ describe.if(enabled)('Prometheus scraping pas', () => {
     )
     const series = await query(base, 'pas_stage_records_total{job="pas", stage="timeseries"}')
     expect(series[0]?.value).toBeGreaterThanOrEqual(5)
+    // Each stage that works in slices timed each slice's steps; valuation's on its worker thread.
+    const steps = await eventually(
+      base,
+      'count by (stage, step) (pas_stage_slice_step_seconds_count{job="pas"} > 0)',
+      (r) => r.length === 9,
+    )
+    expect(steps.map((r) => `${r.labels.stage}/${r.labels.step}`).sort()).toEqual(
+      ['positions', 'timeseries', 'valuation'].flatMap((stage) =>
+        ['compute', 'load', 'write'].map((s) => `${stage}/${s}`),
+      ),
+    )
   }, 180_000)
 })

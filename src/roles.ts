@@ -47,6 +47,8 @@ export type RoleParts = {
 
 export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleParts {
   const { db, eventLog, config } = deps
+  const stepsOf = (stage: string) =>
+    metrics ? (step: string, seconds: number) => metrics.sliceStep(stage, step, seconds) : undefined
   switch (role) {
     case 'ingest':
       return {
@@ -70,7 +72,12 @@ export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleP
       return { stages: [persistStage({ store: new PgInputStore(db.sql), log: eventLog })], routes: [] }
     case 'positions': {
       const store = new PgPositionStore(db.sql, new PgWriter(db.url, `pas-${role}-writer`))
-      const stage = positionsStage({ store, log: eventLog, deadLetters: new PgInputStore(db.sql) })
+      const stage = positionsStage({
+        store,
+        log: eventLog,
+        deadLetters: new PgInputStore(db.sql),
+        steps: stepsOf('positions'),
+      })
       return { stages: [stage], routes: [], close: () => store.close() }
     }
     case 'valuation': {
@@ -78,13 +85,16 @@ export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleP
       const deadLetters = new PgInputStore(db.sql)
       const pool =
         config.valuationWorkers > 0
-          ? new ValuationPool(config.valuationWorkers, db.url, config.memoryTargetMb, undefined, (worker, reason) =>
-              deps.logger.error('worker thread lost; its batch is retried on another', { worker, reason }),
-            )
+          ? new ValuationPool(config.valuationWorkers, db.url, {
+              memoryTargetMb: config.memoryTargetMb,
+              onLost: (worker, reason) =>
+                deps.logger.error('worker thread lost; its batch is retried on another', { worker, reason }),
+              steps: stepsOf('valuation'),
+            })
           : undefined
       const stages = [
         valuationFanoutStage({ store, log: eventLog }),
-        valuationStage({ store, log: eventLog, deadLetters, pool }),
+        valuationStage({ store, log: eventLog, deadLetters, pool, steps: stepsOf('valuation') }),
       ]
       return {
         stages,
@@ -101,6 +111,7 @@ export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleP
         store,
         deadLetters: new PgInputStore(db.sql),
         ...(metrics ? { freshness: (seconds: number) => metrics.fresh(seconds) } : {}),
+        steps: stepsOf('timeseries'),
       })
       return { stages: [stage], routes: [], close: () => store.close() }
     }

@@ -111,7 +111,24 @@ describe('inSlices', () => {
       await Bun.sleep(5)
       events.push(`written ${sliceOf(results)}`)
     }
-    await inSlices(slicesOf(3), load, (job) => job, write, parking)
+    const steps: [string, number][] = []
+    await inSlices(slicesOf(3), load, (job) => job, write, {
+      ...parking,
+      steps: (step, seconds) => steps.push([step, seconds]),
+    })
+    // Each slice timed: waited for, computed, written (a write sleeps 5 ms).
+    expect(steps.map(([step]) => step)).toEqual([
+      'load',
+      'compute',
+      'write',
+      'load',
+      'compute',
+      'write',
+      'load',
+      'compute',
+      'write',
+    ])
+    for (const [step, seconds] of steps) expect(seconds).toBeGreaterThanOrEqual(step === 'write' ? 0.004 : 0)
     // Slice 1 was asked for before slice 0 was computed, slice 2 before slice 1.
     expect(events).toEqual([
       'load 0',

@@ -134,15 +134,20 @@ export async function inSlices<J, W, R>(
   }
   let next = loading(0)
   for (let i = 0; next !== undefined; i++) {
+    const waited = performance.now()
     const work = await next
+    parking.steps?.('load', (performance.now() - waited) / 1000)
     next = loading(i + 1)
     let results: R[] = []
     let rows = 0
+    let computing = 0
     for (const w of work) {
       // The engine refusing one portfolio's data (a row stored before today's rules, a bug) must
       // not stop every other portfolio: that one is parked, the rest go on.
       try {
+        const started = performance.now()
         const result = compute(w)
+        computing += performance.now() - started
         results.push(result)
         rows += parking.rowsOf?.(result) ?? 0
       } catch (error) {
@@ -150,13 +155,14 @@ export async function inSlices<J, W, R>(
       }
       // Long histories make many rows: what is computed is written before it piles up.
       if (rows >= ROWS_PER_WRITE) {
-        await write(results)
+        await timed(parking.steps, () => write(results))
         results = []
         rows = 0
       }
       await new Promise<void>((resolve) => setImmediate(resolve))
     }
-    if (results.length > 0) await write(results)
+    parking.steps?.('compute', computing / 1000)
+    if (results.length > 0) await timed(parking.steps, () => write(results))
   }
   await parking.sink.deadLetter(parked)
 }
@@ -166,8 +172,24 @@ export async function inSlices<J, W, R>(
  * of a work item. `rowsOf` counts the rows a result will write, for stages whose results can be
  * large (valuation: one per position-day).
  */
+/**
+ * A slice's steps, timed (pas_stage_slice_step_seconds): `load`, how long the stage waited for its
+ * inputs (the next slice loads while one is computed and written, so only what that did not hide);
+ * `compute`, its portfolios computed; `write`, each write with what follows it (the notices).
+ */
+export type SliceStep = 'load' | 'compute' | 'write'
+export type StepTimer = (step: SliceStep, seconds: number) => void
+
+async function timed(steps: StepTimer | undefined, write: () => Promise<void>): Promise<void> {
+  const started = performance.now()
+  await write()
+  steps?.('write', (performance.now() - started) / 1000)
+}
+
 export type Parking<W, R = unknown, J = unknown> = {
   stage: string
+  /** Told each slice's steps and how long they took (SliceStep). */
+  steps?: StepTimer | undefined
   batch: Batch
   sink: DeadLetterSink
   jobOf: (work: W) => { portfolioId: string; fromDate: string }

@@ -7,7 +7,14 @@ import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { PositionStore, RecomputeResult, WrittenScope } from '../ports/position-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { daysToToday, earliestPerPortfolio, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
+import {
+  daysToToday,
+  earliestPerPortfolio,
+  inSlices,
+  NOTICES_PER_BATCH,
+  parseNotices,
+  type StepTimer,
+} from './notices.ts'
 
 /** What a fold over `scope` wrote, for the replacing write to touch only that. */
 const writtenScope = (
@@ -29,7 +36,13 @@ const notice = TypeCompiler.Compile(TransactionsChanged)
  * notices, then the runner commits. Replaying a batch recomputes the same rows.
  * A portfolio whose record has not arrived yet is skipped: its arrival sends a notice from its open date.
  */
-export function positionsStage(deps: { store: PositionStore; log: EventLog; deadLetters: DeadLetterSink }): Stage {
+export function positionsStage(deps: {
+  store: PositionStore
+  log: EventLog
+  deadLetters: DeadLetterSink
+  /** Told each slice's steps (pas_stage_slice_step_seconds). */
+  steps?: StepTimer | undefined
+}): Stage {
   return {
     name: 'positions',
     maxRecords: NOTICES_PER_BATCH,
@@ -72,7 +85,14 @@ export function positionsStage(deps: { store: PositionStore; log: EventLog; dead
             }),
           )
         },
-        { stage: 'positions', batch, sink: deps.deadLetters, jobOf: (w) => w.request, daysOf: daysToToday },
+        {
+          stage: 'positions',
+          batch,
+          sink: deps.deadLetters,
+          jobOf: (w) => w.request,
+          daysOf: daysToToday,
+          steps: deps.steps,
+        },
       )
     },
   }

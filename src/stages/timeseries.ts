@@ -9,7 +9,7 @@ import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { SeriesStore } from '../ports/series-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { daysToToday, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
+import { daysToToday, inSlices, NOTICES_PER_BATCH, parseNotices, type StepTimer } from './notices.ts'
 
 const notice = TypeCompiler.Compile(ValuationJob)
 
@@ -30,6 +30,8 @@ export function timeseriesStage(deps: {
   deadLetters: DeadLetterSink
   /** Seconds from the oldest input behind a portfolio's notices being ingested to its series being written. */
   freshness?: (seconds: number) => void
+  /** Told each slice's steps (pas_stage_slice_step_seconds). */
+  steps?: StepTimer | undefined
 }): Stage {
   return {
     name: 'timeseries',
@@ -78,7 +80,14 @@ export function timeseriesStage(deps: {
           await deps.store.replace(results)
           observe(results.map((r) => r.job))
         },
-        { stage: 'timeseries', batch, sink: deps.deadLetters, jobOf: (w) => w.job, daysOf: daysToToday },
+        {
+          stage: 'timeseries',
+          batch,
+          sink: deps.deadLetters,
+          jobOf: (w) => w.job,
+          daysOf: daysToToday,
+          steps: deps.steps,
+        },
       )
     },
   }

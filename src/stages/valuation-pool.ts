@@ -3,6 +3,7 @@ import { AppError, type ErrorCode, ErrorCodes } from '../errors.ts'
 import type { Batch } from '../ports/event-log.ts'
 import { partitionFor } from '../runtime/partitioner.ts'
 import { SupervisedWorker, workerEntry } from '../runtime/workers.ts'
+import type { StepTimer } from './notices.ts'
 import type { JobValuer } from './valuation.ts'
 import type { FromWorker, ToWorker } from './valuation-worker.ts'
 
@@ -33,18 +34,25 @@ export class ValuationPool implements JobValuer {
   readonly #pending = new Map<number, Pending>()
   #closing: Promise<unknown> | undefined
   #nextId = 0
+  readonly #steps: StepTimer | undefined
 
   /**
    * `memoryTargetMb`: each worker's memory guard (PAS_MEMORY_TARGET_MB); 0 leaves collection to
-   * the runtime. `onLost`: told when a worker thread is lost, and why.
+   * the runtime. `onLost`: told when a worker thread is lost, and why. `steps`: told the steps of
+   * each slice a worker values (SliceStep).
    */
   constructor(
     size: number,
     url: string,
-    memoryTargetMb = 0,
-    name = 'pas-valuation-worker',
-    onLost: (worker: string, reason: string) => void = () => {},
+    options: {
+      memoryTargetMb?: number
+      name?: string
+      onLost?: (worker: string, reason: string) => void
+      steps?: StepTimer
+    } = {},
   ) {
+    const { memoryTargetMb = 0, name = 'pas-valuation-worker', onLost = () => {} } = options
+    this.#steps = options.steps
     for (let i = 0; i < size; i++) {
       const init: ToWorker = { type: 'init', url, name: `${name}-${i}`, memoryTargetMb }
       this.#workers.push(
@@ -84,6 +92,10 @@ export class ValuationPool implements JobValuer {
   }
 
   #receive(message: FromWorker): void {
+    if (message.type === 'step') {
+      this.#steps?.(message.step, message.seconds)
+      return
+    }
     if (message.type === 'closed' || message.type === 'loaded' || message.type === 'ready') return
     const pending = this.#pending.get(message.id)
     if (!pending) return

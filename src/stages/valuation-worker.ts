@@ -1,8 +1,8 @@
 /**
  * A valuation worker thread (ValuationPool): its own PostgreSQL connections, the valuation stage's
  * own `valueJobs` on the jobs it is given. It loads, values and writes; the stage's thread keeps
- * the log (notices, offsets). Messages in: init, value, close; out: loaded, ready, written, done,
- * failed, closed (SupervisedWorker: `loaded` asks for `init`).
+ * the log (notices, offsets). Messages in: init, value, close; out: loaded, ready, written, step,
+ * done, failed, closed (SupervisedWorker: `loaded` asks for `init`).
  */
 import { createPgClient, type Sql } from '../adapters/pg-client.ts'
 import { PgWriter } from '../adapters/pg-copy.ts'
@@ -13,6 +13,7 @@ import type { ValuationJob } from '../domain/records.ts'
 import { AppError } from '../errors.ts'
 import type { Batch } from '../ports/event-log.ts'
 import { MemoryGuard } from '../runtime/memory-guard.ts'
+import type { SliceStep } from './notices.ts'
 import { valueJobs } from './valuation.ts'
 
 export type ToWorker =
@@ -25,6 +26,7 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'written'; id: number; jobs: ValuationJob[] }
   | { type: 'done'; id: number }
+  | { type: 'step'; step: SliceStep; seconds: number }
   | { type: 'failed'; id: number; message: string; code: string | undefined; retryable: boolean }
   | { type: 'closed' }
 
@@ -54,8 +56,13 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         if (!store || !deadLetters) throw new Error('valuation worker used before init')
         // Parking reads only where a record came from, not its value.
         const batch: Batch = { records: records.map((r) => ({ ...r, value: '' })), nextOffsets: [] }
-        await valueJobs(store, deadLetters, jobs, batch, async (written) =>
-          post({ type: 'written', id, jobs: written }),
+        await valueJobs(
+          store,
+          deadLetters,
+          jobs,
+          batch,
+          async (written) => post({ type: 'written', id, jobs: written }),
+          (step, seconds) => post({ type: 'step', step, seconds }),
         )
         post({ type: 'done', id })
       } catch (error) {

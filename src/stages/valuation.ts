@@ -11,7 +11,7 @@ import type { DeadLetterSink } from '../ports/input-store.ts'
 import type { ValuationResult, ValuationStore, ValuationWork } from '../ports/valuation-store.ts'
 import type { Stage } from '../runtime/stage.ts'
 import { Topics } from '../topology.ts'
-import { daysToToday, inSlices, NOTICES_PER_BATCH, parseNotices } from './notices.ts'
+import { daysToToday, inSlices, NOTICES_PER_BATCH, parseNotices, type StepTimer } from './notices.ts'
 
 const job = TypeCompiler.Compile(ValuationJob)
 const priceNotice = TypeCompiler.Compile(PricesChanged)
@@ -75,6 +75,8 @@ export function valuationStage(deps: {
   log: EventLog
   deadLetters: DeadLetterSink
   pool?: JobValuer | undefined
+  /** Told each slice's steps (pas_stage_slice_step_seconds); a pool tells its own (ValuationPool). */
+  steps?: StepTimer | undefined
 }): Stage {
   // The series recompute the days revalued (the spans, when the job has them) and the day after
   // each: also where only cashflows changed, or only pending positions were revalued.
@@ -102,7 +104,7 @@ export function valuationStage(deps: {
         ),
       ])
       if (deps.pool) await deps.pool.value(jobs, batch, announce)
-      else await valueJobs(deps.store, deps.deadLetters, jobs, batch, announce)
+      else await valueJobs(deps.store, deps.deadLetters, jobs, batch, announce, deps.steps)
     },
   }
 }
@@ -118,6 +120,7 @@ export async function valueJobs(
   jobs: readonly ValuationJob[],
   batch: Batch,
   written: (jobs: ValuationJob[]) => Promise<void>,
+  steps?: StepTimer,
 ): Promise<void> {
   // Work items share the FX rows (of one load, and of every load while the rates are unchanged):
   // index them once, not per portfolio.
@@ -137,6 +140,7 @@ export async function valueJobs(
       rowsOf: (r) =>
         r.totals.length + r.unvalued.length + r.revisions.reduce((n, v) => n + v.deltas.length + v.unvalued.length, 0),
       daysOf: daysToToday,
+      steps,
     },
   )
 }
