@@ -168,11 +168,6 @@ export async function inSlices<J, W, R>(
 }
 
 /**
- * Where inSlices parks a portfolio the engine could not compute: the stage, its batch, and the job
- * of a work item. `rowsOf` counts the rows a result will write, for stages whose results can be
- * large (valuation: one per position-day).
- */
-/**
  * A slice's steps, timed (pas_stage_slice_step_seconds): `load`, how long the stage waited for its
  * inputs (the next slice loads while one is computed and written, so only what that did not hide);
  * `compute`, its portfolios computed; `write`, each write with what follows it (the notices).
@@ -186,6 +181,11 @@ async function timed(steps: StepTimer | undefined, write: () => Promise<void>): 
   steps?.('write', (performance.now() - started) / 1000)
 }
 
+/**
+ * Where inSlices parks a portfolio the engine could not compute: the stage, its batch, and the job
+ * of a work item. `rowsOf` counts the rows a result will write, for stages whose results can be
+ * large (valuation: one per position-day).
+ */
 export type Parking<W, R = unknown, J = unknown> = {
   stage: string
   /** Told each slice's steps and how long they took (SliceStep). */
