@@ -90,6 +90,7 @@ export class SupervisedWorker<Init, Out extends { type: string }> {
     const lose = (reason: string) => {
       if (gone || this.#closing) return
       gone = true
+      this.#worker = undefined // nothing to post to or close until the next one starts
       clearTimeout(timer)
       failReady(new Error(`worker thread lost: ${reason}`))
       worker.terminate()
