@@ -578,6 +578,11 @@ export function formatResult(r: HarnessResult): string {
       .join(', ')} |`,
     ...(r.trickle ?? []).flatMap((t) => [
       `| trickle ${t.kind}: changes / series writes / fresh p50, p99, max ms / review p50, p99 ms | ${t.changes} / ${t.seriesWrites} / ${f(t.freshP50Ms)}, ${f(t.freshP99Ms)}, ≤ ${f(t.freshMaxMs)} / ${f(t.reviewP50Ms, 1)}, ${f(t.reviewP99Ms, 1)} |`,
+      ...(t.exact
+        ? [
+            `| trickle ${t.kind}: from each 202 to its series written, exact, p50 / p99 / max ms | ${f(t.exact.p50Ms)} / ${f(t.exact.p99Ms)} / ${f(t.exact.maxMs)} (${t.exact.changes} changes) |`,
+          ]
+        : []),
       ...(t.hops
         ? [
             `| trickle ${t.kind}: notices appended after the change, p50 / p99 ms | ${t.hops.map((h) => `${h.topic} ${f(h.p50Ms)} / ${f(h.p99Ms)}`).join(', ')} |`,

@@ -95,8 +95,12 @@ export class Metrics implements StageObserver {
     this.#freshness = new Histogram({
       name: 'pas_freshness_seconds',
       help: "From the oldest input behind a portfolio's change being ingested to its series being written",
-      // Fine below a second, where a single change should land (issue 13's targets: 150 ms, 1 s).
-      buckets: [0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 120, 300, 900],
+      // Fine below a second, where a single change should land (issue 13's targets: 150 ms, 1 s),
+      // and 25 ms apart around 150 ms: a quantile is placed linearly within its bucket.
+      buckets: [
+        0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 5, 10, 30, 60,
+        120, 300, 900,
+      ],
       registers,
     })
     this.#sliceSteps = new Histogram({
