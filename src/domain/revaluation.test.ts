@@ -79,6 +79,30 @@ describe('dayDeltas', () => {
       ['2025-01-10', -24n, -1],
     ])
   })
+
+  test('days on one side only, before, between and after the days on both', () => {
+    // Valued: 4 bought on Wed 01-08, sold whole on Fri 01-10 (the closing day valued at zero).
+    // Now: 3 bought on Tue 01-07, held to the end.
+    // 01-07: now only, 3 × 10 = 30, one position more.
+    // 01-08: 30 − 40 = −10. 01-09: 3 × 12 − 4 × 12 = −12.
+    // 01-10: 36 − 0 (the valued closing day counts as a position): +36, no change in count.
+    const valued = [row('A', '2025-01-08', '4'), row('A', '2025-01-10', '0')]
+    const now = [row('A', '2025-01-07', '3')]
+    const deltas = dayDeltas(days(now), days(valued))
+    expect(deltas.map((d) => [d.date, d.emvBase / 10n ** 10n, d.positions])).toEqual([
+      ['2025-01-07', 30n, 1],
+      ['2025-01-08', -10n, 0],
+      ['2025-01-09', -12n, 0],
+      ['2025-01-10', 36n, 0],
+    ])
+    // And the other way round: each figure negated.
+    expect(dayDeltas(days(valued), days(now)).map((d) => [d.date, d.emvBase / 10n ** 10n, d.positions])).toEqual([
+      ['2025-01-07', -30n, -1],
+      ['2025-01-08', 10n, 0],
+      ['2025-01-09', 12n, 0],
+      ['2025-01-10', -36n, 0],
+    ])
+  })
 })
 
 test('valuedRows: the history before the pending date, then the rows it was valued with', () => {
