@@ -390,7 +390,9 @@ async function markPending(
   const pendingOf = Map.groupBy(pending, (p) => p.portfolioId)
   const marks: { portfolioId: string; positionId: string; fromDate: string }[] = []
   const wholes: string[] = []
-  const superseded: Cell[][] = []
+  // Per position marked, the days of its stored rows to keep as superseded: from the write's date,
+  // up to the date it was pending from already (its rows from then on were valued already).
+  const superseded: { portfolioId: string; positionId: string; from: string; until: string | null }[] = []
   for (const { request, result, scope } of results) {
     const { portfolioId, fromDate } = request
     const old = replacedOf.get(portfolioId) ?? []
@@ -404,23 +406,9 @@ async function markPending(
       wholes.push(portfolioId)
       continue
     }
-    const oldOf = Map.groupBy(old, (r) => r.positionId)
     for (const positionId of changed) {
-      const since = own.get(positionId)
       marks.push({ portfolioId, positionId, fromDate })
-      for (const r of oldOf.get(positionId) ?? []) {
-        if (since !== undefined && r.date >= since) continue // rows from its date on were valued already
-        superseded.push([
-          portfolioId,
-          positionId,
-          r.date,
-          String(r.seq),
-          r.currency,
-          r.quantity,
-          r.costLocal,
-          r.costBase,
-        ])
-      }
+      superseded.push({ portfolioId, positionId, from: fromDate, until: own.get(positionId) ?? null })
     }
   }
   if (marks.length === 0) return
@@ -437,13 +425,21 @@ async function markPending(
                       ${marks.map((m) => m.fromDate)}::date[]) as m(portfolio_id, position_id, from_date)) as m
     on conflict (portfolio_id, position_id) do update
       set from_date = least(v.from_date, excluded.from_date), version = excluded.version`
-  await copyRows(
-    tx,
-    'superseded_history',
-    ['portfolio_id', 'position_id', 'date', 'seq', 'currency', 'quantity', 'cost_local', 'cost_base'],
-    superseded,
-    COPY_TIMEOUT_MS,
-  )
+  // Copied inside PostgreSQL, before the rows are replaced: the columns valuation reads are in
+  // position_history_held, so this reads the index alone and nothing goes over the wire.
+  if (superseded.length > 0)
+    await tx`
+      insert into superseded_history (portfolio_id, position_id, date, seq, currency, quantity, cost_local, cost_base)
+      select h.portfolio_id, h.position_id, h.date, h.seq, h.currency, h.quantity, h.cost_local, h.cost_base
+      from unnest(${superseded.map((x) => x.portfolioId)}::text[], ${superseded.map((x) => x.positionId)}::text[],
+                  ${superseded.map((x) => x.from)}::date[], ${superseded.map((x) => x.until)}::date[])
+        as w(portfolio_id, position_id, from_date, until_date)
+      cross join lateral (
+        select h.portfolio_id, h.position_id, h.date, h.seq, h.currency, h.quantity, h.cost_local, h.cost_base
+        from position_history h
+        where h.portfolio_id = w.portfolio_id and h.position_id = w.position_id and h.date >= w.from_date
+          and (w.until_date is null or h.date < w.until_date)
+        offset 0) as h`
 }
 
 /** The portfolio and every position the recompute wrote, through its last transaction date. */

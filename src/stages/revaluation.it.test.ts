@@ -319,4 +319,79 @@ describe('revaluing only the positions a correction changed', () => {
     await value(job)
     expect(await ofR()).toEqual(later)
   }, 60_000)
+
+  test('a position pending from a later date, corrected earlier, keeps the rows it was valued with from both', async () => {
+    // T: 2,000 USD deposited on Mon 01-06; B, C and D bought then (10 at 10 each); A bought 10 at
+    // 10 on 01-06 (SA1) and 5 more on Thu 01-09 (SA2). A is priced 10, 12 from 01-09 and 14 from
+    // Mon 01-13 (the tests above).
+    const T = `T-${run}`
+    const jobT: ValuationJob = { portfolioId: T, fromDate: '2025-01-06', revalue: [] }
+    const buy = (transactionId: string, securityId: string, quantity: string, tradeDate = '2025-01-06') => ({
+      ...buyA(quantity),
+      portfolioId: T,
+      transactionId: `${transactionId}-${run}`,
+      securityId,
+      tradeDate,
+    })
+    const pendingT = async () =>
+      (
+        await sql()`select position_id as p, from_date::text as d from valuation_pending
+                    where portfolio_id = ${T} order by position_id`
+      ).map((r) => [r.p, r.d])
+    const supersededA = async () =>
+      (
+        await sql()`select date::text as d, quantity::text as q from superseded_history
+                    where portfolio_id = ${T} and position_id = ${A} order by date, seq`
+      ).map((r) => [r.d, r.q])
+    const sums = async () =>
+      (
+        await sql()`select date::text as d, emv_base::text as e, positions from portfolio_values
+                    where portfolio_id = ${T} order by date`
+      ).map((r) => [r.d, Number(r.e), r.positions])
+    await pipeline.send('portfolios', [{ portfolioId: T, baseCurrency: 'USD', openDate: '2025-01-01' }])
+    await pipeline.send('transactions', [
+      {
+        transactionId: `SDEP-${run}`,
+        portfolioId: T,
+        type: 'DEPOSIT',
+        tradeDate: '2025-01-06',
+        grossAmount: '2000',
+        currency: 'USD',
+      },
+      buy('SB', B, '10'),
+      buy('SC', C, '10'),
+      buy('SD', D, '10'),
+      buy('SA1', A, '10'),
+      buy('SA2', A, '5', '2025-01-09'),
+    ])
+    await settles(async () => (await pendingT()).map(([p]) => p), ['*'])
+    await value(jobT)
+    expect(await pendingT()).toEqual([])
+    // SA2 corrected to 6: A and the cash pending from 01-09, A's row of 01-09 (15) kept.
+    await pipeline.send('transactions', [buy('SA2', A, '6', '2025-01-09')])
+    await settles(pendingT, [
+      [A, '2025-01-09'],
+      ['CASH:USD', '2025-01-09'],
+    ])
+    expect(await supersededA()).toEqual([['2025-01-09', '15']])
+    // Then SA1 corrected to 11, before any valuation: pending from 01-06. Kept: A's row of 01-06
+    // as valued (10), and of 01-09 the row valued (15), not the one the first correction wrote (16).
+    await pipeline.send('transactions', [buy('SA1', A, '11')])
+    await settles(pendingT, [
+      [A, '2025-01-06'],
+      ['CASH:USD', '2025-01-06'],
+    ])
+    expect(await supersededA()).toEqual([
+      ['2025-01-06', '10'],
+      ['2025-01-09', '15'],
+    ])
+    await value(jobT)
+    // A: 11 × 10 = 110 on 01-06..08, 17 × 12 = 204 on 01-09..10, 17 × 14 = 238 from 01-13. B, C,
+    // D: 300. Cash: 2,000 − 110 − 300 = 1,590, then − 60 = 1,530. Sums: 110 + 300 + 1,590 = 2,000;
+    // 204 + 300 + 1,530 = 2,034; 238 + 300 + 1,530 = 2,068. (As first valued: 2,000, then 15 × 12
+    // + 300 + 1,550 = 2,030 and 15 × 14 + 300 + 1,550 = 2,060.) Five positions each day.
+    const sum = (d: string) => (d < '09' ? 2000 : d < '13' ? 2034 : 2068)
+    expect(await sums()).toEqual(['06', '07', '08', '09', '10', '13', '14'].map((d) => [`2025-01-${d}`, sum(d), 5]))
+    expect([await pendingT(), await supersededA()]).toEqual([[], []])
+  }, 60_000)
 })
