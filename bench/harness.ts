@@ -590,6 +590,7 @@ export function formatResult(r: HarnessResult): string {
         : []),
       `| trickle ${t.kind}: stages meanwhile, batches / busy s | ${t.stages.map((x) => `${x.stage} ${x.batches} / ${x.busyS.toFixed(2)}`).join(', ')} |`,
       `| trickle ${t.kind}: slice steps meanwhile, slices / mean ms | ${t.steps.map((x) => `${x.stage} ${x.step} ${x.slices} / ${x.meanMs.toFixed(1)}`).join(', ')} |`,
+      `| trickle ${t.kind}: memory guard's collections meanwhile, count / ms | ${t.collections.count} / ${f(t.collections.seconds * 1000)} |`,
     ]),
   ].join('\n')
 }

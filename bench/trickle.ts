@@ -52,6 +52,11 @@ export type TrickleResult = {
   stages: { stage: string; batches: number; busyS: number }[]
   /** Per stage that works in slices and step (pas_stage_slice_step_seconds): slices, and mean ms per slice. */
   steps: { stage: string; step: string; slices: number; meanMs: number }[]
+  /**
+   * The memory guard's full collections on the processes' main threads meanwhile, and their
+   * seconds: each stops that thread's stages for its length.
+   */
+  collections: { count: number; seconds: number }
 }
 
 /**
@@ -100,6 +105,9 @@ type Scrape = {
   /** By `stage/step`: slices and seconds. */
   slices: Map<string, number>
   stepSeconds: Map<string, number>
+  /** The memory guard's full collections (src/runtime/memory-guard.ts): how many, and their seconds. */
+  collections: number
+  collectionSeconds: number
 }
 
 /**
@@ -113,6 +121,7 @@ async function scrape(urls: readonly string[]): Promise<Scrape> {
   const busy = new Map<string, number>()
   const slices = new Map<string, number>()
   const stepSeconds = new Map<string, number>()
+  let [collections, collectionSeconds] = [0, 0]
   const add = (into: Map<string, number>, stage: string, n: number) => into.set(stage, (into.get(stage) ?? 0) + n)
   for (const url of urls) {
     const text = await (await fetch(`${url}/metrics`)).text()
@@ -124,6 +133,8 @@ async function scrape(urls: readonly string[]): Promise<Scrape> {
       }
     }
     lag += samples(text, 'pas_consumer_lag_records').reduce((a, b) => a + b, 0)
+    collections += samples(text, 'pas_memory_collections_total').reduce((a, b) => a + b, 0)
+    collectionSeconds += samples(text, 'pas_memory_collection_seconds_total').reduce((a, b) => a + b, 0)
     for (const stage of STAGES) {
       add(
         batches,
@@ -144,7 +155,7 @@ async function scrape(urls: readonly string[]): Promise<Scrape> {
       }
     }
   }
-  return { buckets, lag, batches, busy, slices, stepSeconds }
+  return { buckets, lag, batches, busy, slices, stepSeconds, collections, collectionSeconds }
 }
 
 /** The q-quantile of a cumulative histogram, linear within its bucket (as Prometheus's histogram_quantile). */
@@ -348,6 +359,10 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
           return { stage, step, slices, meanMs: slices > 0 ? (seconds / slices) * 1000 : 0 }
         }),
       ).filter((x) => x.slices > 0),
+      collections: {
+        count: after.collections - before.collections,
+        seconds: after.collectionSeconds - before.collectionSeconds,
+      },
     }
     progress(
       `trickle ${kind}: ${result.changes} changes, ${writes} series writes, fresh p50 ${result.freshP50Ms.toFixed(0)} / p99 ${result.freshP99Ms.toFixed(0)} / max ≤ ${result.freshMaxMs.toFixed(0)} ms; review p50 ${result.reviewP50Ms.toFixed(1)} / p99 ${result.reviewP99Ms.toFixed(1)} ms`,
@@ -364,6 +379,8 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
     progress(`  stages meanwhile (batches / busy): ${busy}`)
     const steps = result.steps.map((x) => `${x.stage} ${x.step} ${x.slices} / ${x.meanMs.toFixed(1)}`).join(', ')
     if (steps) progress(`  slice steps meanwhile (slices / mean ms): ${steps}`)
+    const gc = result.collections
+    progress(`  memory guard's collections meanwhile: ${gc.count}, ${(gc.seconds * 1000).toFixed(0)} ms in all`)
     results.push(result)
   }
   return results
