@@ -90,6 +90,7 @@ export function partsFor(role: SingleRole, deps: Deps, metrics?: Metrics): RoleP
               onLost: (worker, reason) =>
                 deps.logger.error('worker thread lost; its batch is retried on another', { worker, reason }),
               steps: stepsOf('valuation'),
+              ...(metrics ? { collected: (seconds: number) => metrics.collected(seconds) } : {}),
             })
           : undefined
       const stages = [

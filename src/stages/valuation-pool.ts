@@ -35,11 +35,13 @@ export class ValuationPool implements JobValuer {
   #closing: Promise<unknown> | undefined
   #nextId = 0
   readonly #steps: StepTimer | undefined
+  readonly #collected: ((seconds: number) => void) | undefined
 
   /**
    * `memoryTargetMb`: each worker's memory guard (PAS_MEMORY_TARGET_MB); 0 leaves collection to
    * the runtime. `onLost`: told when a worker thread is lost, and why. `steps`: told the steps of
-   * each slice a worker values (SliceStep).
+   * each slice a worker values (SliceStep). `collected`: told the length of each full collection a
+   * worker's memory guard runs (it stops that worker's valuing meanwhile).
    */
   constructor(
     size: number,
@@ -49,10 +51,12 @@ export class ValuationPool implements JobValuer {
       name?: string
       onLost?: (worker: string, reason: string) => void
       steps?: StepTimer
+      collected?: (seconds: number) => void
     } = {},
   ) {
     const { memoryTargetMb = 0, name = 'pas-valuation-worker', onLost = () => {} } = options
     this.#steps = options.steps
+    this.#collected = options.collected
     for (let i = 0; i < size; i++) {
       const init: ToWorker = { type: 'init', url, name: `${name}-${i}`, memoryTargetMb }
       this.#workers.push(
@@ -94,6 +98,10 @@ export class ValuationPool implements JobValuer {
   #receive(message: FromWorker): void {
     if (message.type === 'step') {
       this.#steps?.(message.step, message.seconds)
+      return
+    }
+    if (message.type === 'collected') {
+      this.#collected?.(message.seconds)
       return
     }
     if (message.type === 'closed' || message.type === 'loaded' || message.type === 'ready') return

@@ -2,7 +2,8 @@
  * A valuation worker thread (ValuationPool): its own PostgreSQL connections, the valuation stage's
  * own `valueJobs` on the jobs it is given. It loads, values and writes; the stage's thread keeps
  * the log (notices, offsets). Messages in: init, value, close; out: loaded, ready, written, step,
- * done, failed, closed (SupervisedWorker: `loaded` asks for `init`).
+ * collected (its memory guard's collections), done, failed, closed (SupervisedWorker: `loaded`
+ * asks for `init`).
  */
 import { createPgClient, type Sql } from '../adapters/pg-client.ts'
 import { PgWriter } from '../adapters/pg-copy.ts'
@@ -27,6 +28,7 @@ export type FromWorker =
   | { type: 'written'; id: number; jobs: ValuationJob[] }
   | { type: 'done'; id: number }
   | { type: 'step'; step: SliceStep; seconds: number }
+  | { type: 'collected'; seconds: number }
   | { type: 'failed'; id: number; message: string; code: string | undefined; retryable: boolean }
   | { type: 'closed' }
 
@@ -46,7 +48,10 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       store = new PgValuationStore(sql, new PgWriter(message.url, `${message.name}-writer`))
       deadLetters = new PgInputStore(sql)
       // This thread's heap is its own: its garbage is collected here, against the process's memory.
-      memory = new MemoryGuard({ targetBytes: message.memoryTargetMb * 1024 * 1024 }).start()
+      memory = new MemoryGuard({
+        targetBytes: message.memoryTargetMb * 1024 * 1024,
+        onCollect: (seconds) => post({ type: 'collected', seconds }),
+      }).start()
       post({ type: 'ready' })
       return
     }
