@@ -14,6 +14,26 @@ eventLogContract('pg', {
 })
 
 describe('PgLog', () => {
+  test('an append heard while a consumer fetched ends its wait at once; without it, the wait runs on', async () => {
+    const log = new PgLog(db.sql, { heartbeatMs: 100 })
+    const topics = ['heard.while.fetching']
+    await log.ensureTopics([{ name: 'heard.while.fetching', partitions: 1 }])
+    await log.listening()
+    // The consumer's mark, taken before its fetch; then a record appended and heard before anyone
+    // waits, as when it commits after the fetch's snapshot.
+    const heard = log.appendsHeard(topics)
+    await log.append('heard.while.fetching', [{ key: 'k', value: 'v' }])
+    const deadline = Date.now() + 10_000
+    while (log.appendsHeard(topics) === heard && Date.now() < deadline) await Bun.sleep(10)
+    expect(log.appendsHeard(topics)).toBe(heard + 1)
+    const waited = (wait: Promise<void>) =>
+      Promise.race([wait.then(() => 'returned'), Bun.sleep(2_000).then(() => 'still waiting')])
+    // A minute's wait given the mark returns; the same wait without it (as before) does not.
+    expect(await waited(log.waitForAppend(topics, 60_000, heard))).toBe('returned')
+    expect(await waited(log.waitForAppend(topics, 60_000))).toBe('still waiting')
+    await log.close() // wakes the wait left behind
+  })
+
   test('retention deletes old records every group has read, and keeps the rest', async () => {
     const log = new PgLog(db.sql, { heartbeatMs: 100, retentionMs: 60_000 })
     await log.ensureTopics([

@@ -63,6 +63,8 @@ export class PgLog implements EventLog {
   readonly #heartbeatMs: number
   readonly #partitionCounts = new Map<string, number>()
   readonly #waiters = new Set<(topic: string) => void>()
+  /** Per topic, the appends this log was told of (NOTIFY): see appendsHeard. */
+  readonly #heard = new Map<string, number>()
   readonly #retentionMs: number
   readonly #leases: Sql
   #listening: Promise<unknown> | undefined
@@ -203,16 +205,38 @@ export class PgLog implements EventLog {
     return count
   }
 
-  /** @internal resolves when a record is appended to one of `topics`, or after `ms`. */
-  async waitForAppend(topics: readonly string[], ms: number): Promise<void> {
+  /** @internal LISTENs for appends, once; resolves when the server listens. */
+  listening(): Promise<unknown> {
     this.#listening ??= this.#sql
       .listen(CHANNEL, (topic) => {
+        this.#heard.set(topic, (this.#heard.get(topic) ?? 0) + 1)
         for (const wake of this.#waiters) wake(topic)
       })
       .then((l) => {
         this.#unlisten = l.unlisten
       })
-    await this.#listening
+    return this.#listening
+  }
+
+  /**
+   * @internal How many appends to `topics` this log has been told of. A consumer takes it before
+   * it fetches and gives it to waitForAppend: an append told of while the fetch ran (committed
+   * after the fetch's snapshot, before anyone waited) ends the wait at once instead of being
+   * missed until the wait times out.
+   */
+  appendsHeard(topics: readonly string[]): number {
+    let n = 0
+    for (const topic of topics) n += this.#heard.get(topic) ?? 0
+    return n
+  }
+
+  /**
+   * @internal Resolves when a record is appended to one of `topics`, or after `ms`; at once if
+   * appends to them were told of since `heard` (appendsHeard).
+   */
+  async waitForAppend(topics: readonly string[], ms: number, heard?: number): Promise<void> {
+    await this.listening()
+    if (heard !== undefined && this.appendsHeard(topics) !== heard) return
     await new Promise<void>((resolve) => {
       const done = (topic: string) => {
         if (topic !== '' && !topics.includes(topic)) return
@@ -268,10 +292,14 @@ export class PgLogConsumer implements LogConsumer {
     const deadline = Date.now() + this.options.maxWaitMs
     for (;;) {
       if (Date.now() - this.#rebalancedAt >= this.timing.heartbeatMs) await this.#rebalance()
+      // Listening before the fetch, and counting what was heard: an append that commits after the
+      // fetch's snapshot is either read by it or heard, and then not waited for.
+      await this.log.listening()
+      const heard = this.log.appendsHeard(this.options.topics)
       const records = await this.#fetch()
       const left = deadline - Date.now()
       if (records.length > 0 || this.#closed || left <= 0) return { records, nextOffsets: nextOffsetsOf(records) }
-      await this.log.waitForAppend(this.options.topics, Math.min(left, this.timing.heartbeatMs))
+      await this.log.waitForAppend(this.options.topics, Math.min(left, this.timing.heartbeatMs), heard)
     }
   }
 
