@@ -55,6 +55,12 @@ describe('revaluing only the positions a correction changed', () => {
       await sql()`select date::text as d, emv_base::text as e, positions, complete from portfolio_values
                   where portfolio_id = ${Q} order by date`
     ).map((r) => [r.d, r.e, r.positions, r.complete])
+  /** A portfolio's day sums: date, value (a number) and positions. */
+  const sumsOf = async (portfolioId: string) =>
+    (
+      await sql()`select date::text as d, emv_base::text as e, positions from portfolio_values
+                  where portfolio_id = ${portfolioId} order by date`
+    ).map((r) => [r.d, Number(r.e), r.positions])
   // A positions notice: revalue what it changed (valuation.ts marks positions notices so).
   const changed: ValuationJob = { portfolioId: Q, fromDate: '2025-01-06', revalue: [] }
   const value = (job: ValuationJob = changed) =>
@@ -282,11 +288,7 @@ describe('revaluing only the positions a correction changed', () => {
       grossAmount: '1000',
       currency: 'USD',
     })
-    const ofR = async () =>
-      (
-        await sql()`select date::text as d, emv_base::text as e, positions from portfolio_values
-                    where portfolio_id = ${R} order by date`
-      ).map((r) => [r.d, Number(r.e), r.positions])
+    const ofR = () => sumsOf(R)
     await pipeline.send('portfolios', [{ portfolioId: R, baseCurrency: 'USD', openDate: '2025-01-01' }])
     await pipeline.send('transactions', [
       deposit('2025-01-06'),
@@ -343,11 +345,6 @@ describe('revaluing only the positions a correction changed', () => {
         await sql()`select date::text as d, quantity::text as q from superseded_history
                     where portfolio_id = ${T} and position_id = ${A} order by date, seq`
       ).map((r) => [r.d, r.q])
-    const sums = async () =>
-      (
-        await sql()`select date::text as d, emv_base::text as e, positions from portfolio_values
-                    where portfolio_id = ${T} order by date`
-      ).map((r) => [r.d, Number(r.e), r.positions])
     await pipeline.send('portfolios', [{ portfolioId: T, baseCurrency: 'USD', openDate: '2025-01-01' }])
     await pipeline.send('transactions', [
       {
@@ -391,7 +388,7 @@ describe('revaluing only the positions a correction changed', () => {
     // 204 + 300 + 1,530 = 2,034; 238 + 300 + 1,530 = 2,068. (As first valued: 2,000, then 15 × 12
     // + 300 + 1,550 = 2,030 and 15 × 14 + 300 + 1,550 = 2,060.) Five positions each day.
     const sum = (d: string) => (d < '09' ? 2000 : d < '13' ? 2034 : 2068)
-    expect(await sums()).toEqual(['06', '07', '08', '09', '10', '13', '14'].map((d) => [`2025-01-${d}`, sum(d), 5]))
+    expect(await sumsOf(T)).toEqual(['06', '07', '08', '09', '10', '13', '14'].map((d) => [`2025-01-${d}`, sum(d), 5]))
     expect([await pendingT(), await supersededA()]).toEqual([[], []])
   }, 60_000)
 })
