@@ -53,8 +53,8 @@ export type TrickleResult = {
   /** Per stage that works in slices and step (pas_stage_slice_step_seconds): slices, and mean ms per slice. */
   steps: { stage: string; step: string; slices: number; meanMs: number }[]
   /**
-   * The memory guard's full collections on the processes' main threads meanwhile, and their
-   * seconds: each stops that thread's stages for its length.
+   * The memory guards' full collections meanwhile (each process's thread and valuation worker
+   * threads), and their seconds: each stops its thread for its length.
    */
   collections: { count: number; seconds: number }
 }
