@@ -33,6 +33,30 @@ describe('benchmark harness, size small', () => {
     }
   }, 300_000)
 
+  test('a pas process that dies ends the run with an error naming it, not a wait until the deadline', async () => {
+    let pid = 0
+    const run = runBenchmark({
+      size: 'small',
+      transport: 'pg',
+      processes: 'all',
+      clients: 0,
+      seed: 3,
+      databaseUrl: await testPgUrl(),
+      progress: (line) => {
+        const started = /^pas started: all \(pid (\d+)\)/.exec(line)
+        if (started) pid = Number(started[1])
+        // Killed while the harness waits for the pipeline, which polls the database, not pas.
+        if (line.includes('waiting for the pipeline')) process.kill(pid, 'SIGKILL')
+      },
+    })
+    const error = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(pid).toBeGreaterThan(0)
+    expect(String(error)).toContain(`pas --role all (pid ${pid}) exited (SIGKILL)`)
+  }, 120_000)
+
   test.if(kafkaTestsEnabled)(
     'at scale: Kafka, a process per role, two for valuation',
     async () => {

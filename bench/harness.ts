@@ -262,6 +262,15 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
     })
     procs.push({ role, proc, url: `http://127.0.0.1:${port}` })
   }
+  // A pas process that stopped ends the run at once: the waits below would otherwise poll a
+  // process that is gone until their deadline (an hour for the pipeline).
+  const stillRunning = () => {
+    const gone = procs.find((p) => p.proc.exitCode !== null || p.proc.signalCode !== null)
+    if (gone)
+      throw new Error(
+        `pas --role ${gone.role} (pid ${gone.proc.pid}) exited (${gone.proc.signalCode ?? `code ${gone.proc.exitCode}`}); its log is above`,
+      )
+  }
   try {
     const copyRowsPerS = await copyRate(db.url, db.sql, 200_000)
     progress(`raw COPY: ${Math.round(copyRowsPerS)} rows/s`)
@@ -285,6 +294,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
         await Bun.sleep(100)
       }
     }
+    progress(`pas started: ${procs.map((p) => `${p.role} (pid ${p.proc.pid})`).join(', ')}`)
     const ingestUrl = (procs.find((p) => p.role === 'ingest' || p.role === 'all') as { url: string }).url
     const apiUrl = (procs.find((p) => p.role === 'api' || p.role === 'all') as { url: string }).url
     const post = async (kind: string, records: unknown[]) => {
@@ -347,6 +357,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
           const [stored] = await db.sql<{ prices: number; fx: number }[]>`
             select (select count(*) from prices)::int as prices, (select count(*) from fx_rates)::int as fx`
           if (stored && stored.prices >= market.prices && stored.fx >= market.fx) break
+          stillRunning()
           await Bun.sleep(500)
         }
         marketDataS = (performance.now() - market.since) / 1000
@@ -403,6 +414,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
       progress(`  ${complete}/${synthetic.size.portfolios} portfolios complete (${((now - t0) / 1000).toFixed(0)} s)`)
       if (complete === synthetic.size.portfolios && now - idleSince > Math.max(3000, poll)) break
       if (now > deadline) throw new Error(`not done in time: ${complete} portfolios complete`)
+      stillRunning()
       await Bun.sleep(poll)
     }
     const endToEndS = (idleSince - t0) / 1000
