@@ -4,7 +4,7 @@
  *
  *   bun bench/harness.ts --size small|medium|large [--portfolios N] [--transport pg|kafka] [--kafka-client platformatic|rdkafka] [--processes all|ROLE=N,...]
  *                        [--clients 4 [--query-rate R [--query-phase spread|aligned]]] [--auth open|keys] [--database-url URL] [--kafka-brokers HOST:PORT] [--seed 1]
- *                        [--trickle N [--rate 20] [--trickle-kinds correction,trade,price,fx] [--correction-years 5]] [--valuation-workers 1] [--query-workers 1]
+ *                        [--trickle N [--rate 20] [--trickle-kinds correction,trade,price,fx] [--correction-years 5] [--correction-keeps-amount]] [--valuation-workers 1] [--query-workers 1]
  *   bun bench/harness.ts --compare OLD.json NEW.json
  *
  * Deployments: `--processes all` (default) is one `pas --role all` process, the embedded default's
@@ -92,6 +92,8 @@ export type HarnessOptions = {
   trickleKinds?: readonly TrickleKind[]
   /** Trickle corrections: the first purchase within this many years of the business date (default: the first). */
   correctionYears?: number
+  /** Trickle corrections: the purchase's amount sent as it was, so that its cash does not move. */
+  correctionKeepsAmount?: boolean
   rate?: number
 }
 
@@ -497,6 +499,7 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
             count: options.trickle ?? 0,
             kinds: options.trickleKinds ?? TRICKLE_KINDS,
             correctionYears: options.correctionYears,
+            correctionKeepsAmount: options.correctionKeepsAmount,
             perSecond: options.rate ?? 20,
             clients: options.clients,
             queryRate: options.queryRate ?? 0,
@@ -637,6 +640,7 @@ if (import.meta.main) {
       trickle: { type: 'string' },
       'trickle-kinds': { type: 'string', default: TRICKLE_KINDS.join(',') },
       'correction-years': { type: 'string' },
+      'correction-keeps-amount': { type: 'boolean' },
       'valuation-workers': { type: 'string' },
       'query-workers': { type: 'string' },
       rate: { type: 'string', default: '20' },
@@ -691,6 +695,7 @@ if (import.meta.main) {
       trickle: values.trickle ? Number(values.trickle) : 0,
       trickleKinds: trickleKinds as TrickleKind[],
       ...(values['correction-years'] === undefined ? {} : { correctionYears: Number(values['correction-years']) }),
+      ...(values['correction-keeps-amount'] ? { correctionKeepsAmount: true } : {}),
       valuationWorkers: values['valuation-workers'] === undefined ? undefined : Number(values['valuation-workers']),
       queryWorkers: values['query-workers'] === undefined ? undefined : Number(values['query-workers']),
       rate: Number(values.rate),

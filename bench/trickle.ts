@@ -9,7 +9,9 @@
  * Kinds:
  * - `correction`: a portfolio's earliest purchase (within `correctionYears` of the business date,
  *   when given) sent again with its quantity changed by one (a back-dated correction: positions,
- *   valuation and series from that day on);
+ *   valuation and series from that day on). With `correctionKeepsAmount` its amount is sent as it
+ *   was (`grossAmount`): its security's history moves, its cash's does not (the work left when a
+ *   correction rewrites no cash row: docs/scale.md);
  * - `trade`: a new purchase of one unit on the business date;
  * - `price`: a past day's price of one of the most widely held securities, corrected by 0.1 % (the
  *   fan-out revalues every holder for the days that price is in force);
@@ -18,6 +20,7 @@
  * Every kind but `fx` sends N changes; `fx` sends N / 10 (each reaches most of the book).
  */
 import type { Sql } from '../src/adapters/pg-client.ts'
+import { atScale, dec, str } from '../src/domain/money.ts'
 import { samples } from '../src/testing/metrics-text.ts'
 
 export const TRICKLE_KINDS = ['correction', 'trade', 'price', 'fx'] as const
@@ -81,6 +84,8 @@ export type TrickleOptions = {
   kinds: readonly TrickleKind[]
   /** Corrections: the first purchase within this many years of the business date (default: the first). */
   correctionYears?: number | undefined
+  /** Corrections: the purchase's amount sent as it was, so that its cash does not move. */
+  correctionKeepsAmount?: boolean | undefined
   perSecond: number
   clients: number
   /** Reviews per second per client on a fixed schedule; 0 (default): again as soon as answered. */
@@ -187,6 +192,7 @@ async function changesOf(
   count: number,
   portfolios: number,
   correctionYears?: number,
+  keepsAmount = false,
 ): Promise<Change[]> {
   const [bd] = await sql<{ d: string }[]>`select date::text as d from business_date`
   const businessDate = bd?.d as string
@@ -209,7 +215,13 @@ async function changesOf(
         const { writtenBy, sourcePartition, sourceOffset, ...r } = rows[k % Math.max(1, rows.length)]?.record ?? {}
         // +1, and back on the next round: the book stays the size it was.
         const quantity = String(Number(r.quantity) + (Math.floor(k / rows.length) % 2 === 0 ? 1 : 0))
-        return { path: 'transactions', records: [{ ...r, quantity }], portfolioId: r.portfolioId }
+        // The amount the purchase had: its grossAmount, else its quantity × price as the fold
+        // computes it (money.ts: rounded to the scale), so its cash moves by nothing.
+        const amount =
+          keepsAmount && r.grossAmount === undefined
+            ? { grossAmount: str(atScale(dec(r.quantity as string).times(dec(r.price as string)))) }
+            : {}
+        return { path: 'transactions', records: [{ ...r, quantity, ...amount }], portfolioId: r.portfolioId }
       })
     }
     case 'trade': {
@@ -271,7 +283,14 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
   const { sql, urls, ingestUrl, apiUrl, headers, count, perSecond, progress } = options
   const results: TrickleResult[] = []
   for (const kind of options.kinds) {
-    const changes = await changesOf(sql, kind, count, options.portfolios, options.correctionYears)
+    const changes = await changesOf(
+      sql,
+      kind,
+      count,
+      options.portfolios,
+      options.correctionYears,
+      options.correctionKeepsAmount,
+    )
     const before = await scrape(urls)
     // Reviews while the changes flow: random portfolios, as fast as each client can.
     const reviews: number[] = []
