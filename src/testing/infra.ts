@@ -42,12 +42,19 @@ export async function freshDatabase(label: string): Promise<ScratchDatabase> {
   return scratchDatabase(await testPgUrl(), name)
 }
 
+// The stops take longer than a test's default 5 s at times: the broker's controlled shutdown
+// (tools/kafka.sh waits up to 30 s for it, then kills it), and PostgreSQL's checkpoint on the way
+// out. Past the hook's timeout bun kills what is left and fails the run, so the hook allows both.
+const STOP_TIMEOUT_MS = 60_000
+
 afterAll(async () => {
   if (keep) return
   const [startedKafka, startedPg] = [kafka, pg]
   // Forgotten once stopped: a rerun (`bun test --rerun-each N`) starts them again.
   kafka = undefined
   pg = undefined
-  await (await startedKafka?.catch(() => undefined))?.stop()
-  await (await startedPg?.catch(() => undefined))?.server?.stop()
-})
+  await Promise.all([
+    startedKafka?.catch(() => undefined).then((k) => k?.stop()),
+    startedPg?.catch(() => undefined).then((p) => p?.server?.stop()),
+  ])
+}, STOP_TIMEOUT_MS)
