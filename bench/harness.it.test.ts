@@ -45,8 +45,9 @@ describe('benchmark harness, size small', () => {
       progress: (line) => {
         const started = /^pas started: all \(pid (\d+)\)/.exec(line)
         if (started) pid = Number(started[1])
-        // Killed while the harness waits for the pipeline, which polls the database, not pas.
-        if (line.includes('waiting for the pipeline')) process.kill(pid, 'SIGKILL')
+        // Killed while the harness waits for the pipeline, which polls the database, not pas
+        // (never pid 0: that would signal this test's own process group).
+        if (line.includes('waiting for the pipeline') && pid > 0) process.kill(pid, 'SIGKILL')
       },
     })
     const error = await run.then(
