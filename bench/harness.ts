@@ -292,7 +292,8 @@ export async function runBenchmark(options: HarnessOptions): Promise<HarnessResu
           )
         )
           break
-        if (i > 600 || p.proc.exitCode !== null) throw new Error(`${p.role} did not become ready`)
+        if (i > 600) throw new Error(`${p.role} did not become ready`)
+        stillRunning()
         await Bun.sleep(100)
       }
     }
