@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { findBinDir } from './adapters/embedded-pg.ts'
 import { rdkafkaAvailable } from './adapters/rdkafka/ffi.ts'
-import { inCI, kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
+import { freshDatabase, inCI, kafkaTestsEnabled, testKafkaBrokers } from './testing/infra.ts'
 import { dropKafkaTopics, freePort, kafkaTopics } from './testing/local-infra.ts'
 import { sample, samples } from './testing/metrics-text.ts'
 import { type PasProcess, spawnPas } from './testing/processes.ts'
@@ -276,4 +276,28 @@ describe('the compiled pas binary', () => {
     expect(err).toContain('--role / PAS_ROLE')
     expect(err).toContain('--port / PAS_HTTP_PORT')
   }, 30_000)
+
+  test('a drain past --shutdown-timeout-ms exits 1 and names what it still waited for', async () => {
+    const db = await freshDatabase('main_drain')
+    try {
+      // A deadline of 0 ms passes before the first step of the drain (the HTTP server) is done.
+      const running = await start({ DATABASE_URL: db.url }, [
+        '--role',
+        'all',
+        '--port',
+        '0',
+        '--shutdown-timeout-ms',
+        '0',
+      ])
+      expect(await stop(running)).toBe(1)
+      const line = running
+        .logs()
+        .split('\n')
+        .find((l) => l.includes('drain did not finish in time'))
+      const { waitingFor } = JSON.parse(line ?? '{}') as { waitingFor?: string[] }
+      expect(waitingFor?.length ?? 0).toBeGreaterThan(0)
+    } finally {
+      await db.drop()
+    }
+  }, 60_000)
 })

@@ -246,15 +246,25 @@ export async function start(config: Config, logger: Logger): Promise<Running> {
   const shutdown = (reason: string) => {
     stopping ??= (async () => {
       logger.info('shutting down: draining in-flight batches', { reason })
+      // What the drain still waits for, named when it runs past its deadline.
+      const waiting = new Set<string>()
+      const step = async (name: string, work: () => Promise<unknown>) => {
+        waiting.add(name)
+        await work()
+        waiting.delete(name)
+      }
       const deadline = setTimeout(() => {
-        logger.error('drain did not finish in time; exiting', { shutdownTimeoutMs: config.shutdownTimeoutMs })
+        logger.error('drain did not finish in time; exiting', {
+          shutdownTimeoutMs: config.shutdownTimeoutMs,
+          waitingFor: [...waiting],
+        })
         resolveFinished(1)
       }, config.shutdownTimeoutMs)
       try {
-        await app.stop()
-        await Promise.all(services.map((s) => s.stop()))
-        for (const p of parts) await p.close?.()
-        await deps.close()
+        await step('http server', () => app.stop())
+        await Promise.all(services.map((s) => step(s.name, () => s.stop())))
+        for (const p of parts) await step(`${p.role} resources`, async () => p.close?.())
+        await step('connections', () => deps.close())
         memory.stop()
         logger.info('stopped cleanly')
       } catch (error) {
